@@ -1,0 +1,57 @@
+//! The one error type of the domain layer. Every variant is something a client can act on,
+//! except [`Error::Internal`], which carries the cause for the logs and nothing for clients.
+
+use std::sync::Arc;
+
+/// A domain result.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, classified so that every layer above can map it once.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// The input broke a rule. `field` is the input path (e.g. `input.summary`).
+    #[error("{field}: {message}")]
+    Validation {
+        /// The input field at fault, as the client named it.
+        field: String,
+        /// What is wrong and how to put it right.
+        message: String,
+    },
+    /// A referenced thing does not exist.
+    #[error("{what} not found")]
+    NotFound {
+        /// What was looked for, e.g. `task 107`.
+        what: String,
+        /// The input field that referenced it, if any.
+        field: Option<String>,
+    },
+    /// The write conflicts with the current state (e.g. a duplicate).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The caller is known but may not do this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The caller must authenticate first.
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(String),
+    /// Something broke that the client cannot fix. The cause is for logs only.
+    #[error("internal error: {0}")]
+    Internal(Arc<dyn std::error::Error + Send + Sync>),
+}
+
+impl Error {
+    /// A validation error on `field`.
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation { field: field.into(), message: message.into() }
+    }
+
+    /// A not-found error for `what`, referenced by input `field`.
+    pub fn not_found(what: impl Into<String>, field: Option<&str>) -> Self {
+        Self::NotFound { what: what.into(), field: field.map(str::to_owned) }
+    }
+
+    /// Wraps any error as internal.
+    pub fn internal(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal(Arc::new(err))
+    }
+}
