@@ -1,1 +1,20 @@
-//! stub
+//! workplan-migration: the database schema, as an ordered list of migrations that run the same
+//! on SQLite and PostgreSQL.
+//!
+//! Migrations are frozen code: they name tables and columns with their own identifiers and
+//! never import entities, and they hold no seed data (the plan is loaded by the application).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_plan;
+
+/// Runs the workplan migrations.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_plan::Migration)]
+    }
+}

@@ -1,1 +1,15 @@
-//! stub
+//! workplan-api: the GraphQL schema (async-graphql), its DataLoaders, the mapping of errors to
+//! GraphQL errors, and the HTTP surface (axum): `/graphql`, GraphiQL and health checks.
+//!
+//! Talks to storage only through the domain's ports; knows nothing of SeaORM.
+//! [`schema_builder`] needs no database, so the SDL can be printed anywhere.
+
+pub mod error;
+pub mod http;
+mod ids;
+mod loaders;
+pub mod schema;
+mod types;
+
+pub use http::{AppState, router};
+pub use schema::{WorkplanSchema, build_schema, schema_builder, sdl};

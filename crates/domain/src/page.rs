@@ -3,7 +3,7 @@
 //! Lists are keyset-paginated: a page is "the next `n` items after key `k` in sort order", so a
 //! page costs the same however deep it is, and pages stay stable while rows are added.
 
-use crate::model::{AgencyId, ProvinceId, ReportStatus, ResponsibilityMode, Role, SectionId, SubsectionId, TaskId};
+use crate::model::{AgencyId, ReportStatus, ResponsibilityMode, Role, SectionId, SubsectionId};
 use crate::{Error, Result};
 
 /// Page size when neither `first` nor `last` is given.
@@ -181,9 +181,10 @@ pub struct AgencyQuery {
 /// Which reports a list holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ReportFilter {
-    pub task: Option<TaskId>,
+    pub task_number: Option<i32>,
     pub agency: Option<AgencyId>,
-    pub province: Option<ProvinceId>,
+    /// GB/T 2260 code of the reporting province.
+    pub province_code: Option<String>,
     /// Exact, normalised period (see [`crate::report::Period`]).
     pub period: Option<String>,
     pub status: Option<ReportStatus>,

@@ -77,7 +77,14 @@ pub trait ReportRepository: Send + Sync {
     async fn insert_report(&self, report: NewReport) -> Result<ProgressReport>;
 }
 
-/// Everything the API needs from storage.
-pub trait Store: PlanRepository + ReportRepository {}
+/// Whether storage can be reached.
+#[async_trait]
+pub trait Health: Send + Sync {
+    /// Succeeds when the database answers.
+    async fn ping(&self) -> Result<()>;
+}
 
-impl<T: PlanRepository + ReportRepository> Store for T {}
+/// Everything the API needs from storage.
+pub trait Store: PlanRepository + ReportRepository + Health {}
+
+impl<T: PlanRepository + ReportRepository + Health> Store for T {}

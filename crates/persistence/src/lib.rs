@@ -1,1 +1,14 @@
-//! stub
+//! workplan-persistence: stores the plan and its progress with SeaORM, on SQLite or PostgreSQL,
+//! and implements the domain's ports ([`workplan_domain::ports`]).
+//!
+//! Owns the entities, the queries and the classification of database errors. Nothing here is
+//! visible to the API but domain types.
+
+mod entities;
+mod error;
+mod load;
+mod paging;
+mod repo;
+
+pub use load::LoadOutcome;
+pub use repo::{SeaStore, StoreOptions};

@@ -1,0 +1,227 @@
+//! The HTTP surface: GraphQL over HTTP, GraphiQL (embedded, works offline) and health checks.
+
+use std::sync::Arc;
+
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{ServerError, Value};
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use workplan_domain::ports::Store;
+
+use crate::error::code;
+use crate::loaders;
+use crate::schema::{WorkplanSchema, build_schema};
+
+/// The largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+/// What the handlers share: the schema and the store. Nothing per client: replicas are
+/// interchangeable.
+#[derive(Clone)]
+pub struct AppState {
+    schema: WorkplanSchema,
+    store: Arc<dyn Store>,
+}
+
+impl AppState {
+    /// State serving `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { schema: build_schema(store.clone()), store }
+    }
+}
+
+/// The application's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/", get(graphiql))
+        .route("/graphiql", get(graphiql))
+        .route("/graphiql/assets/{file}", get(asset))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("a request handler panicked");
+            error_response(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, "internal error; it has been logged")
+        }))
+        .with_state(state)
+}
+
+/// A GraphQL-shaped error body outside execution.
+fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))], body.to_string()).into_response()
+}
+
+/// The response media type the client accepts, or 406.
+fn negotiate(headers: &HeaderMap) -> Result<&'static str, Response> {
+    let Some(accept) = headers.get(header::ACCEPT) else { return Ok(JSON) };
+    let accept = accept.to_str().unwrap_or_default();
+    let ranges: Vec<&str> = accept
+        .split(',')
+        .filter(|r| !r.split(';').skip(1).any(|p| p.trim().replace(' ', "") == "q=0"))
+        .map(|r| r.split(';').next().unwrap_or_default().trim())
+        .collect();
+    if ranges.iter().any(|r| r.eq_ignore_ascii_case(GRAPHQL_RESPONSE_JSON)) {
+        Ok(GRAPHQL_RESPONSE_JSON)
+    } else if ranges.iter().any(|r| r.eq_ignore_ascii_case(JSON) || *r == "*/*" || r.eq_ignore_ascii_case("application/*")) {
+        Ok(JSON)
+    } else {
+        Err(error_response(
+            StatusCode::NOT_ACCEPTABLE,
+            code::BAD_USER_INPUT,
+            "responses are application/graphql-response+json or application/json",
+        ))
+    }
+}
+
+async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let media = match negotiate(&headers) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    if !essence.eq_ignore_ascii_case(JSON) {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code::BAD_USER_INPUT,
+            "POST /graphql takes Content-Type: application/json",
+        );
+    }
+    let value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(_) => return error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "the body is not valid JSON"),
+    };
+    if value.is_array() {
+        return error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "batched requests are not supported");
+    }
+    let request: async_graphql::Request = match serde_json::from_value(value) {
+        Ok(r) => r,
+        Err(e) => {
+            let message = format!("not a GraphQL request: {e}");
+            return error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, &message);
+        }
+    };
+    execute(&state, request, media).await
+}
+
+async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let media = match negotiate(&headers) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or_default()) {
+        Ok(r) => r,
+        Err(e) => {
+            let message = format!("not a GraphQL request: {e}");
+            return error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, &message);
+        }
+    };
+    if is_mutation(&request) {
+        let mut response =
+            error_response(StatusCode::METHOD_NOT_ALLOWED, code::BAD_USER_INPUT, "mutations must be sent with POST");
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    execute(&state, request, media).await
+}
+
+/// Whether the operation a request would run is a mutation. Unparsable documents are left to
+/// execution, which reports them properly.
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else { return false };
+    let op = match &doc.operations {
+        DocumentOperations::Single(op) => Some(op),
+        DocumentOperations::Multiple(ops) => match &request.operation_name {
+            Some(name) => ops.iter().find(|(n, _)| n.as_str() == name).map(|(_, op)| op),
+            None if ops.len() == 1 => ops.values().next(),
+            None => None,
+        },
+    };
+    op.is_some_and(|op| op.node.ty == OperationType::Mutation)
+}
+
+async fn execute(state: &AppState, request: async_graphql::Request, media: &'static str) -> Response {
+    let request = request.data(loaders::for_request(state.store.clone()));
+    let mut response = state.schema.execute(request).await;
+    // Errors raised before execution (syntax, validation, coercion) come without a code.
+    for error in &mut response.errors {
+        ensure_code(error);
+    }
+    // With the new media type, a request that never executed is a client error (400).
+    let status = if media == GRAPHQL_RESPONSE_JSON
+        && response.data == Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+    {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    match serde_json::to_vec(&response) {
+        Ok(body) => (status, [(header::CONTENT_TYPE, HeaderValue::from_static(media))], body).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "could not serialise a response");
+            error_response(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, "internal error; it has been logged")
+        }
+    }
+}
+
+fn ensure_code(error: &mut ServerError) {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", code::BAD_USER_INPUT);
+    }
+}
+
+/// GraphiQL and the browser builds it runs on, vendored unmodified (see `assets/graphiql/MANIFEST.json`).
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    ("graphiql.min.js", "text/javascript; charset=utf-8", include_bytes!("../assets/graphiql/graphiql.min.js")),
+    ("graphiql.min.css", "text/css; charset=utf-8", include_bytes!("../assets/graphiql/graphiql.min.css")),
+    ("react.production.min.js", "text/javascript; charset=utf-8", include_bytes!("../assets/graphiql/react.production.min.js")),
+    (
+        "react-dom.production.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/graphiql/react-dom.production.min.js"),
+    ),
+];
+
+const GRAPHIQL_HTML: &str = include_str!("../assets/graphiql/index.html");
+
+async fn graphiql() -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], GRAPHIQL_HTML).into_response()
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    match ASSETS.iter().find(|(name, _, _)| *name == file) {
+        Some((_, content_type, bytes)) => (
+            [(header::CONTENT_TYPE, *content_type), (header::CACHE_CONTROL, "public, max-age=86400")],
+            Body::from(*bytes),
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}

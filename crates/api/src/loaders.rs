@@ -1,0 +1,205 @@
+//! DataLoaders: every relation resolves through these, so a query costs the same number of
+//! statements whether it returns 5 rows or 500. One loader per request (created by the HTTP
+//! layer), so caches never outlive a request and the server stays stateless.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use workplan_domain::Error;
+use workplan_domain::model::{
+    Agency, AgencyId, ProgressReport, Province, ProvinceId, ReportId, Responsibility, Role,
+    Section, SectionId, Subsection, SubsectionId, Task, TaskId,
+};
+use workplan_domain::page::{Page, ReportFilter, ReportParent, ReportQuery, TaskFilter, TaskParent, TaskQuery};
+use workplan_domain::ports::{Store, TaskCounts};
+
+/// The per-request loader over the store.
+pub type Loaders = DataLoader<StoreLoader>;
+
+/// Creates the loaders for one request.
+pub fn for_request(store: Arc<dyn Store>) -> Loaders {
+    DataLoader::new(StoreLoader { store }, tokio::spawn)
+}
+
+/// Batches lookups of every kind into port calls.
+pub struct StoreLoader {
+    store: Arc<dyn Store>,
+}
+
+type LoadResult<K, V> = Result<HashMap<K, V>, Arc<Error>>;
+
+/// Subsections of a section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SubsectionsOf(pub SectionId);
+/// Responsibilities of a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ResponsibilitiesOfTask(pub TaskId);
+/// Responsibilities of an agency, in a role or all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ResponsibilitiesOfAgency(pub AgencyId, pub Option<Role>);
+/// How many tasks an agency is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CountsOf(pub AgencyId);
+/// A task by number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TaskNumber(pub i32);
+/// A province by code.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ProvinceCode(pub String);
+/// One page of a nested task list.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TaskPageOf(pub TaskParent, pub i64, pub TaskQuery);
+/// The size of a nested task list.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TaskCountOf(pub TaskParent, pub i64, pub TaskFilter);
+/// One page of a nested report list.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ReportPageOf(pub ReportParent, pub i64, pub ReportQuery);
+/// The size of a nested report list.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ReportCountOf(pub ReportParent, pub i64, pub ReportFilter);
+
+fn by_key<K: std::hash::Hash + Eq, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, V> {
+    rows.into_iter().map(|v| (key(&v), v)).collect()
+}
+
+fn grouped<K: std::hash::Hash + Eq, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, Vec<V>> {
+    let mut out: HashMap<K, Vec<V>> = HashMap::new();
+    for v in rows {
+        out.entry(key(&v)).or_default().push(v);
+    }
+    out
+}
+
+/// Groups keys that share their query arguments, so each distinct argument set is one call.
+fn by_args<K, A: Clone + std::hash::Hash + Eq>(keys: &[K], split: impl Fn(&K) -> (A, i64)) -> HashMap<A, Vec<i64>> {
+    let mut out: HashMap<A, Vec<i64>> = HashMap::new();
+    for k in keys {
+        let (args, id) = split(k);
+        out.entry(args).or_default().push(id);
+    }
+    out
+}
+
+macro_rules! simple_loader {
+    ($key:ty, $value:ty, |$self_:ident, $keys:ident| $body:expr) => {
+        impl Loader<$key> for StoreLoader {
+            type Value = $value;
+            type Error = Arc<Error>;
+
+            async fn load(&self, $keys: &[$key]) -> LoadResult<$key, $value> {
+                let $self_ = self;
+                $body.map_err(Arc::new)
+            }
+        }
+    };
+}
+
+simple_loader!(SectionId, Section, |s, keys| s.store.sections_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+simple_loader!(SubsectionId, Subsection, |s, keys| s.store.subsections_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+simple_loader!(TaskId, Task, |s, keys| s.store.tasks_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+simple_loader!(AgencyId, Agency, |s, keys| s.store.agencies_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+simple_loader!(ProvinceId, Province, |s, keys| s.store.provinces_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+simple_loader!(ReportId, ProgressReport, |s, keys| s.store.reports_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+simple_loader!(SubsectionsOf, Vec<Subsection>, |s, keys| {
+    let ids: Vec<SectionId> = keys.iter().map(|k| k.0).collect();
+    s.store.subsections_by_sections(&ids).await.map(|r| grouped(r, |v| SubsectionsOf(v.section_id)))
+});
+simple_loader!(ResponsibilitiesOfTask, Vec<Responsibility>, |s, keys| {
+    let ids: Vec<TaskId> = keys.iter().map(|k| k.0).collect();
+    s.store.responsibilities_by_tasks(&ids).await.map(|r| grouped(r, |v| ResponsibilitiesOfTask(v.task_id)))
+});
+simple_loader!(TaskNumber, Task, |s, keys| {
+    let numbers: Vec<i32> = keys.iter().map(|k| k.0).collect();
+    s.store.tasks_by_numbers(&numbers).await.map(|r| by_key(r, |v| TaskNumber(v.number)))
+});
+simple_loader!(ProvinceCode, Province, |s, keys| {
+    let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+    s.store.provinces_by_codes(&codes).await.map(|r| by_key(r, |v| ProvinceCode(v.code.clone())))
+});
+simple_loader!(CountsOf, TaskCounts, |s, keys| {
+    let ids: Vec<AgencyId> = keys.iter().map(|k| k.0).collect();
+    s.store.task_counts(&ids).await.map(|m| m.into_iter().map(|(k, v)| (CountsOf(k), v)).collect())
+});
+
+impl Loader<ResponsibilitiesOfAgency> for StoreLoader {
+    type Value = Vec<Responsibility>;
+    type Error = Arc<Error>;
+
+    async fn load(&self, keys: &[ResponsibilitiesOfAgency]) -> LoadResult<ResponsibilitiesOfAgency, Vec<Responsibility>> {
+        let mut out = HashMap::new();
+        for (role, ids) in by_args(keys, |k| (k.1, k.0.0)) {
+            let ids: Vec<AgencyId> = ids.into_iter().map(AgencyId).collect();
+            let rows = self.store.responsibilities_by_agencies(&ids, role).await.map_err(Arc::new)?;
+            for (agency, rs) in grouped(rows, |r| r.agency_id) {
+                out.insert(ResponsibilitiesOfAgency(agency, role), rs);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<TaskPageOf> for StoreLoader {
+    type Value = Page<Task>;
+    type Error = Arc<Error>;
+
+    async fn load(&self, keys: &[TaskPageOf]) -> LoadResult<TaskPageOf, Page<Task>> {
+        let mut out = HashMap::new();
+        for ((parent, query), ids) in by_args(keys, |k| ((k.0, k.2.clone()), k.1)) {
+            let pages = self.store.list_tasks_grouped(parent, &ids, &query).await.map_err(Arc::new)?;
+            for (id, page) in pages {
+                out.insert(TaskPageOf(parent, id, query.clone()), page);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<TaskCountOf> for StoreLoader {
+    type Value = i64;
+    type Error = Arc<Error>;
+
+    async fn load(&self, keys: &[TaskCountOf]) -> LoadResult<TaskCountOf, i64> {
+        let mut out = HashMap::new();
+        for ((parent, filter), ids) in by_args(keys, |k| ((k.0, k.2.clone()), k.1)) {
+            let counts = self.store.count_tasks_grouped(parent, &ids, &filter).await.map_err(Arc::new)?;
+            for (id, n) in counts {
+                out.insert(TaskCountOf(parent, id, filter.clone()), n);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<ReportPageOf> for StoreLoader {
+    type Value = Page<ProgressReport>;
+    type Error = Arc<Error>;
+
+    async fn load(&self, keys: &[ReportPageOf]) -> LoadResult<ReportPageOf, Page<ProgressReport>> {
+        let mut out = HashMap::new();
+        for ((parent, query), ids) in by_args(keys, |k| ((k.0, k.2.clone()), k.1)) {
+            let pages = self.store.list_reports_grouped(parent, &ids, &query).await.map_err(Arc::new)?;
+            for (id, page) in pages {
+                out.insert(ReportPageOf(parent, id, query.clone()), page);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<ReportCountOf> for StoreLoader {
+    type Value = i64;
+    type Error = Arc<Error>;
+
+    async fn load(&self, keys: &[ReportCountOf]) -> LoadResult<ReportCountOf, i64> {
+        let mut out = HashMap::new();
+        for ((parent, filter), ids) in by_args(keys, |k| ((k.0, k.2.clone()), k.1)) {
+            let counts = self.store.count_reports_grouped(parent, &ids, &filter).await.map_err(Arc::new)?;
+            for (id, n) in counts {
+                out.insert(ReportCountOf(parent, id, filter.clone()), n);
+            }
+        }
+        Ok(out)
+    }
+}

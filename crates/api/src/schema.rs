@@ -1,0 +1,241 @@
+//! The GraphQL schema: roots split by area and merged.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, EmptySubscription, Interface, MergedObject, Object, ID};
+use workplan_domain::model as m;
+use workplan_domain::ports::Store;
+use workplan_domain::service;
+
+use crate::error::{GqlResultExt, bad_input};
+use crate::ids::{self, Kind};
+use crate::loaders::{ProvinceCode, TaskNumber};
+use crate::types::agency::{self, Agency, AgencyConnection, AgencyFilterInput};
+use crate::types::plan::{Plan, Section, Subsection};
+use crate::types::province::Province;
+use crate::types::report::{
+    ProgressReport, ProgressReportConnection, ProgressReportFilter, SubmitProgressReportInput,
+    SubmitProgressReportPayload, report_connection, report_query,
+};
+use crate::types::task::{Task, TaskConnection, TaskFilterInput, TaskOrder, task_connection, task_query};
+use crate::types::{Total, load, store};
+
+/// The most IDs `nodes` takes at once.
+pub const MAX_NODES: usize = 100;
+
+/// Anything with a global ID.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "The object's global ID."))]
+pub enum Node {
+    Plan(Plan),
+    Section(Section),
+    Subsection(Subsection),
+    Task(Task),
+    Agency(Agency),
+    Province(Province),
+    ProgressReport(ProgressReport),
+}
+
+/// The plan, its sections and tasks.
+#[derive(Default)]
+pub struct PlanQuery;
+
+#[Object]
+impl PlanQuery {
+    /// The work plan.
+    async fn plan(&self, ctx: &Context<'_>) -> async_graphql::Result<Plan> {
+        match store(ctx)?.plan().await.gql()? {
+            Some(plan) => Ok(Plan(plan)),
+            None => Err(crate::error::to_graphql(&workplan_domain::Error::not_found("plan (none is loaded)", None))),
+        }
+    }
+
+    /// The plan's sections, in order.
+    async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Section>> {
+        Ok(store(ctx)?.sections().await.gql()?.into_iter().map(Section).collect())
+    }
+
+    /// A task by its number, or null if there is no such task.
+    async fn task(&self, ctx: &Context<'_>, #[graphql(desc = "The task number (1–106).")] number: i32) -> async_graphql::Result<Option<Task>> {
+        Ok(load(ctx, TaskNumber(number)).await?.map(Task))
+    }
+
+    /// Tasks, filtered and paginated.
+    #[allow(clippy::too_many_arguments)]
+    async fn tasks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only tasks matching this filter.")] filter: Option<TaskFilterInput>,
+        #[graphql(desc = "Sort order (default: by number, ascending).")] order_by: Option<TaskOrder>,
+        #[graphql(desc = "Return the first n tasks (1–100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return tasks after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n tasks (1–100).")] last: Option<i32>,
+        #[graphql(desc = "Return tasks before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<TaskConnection> {
+        let query = task_query(filter, order_by, first, after, last, before)?;
+        let page = store(ctx)?.list_tasks(&query).await.gql()?;
+        Ok(task_connection(page, Total::Tasks(query.filter)))
+    }
+}
+
+/// Central agencies.
+#[derive(Default)]
+pub struct AgencyQuery;
+
+#[Object]
+impl AgencyQuery {
+    /// An agency by ID, or by name: its canonical name, any alias or its abbreviation (ignoring
+    /// case). Give exactly one.
+    async fn agency(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The agency's ID.")] id: Option<ID>,
+        #[graphql(desc = "The agency's name, an alias or its abbreviation.")] name: Option<String>,
+    ) -> async_graphql::Result<Option<Agency>> {
+        match (id, name) {
+            (Some(id), None) => {
+                let id = ids::decode(Kind::Agency, &id, "id")?;
+                Ok(load(ctx, m::AgencyId(id)).await?.map(Agency))
+            }
+            (None, Some(name)) => {
+                if name.len() > 500 {
+                    return Err(bad_input("name", "at most 500 characters"));
+                }
+                Ok(store(ctx)?.agency_by_name(&name).await.gql()?.map(Agency))
+            }
+            _ => Err(bad_input("id", "give exactly one of id or name")),
+        }
+    }
+
+    /// Agencies by name, filtered and paginated.
+    async fn agencies(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only agencies matching this filter.")] filter: Option<AgencyFilterInput>,
+        #[graphql(desc = "Return the first n agencies (1–100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return agencies after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n agencies (1–100).")] last: Option<i32>,
+        #[graphql(desc = "Return agencies before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<AgencyConnection> {
+        agency::list(ctx, filter, first, after, last, before).await
+    }
+}
+
+/// Provinces.
+#[derive(Default)]
+pub struct ProvinceQuery;
+
+#[Object]
+impl ProvinceQuery {
+    /// The 31 provincial-level divisions, by code.
+    async fn provinces(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Province>> {
+        Ok(store(ctx)?.provinces().await.gql()?.into_iter().map(Province).collect())
+    }
+
+    /// A province by GB/T 2260 code (e.g. "440000"), or null.
+    async fn province(&self, ctx: &Context<'_>, #[graphql(desc = "The six-digit GB/T 2260 code.")] code: String) -> async_graphql::Result<Option<Province>> {
+        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad_input("code", "a GB/T 2260 code is six digits"));
+        }
+        Ok(load(ctx, ProvinceCode(code)).await?.map(Province))
+    }
+}
+
+/// Progress reports.
+#[derive(Default)]
+pub struct ReportQuery;
+
+#[Object]
+impl ReportQuery {
+    /// Progress reports, newest first, filtered and paginated.
+    async fn progress_reports(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only reports matching this filter.")] filter: Option<ProgressReportFilter>,
+        #[graphql(desc = "Return the first n reports (1–100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return reports after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n reports (1–100).")] last: Option<i32>,
+        #[graphql(desc = "Return reports before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<ProgressReportConnection> {
+        let query = report_query(filter, first, after, last, before)?;
+        let page = store(ctx)?.list_reports(&query).await.gql()?;
+        Ok(report_connection(page, Total::Reports(query.filter)))
+    }
+}
+
+async fn node_by_id(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Option<Node>> {
+    let Some((kind, n)) = ids::decode_any(id) else { return Ok(None) };
+    Ok(match kind {
+        Kind::Plan => store(ctx)?.plan().await.gql()?.filter(|p| p.id.0 == n).map(|p| Node::Plan(Plan(p))),
+        Kind::Section => load(ctx, m::SectionId(n)).await?.map(|v| Node::Section(Section(v))),
+        Kind::Subsection => load(ctx, m::SubsectionId(n)).await?.map(|v| Node::Subsection(Subsection(v))),
+        Kind::Task => load(ctx, m::TaskId(n)).await?.map(|v| Node::Task(Task(v))),
+        Kind::Agency => load(ctx, m::AgencyId(n)).await?.map(|v| Node::Agency(Agency(v))),
+        Kind::Province => load(ctx, m::ProvinceId(n)).await?.map(|v| Node::Province(Province(v))),
+        Kind::ProgressReport => load(ctx, m::ReportId(n)).await?.map(|v| Node::ProgressReport(ProgressReport(v))),
+    })
+}
+
+/// Objects by global ID.
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// The object with this global ID, or null if there is none.
+    async fn node(&self, ctx: &Context<'_>, #[graphql(desc = "A global ID.")] id: ID) -> async_graphql::Result<Option<Node>> {
+        node_by_id(ctx, &id).await
+    }
+
+    /// The objects with these global IDs (at most 100), in the same order; null where none.
+    async fn nodes(&self, ctx: &Context<'_>, #[graphql(desc = "Global IDs.")] ids: Vec<ID>) -> async_graphql::Result<Vec<Option<Node>>> {
+        if ids.len() > MAX_NODES {
+            return Err(bad_input("ids", format!("at most {MAX_NODES} IDs")));
+        }
+        futures::future::try_join_all(ids.iter().map(|id| node_by_id(ctx, id))).await
+    }
+}
+
+/// Every query.
+#[derive(MergedObject, Default)]
+pub struct Query(PlanQuery, AgencyQuery, ProvinceQuery, ReportQuery, NodeQuery);
+
+/// Writes.
+#[derive(Default)]
+pub struct Mutation;
+
+#[Object]
+impl Mutation {
+    /// Records a progress report. Every rule is checked first; on any error nothing is written
+    /// and the error's `extensions.field` names the input field at fault.
+    async fn submit_progress_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The report.")] input: SubmitProgressReportInput,
+    ) -> async_graphql::Result<SubmitProgressReportPayload> {
+        let command = input.into_command()?;
+        let report = service::submit_report(store(ctx)?.as_ref(), command).await.gql()?;
+        Ok(SubmitProgressReportPayload { report: ProgressReport(report) })
+    }
+}
+
+/// The workplan schema.
+pub type WorkplanSchema = async_graphql::Schema<Query, Mutation, EmptySubscription>;
+
+/// The schema builder with every type and limit, and no data: enough to print the SDL.
+pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
+    async_graphql::Schema::build(Query::default(), Mutation, EmptySubscription)
+        .limit_depth(16)
+        .limit_recursive_depth(32)
+        .extension(async_graphql::extensions::Tracing)
+}
+
+/// The schema serving `store`.
+pub fn build_schema(store: Arc<dyn Store>) -> WorkplanSchema {
+    schema_builder().data(store).finish()
+}
+
+/// The SDL clients see (`schema.graphql`).
+pub fn sdl() -> String {
+    schema_builder().finish().sdl()
+}

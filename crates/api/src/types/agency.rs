@@ -1,0 +1,112 @@
+//! Central agencies.
+
+use async_graphql::{Context, InputObject, Object, ID};
+use workplan_domain::model as m;
+use workplan_domain::page::{AgencyFilter, AgencyQuery, ReportParent};
+
+use super::report::{ProgressReportConnection, ProgressReportFilter, nested, report_query};
+use super::task::Responsibility;
+use super::{ResponsibilityRole, Total, connection, load, page_request};
+use crate::error::GqlResultExt;
+use crate::ids::{self, Kind};
+use crate::loaders::{CountsOf, ResponsibilitiesOfAgency};
+
+/// A central agency the plan assigns tasks to.
+#[derive(Clone)]
+pub struct Agency(pub m::Agency);
+
+#[Object]
+impl Agency {
+    /// The agency's global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::Agency, self.0.id.0)
+    }
+
+    /// The canonical English name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The official Chinese name.
+    async fn name_zh(&self) -> &str {
+        &self.0.name_zh
+    }
+
+    /// The common English abbreviation, where one is in use (e.g. SIPO, MOFCOM).
+    async fn abbreviation(&self) -> Option<&str> {
+        self.0.abbreviation.as_deref()
+    }
+
+    /// Other spellings of the name seen in the source document.
+    async fn aliases(&self) -> &[String] {
+        &self.0.aliases
+    }
+
+    /// The agency's tasks with its role on each, by task number.
+    async fn responsibilities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only tasks where the agency has this role.")] role: Option<ResponsibilityRole>,
+    ) -> async_graphql::Result<Vec<Responsibility>> {
+        let rows = load(ctx, ResponsibilitiesOfAgency(self.0.id, role.map(Into::into))).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(Responsibility).collect())
+    }
+
+    /// How many tasks the agency is responsible for, in any role.
+    async fn task_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        Ok(load(ctx, CountsOf(self.0.id)).await?.unwrap_or_default().tasks)
+    }
+
+    /// How many tasks the agency leads.
+    async fn lead_task_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        Ok(load(ctx, CountsOf(self.0.id)).await?.unwrap_or_default().leads)
+    }
+
+    /// Progress reports this agency submitted, newest first.
+    async fn reports(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only reports matching this filter.")] filter: Option<ProgressReportFilter>,
+        #[graphql(desc = "Return the first n reports (1–100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return reports after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n reports (1–100).")] last: Option<i32>,
+        #[graphql(desc = "Return reports before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<ProgressReportConnection> {
+        let query = report_query(filter, first, after, last, before)?;
+        nested(ctx, ReportParent::Agency, self.0.id.0, query).await
+    }
+}
+
+/// Which agencies to list. All conditions must hold.
+#[derive(InputObject, Default, Debug)]
+pub struct AgencyFilterInput {
+    /// Only agencies whose name, Chinese name, abbreviation or an alias contains this,
+    /// ignoring case (at most 200 characters).
+    pub search: Option<String>,
+    /// Only agencies with at least one task in this role.
+    pub role: Option<ResponsibilityRole>,
+}
+
+connection!(AgencyConnection, AgencyEdge, Agency, "agencies");
+
+/// Lists agencies by name.
+pub(crate) async fn list(
+    ctx: &Context<'_>,
+    filter: Option<AgencyFilterInput>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> async_graphql::Result<AgencyConnection> {
+    let filter = filter.unwrap_or_default();
+    let filter = AgencyFilter { search: filter.search, role: filter.role.map(Into::into) }.validated("filter").gql()?;
+    let query = AgencyQuery { filter, page: page_request("agency", first, after, last, before)? };
+    let page = super::store(ctx)?.list_agencies(&query).await.gql()?;
+    Ok(AgencyConnection {
+        cursors: page.items.iter().map(|a| ids::cursor("agency", &a.name)).collect(),
+        items: page.items.into_iter().map(Agency).collect(),
+        has_next_page: page.has_next_page,
+        has_previous_page: page.has_previous_page,
+        total: Total::Agencies(query.filter),
+    })
+}

@@ -1,0 +1,200 @@
+//! Tasks and who is responsible for them.
+
+use async_graphql::{Context, InputObject, Object, ID};
+use workplan_domain::model as m;
+use workplan_domain::page::{ReportParent, ReportQuery, TaskFilter, TaskParent, TaskQuery};
+
+use super::agency::Agency;
+use super::plan::{Section, Subsection};
+use super::report::{ProgressReport, ProgressReportConnection, ProgressReportFilter, report_query};
+use super::{OrderDirection, ResponsibilityMode, ResponsibilityRole, Total, connection, load, page_request, require};
+use crate::error::GqlResultExt;
+use crate::ids::{self, Kind};
+use crate::loaders::{ReportPageOf, ResponsibilitiesOfTask, TaskPageOf};
+
+/// A numbered key task of the plan.
+#[derive(Clone)]
+pub struct Task(pub m::Task);
+
+#[Object]
+impl Task {
+    /// The task's global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::Task, self.0.id.0)
+    }
+
+    /// The task's number in the plan (1–106), as printed.
+    async fn number(&self) -> i32 {
+        self.0.number
+    }
+
+    /// What must be done, as printed (without the list of agencies).
+    async fn text(&self) -> &str {
+        &self.0.text
+    }
+
+    /// The section the task is in.
+    async fn section(&self, ctx: &Context<'_>) -> async_graphql::Result<Section> {
+        require(ctx, self.0.section_id).await.map(Section)
+    }
+
+    /// The subsection the task is in.
+    async fn subsection(&self, ctx: &Context<'_>) -> async_graphql::Result<Subsection> {
+        require(ctx, self.0.subsection_id).await.map(Subsection)
+    }
+
+    /// Whether the agencies answer for the task together or each for its own part.
+    async fn responsibility_mode(&self) -> ResponsibilityMode {
+        self.0.mode.into()
+    }
+
+    /// Every responsible agency in the order the plan lists them, with its role.
+    async fn responsibilities(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Responsibility>> {
+        let rows = load(ctx, ResponsibilitiesOfTask(self.0.id)).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(Responsibility).collect())
+    }
+
+    /// The agencies that lead the task, in listed order.
+    async fn lead_agencies(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Agency>> {
+        let rows = load(ctx, ResponsibilitiesOfTask(self.0.id)).await?.unwrap_or_default();
+        let ids: Vec<m::AgencyId> = rows.iter().filter(|r| r.role == m::Role::Lead).map(|r| r.agency_id).collect();
+        let mut found = super::loaders(ctx)?.load_many(ids.iter().copied()).await.gql()?;
+        Ok(ids.iter().filter_map(|id| found.remove(id)).map(Agency).collect())
+    }
+
+    /// Progress reports on this task, newest first.
+    async fn reports(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only reports matching this filter.")] filter: Option<ProgressReportFilter>,
+        #[graphql(desc = "Return the first n reports (1–100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return reports after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n reports (1–100).")] last: Option<i32>,
+        #[graphql(desc = "Return reports before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<ProgressReportConnection> {
+        let query = report_query(filter, first, after, last, before)?;
+        super::report::nested(ctx, ReportParent::Task, self.0.id.0, query).await
+    }
+
+    /// The most recently submitted report on this task, if any.
+    async fn latest_report(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ProgressReport>> {
+        let query = ReportQuery { page: workplan_domain::page::PageRequest::first(1), ..Default::default() };
+        let page = load(ctx, ReportPageOf(ReportParent::Task, self.0.id.0, query)).await?;
+        Ok(page.and_then(|p| p.items.into_iter().next()).map(ProgressReport))
+    }
+}
+
+/// One agency's place on one task.
+#[derive(Clone)]
+pub struct Responsibility(pub m::Responsibility);
+
+#[Object]
+impl Responsibility {
+    /// The responsible agency.
+    async fn agency(&self, ctx: &Context<'_>) -> async_graphql::Result<Agency> {
+        require(ctx, self.0.agency_id).await.map(Agency)
+    }
+
+    /// The task.
+    async fn task(&self, ctx: &Context<'_>) -> async_graphql::Result<Task> {
+        require(ctx, self.0.task_id).await.map(Task)
+    }
+
+    /// LEAD or PARTICIPANT.
+    async fn role(&self) -> ResponsibilityRole {
+        self.0.role.into()
+    }
+
+    /// 1-based position in the task's list of agencies, as printed.
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+}
+
+/// Which tasks to list. All conditions must hold.
+#[derive(InputObject, Default, Debug)]
+pub struct TaskFilterInput {
+    /// Only tasks in this section (a Section ID).
+    pub section: Option<ID>,
+    /// Only tasks in this subsection (a Subsection ID).
+    pub subsection: Option<ID>,
+    /// Only tasks this agency is responsible for (an Agency ID).
+    pub agency: Option<ID>,
+    /// With `agency`: only tasks where it has this role.
+    pub role: Option<ResponsibilityRole>,
+    /// Only tasks with this responsibility mode.
+    pub mode: Option<ResponsibilityMode>,
+    /// Only tasks whose text contains this, ignoring case (at most 200 characters).
+    pub search: Option<String>,
+}
+
+impl TaskFilterInput {
+    pub(crate) fn into_domain(self) -> async_graphql::Result<TaskFilter> {
+        let decode = |kind, id: Option<ID>, field: &str| id.map(|id| ids::decode(kind, &id, field)).transpose();
+        TaskFilter {
+            section: decode(Kind::Section, self.section, "filter.section")?.map(m::SectionId),
+            subsection: decode(Kind::Subsection, self.subsection, "filter.subsection")?.map(m::SubsectionId),
+            agency: decode(Kind::Agency, self.agency, "filter.agency")?.map(m::AgencyId),
+            role: self.role.map(Into::into),
+            mode: self.mode.map(Into::into),
+            search: self.search,
+        }
+        .validated("filter")
+        .gql()
+    }
+}
+
+/// What to sort tasks by.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+pub enum TaskOrderField {
+    /// The task number.
+    #[default]
+    Number,
+}
+
+/// How to sort tasks.
+#[derive(InputObject, Debug, Default)]
+pub struct TaskOrder {
+    /// The field to sort by.
+    #[graphql(default)]
+    pub field: TaskOrderField,
+    /// The direction.
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+connection!(TaskConnection, TaskEdge, Task, "tasks");
+
+/// Builds a task query from Relay arguments.
+pub(crate) fn task_query(
+    filter: Option<TaskFilterInput>,
+    order_by: Option<TaskOrder>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> async_graphql::Result<TaskQuery> {
+    Ok(TaskQuery {
+        filter: filter.unwrap_or_default().into_domain()?,
+        order: order_by.unwrap_or_default().direction.into(),
+        page: page_request("task", first, after, last, before)?,
+    })
+}
+
+pub(crate) fn task_connection(page: workplan_domain::page::Page<m::Task>, total: Total) -> TaskConnection {
+    TaskConnection {
+        cursors: page.items.iter().map(|t| ids::cursor("task", &t.number.to_string())).collect(),
+        items: page.items.into_iter().map(Task).collect(),
+        has_next_page: page.has_next_page,
+        has_previous_page: page.has_previous_page,
+        total,
+    }
+}
+
+/// A page of the tasks of a section or subsection, batched with its siblings.
+pub(crate) async fn nested(ctx: &Context<'_>, parent: TaskParent, id: i64, query: TaskQuery) -> async_graphql::Result<TaskConnection> {
+    let total = Total::TasksOf(parent, id, query.filter.clone());
+    let page = load(ctx, TaskPageOf(parent, id, query)).await?.unwrap_or_default();
+    Ok(task_connection(page, total))
+}
+

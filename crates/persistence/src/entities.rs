@@ -1,0 +1,166 @@
+//! SeaORM entities: the rows as stored. They never leave this crate; repositories turn them
+//! into domain values.
+
+macro_rules! no_relations {
+    () => {
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+
+pub mod plan {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "plans")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub document_number: String,
+        pub title: String,
+        pub plan_title: String,
+        pub issuing_office: String,
+        pub issue_date: Date,
+        pub implements_title: String,
+        pub implements_reference: String,
+        pub notice: String,
+    }
+    no_relations!();
+}
+
+pub mod section {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sections")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub plan_id: i64,
+        pub position: i32,
+        pub numeral: String,
+        pub title: String,
+    }
+    no_relations!();
+}
+
+pub mod subsection {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "subsections")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub section_id: i64,
+        pub position: i32,
+        pub numeral: String,
+        pub title: String,
+    }
+    no_relations!();
+}
+
+pub mod task {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tasks")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub plan_id: i64,
+        pub section_id: i64,
+        pub subsection_id: i64,
+        pub number: i32,
+        pub text: String,
+        pub responsibility_mode: String,
+    }
+    no_relations!();
+}
+
+pub mod agency {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "agencies")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub name: String,
+        pub name_zh: String,
+        pub abbreviation: Option<String>,
+    }
+    no_relations!();
+}
+
+pub mod agency_alias {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "agency_aliases")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub agency_id: i64,
+        pub alias: String,
+    }
+    no_relations!();
+}
+
+pub mod responsibility {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "responsibilities")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub task_id: i64,
+        pub agency_id: i64,
+        pub role: String,
+        pub position: i32,
+    }
+    no_relations!();
+}
+
+pub mod province {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "provinces")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub code: String,
+        pub name: String,
+        pub name_zh: String,
+        pub kind: String,
+    }
+    no_relations!();
+}
+
+pub mod progress_report {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "progress_reports")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub task_id: i64,
+        pub agency_id: Option<i64>,
+        pub province_id: Option<i64>,
+        pub period: String,
+        pub status: String,
+        pub percent_complete: Option<i32>,
+        pub summary: String,
+        /// A JSON array of strings.
+        pub evidence_urls: String,
+        pub submitted_at: DateTimeUtc,
+        pub version: i32,
+        pub is_demo: bool,
+    }
+    no_relations!();
+}

@@ -1,0 +1,202 @@
+//! Loading the plan's seed data and demo reports: the administrative writes, outside the ports.
+
+use std::collections::HashMap;
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+use workplan_domain::demo::DemoTask;
+use workplan_domain::model::{AgencyId, ProvinceId, TaskId};
+use workplan_domain::report::NewReport;
+use workplan_domain::seed::{PlanSeed, ProvinceSeed};
+use workplan_domain::{Error, Result};
+
+use crate::entities::{
+    agency, agency_alias, plan, progress_report, province, responsibility, section, subsection,
+    task,
+};
+use crate::error::DbResultExt;
+use crate::repo::{SeaStore, report_active_model};
+
+/// What loading the seed data did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadOutcome {
+    /// The plan was inserted (false: it was already there, nothing changed).
+    pub plan_inserted: bool,
+    /// How many provinces were inserted.
+    pub provinces_inserted: usize,
+}
+
+impl SeaStore {
+    /// Loads the plan and the provinces unless they are already present. Runs in one
+    /// transaction: either all of the plan is there afterwards, or none of it.
+    pub async fn load_seed(&self, seed: &PlanSeed, provinces: &[ProvinceSeed]) -> Result<LoadOutcome> {
+        let txn = self.db.begin().await.db()?;
+        let existing = plan::Entity::find()
+            .filter(plan::Column::DocumentNumber.eq(seed.document.document_number.as_str()))
+            .count(&txn)
+            .await
+            .db()?;
+        let plan_inserted = existing == 0;
+        if plan_inserted {
+            let d = &seed.document;
+            let plan = plan::ActiveModel {
+                document_number: Set(d.document_number.clone()),
+                title: Set(d.title.clone()),
+                plan_title: Set(d.plan_title.clone()),
+                issuing_office: Set(d.issuing_office.clone()),
+                issue_date: Set(d.issue_date),
+                implements_title: Set(d.implements_title.clone()),
+                implements_reference: Set(d.implements_reference.clone()),
+                notice: Set(d.notice.clone()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await
+            .db()?;
+
+            let mut agency_ids: HashMap<&str, i64> = HashMap::new();
+            for a in &seed.agencies {
+                let row = agency::ActiveModel {
+                    name: Set(a.name.clone()),
+                    name_zh: Set(a.name_zh.clone()),
+                    abbreviation: Set(a.abbreviation.clone()),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await
+                .db()?;
+                for alias in &a.aliases {
+                    agency_alias::ActiveModel { agency_id: Set(row.id), alias: Set(alias.clone()), ..Default::default() }
+                        .insert(&txn)
+                        .await
+                        .db()?;
+                }
+                agency_ids.insert(a.name.as_str(), row.id);
+            }
+
+            for (s_pos, s) in seed.sections.iter().enumerate() {
+                let section = section::ActiveModel {
+                    plan_id: Set(plan.id),
+                    position: Set(position(s_pos)?),
+                    numeral: Set(s.numeral.clone()),
+                    title: Set(s.title.clone()),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await
+                .db()?;
+                for (ss_pos, ss) in s.subsections.iter().enumerate() {
+                    let subsection = subsection::ActiveModel {
+                        section_id: Set(section.id),
+                        position: Set(position(ss_pos)?),
+                        numeral: Set(ss.numeral.clone()),
+                        title: Set(ss.title.clone()),
+                        ..Default::default()
+                    }
+                    .insert(&txn)
+                    .await
+                    .db()?;
+                    for t in &ss.tasks {
+                        let task = task::ActiveModel {
+                            plan_id: Set(plan.id),
+                            section_id: Set(section.id),
+                            subsection_id: Set(subsection.id),
+                            number: Set(t.number),
+                            text: Set(t.text.clone()),
+                            responsibility_mode: Set(t.mode.as_str().to_owned()),
+                            ..Default::default()
+                        }
+                        .insert(&txn)
+                        .await
+                        .db()?;
+                        let mut rows = Vec::with_capacity(t.responsibilities.len());
+                        for (r_pos, r) in t.responsibilities.iter().enumerate() {
+                            let agency_id = *agency_ids.get(r.agency.as_str()).ok_or_else(|| {
+                                Error::validation("plan", format!("task {} names unknown agency {:?}", t.number, r.agency))
+                            })?;
+                            rows.push(responsibility::ActiveModel {
+                                task_id: Set(task.id),
+                                agency_id: Set(agency_id),
+                                role: Set(r.role.as_str().to_owned()),
+                                position: Set(position(r_pos)?),
+                                ..Default::default()
+                            });
+                        }
+                        responsibility::Entity::insert_many(rows).exec(&txn).await.db()?;
+                    }
+                }
+            }
+        }
+
+        let mut provinces_inserted = 0;
+        if province::Entity::find().count(&txn).await.db()? == 0 && !provinces.is_empty() {
+            let rows = provinces.iter().map(|p| province::ActiveModel {
+                code: Set(p.code.clone()),
+                name: Set(p.name.clone()),
+                name_zh: Set(p.name_zh.clone()),
+                kind: Set(p.kind.as_str().to_owned()),
+                ..Default::default()
+            });
+            province::Entity::insert_many(rows).exec(&txn).await.db()?;
+            provinces_inserted = provinces.len();
+        }
+        txn.commit().await.db()?;
+        Ok(LoadOutcome { plan_inserted, provinces_inserted })
+    }
+
+    /// What the demo generator draws from: every task with its agencies, and every province.
+    pub async fn demo_inputs(&self) -> Result<(Vec<DemoTask>, Vec<ProvinceId>)> {
+        let tasks = task::Entity::find().all(&self.db).await.db()?;
+        let resps = responsibility::Entity::find().all(&self.db).await.db()?;
+        let mut by_task: HashMap<i64, Vec<AgencyId>> = HashMap::new();
+        for r in resps {
+            by_task.entry(r.task_id).or_default().push(AgencyId(r.agency_id));
+        }
+        let mut demo: Vec<DemoTask> = tasks
+            .into_iter()
+            .map(|t| DemoTask { id: TaskId(t.id), agencies: by_task.remove(&t.id).unwrap_or_default() })
+            .collect();
+        demo.sort_by_key(|t| t.id);
+        for t in &mut demo {
+            t.agencies.sort();
+        }
+        let mut provinces: Vec<ProvinceId> =
+            province::Entity::find().all(&self.db).await.db()?.into_iter().map(|p| ProvinceId(p.id)).collect();
+        provinces.sort();
+        Ok((demo, provinces))
+    }
+
+    /// How many reports are real (not demo) and how many are demo.
+    pub async fn report_counts(&self) -> Result<(u64, u64)> {
+        let real = progress_report::Entity::find().filter(progress_report::Column::IsDemo.eq(false)).count(&self.db).await.db()?;
+        let demo = progress_report::Entity::find().filter(progress_report::Column::IsDemo.eq(true)).count(&self.db).await.db()?;
+        Ok((real, demo))
+    }
+
+    /// Inserts demo reports in batches, in one transaction.
+    pub async fn insert_demo_reports(&self, reports: Vec<NewReport>) -> Result<usize> {
+        if reports.iter().any(|r| !r.is_demo) {
+            return Err(Error::validation("reports", "only demo reports can be bulk-inserted"));
+        }
+        let total = reports.len();
+        let txn = self.db.begin().await.db()?;
+        let mut batch = Vec::with_capacity(500);
+        for report in reports {
+            batch.push(report_active_model(report)?);
+            if batch.len() == 500 {
+                progress_report::Entity::insert_many(std::mem::take(&mut batch)).exec(&txn).await.db()?;
+            }
+        }
+        if !batch.is_empty() {
+            progress_report::Entity::insert_many(batch).exec(&txn).await.db()?;
+        }
+        txn.commit().await.db()?;
+        Ok(total)
+    }
+}
+
+fn position(index: usize) -> Result<i32> {
+    i32::try_from(index + 1).map_err(Error::internal)
+}

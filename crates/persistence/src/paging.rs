@@ -1,0 +1,101 @@
+//! Keyset pagination on SeaORM selects, for one list or one page per parent in one statement.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Alias, Asterisk, Query, SelectStatement, UnionType};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Order, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select, Value,
+};
+use workplan_domain::page::{Direction, PageRequest};
+
+/// Restricts `select` to one page: the cursor bounds, the reading order and `size + 1` rows
+/// (the extra row tells whether there is more).
+pub(crate) fn keyset<E, C, K>(select: Select<E>, key: C, ascending: bool, page: &PageRequest<K>) -> Select<E>
+where
+    E: EntityTrait,
+    C: ColumnTrait,
+    K: Into<Value> + Clone,
+{
+    let mut select = select;
+    if let Some(after) = &page.after {
+        select = select.filter(if ascending { key.gt(after.clone()) } else { key.lt(after.clone()) });
+    }
+    if let Some(before) = &page.before {
+        select = select.filter(if ascending { key.lt(before.clone()) } else { key.gt(before.clone()) });
+    }
+    let reading_ascending = ascending == (page.direction == Direction::Forward);
+    select
+        .order_by(key, if reading_ascending { Order::Asc } else { Order::Desc })
+        .limit(u64::from(page.size) + 1)
+}
+
+/// Runs one keyset page per parent as a single `UNION ALL` statement (each arm uses the
+/// `(parent, key)` index and stops after `size + 1` rows) and groups the rows by parent,
+/// in reading order.
+pub(crate) async fn grouped_pages<E, C, P, K, Kf, Pf>(
+    db: &impl ConnectionTrait,
+    base: Select<E>,
+    parent_col: C,
+    parent_ids: &[i64],
+    key_col: P,
+    ascending: bool,
+    page: &PageRequest<K>,
+    parent_of: Pf,
+    key_of: Kf,
+) -> Result<HashMap<i64, Vec<E::Model>>, DbErr>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Send + Sync,
+    C: ColumnTrait,
+    P: ColumnTrait,
+    K: Into<Value> + Clone,
+    Pf: Fn(&E::Model) -> Option<i64>,
+    Kf: Fn(&E::Model) -> i64,
+{
+    let mut union: Option<SelectStatement> = None;
+    let mut ids: Vec<i64> = parent_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    for (i, id) in ids.iter().enumerate() {
+        let arm = keyset(base.clone().filter(parent_col.eq(*id)), key_col, ascending, page).into_query();
+        let wrapped = Query::select().column(Asterisk).from_subquery(arm, Alias::new(format!("p{i}"))).take();
+        match union.as_mut() {
+            None => union = Some(wrapped),
+            Some(u) => {
+                u.union(UnionType::All, wrapped);
+            }
+        }
+    }
+    let Some(union) = union else { return Ok(HashMap::new()) };
+    let statement = db.get_database_backend().build(&union);
+    let rows = E::find().from_raw_sql(statement).all(db).await?;
+    let reading_ascending = ascending == (page.direction == Direction::Forward);
+    let mut groups: HashMap<i64, Vec<E::Model>> = HashMap::new();
+    for row in rows {
+        if let Some(parent) = parent_of(&row) {
+            groups.entry(parent).or_default().push(row);
+        }
+    }
+    for rows in groups.values_mut() {
+        rows.sort_by_key(|r| key_of(r));
+        if !reading_ascending {
+            rows.reverse();
+        }
+    }
+    Ok(groups)
+}
+
+/// `LIKE` pattern matching `needle` anywhere, with `\` escaping the wildcards.
+pub(crate) fn contains_pattern(needle: &str) -> String {
+    let mut pattern = String::with_capacity(needle.len() + 2);
+    pattern.push('%');
+    for c in needle.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
