@@ -1,1 +1,10 @@
-//! stub
+//! Integration tests: the real server over HTTP against a fresh database per test
+//! (SQLite, or PostgreSQL when `WORKPLAN_TEST_POSTGRES_URL` is set).
+
+mod agencies;
+mod http;
+mod nodes;
+mod pagination;
+mod plan;
+mod reports;
+mod statements;

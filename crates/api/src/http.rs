@@ -6,8 +6,8 @@ use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{ServerError, Value};
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -34,7 +34,10 @@ pub struct AppState {
 impl AppState {
     /// State serving `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { schema: build_schema(store.clone()), store }
+        Self {
+            schema: build_schema(store.clone()),
+            store,
+        }
     }
 }
 
@@ -50,29 +53,50 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");
-            error_response(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, "internal error; it has been logged")
+            error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                code::INTERNAL,
+                "internal error; it has been logged",
+            )
         }))
         .with_state(state)
 }
 
 /// A GraphQL-shaped error body outside execution.
 fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
-    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))], body.to_string()).into_response()
+    let body =
+        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// The response media type the client accepts, or 406.
 fn negotiate(headers: &HeaderMap) -> Result<&'static str, Response> {
-    let Some(accept) = headers.get(header::ACCEPT) else { return Ok(JSON) };
+    let Some(accept) = headers.get(header::ACCEPT) else {
+        return Ok(JSON);
+    };
     let accept = accept.to_str().unwrap_or_default();
     let ranges: Vec<&str> = accept
         .split(',')
-        .filter(|r| !r.split(';').skip(1).any(|p| p.trim().replace(' ', "") == "q=0"))
+        .filter(|r| {
+            !r.split(';')
+                .skip(1)
+                .any(|p| p.trim().replace(' ', "") == "q=0")
+        })
         .map(|r| r.split(';').next().unwrap_or_default().trim())
         .collect();
-    if ranges.iter().any(|r| r.eq_ignore_ascii_case(GRAPHQL_RESPONSE_JSON)) {
+    if ranges
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case(GRAPHQL_RESPONSE_JSON))
+    {
         Ok(GRAPHQL_RESPONSE_JSON)
-    } else if ranges.iter().any(|r| r.eq_ignore_ascii_case(JSON) || *r == "*/*" || r.eq_ignore_ascii_case("application/*")) {
+    } else if ranges.iter().any(|r| {
+        r.eq_ignore_ascii_case(JSON) || *r == "*/*" || r.eq_ignore_ascii_case("application/*")
+    }) {
         Ok(JSON)
     } else {
         Err(error_response(
@@ -88,7 +112,10 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
         Ok(m) => m,
         Err(r) => return r,
     };
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let essence = content_type.split(';').next().unwrap_or_default().trim();
     if !essence.eq_ignore_ascii_case(JSON) {
         return error_response(
@@ -99,10 +126,27 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
     }
     let value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(_) => return error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "the body is not valid JSON"),
+        Err(_) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                code::BAD_USER_INPUT,
+                "the body is not valid JSON",
+            );
+        }
     };
     if value.is_array() {
-        return error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "batched requests are not supported");
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            code::BAD_USER_INPUT,
+            "batched requests are not supported",
+        );
+    }
+    if !value.get("query").is_some_and(serde_json::Value::is_string) {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            code::BAD_USER_INPUT,
+            "the request has no `query` string",
+        );
     }
     let request: async_graphql::Request = match serde_json::from_value(value) {
         Ok(r) => r,
@@ -114,12 +158,50 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
     execute(&state, request, media).await
 }
 
-async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+/// The parameters of a GET request, as the GraphQL-over-HTTP spec names them. (async-graphql's
+/// own query-string parser looks for `operation_name` and so ignores `operationName`.)
+#[derive(Debug, serde::Deserialize)]
+struct GetParams {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+fn get_request(uri: &Uri) -> Result<async_graphql::Request, String> {
+    let Query(params) = Query::<GetParams>::try_from_uri(uri).map_err(|e| e.body_text())?;
+    let query = params
+        .query
+        .filter(|q| !q.is_empty())
+        .ok_or("the `query` parameter is required")?;
+    let mut request = async_graphql::Request::new(query);
+    if let Some(name) = params.operation_name.filter(|n| !n.is_empty()) {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = params.variables.filter(|v| !v.is_empty()) {
+        let json: serde_json::Value =
+            serde_json::from_str(&variables).map_err(|_| "`variables` is not JSON")?;
+        if !json.is_object() {
+            return Err("`variables` must be a JSON object".to_owned());
+        }
+        request = request.variables(async_graphql::Variables::from_json(json));
+    }
+    if params
+        .extensions
+        .is_some_and(|e| !e.is_empty() && serde_json::from_str::<serde_json::Value>(&e).is_err())
+    {
+        return Err("`extensions` is not JSON".to_owned());
+    }
+    Ok(request)
+}
+
+async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
     let media = match negotiate(&headers) {
         Ok(m) => m,
         Err(r) => return r,
     };
-    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or_default()) {
+    let request = match get_request(&uri) {
         Ok(r) => r,
         Err(e) => {
             let message = format!("not a GraphQL request: {e}");
@@ -127,9 +209,14 @@ async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, RawQuery
         }
     };
     if is_mutation(&request) {
-        let mut response =
-            error_response(StatusCode::METHOD_NOT_ALLOWED, code::BAD_USER_INPUT, "mutations must be sent with POST");
-        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        let mut response = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            code::BAD_USER_INPUT,
+            "mutations must be sent with POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
     execute(&state, request, media).await
@@ -138,11 +225,16 @@ async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, RawQuery
 /// Whether the operation a request would run is a mutation. Unparsable documents are left to
 /// execution, which reports them properly.
 fn is_mutation(request: &async_graphql::Request) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else { return false };
+    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
     let op = match &doc.operations {
         DocumentOperations::Single(op) => Some(op),
         DocumentOperations::Multiple(ops) => match &request.operation_name {
-            Some(name) => ops.iter().find(|(n, _)| n.as_str() == name).map(|(_, op)| op),
+            Some(name) => ops
+                .iter()
+                .find(|(n, _)| n.as_str() == name)
+                .map(|(_, op)| op),
             None if ops.len() == 1 => ops.values().next(),
             None => None,
         },
@@ -150,7 +242,11 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
     op.is_some_and(|op| op.node.ty == OperationType::Mutation)
 }
 
-async fn execute(state: &AppState, request: async_graphql::Request, media: &'static str) -> Response {
+async fn execute(
+    state: &AppState,
+    request: async_graphql::Request,
+    media: &'static str,
+) -> Response {
     let request = request.data(loaders::for_request(state.store.clone()));
     let mut response = state.schema.execute(request).await;
     // Errors raised before execution (syntax, validation, coercion) come without a code.
@@ -168,10 +264,19 @@ async fn execute(state: &AppState, request: async_graphql::Request, media: &'sta
         StatusCode::OK
     };
     match serde_json::to_vec(&response) {
-        Ok(body) => (status, [(header::CONTENT_TYPE, HeaderValue::from_static(media))], body).into_response(),
+        Ok(body) => (
+            status,
+            [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
+            body,
+        )
+            .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "could not serialise a response");
-            error_response(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, "internal error; it has been logged")
+            error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                code::INTERNAL,
+                "internal error; it has been logged",
+            )
         }
     }
 }
@@ -185,9 +290,21 @@ fn ensure_code(error: &mut ServerError) {
 
 /// GraphiQL and the browser builds it runs on, vendored unmodified (see `assets/graphiql/MANIFEST.json`).
 const ASSETS: &[(&str, &str, &[u8])] = &[
-    ("graphiql.min.js", "text/javascript; charset=utf-8", include_bytes!("../assets/graphiql/graphiql.min.js")),
-    ("graphiql.min.css", "text/css; charset=utf-8", include_bytes!("../assets/graphiql/graphiql.min.css")),
-    ("react.production.min.js", "text/javascript; charset=utf-8", include_bytes!("../assets/graphiql/react.production.min.js")),
+    (
+        "graphiql.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/graphiql/graphiql.min.js"),
+    ),
+    (
+        "graphiql.min.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../assets/graphiql/graphiql.min.css"),
+    ),
+    (
+        "react.production.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/graphiql/react.production.min.js"),
+    ),
     (
         "react-dom.production.min.js",
         "text/javascript; charset=utf-8",
@@ -198,13 +315,20 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
 const GRAPHIQL_HTML: &str = include_str!("../assets/graphiql/index.html");
 
 async fn graphiql() -> Response {
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], GRAPHIQL_HTML).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        GRAPHIQL_HTML,
+    )
+        .into_response()
 }
 
 async fn asset(Path(file): Path<String>) -> Response {
     match ASSETS.iter().find(|(name, _, _)| *name == file) {
         Some((_, content_type, bytes)) => (
-            [(header::CONTENT_TYPE, *content_type), (header::CACHE_CONTROL, "public, max-age=86400")],
+            [
+                (header::CONTENT_TYPE, *content_type),
+                (header::CACHE_CONTROL, "public, max-age=86400"),
+            ],
             Body::from(*bytes),
         )
             .into_response(),

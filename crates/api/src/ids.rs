@@ -31,8 +31,15 @@ impl Kind {
         }
     }
 
-    const ALL: [Self; 7] =
-        [Self::Plan, Self::Section, Self::Subsection, Self::Task, Self::Agency, Self::Province, Self::ProgressReport];
+    const ALL: [Self; 7] = [
+        Self::Plan,
+        Self::Section,
+        Self::Subsection,
+        Self::Task,
+        Self::Agency,
+        Self::Province,
+        Self::ProgressReport,
+    ];
 }
 
 /// Encodes a global ID.
@@ -57,7 +64,10 @@ pub fn decode_any(id: &str) -> Option<(Kind, i64)> {
 pub fn decode(kind: Kind, id: &str, field: &str) -> async_graphql::Result<i64> {
     match decode_any(id) {
         Some((k, n)) if k == kind => Ok(n),
-        Some((k, _)) => Err(bad_input(field, format!("expected a {} ID, got a {} ID", kind.name(), k.name()))),
+        Some((k, _)) => Err(bad_input(
+            field,
+            format!("expected a {} ID, got a {} ID", kind.name(), k.name()),
+        )),
         None => Err(bad_input(field, "not a valid ID")),
     }
 }
@@ -68,8 +78,14 @@ pub fn cursor(list: &str, key: &str) -> String {
 }
 
 /// Decodes a cursor made by [`cursor`] for the same list; `field` names the argument.
-pub fn parse_cursor<K: std::str::FromStr>(list: &str, cursor: Option<String>, field: &str) -> async_graphql::Result<Option<K>> {
-    let Some(cursor) = cursor else { return Ok(None) };
+pub fn parse_cursor<K: std::str::FromStr>(
+    list: &str,
+    cursor: Option<String>,
+    field: &str,
+) -> async_graphql::Result<Option<K>> {
+    let Some(cursor) = cursor else {
+        return Ok(None);
+    };
     let bad = || bad_input(field, "not a cursor of this list");
     if cursor.len() > 1024 {
         return Err(bad());
@@ -100,7 +116,10 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_are_scoped() {
         let c = cursor("task", "17");
-        assert_eq!(parse_cursor::<i32>("task", Some(c.clone()), "after").expect("ok"), Some(17));
+        assert_eq!(
+            parse_cursor::<i32>("task", Some(c.clone()), "after").expect("ok"),
+            Some(17)
+        );
         assert!(parse_cursor::<i32>("report", Some(c), "after").is_err());
         assert!(parse_cursor::<i32>("task", Some("zzz".into()), "after").is_err());
     }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, Interface, MergedObject, Object, ID};
+use async_graphql::{Context, EmptySubscription, ID, Interface, MergedObject, Object};
 use workplan_domain::model as m;
 use workplan_domain::ports::Store;
 use workplan_domain::service;
@@ -17,7 +17,9 @@ use crate::types::report::{
     ProgressReport, ProgressReportConnection, ProgressReportFilter, SubmitProgressReportInput,
     SubmitProgressReportPayload, report_connection, report_query,
 };
-use crate::types::task::{Task, TaskConnection, TaskFilterInput, TaskOrder, task_connection, task_query};
+use crate::types::task::{
+    Task, TaskConnection, TaskFilterInput, TaskOrder, task_connection, task_query,
+};
 use crate::types::{Total, load, store};
 
 /// The most IDs `nodes` takes at once.
@@ -40,23 +42,36 @@ pub enum Node {
 #[derive(Default)]
 pub struct PlanQuery;
 
+/// The plan, its sections and tasks.
 #[Object]
 impl PlanQuery {
     /// The work plan.
     async fn plan(&self, ctx: &Context<'_>) -> async_graphql::Result<Plan> {
         match store(ctx)?.plan().await.gql()? {
             Some(plan) => Ok(Plan(plan)),
-            None => Err(crate::error::to_graphql(&workplan_domain::Error::not_found("plan (none is loaded)", None))),
+            None => Err(crate::error::to_graphql(
+                &workplan_domain::Error::not_found("plan (none is loaded)", None),
+            )),
         }
     }
 
     /// The plan's sections, in order.
     async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Section>> {
-        Ok(store(ctx)?.sections().await.gql()?.into_iter().map(Section).collect())
+        Ok(store(ctx)?
+            .sections()
+            .await
+            .gql()?
+            .into_iter()
+            .map(Section)
+            .collect())
     }
 
     /// A task by its number, or null if there is no such task.
-    async fn task(&self, ctx: &Context<'_>, #[graphql(desc = "The task number (1–106).")] number: i32) -> async_graphql::Result<Option<Task>> {
+    async fn task(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The task number (1–106).")] number: i32,
+    ) -> async_graphql::Result<Option<Task>> {
         Ok(load(ctx, TaskNumber(number)).await?.map(Task))
     }
 
@@ -66,7 +81,9 @@ impl PlanQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only tasks matching this filter.")] filter: Option<TaskFilterInput>,
-        #[graphql(desc = "Sort order (default: by number, ascending).")] order_by: Option<TaskOrder>,
+        #[graphql(desc = "Sort order (default: by number, ascending).")] order_by: Option<
+            TaskOrder,
+        >,
         #[graphql(desc = "Return the first n tasks (1–100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return tasks after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n tasks (1–100).")] last: Option<i32>,
@@ -82,6 +99,7 @@ impl PlanQuery {
 #[derive(Default)]
 pub struct AgencyQuery;
 
+/// Central agencies.
 #[Object]
 impl AgencyQuery {
     /// An agency by ID, or by name: its canonical name, any alias or its abbreviation (ignoring
@@ -125,15 +143,26 @@ impl AgencyQuery {
 #[derive(Default)]
 pub struct ProvinceQuery;
 
+/// Provinces.
 #[Object]
 impl ProvinceQuery {
     /// The 31 provincial-level divisions, by code.
     async fn provinces(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Province>> {
-        Ok(store(ctx)?.provinces().await.gql()?.into_iter().map(Province).collect())
+        Ok(store(ctx)?
+            .provinces()
+            .await
+            .gql()?
+            .into_iter()
+            .map(Province)
+            .collect())
     }
 
     /// A province by GB/T 2260 code (e.g. "440000"), or null.
-    async fn province(&self, ctx: &Context<'_>, #[graphql(desc = "The six-digit GB/T 2260 code.")] code: String) -> async_graphql::Result<Option<Province>> {
+    async fn province(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The six-digit GB/T 2260 code.")] code: String,
+    ) -> async_graphql::Result<Option<Province>> {
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad_input("code", "a GB/T 2260 code is six digits"));
         }
@@ -145,13 +174,16 @@ impl ProvinceQuery {
 #[derive(Default)]
 pub struct ReportQuery;
 
+/// Progress reports.
 #[Object]
 impl ReportQuery {
     /// Progress reports, newest first, filtered and paginated.
     async fn progress_reports(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only reports matching this filter.")] filter: Option<ProgressReportFilter>,
+        #[graphql(desc = "Only reports matching this filter.")] filter: Option<
+            ProgressReportFilter,
+        >,
         #[graphql(desc = "Return the first n reports (1–100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return reports after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n reports (1–100).")] last: Option<i32>,
@@ -164,15 +196,32 @@ impl ReportQuery {
 }
 
 async fn node_by_id(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Option<Node>> {
-    let Some((kind, n)) = ids::decode_any(id) else { return Ok(None) };
+    let Some((kind, n)) = ids::decode_any(id) else {
+        return Ok(None);
+    };
     Ok(match kind {
-        Kind::Plan => store(ctx)?.plan().await.gql()?.filter(|p| p.id.0 == n).map(|p| Node::Plan(Plan(p))),
-        Kind::Section => load(ctx, m::SectionId(n)).await?.map(|v| Node::Section(Section(v))),
-        Kind::Subsection => load(ctx, m::SubsectionId(n)).await?.map(|v| Node::Subsection(Subsection(v))),
+        Kind::Plan => store(ctx)?
+            .plan()
+            .await
+            .gql()?
+            .filter(|p| p.id.0 == n)
+            .map(|p| Node::Plan(Plan(p))),
+        Kind::Section => load(ctx, m::SectionId(n))
+            .await?
+            .map(|v| Node::Section(Section(v))),
+        Kind::Subsection => load(ctx, m::SubsectionId(n))
+            .await?
+            .map(|v| Node::Subsection(Subsection(v))),
         Kind::Task => load(ctx, m::TaskId(n)).await?.map(|v| Node::Task(Task(v))),
-        Kind::Agency => load(ctx, m::AgencyId(n)).await?.map(|v| Node::Agency(Agency(v))),
-        Kind::Province => load(ctx, m::ProvinceId(n)).await?.map(|v| Node::Province(Province(v))),
-        Kind::ProgressReport => load(ctx, m::ReportId(n)).await?.map(|v| Node::ProgressReport(ProgressReport(v))),
+        Kind::Agency => load(ctx, m::AgencyId(n))
+            .await?
+            .map(|v| Node::Agency(Agency(v))),
+        Kind::Province => load(ctx, m::ProvinceId(n))
+            .await?
+            .map(|v| Node::Province(Province(v))),
+        Kind::ProgressReport => load(ctx, m::ReportId(n))
+            .await?
+            .map(|v| Node::ProgressReport(ProgressReport(v))),
     })
 }
 
@@ -180,15 +229,24 @@ async fn node_by_id(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Option
 #[derive(Default)]
 pub struct NodeQuery;
 
+/// Objects by global ID.
 #[Object]
 impl NodeQuery {
     /// The object with this global ID, or null if there is none.
-    async fn node(&self, ctx: &Context<'_>, #[graphql(desc = "A global ID.")] id: ID) -> async_graphql::Result<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global ID.")] id: ID,
+    ) -> async_graphql::Result<Option<Node>> {
         node_by_id(ctx, &id).await
     }
 
     /// The objects with these global IDs (at most 100), in the same order; null where none.
-    async fn nodes(&self, ctx: &Context<'_>, #[graphql(desc = "Global IDs.")] ids: Vec<ID>) -> async_graphql::Result<Vec<Option<Node>>> {
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global IDs.")] ids: Vec<ID>,
+    ) -> async_graphql::Result<Vec<Option<Node>>> {
         if ids.len() > MAX_NODES {
             return Err(bad_input("ids", format!("at most {MAX_NODES} IDs")));
         }
@@ -198,12 +256,19 @@ impl NodeQuery {
 
 /// Every query.
 #[derive(MergedObject, Default)]
-pub struct Query(PlanQuery, AgencyQuery, ProvinceQuery, ReportQuery, NodeQuery);
+pub struct Query(
+    PlanQuery,
+    AgencyQuery,
+    ProvinceQuery,
+    ReportQuery,
+    NodeQuery,
+);
 
 /// Writes.
 #[derive(Default)]
 pub struct Mutation;
 
+/// Writes.
 #[Object]
 impl Mutation {
     /// Records a progress report. Every rule is checked first; on any error nothing is written
@@ -214,8 +279,12 @@ impl Mutation {
         #[graphql(desc = "The report.")] input: SubmitProgressReportInput,
     ) -> async_graphql::Result<SubmitProgressReportPayload> {
         let command = input.into_command()?;
-        let report = service::submit_report(store(ctx)?.as_ref(), command).await.gql()?;
-        Ok(SubmitProgressReportPayload { report: ProgressReport(report) })
+        let report = service::submit_report(store(ctx)?.as_ref(), command)
+            .await
+            .gql()?;
+        Ok(SubmitProgressReportPayload {
+            report: ProgressReport(report),
+        })
     }
 }
 

@@ -42,12 +42,18 @@ pub enum Error {
 impl Error {
     /// A validation error on `field`.
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Validation { field: field.into(), message: message.into() }
+        Self::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     /// A not-found error for `what`, referenced by input `field`.
     pub fn not_found(what: impl Into<String>, field: Option<&str>) -> Self {
-        Self::NotFound { what: what.into(), field: field.map(str::to_owned) }
+        Self::NotFound {
+            what: what.into(),
+            field: field.map(str::to_owned),
+        }
     }
 
     /// Wraps any error as internal.

@@ -164,6 +164,10 @@ pub struct Agency {
     pub abbreviation: Option<String>,
     /// Other spellings seen in the source.
     pub aliases: Vec<String>,
+    /// How many tasks the agency is responsible for, in any role.
+    pub task_count: i64,
+    /// How many tasks it leads.
+    pub lead_task_count: i64,
 }
 
 /// One agency's place on one task.
@@ -237,7 +241,12 @@ pub enum ReportStatus {
 
 impl ReportStatus {
     /// All statuses, in display order.
-    pub const ALL: [Self; 4] = [Self::NotStarted, Self::InProgress, Self::Completed, Self::Ongoing];
+    pub const ALL: [Self; 4] = [
+        Self::NotStarted,
+        Self::InProgress,
+        Self::Completed,
+        Self::Ongoing,
+    ];
 
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {

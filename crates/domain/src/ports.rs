@@ -19,13 +19,6 @@ use crate::page::{
 };
 use crate::report::NewReport;
 
-/// How many tasks an agency is on, and how many it leads.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TaskCounts {
-    pub tasks: i64,
-    pub leads: i64,
-}
-
 /// Reads the plan: sections, tasks, agencies, responsibilities and provinces.
 #[async_trait]
 pub trait PlanRepository: Send + Sync {
@@ -43,20 +36,33 @@ pub trait PlanRepository: Send + Sync {
     async fn list_tasks(&self, query: &TaskQuery) -> Result<Page<Task>>;
     async fn count_tasks(&self, filter: &TaskFilter) -> Result<i64>;
     /// One page per parent (section or subsection), in one round trip.
-    async fn list_tasks_grouped(&self, parent: TaskParent, ids: &[i64], query: &TaskQuery) -> Result<HashMap<i64, Page<Task>>>;
-    async fn count_tasks_grouped(&self, parent: TaskParent, ids: &[i64], filter: &TaskFilter) -> Result<HashMap<i64, i64>>;
+    async fn list_tasks_grouped(
+        &self,
+        parent: TaskParent,
+        ids: &[i64],
+        query: &TaskQuery,
+    ) -> Result<HashMap<i64, Page<Task>>>;
+    async fn count_tasks_grouped(
+        &self,
+        parent: TaskParent,
+        ids: &[i64],
+        filter: &TaskFilter,
+    ) -> Result<HashMap<i64, i64>>;
 
     async fn agencies_by_ids(&self, ids: &[AgencyId]) -> Result<Vec<Agency>>;
     /// The agency whose canonical name, alias or abbreviation is `name` (case-insensitive).
     async fn agency_by_name(&self, name: &str) -> Result<Option<Agency>>;
     async fn list_agencies(&self, query: &AgencyQuery) -> Result<Page<Agency>>;
     async fn count_agencies(&self, filter: &AgencyFilter) -> Result<i64>;
-    async fn task_counts(&self, ids: &[AgencyId]) -> Result<HashMap<AgencyId, TaskCounts>>;
 
     /// Responsibilities of the given tasks, in listed order.
     async fn responsibilities_by_tasks(&self, ids: &[TaskId]) -> Result<Vec<Responsibility>>;
     /// Responsibilities of the given agencies (in a role, if given), by task number.
-    async fn responsibilities_by_agencies(&self, ids: &[AgencyId], role: Option<Role>) -> Result<Vec<Responsibility>>;
+    async fn responsibilities_by_agencies(
+        &self,
+        ids: &[AgencyId],
+        role: Option<Role>,
+    ) -> Result<Vec<Responsibility>>;
 
     /// All provinces by code.
     async fn provinces(&self) -> Result<Vec<Province>>;
@@ -71,8 +77,18 @@ pub trait ReportRepository: Send + Sync {
     async fn list_reports(&self, query: &ReportQuery) -> Result<Page<ProgressReport>>;
     async fn count_reports(&self, filter: &ReportFilter) -> Result<i64>;
     /// One page per parent (task, agency or province), in one round trip.
-    async fn list_reports_grouped(&self, parent: ReportParent, ids: &[i64], query: &ReportQuery) -> Result<HashMap<i64, Page<ProgressReport>>>;
-    async fn count_reports_grouped(&self, parent: ReportParent, ids: &[i64], filter: &ReportFilter) -> Result<HashMap<i64, i64>>;
+    async fn list_reports_grouped(
+        &self,
+        parent: ReportParent,
+        ids: &[i64],
+        query: &ReportQuery,
+    ) -> Result<HashMap<i64, Page<ProgressReport>>>;
+    async fn count_reports_grouped(
+        &self,
+        parent: ReportParent,
+        ids: &[i64],
+        filter: &ReportFilter,
+    ) -> Result<HashMap<i64, i64>>;
     /// Stores a checked report; the single place reports are written.
     async fn insert_report(&self, report: NewReport) -> Result<ProgressReport>;
 }

@@ -46,10 +46,15 @@ impl Period {
             return Err(bad());
         }
         let number = |digits: &str, range: std::ops::RangeInclusive<u8>| -> Result<u8> {
-            if digits.is_empty() || digits.len() > 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            if digits.is_empty() || digits.len() > 2 || !digits.bytes().all(|b| b.is_ascii_digit())
+            {
                 return Err(bad());
             }
-            digits.parse::<u8>().ok().filter(|n| range.contains(n)).ok_or_else(bad)
+            digits
+                .parse::<u8>()
+                .ok()
+                .filter(|n| range.contains(n))
+                .ok_or_else(bad)
         };
         Ok(match rest {
             None => Self::Year(year),
@@ -122,7 +127,12 @@ pub struct NewReport {
 }
 
 fn check_url(url: &str, field: &str) -> Result<()> {
-    let bad = |why: &str| Error::validation(field, format!("{why}: {:?}", url.chars().take(80).collect::<String>()));
+    let bad = |why: &str| {
+        Error::validation(
+            field,
+            format!("{why}: {:?}", url.chars().take(80).collect::<String>()),
+        )
+    };
     if url.len() > MAX_URL_LEN {
         return Err(bad("URL longer than 2048 bytes"));
     }
@@ -137,7 +147,9 @@ fn check_url(url: &str, field: &str) -> Result<()> {
     let host_port = authority.rsplit('@').next().unwrap_or_default();
     let (host, port) = match host_port.strip_prefix('[') {
         Some(v6) => {
-            let (inner, after) = v6.split_once(']').ok_or_else(|| bad("URL has a bad IPv6 host"))?;
+            let (inner, after) = v6
+                .split_once(']')
+                .ok_or_else(|| bad("URL has a bad IPv6 host"))?;
             (inner, after.strip_prefix(':'))
         }
         None => match host_port.split_once(':') {
@@ -162,14 +174,23 @@ impl SubmitReport {
         let period = Period::parse(self.period.trim())?;
         if let Some(p) = self.percent_complete {
             if !(0..=100).contains(&p) {
-                return Err(Error::validation("percentComplete", format!("must be between 0 and 100, got {p}")));
+                return Err(Error::validation(
+                    "percentComplete",
+                    format!("must be between 0 and 100, got {p}"),
+                ));
             }
             match self.status {
                 ReportStatus::NotStarted if p != 0 => {
-                    return Err(Error::validation("percentComplete", "a NOT_STARTED task is 0% complete"));
+                    return Err(Error::validation(
+                        "percentComplete",
+                        "a NOT_STARTED task is 0% complete",
+                    ));
                 }
                 ReportStatus::Completed if p != 100 => {
-                    return Err(Error::validation("percentComplete", "a COMPLETED task is 100% complete"));
+                    return Err(Error::validation(
+                        "percentComplete",
+                        "a COMPLETED task is 100% complete",
+                    ));
                 }
                 _ => {}
             }
@@ -179,13 +200,22 @@ impl SubmitReport {
             return Err(Error::validation("summary", "must not be empty"));
         }
         if summary.chars().count() > MAX_SUMMARY_CHARS {
-            return Err(Error::validation("summary", format!("at most {MAX_SUMMARY_CHARS} characters")));
+            return Err(Error::validation(
+                "summary",
+                format!("at most {MAX_SUMMARY_CHARS} characters"),
+            ));
         }
         if summary.contains('\0') {
-            return Err(Error::validation("summary", "must not contain NUL characters"));
+            return Err(Error::validation(
+                "summary",
+                "must not contain NUL characters",
+            ));
         }
         if self.evidence_urls.len() > MAX_EVIDENCE_URLS {
-            return Err(Error::validation("evidenceUrls", format!("at most {MAX_EVIDENCE_URLS} URLs")));
+            return Err(Error::validation(
+                "evidenceUrls",
+                format!("at most {MAX_EVIDENCE_URLS} URLs"),
+            ));
         }
         for (i, url) in self.evidence_urls.iter().enumerate() {
             check_url(url, &format!("evidenceUrls[{i}]"))?;
@@ -218,10 +248,29 @@ mod tests {
 
     #[test]
     fn periods() {
-        for ok in ["2016", "2016-H2", "2016-Q3", "2016-09", "2099-12", "2017-H1"] {
+        for ok in [
+            "2016", "2016-H2", "2016-Q3", "2016-09", "2099-12", "2017-H1",
+        ] {
             assert_eq!(Period::parse(ok).expect(ok).to_string(), ok);
         }
-        for bad in ["", "16", "2015", "2100", "2016-H3", "2016-Q0", "2016-Q5", "2016-13", "2016-00", "2016-9", "2016-", "2016-Q", "2016-X1", "２０１６", "2016-Q+1", "-2016"] {
+        for bad in [
+            "",
+            "16",
+            "2015",
+            "2100",
+            "2016-H3",
+            "2016-Q0",
+            "2016-Q5",
+            "2016-13",
+            "2016-00",
+            "2016-9",
+            "2016-",
+            "2016-Q",
+            "2016-X1",
+            "２０１６",
+            "2016-Q+1",
+            "-2016",
+        ] {
             assert!(Period::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }
@@ -235,19 +284,99 @@ mod tests {
     #[test]
     fn each_rule_names_its_field() {
         let cases: Vec<(SubmitReport, &str)> = vec![
-            (SubmitReport { percent_complete: Some(101), ..input() }, "percentComplete"),
-            (SubmitReport { percent_complete: Some(-1), ..input() }, "percentComplete"),
-            (SubmitReport { status: ReportStatus::Completed, percent_complete: Some(50), ..input() }, "percentComplete"),
-            (SubmitReport { status: ReportStatus::NotStarted, percent_complete: Some(5), ..input() }, "percentComplete"),
-            (SubmitReport { summary: "   ".into(), ..input() }, "summary"),
-            (SubmitReport { summary: "a".repeat(5001), ..input() }, "summary"),
-            (SubmitReport { summary: "a\0b".into(), ..input() }, "summary"),
-            (SubmitReport { evidence_urls: vec!["https://a.org".into(); 11], ..input() }, "evidenceUrls"),
-            (SubmitReport { evidence_urls: vec!["ftp://a.org/x".into()], ..input() }, "evidenceUrls[0]"),
-            (SubmitReport { evidence_urls: vec!["https://".into()], ..input() }, "evidenceUrls[0]"),
-            (SubmitReport { evidence_urls: vec!["https://a.org/x y".into()], ..input() }, "evidenceUrls[0]"),
-            (SubmitReport { evidence_urls: vec![format!("https://a.org/{}", "x".repeat(2100))], ..input() }, "evidenceUrls[0]"),
-            (SubmitReport { period: "2016-Q9".into(), ..input() }, "period"),
+            (
+                SubmitReport {
+                    percent_complete: Some(101),
+                    ..input()
+                },
+                "percentComplete",
+            ),
+            (
+                SubmitReport {
+                    percent_complete: Some(-1),
+                    ..input()
+                },
+                "percentComplete",
+            ),
+            (
+                SubmitReport {
+                    status: ReportStatus::Completed,
+                    percent_complete: Some(50),
+                    ..input()
+                },
+                "percentComplete",
+            ),
+            (
+                SubmitReport {
+                    status: ReportStatus::NotStarted,
+                    percent_complete: Some(5),
+                    ..input()
+                },
+                "percentComplete",
+            ),
+            (
+                SubmitReport {
+                    summary: "   ".into(),
+                    ..input()
+                },
+                "summary",
+            ),
+            (
+                SubmitReport {
+                    summary: "a".repeat(5001),
+                    ..input()
+                },
+                "summary",
+            ),
+            (
+                SubmitReport {
+                    summary: "a\0b".into(),
+                    ..input()
+                },
+                "summary",
+            ),
+            (
+                SubmitReport {
+                    evidence_urls: vec!["https://a.org".into(); 11],
+                    ..input()
+                },
+                "evidenceUrls",
+            ),
+            (
+                SubmitReport {
+                    evidence_urls: vec!["ftp://a.org/x".into()],
+                    ..input()
+                },
+                "evidenceUrls[0]",
+            ),
+            (
+                SubmitReport {
+                    evidence_urls: vec!["https://".into()],
+                    ..input()
+                },
+                "evidenceUrls[0]",
+            ),
+            (
+                SubmitReport {
+                    evidence_urls: vec!["https://a.org/x y".into()],
+                    ..input()
+                },
+                "evidenceUrls[0]",
+            ),
+            (
+                SubmitReport {
+                    evidence_urls: vec![format!("https://a.org/{}", "x".repeat(2100))],
+                    ..input()
+                },
+                "evidenceUrls[0]",
+            ),
+            (
+                SubmitReport {
+                    period: "2016-Q9".into(),
+                    ..input()
+                },
+                "period",
+            ),
         ];
         for (case, field) in cases {
             match case.validate_fields() {
@@ -255,8 +384,30 @@ mod tests {
                 other => panic!("{case:?} gave {other:?}"),
             }
         }
-        assert!(SubmitReport { summary: "a".repeat(5000), ..input() }.validate_fields().is_ok());
-        assert!(SubmitReport { evidence_urls: vec!["http://a.org:8080/x?y#z".into(); 10], ..input() }.validate_fields().is_ok());
-        assert!(SubmitReport { status: ReportStatus::Completed, percent_complete: Some(100), ..input() }.validate_fields().is_ok());
+        assert!(
+            SubmitReport {
+                summary: "a".repeat(5000),
+                ..input()
+            }
+            .validate_fields()
+            .is_ok()
+        );
+        assert!(
+            SubmitReport {
+                evidence_urls: vec!["http://a.org:8080/x?y#z".into(); 10],
+                ..input()
+            }
+            .validate_fields()
+            .is_ok()
+        );
+        assert!(
+            SubmitReport {
+                status: ReportStatus::Completed,
+                percent_complete: Some(100),
+                ..input()
+            }
+            .validate_fields()
+            .is_ok()
+        );
     }
 }

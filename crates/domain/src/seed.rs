@@ -58,9 +58,9 @@ impl AgencyRegistry {
 
     /// The index of the agency `spelling` names (canonical name or known spelling, exact).
     pub fn place(&self, spelling: &str) -> Option<usize> {
-        self.agencies.iter().position(|a| {
-            a.name == spelling || a.known_spellings.iter().any(|s| s == spelling)
-        })
+        self.agencies
+            .iter()
+            .position(|a| a.name == spelling || a.known_spellings.iter().any(|s| s == spelling))
     }
 }
 
@@ -82,10 +82,16 @@ pub fn provinces_from_json(text: &str) -> Result<Vec<ProvinceSeed>> {
     let mut codes = std::collections::HashSet::new();
     for p in &provinces {
         if p.code.len() != 6 || !p.code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::validation("provinces.json", format!("bad code {:?}", p.code)));
+            return Err(Error::validation(
+                "provinces.json",
+                format!("bad code {:?}", p.code),
+            ));
         }
         if !codes.insert(p.code.clone()) {
-            return Err(Error::validation("provinces.json", format!("duplicate code {}", p.code)));
+            return Err(Error::validation(
+                "provinces.json",
+                format!("duplicate code {}", p.code),
+            ));
         }
     }
     Ok(provinces)
@@ -181,6 +187,9 @@ impl PlanSeed {
 
     /// Every task, in document order.
     pub fn tasks(&self) -> impl Iterator<Item = &TaskSeed> {
-        self.sections.iter().flat_map(|s| &s.subsections).flat_map(|s| &s.tasks)
+        self.sections
+            .iter()
+            .flat_map(|s| &s.subsections)
+            .flat_map(|s| &s.tasks)
     }
 }

@@ -14,7 +14,9 @@ pub async fn submit_report(store: &dyn Store, input: SubmitReport) -> Result<Pro
         .await?
         .into_iter()
         .next()
-        .ok_or_else(|| Error::not_found(format!("task {}", input.task_number), Some("taskNumber")))?;
+        .ok_or_else(|| {
+            Error::not_found(format!("task {}", input.task_number), Some("taskNumber"))
+        })?;
     let reporter = match &input.reporter {
         ReporterRef::Agency(id) => {
             let agency = store
@@ -31,7 +33,10 @@ pub async fn submit_report(store: &dyn Store, input: SubmitReport) -> Result<Pro
             if !responsible {
                 return Err(Error::validation(
                     "reporter.agencyId",
-                    format!("{} is not responsible for task {}", agency.name, task.number),
+                    format!(
+                        "{} is not responsible for task {}",
+                        agency.name, task.number
+                    ),
                 ));
             }
             Reporter::Agency(agency.id)
@@ -42,9 +47,19 @@ pub async fn submit_report(store: &dyn Store, input: SubmitReport) -> Result<Pro
                 .await?
                 .into_iter()
                 .next()
-                .ok_or_else(|| Error::not_found(format!("province {code:?}"), Some("reporter.provinceCode")))?;
+                .ok_or_else(|| {
+                    Error::not_found(format!("province {code:?}"), Some("reporter.provinceCode"))
+                })?;
             Reporter::Province(province.id)
         }
     };
-    store.insert_report(NewReport { task_id: task.id, reporter, fields, submitted_at: chrono::Utc::now(), is_demo: false }).await
+    store
+        .insert_report(NewReport {
+            task_id: task.id,
+            reporter,
+            fields,
+            submitted_at: chrono::Utc::now(),
+            is_demo: false,
+        })
+        .await
 }

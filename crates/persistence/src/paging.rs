@@ -11,7 +11,12 @@ use workplan_domain::page::{Direction, PageRequest};
 
 /// Restricts `select` to one page: the cursor bounds, the reading order and `size + 1` rows
 /// (the extra row tells whether there is more).
-pub(crate) fn keyset<E, C, K>(select: Select<E>, key: C, ascending: bool, page: &PageRequest<K>) -> Select<E>
+pub(crate) fn keyset<E, C, K>(
+    select: Select<E>,
+    key: C,
+    ascending: bool,
+    page: &PageRequest<K>,
+) -> Select<E>
 where
     E: EntityTrait,
     C: ColumnTrait,
@@ -19,14 +24,29 @@ where
 {
     let mut select = select;
     if let Some(after) = &page.after {
-        select = select.filter(if ascending { key.gt(after.clone()) } else { key.lt(after.clone()) });
+        select = select.filter(if ascending {
+            key.gt(after.clone())
+        } else {
+            key.lt(after.clone())
+        });
     }
     if let Some(before) = &page.before {
-        select = select.filter(if ascending { key.lt(before.clone()) } else { key.gt(before.clone()) });
+        select = select.filter(if ascending {
+            key.lt(before.clone())
+        } else {
+            key.gt(before.clone())
+        });
     }
     let reading_ascending = ascending == (page.direction == Direction::Forward);
     select
-        .order_by(key, if reading_ascending { Order::Asc } else { Order::Desc })
+        .order_by(
+            key,
+            if reading_ascending {
+                Order::Asc
+            } else {
+                Order::Desc
+            },
+        )
         .limit(u64::from(page.size) + 1)
 }
 
@@ -58,8 +78,17 @@ where
     ids.sort_unstable();
     ids.dedup();
     for (i, id) in ids.iter().enumerate() {
-        let arm = keyset(base.clone().filter(parent_col.eq(*id)), key_col, ascending, page).into_query();
-        let wrapped = Query::select().column(Asterisk).from_subquery(arm, Alias::new(format!("p{i}"))).take();
+        let arm = keyset(
+            base.clone().filter(parent_col.eq(*id)),
+            key_col,
+            ascending,
+            page,
+        )
+        .into_query();
+        let wrapped = Query::select()
+            .column(Asterisk)
+            .from_subquery(arm, Alias::new(format!("p{i}")))
+            .take();
         match union.as_mut() {
             None => union = Some(wrapped),
             Some(u) => {
@@ -67,7 +96,9 @@ where
             }
         }
     }
-    let Some(union) = union else { return Ok(HashMap::new()) };
+    let Some(union) = union else {
+        return Ok(HashMap::new());
+    };
     let statement = db.get_database_backend().build(&union);
     let rows = E::find().from_raw_sql(statement).all(db).await?;
     let reading_ascending = ascending == (page.direction == Direction::Forward);

@@ -20,7 +20,7 @@ use workplan_domain::page::{
     AgencyFilter, AgencyQuery, Page, ReportFilter, ReportParent, ReportQuery, SortOrder,
     TaskFilter, TaskParent, TaskQuery,
 };
-use workplan_domain::ports::{Health, PlanRepository, ReportRepository, TaskCounts};
+use workplan_domain::ports::{Health, PlanRepository, ReportRepository};
 use workplan_domain::report::NewReport;
 use workplan_domain::{Error, Result};
 use workplan_migration::{Migrator, MigratorTrait};
@@ -73,12 +73,15 @@ impl SeaStore {
         let mut db = Database::connect(opts).await.map_err(Error::internal)?;
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
-        db.set_metric_callback(move |_| {
+        db.set_metric_callback(move |info| {
+            tracing::trace!(target: "workplan::sql", elapsed = ?info.elapsed, failed = info.failed, sql = %info.statement.sql);
             counter.fetch_add(1, Ordering::Relaxed);
         });
         if db.get_database_backend() == DatabaseBackend::Sqlite {
             // WAL lets readers proceed while one writer commits.
-            db.execute_unprepared("PRAGMA journal_mode=WAL").await.db()?;
+            db.execute_unprepared("PRAGMA journal_mode=WAL")
+                .await
+                .db()?;
         }
         Ok(Self { db, statements })
     }
@@ -102,19 +105,34 @@ impl SeaStore {
 // ---- row → domain ----------------------------------------------------------------------------
 
 fn corrupt(what: &str, value: &str) -> Error {
-    Error::internal(std::io::Error::other(format!("stored {what} {value:?} is not valid")))
+    Error::internal(std::io::Error::other(format!(
+        "stored {what} {value:?} is not valid"
+    )))
 }
 
 fn to_section(m: section::Model) -> Section {
-    Section { id: SectionId(m.id), plan_id: PlanId(m.plan_id), position: m.position, numeral: m.numeral, title: m.title }
+    Section {
+        id: SectionId(m.id),
+        plan_id: PlanId(m.plan_id),
+        position: m.position,
+        numeral: m.numeral,
+        title: m.title,
+    }
 }
 
 fn to_subsection(m: subsection::Model) -> Subsection {
-    Subsection { id: SubsectionId(m.id), section_id: SectionId(m.section_id), position: m.position, numeral: m.numeral, title: m.title }
+    Subsection {
+        id: SubsectionId(m.id),
+        section_id: SectionId(m.section_id),
+        position: m.position,
+        numeral: m.numeral,
+        title: m.title,
+    }
 }
 
 fn to_task(m: task::Model) -> Result<Task> {
-    let mode = ResponsibilityMode::parse(&m.responsibility_mode).ok_or_else(|| corrupt("mode", &m.responsibility_mode))?;
+    let mode = ResponsibilityMode::parse(&m.responsibility_mode)
+        .ok_or_else(|| corrupt("mode", &m.responsibility_mode))?;
     Ok(Task {
         id: TaskId(m.id),
         plan_id: PlanId(m.plan_id),
@@ -128,12 +146,23 @@ fn to_task(m: task::Model) -> Result<Task> {
 
 fn to_responsibility(m: responsibility::Model) -> Result<Responsibility> {
     let role = Role::parse(&m.role).ok_or_else(|| corrupt("role", &m.role))?;
-    Ok(Responsibility { task_id: TaskId(m.task_id), agency_id: AgencyId(m.agency_id), role, position: m.position })
+    Ok(Responsibility {
+        task_id: TaskId(m.task_id),
+        agency_id: AgencyId(m.agency_id),
+        role,
+        position: m.position,
+    })
 }
 
 fn to_province(m: province::Model) -> Result<Province> {
     let kind = ProvinceKind::parse(&m.kind).ok_or_else(|| corrupt("province kind", &m.kind))?;
-    Ok(Province { id: ProvinceId(m.id), code: m.code, name: m.name, name_zh: m.name_zh, kind })
+    Ok(Province {
+        id: ProvinceId(m.id),
+        code: m.code,
+        name: m.name,
+        name_zh: m.name_zh,
+        kind,
+    })
 }
 
 fn to_report(m: progress_report::Model) -> Result<ProgressReport> {
@@ -143,8 +172,8 @@ fn to_report(m: progress_report::Model) -> Result<ProgressReport> {
         (None, Some(p)) => Reporter::Province(ProvinceId(p)),
         _ => return Err(corrupt("reporter of report", &m.id.to_string())),
     };
-    let evidence_urls: Vec<String> =
-        serde_json::from_str(&m.evidence_urls).map_err(|_| corrupt("evidence URLs", &m.evidence_urls))?;
+    let evidence_urls: Vec<String> = serde_json::from_str(&m.evidence_urls)
+        .map_err(|_| corrupt("evidence URLs", &m.evidence_urls))?;
     Ok(ProgressReport {
         id: ReportId(m.id),
         task_id: TaskId(m.task_id),
@@ -199,7 +228,10 @@ fn task_select(filter: &TaskFilter) -> sea_orm::Select<task::Entity> {
         q = q.filter(task::Column::ResponsibilityMode.eq(mode.as_str()));
     }
     if let Some(search) = &filter.search {
-        q = q.filter(lower((task::Entity, task::Column::Text)).like(LikeExpr::new(contains_pattern(search)).escape('\\')));
+        q = q.filter(
+            lower((task::Entity, task::Column::Text))
+                .like(LikeExpr::new(contains_pattern(search)).escape('\\')),
+        );
     }
     q
 }
@@ -236,14 +268,22 @@ fn report_select(filter: &ReportFilter) -> sea_orm::Select<progress_report::Enti
     use progress_report::Column as C;
     let mut q = progress_report::Entity::find();
     if let Some(number) = filter.task_number {
-        let sub = Query::select().column(task::Column::Id).from(task::Entity).and_where(Expr::col(task::Column::Number).eq(number)).take();
+        let sub = Query::select()
+            .column(task::Column::Id)
+            .from(task::Entity)
+            .and_where(Expr::col(task::Column::Number).eq(number))
+            .take();
         q = q.filter(Expr::col((progress_report::Entity, C::TaskId)).in_subquery(sub));
     }
     if let Some(AgencyId(id)) = filter.agency {
         q = q.filter(C::AgencyId.eq(id));
     }
     if let Some(code) = &filter.province_code {
-        let sub = Query::select().column(province::Column::Id).from(province::Entity).and_where(Expr::col(province::Column::Code).eq(code.as_str())).take();
+        let sub = Query::select()
+            .column(province::Column::Id)
+            .from(province::Entity)
+            .and_where(Expr::col(province::Column::Code).eq(code.as_str()))
+            .take();
         q = q.filter(Expr::col((progress_report::Entity, C::ProvinceId)).in_subquery(sub));
     }
     if let Some(period) = &filter.period {
@@ -274,11 +314,30 @@ fn report_parent_col(parent: ReportParent) -> progress_report::Column {
 }
 
 impl SeaStore {
+    /// Completes agency rows with their aliases and task counts: two statements per batch.
     async fn with_aliases(&self, rows: Vec<agency::Model>) -> Result<Vec<Agency>> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
         let ids: Vec<i64> = rows.iter().map(|a| a.id).collect();
+        let lead = Expr::case(
+            Expr::col(responsibility::Column::Role).eq(Role::Lead.as_str()),
+            1,
+        )
+        .finally(0);
+        let counts: Vec<(i64, i64, i64)> = responsibility::Entity::find()
+            .filter(responsibility::Column::AgencyId.is_in(ids.clone()))
+            .select_only()
+            .column(responsibility::Column::AgencyId)
+            .column_as(Expr::col(responsibility::Column::Id).count(), "tasks")
+            .column_as(SimpleExpr::from(Func::sum(lead)), "leads")
+            .group_by(responsibility::Column::AgencyId)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .db()?;
+        let mut counts: HashMap<i64, (i64, i64)> =
+            counts.into_iter().map(|(id, t, l)| (id, (t, l))).collect();
         let aliases = agency_alias::Entity::find()
             .filter(agency_alias::Column::AgencyId.is_in(ids))
             .order_by_asc(agency_alias::Column::Id)
@@ -291,12 +350,17 @@ impl SeaStore {
         }
         Ok(rows
             .into_iter()
-            .map(|m| Agency {
-                id: AgencyId(m.id),
-                aliases: by_agency.remove(&m.id).unwrap_or_default(),
-                name: m.name,
-                name_zh: m.name_zh,
-                abbreviation: m.abbreviation,
+            .map(|m| {
+                let (task_count, lead_task_count) = counts.remove(&m.id).unwrap_or_default();
+                Agency {
+                    id: AgencyId(m.id),
+                    aliases: by_agency.remove(&m.id).unwrap_or_default(),
+                    task_count,
+                    lead_task_count,
+                    name: m.name,
+                    name_zh: m.name_zh,
+                    abbreviation: m.abbreviation,
+                }
             })
             .collect())
     }
@@ -317,14 +381,21 @@ impl SeaStore {
             .all(&self.db)
             .await
             .db()?;
-        Ok(rows.into_iter().filter_map(|(p, n)| Some((p?, n))).collect())
+        Ok(rows
+            .into_iter()
+            .filter_map(|(p, n)| Some((p?, n)))
+            .collect())
     }
 }
 
 #[async_trait]
 impl PlanRepository for SeaStore {
     async fn plan(&self) -> Result<Option<Plan>> {
-        let row = plan::Entity::find().order_by_asc(plan::Column::Id).one(&self.db).await.db()?;
+        let row = plan::Entity::find()
+            .order_by_asc(plan::Column::Id)
+            .one(&self.db)
+            .await
+            .db()?;
         Ok(row.map(|m| Plan {
             id: PlanId(m.id),
             document: DocumentInfo {
@@ -380,7 +451,11 @@ impl PlanRepository for SeaStore {
     }
 
     async fn tasks_by_ids(&self, ids_: &[TaskId]) -> Result<Vec<Task>> {
-        let rows = task::Entity::find().filter(task::Column::Id.is_in(ids(ids_, |i| i.0))).all(&self.db).await.db()?;
+        let rows = task::Entity::find()
+            .filter(task::Column::Id.is_in(ids(ids_, |i| i.0)))
+            .all(&self.db)
+            .await
+            .db()?;
         collect(rows, to_task)
     }
 
@@ -396,10 +471,15 @@ impl PlanRepository for SeaStore {
 
     async fn list_tasks(&self, query: &TaskQuery) -> Result<Page<Task>> {
         let ascending = query.order == SortOrder::Ascending;
-        let rows = keyset(task_select(&query.filter), task::Column::Number, ascending, &query.page)
-            .all(&self.db)
-            .await
-            .db()?;
+        let rows = keyset(
+            task_select(&query.filter),
+            task::Column::Number,
+            ascending,
+            &query.page,
+        )
+        .all(&self.db)
+        .await
+        .db()?;
         Ok(query.page.finish(collect(rows, to_task)?))
     }
 
@@ -408,7 +488,12 @@ impl PlanRepository for SeaStore {
         i64::try_from(n).map_err(Error::internal)
     }
 
-    async fn list_tasks_grouped(&self, parent: TaskParent, ids: &[i64], query: &TaskQuery) -> Result<HashMap<i64, Page<Task>>> {
+    async fn list_tasks_grouped(
+        &self,
+        parent: TaskParent,
+        ids: &[i64],
+        query: &TaskQuery,
+    ) -> Result<HashMap<i64, Page<Task>>> {
         let col = task_parent_col(parent);
         let groups = grouped_pages(
             &self.db,
@@ -418,23 +503,38 @@ impl PlanRepository for SeaStore {
             task::Column::Number,
             query.order == SortOrder::Ascending,
             &query.page,
-            |m: &task::Model| Some(match parent {
-                TaskParent::Section => m.section_id,
-                TaskParent::Subsection => m.subsection_id,
-            }),
+            |m: &task::Model| {
+                Some(match parent {
+                    TaskParent::Section => m.section_id,
+                    TaskParent::Subsection => m.subsection_id,
+                })
+            },
             |m| i64::from(m.number),
         )
         .await
         .db()?;
-        groups.into_iter().map(|(k, rows)| Ok((k, query.page.finish(collect(rows, to_task)?)))).collect()
+        groups
+            .into_iter()
+            .map(|(k, rows)| Ok((k, query.page.finish(collect(rows, to_task)?))))
+            .collect()
     }
 
-    async fn count_tasks_grouped(&self, parent: TaskParent, ids: &[i64], filter: &TaskFilter) -> Result<HashMap<i64, i64>> {
-        self.grouped_counts(task_select(filter), task_parent_col(parent), ids).await
+    async fn count_tasks_grouped(
+        &self,
+        parent: TaskParent,
+        ids: &[i64],
+        filter: &TaskFilter,
+    ) -> Result<HashMap<i64, i64>> {
+        self.grouped_counts(task_select(filter), task_parent_col(parent), ids)
+            .await
     }
 
     async fn agencies_by_ids(&self, ids_: &[AgencyId]) -> Result<Vec<Agency>> {
-        let rows = agency::Entity::find().filter(agency::Column::Id.is_in(ids(ids_, |i| i.0))).all(&self.db).await.db()?;
+        let rows = agency::Entity::find()
+            .filter(agency::Column::Id.is_in(ids(ids_, |i| i.0)))
+            .all(&self.db)
+            .await
+            .db()?;
         self.with_aliases(rows).await
     }
 
@@ -461,10 +561,15 @@ impl PlanRepository for SeaStore {
     }
 
     async fn list_agencies(&self, query: &AgencyQuery) -> Result<Page<Agency>> {
-        let rows = keyset(agency_select(&query.filter), agency::Column::Name, true, &query.page)
-            .all(&self.db)
-            .await
-            .db()?;
+        let rows = keyset(
+            agency_select(&query.filter),
+            agency::Column::Name,
+            true,
+            &query.page,
+        )
+        .all(&self.db)
+        .await
+        .db()?;
         let page = query.page.finish(rows);
         Ok(Page {
             items: self.with_aliases(page.items).await?,
@@ -478,28 +583,6 @@ impl PlanRepository for SeaStore {
         i64::try_from(n).map_err(Error::internal)
     }
 
-    async fn task_counts(&self, ids_: &[AgencyId]) -> Result<HashMap<AgencyId, TaskCounts>> {
-        let ids = ids(ids_, |i| i.0);
-        let all = self.grouped_counts(responsibility::Entity::find(), responsibility::Column::AgencyId, &ids).await?;
-        let leads = self
-            .grouped_counts(
-                responsibility::Entity::find().filter(responsibility::Column::Role.eq(Role::Lead.as_str())),
-                responsibility::Column::AgencyId,
-                &ids,
-            )
-            .await?;
-        Ok(ids
-            .iter()
-            .map(|&id| {
-                let counts = TaskCounts {
-                    tasks: all.get(&id).copied().unwrap_or(0),
-                    leads: leads.get(&id).copied().unwrap_or(0),
-                };
-                (AgencyId(id), counts)
-            })
-            .collect())
-    }
-
     async fn responsibilities_by_tasks(&self, ids_: &[TaskId]) -> Result<Vec<Responsibility>> {
         let rows = responsibility::Entity::find()
             .filter(responsibility::Column::TaskId.is_in(ids(ids_, |i| i.0)))
@@ -511,27 +594,48 @@ impl PlanRepository for SeaStore {
         collect(rows, to_responsibility)
     }
 
-    async fn responsibilities_by_agencies(&self, ids_: &[AgencyId], role: Option<Role>) -> Result<Vec<Responsibility>> {
-        let mut q = responsibility::Entity::find().filter(responsibility::Column::AgencyId.is_in(ids(ids_, |i| i.0)));
+    async fn responsibilities_by_agencies(
+        &self,
+        ids_: &[AgencyId],
+        role: Option<Role>,
+    ) -> Result<Vec<Responsibility>> {
+        let mut q = responsibility::Entity::find()
+            .filter(responsibility::Column::AgencyId.is_in(ids(ids_, |i| i.0)));
         if let Some(role) = role {
             q = q.filter(responsibility::Column::Role.eq(role.as_str()));
         }
-        let rows = q.order_by_asc(responsibility::Column::TaskId).all(&self.db).await.db()?;
+        let rows = q
+            .order_by_asc(responsibility::Column::TaskId)
+            .all(&self.db)
+            .await
+            .db()?;
         collect(rows, to_responsibility)
     }
 
     async fn provinces(&self) -> Result<Vec<Province>> {
-        let rows = province::Entity::find().order_by_asc(province::Column::Code).all(&self.db).await.db()?;
+        let rows = province::Entity::find()
+            .order_by_asc(province::Column::Code)
+            .all(&self.db)
+            .await
+            .db()?;
         collect(rows, to_province)
     }
 
     async fn provinces_by_ids(&self, ids_: &[ProvinceId]) -> Result<Vec<Province>> {
-        let rows = province::Entity::find().filter(province::Column::Id.is_in(ids(ids_, |i| i.0))).all(&self.db).await.db()?;
+        let rows = province::Entity::find()
+            .filter(province::Column::Id.is_in(ids(ids_, |i| i.0)))
+            .all(&self.db)
+            .await
+            .db()?;
         collect(rows, to_province)
     }
 
     async fn provinces_by_codes(&self, codes: &[String]) -> Result<Vec<Province>> {
-        let rows = province::Entity::find().filter(province::Column::Code.is_in(codes.to_vec())).all(&self.db).await.db()?;
+        let rows = province::Entity::find()
+            .filter(province::Column::Code.is_in(codes.to_vec()))
+            .all(&self.db)
+            .await
+            .db()?;
         collect(rows, to_province)
     }
 }
@@ -555,10 +659,15 @@ impl ReportRepository for SeaStore {
     }
 
     async fn list_reports(&self, query: &ReportQuery) -> Result<Page<ProgressReport>> {
-        let rows = keyset(report_select(&query.filter), progress_report::Column::Id, false, &query.page)
-            .all(&self.db)
-            .await
-            .db()?;
+        let rows = keyset(
+            report_select(&query.filter),
+            progress_report::Column::Id,
+            false,
+            &query.page,
+        )
+        .all(&self.db)
+        .await
+        .db()?;
         Ok(query.page.finish(collect(rows, to_report)?))
     }
 
@@ -567,7 +676,12 @@ impl ReportRepository for SeaStore {
         i64::try_from(n).map_err(Error::internal)
     }
 
-    async fn list_reports_grouped(&self, parent: ReportParent, ids: &[i64], query: &ReportQuery) -> Result<HashMap<i64, Page<ProgressReport>>> {
+    async fn list_reports_grouped(
+        &self,
+        parent: ReportParent,
+        ids: &[i64],
+        query: &ReportQuery,
+    ) -> Result<HashMap<i64, Page<ProgressReport>>> {
         let groups = grouped_pages(
             &self.db,
             report_select(&query.filter),
@@ -585,11 +699,20 @@ impl ReportRepository for SeaStore {
         )
         .await
         .db()?;
-        groups.into_iter().map(|(k, rows)| Ok((k, query.page.finish(collect(rows, to_report)?)))).collect()
+        groups
+            .into_iter()
+            .map(|(k, rows)| Ok((k, query.page.finish(collect(rows, to_report)?))))
+            .collect()
     }
 
-    async fn count_reports_grouped(&self, parent: ReportParent, ids: &[i64], filter: &ReportFilter) -> Result<HashMap<i64, i64>> {
-        self.grouped_counts(report_select(filter), report_parent_col(parent), ids).await
+    async fn count_reports_grouped(
+        &self,
+        parent: ReportParent,
+        ids: &[i64],
+        filter: &ReportFilter,
+    ) -> Result<HashMap<i64, i64>> {
+        self.grouped_counts(report_select(filter), report_parent_col(parent), ids)
+            .await
     }
 
     async fn insert_report(&self, report: NewReport) -> Result<ProgressReport> {
@@ -612,7 +735,9 @@ pub(crate) fn report_active_model(report: NewReport) -> Result<progress_report::
         status: Set(report.fields.status.as_str().to_owned()),
         percent_complete: Set(report.fields.percent_complete),
         summary: Set(report.fields.summary),
-        evidence_urls: Set(serde_json::to_string(&report.fields.evidence_urls).map_err(Error::internal)?),
+        evidence_urls: Set(
+            serde_json::to_string(&report.fields.evidence_urls).map_err(Error::internal)?
+        ),
         submitted_at: Set(report.submitted_at),
         version: Set(1),
         is_demo: Set(report.is_demo),

@@ -7,7 +7,10 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 use workplan_domain::seed::AgencyRegistry;
 use workplan_server::telemetry::{self, LogFormat};
-use workplan_server::{AGENCIES_JSON, Application, DEFAULT_DATABASE_URL, prepare_database, shutdown_signal, store_options};
+use workplan_server::{
+    AGENCIES_JSON, Application, DEFAULT_DATABASE_URL, prepare_database, shutdown_signal,
+    store_options,
+};
 
 /// workplan: who must do what in a government work plan, and how far along it is.
 #[derive(Parser, Debug)]
@@ -18,11 +21,22 @@ struct Cli {
     database_url: String,
 
     /// Log format.
-    #[arg(long, env = "WORKPLAN_LOG_FORMAT", value_enum, default_value = "human", global = true)]
+    #[arg(
+        long,
+        env = "WORKPLAN_LOG_FORMAT",
+        value_enum,
+        default_value = "human",
+        global = true
+    )]
     log_format: LogFormat,
 
     /// Largest number of pooled database connections.
-    #[arg(long, env = "WORKPLAN_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
+    #[arg(
+        long,
+        env = "WORKPLAN_DB_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
     db_max_connections: u32,
 
     #[command(subcommand)]
@@ -77,7 +91,9 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init(cli.log_format);
     let options = store_options(cli.db_max_connections);
-    match cli.command.unwrap_or(Command::Serve { listen: default_listen()? }) {
+    match cli.command.unwrap_or(Command::Serve {
+        listen: default_listen()?,
+    }) {
         Command::Serve { listen } => {
             let app = Application::build(&cli.database_url, listen, &options).await?;
             let addr = app.local_addr()?;
@@ -89,20 +105,37 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("the database is up to date");
             Ok(())
         }
-        Command::ImportPlan { file, registry, out, check } => import_plan(&file, registry.as_deref(), &out, check),
-        Command::Seed { demo, reports, seed, allow_mixed } => {
+        Command::ImportPlan {
+            file,
+            registry,
+            out,
+            check,
+        } => import_plan(&file, registry.as_deref(), &out, check),
+        Command::Seed {
+            demo,
+            reports,
+            seed,
+            allow_mixed,
+        } => {
             if !demo {
-                bail!("only demo data can be generated: pass --demo (real reports come through the API)");
+                bail!(
+                    "only demo data can be generated: pass --demo (real reports come through the API)"
+                );
             }
             let store = prepare_database(&cli.database_url, &options).await?;
             let (real, existing_demo) = store.report_counts().await?;
             if real > 0 && !allow_mixed {
-                bail!("the database holds {real} real reports; refusing to mix in demo data (pass --allow-mixed to do it anyway)");
+                bail!(
+                    "the database holds {real} real reports; refusing to mix in demo data (pass --allow-mixed to do it anyway)"
+                );
             }
             let (tasks, provinces) = store.demo_inputs().await?;
             let generated = workplan_domain::demo::generate(&tasks, &provinces, reports, seed);
             let n = store.insert_demo_reports(generated).await?;
-            println!("inserted {n} demo reports (seed {seed}); the database now holds {} demo and {real} real reports", existing_demo + n as u64);
+            println!(
+                "inserted {n} demo reports (seed {seed}); the database now holds {} demo and {real} real reports",
+                existing_demo + n as u64
+            );
             Ok(())
         }
         Command::Schema => {
@@ -114,17 +147,28 @@ async fn main() -> anyhow::Result<()> {
 
 fn default_listen() -> anyhow::Result<SocketAddr> {
     let text = std::env::var("WORKPLAN_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
-    text.parse().with_context(|| format!("WORKPLAN_LISTEN={text:?} is not an address"))
+    text.parse()
+        .with_context(|| format!("WORKPLAN_LISTEN={text:?} is not an address"))
 }
 
-fn import_plan(file: &std::path::Path, registry: Option<&std::path::Path>, out: &std::path::Path, check: bool) -> anyhow::Result<()> {
-    let source = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+fn import_plan(
+    file: &std::path::Path,
+    registry: Option<&std::path::Path>,
+    out: &std::path::Path,
+    check: bool,
+) -> anyhow::Result<()> {
+    let source =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let registry_text = match registry {
-        Some(path) => std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?,
         None => AGENCIES_JSON.to_owned(),
     };
     let registry = AgencyRegistry::from_json(&registry_text)?;
-    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let plan = workplan_domain::importer::import_plan(&source, &name, &registry)
         .with_context(|| format!("cannot import {}", file.display()))?;
     let json = plan.to_json()?;
@@ -132,14 +176,23 @@ fn import_plan(file: &std::path::Path, registry: Option<&std::path::Path>, out: 
         "{}: {} sections, {} subsections, {} tasks, {} agencies",
         plan.document.document_number,
         plan.sections.len(),
-        plan.sections.iter().map(|s| s.subsections.len()).sum::<usize>(),
+        plan.sections
+            .iter()
+            .map(|s| s.subsections.len())
+            .sum::<usize>(),
         plan.tasks().count(),
         plan.agencies.len()
     );
     if check {
-        let current = std::fs::read_to_string(out).with_context(|| format!("cannot read {}", out.display()))?;
+        let current = std::fs::read_to_string(out)
+            .with_context(|| format!("cannot read {}", out.display()))?;
         if current != json {
-            bail!("{} is out of date with {}; run `workplan import-plan {}`", out.display(), file.display(), file.display());
+            bail!(
+                "{} is out of date with {}; run `workplan import-plan {}`",
+                out.display(),
+                file.display(),
+                file.display()
+            );
         }
         eprintln!("{summary}; {} is up to date", out.display());
     } else if out.as_os_str() == "-" {

@@ -1,6 +1,6 @@
 //! Central agencies.
 
-use async_graphql::{Context, InputObject, Object, ID};
+use async_graphql::{Context, ID, InputObject, Object};
 use workplan_domain::model as m;
 use workplan_domain::page::{AgencyFilter, AgencyQuery, ReportParent};
 
@@ -9,12 +9,13 @@ use super::task::Responsibility;
 use super::{ResponsibilityRole, Total, connection, load, page_request};
 use crate::error::GqlResultExt;
 use crate::ids::{self, Kind};
-use crate::loaders::{CountsOf, ResponsibilitiesOfAgency};
+use crate::loaders::ResponsibilitiesOfAgency;
 
 /// A central agency the plan assigns tasks to.
 #[derive(Clone)]
 pub struct Agency(pub m::Agency);
 
+/// A central agency the plan assigns tasks to.
 #[Object]
 impl Agency {
     /// The agency's global ID.
@@ -46,27 +47,43 @@ impl Agency {
     async fn responsibilities(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only tasks where the agency has this role.")] role: Option<ResponsibilityRole>,
+        #[graphql(desc = "Only tasks where the agency has this role.")] role: Option<
+            ResponsibilityRole,
+        >,
     ) -> async_graphql::Result<Vec<Responsibility>> {
-        let rows = load(ctx, ResponsibilitiesOfAgency(self.0.id, role.map(Into::into))).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(Responsibility).collect())
+        let rows = load(
+            ctx,
+            ResponsibilitiesOfAgency(self.0.id, role.map(Into::into)),
+        )
+        .await?
+        .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .map(|(r, task)| Responsibility {
+                responsibility: r,
+                agency: Some(self.0.clone()),
+                task: Some(task),
+            })
+            .collect())
     }
 
     /// How many tasks the agency is responsible for, in any role.
-    async fn task_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
-        Ok(load(ctx, CountsOf(self.0.id)).await?.unwrap_or_default().tasks)
+    async fn task_count(&self) -> i64 {
+        self.0.task_count
     }
 
     /// How many tasks the agency leads.
-    async fn lead_task_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
-        Ok(load(ctx, CountsOf(self.0.id)).await?.unwrap_or_default().leads)
+    async fn lead_task_count(&self) -> i64 {
+        self.0.lead_task_count
     }
 
     /// Progress reports this agency submitted, newest first.
     async fn reports(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only reports matching this filter.")] filter: Option<ProgressReportFilter>,
+        #[graphql(desc = "Only reports matching this filter.")] filter: Option<
+            ProgressReportFilter,
+        >,
         #[graphql(desc = "Return the first n reports (1–100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return reports after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n reports (1–100).")] last: Option<i32>,
@@ -79,6 +96,7 @@ impl Agency {
 
 /// Which agencies to list. All conditions must hold.
 #[derive(InputObject, Default, Debug)]
+#[graphql(name = "AgencyFilter")]
 pub struct AgencyFilterInput {
     /// Only agencies whose name, Chinese name, abbreviation or an alias contains this,
     /// ignoring case (at most 200 characters).
@@ -99,11 +117,23 @@ pub(crate) async fn list(
     before: Option<String>,
 ) -> async_graphql::Result<AgencyConnection> {
     let filter = filter.unwrap_or_default();
-    let filter = AgencyFilter { search: filter.search, role: filter.role.map(Into::into) }.validated("filter").gql()?;
-    let query = AgencyQuery { filter, page: page_request("agency", first, after, last, before)? };
+    let filter = AgencyFilter {
+        search: filter.search,
+        role: filter.role.map(Into::into),
+    }
+    .validated("filter")
+    .gql()?;
+    let query = AgencyQuery {
+        filter,
+        page: page_request("agency", first, after, last, before)?,
+    };
     let page = super::store(ctx)?.list_agencies(&query).await.gql()?;
     Ok(AgencyConnection {
-        cursors: page.items.iter().map(|a| ids::cursor("agency", &a.name)).collect(),
+        cursors: page
+            .items
+            .iter()
+            .map(|a| ids::cursor("agency", &a.name))
+            .collect(),
         items: page.items.into_iter().map(Agency).collect(),
         has_next_page: page.has_next_page,
         has_previous_page: page.has_previous_page,

@@ -133,7 +133,10 @@ macro_rules! connection {
                 self.items
                     .iter()
                     .zip(&self.cursors)
-                    .map(|(node, cursor)| $edge { cursor: cursor.clone(), node: node.clone() })
+                    .map(|(node, cursor)| $edge {
+                        cursor: cursor.clone(),
+                        node: node.clone(),
+                    })
                     .collect()
             }
 
@@ -153,7 +156,10 @@ macro_rules! connection {
             }
 
             /// How many items the whole list holds (all pages, with the filter applied).
-            async fn total_count(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<i64> {
+            async fn total_count(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+            ) -> async_graphql::Result<i64> {
                 self.total.resolve(ctx).await
             }
         }
@@ -165,10 +171,18 @@ pub(crate) use connection;
 #[derive(Debug, Clone)]
 pub(crate) enum Total {
     Tasks(workplan_domain::page::TaskFilter),
-    TasksOf(workplan_domain::page::TaskParent, i64, workplan_domain::page::TaskFilter),
+    TasksOf(
+        workplan_domain::page::TaskParent,
+        i64,
+        workplan_domain::page::TaskFilter,
+    ),
     Agencies(workplan_domain::page::AgencyFilter),
     Reports(workplan_domain::page::ReportFilter),
-    ReportsOf(workplan_domain::page::ReportParent, i64, workplan_domain::page::ReportFilter),
+    ReportsOf(
+        workplan_domain::page::ReportParent,
+        i64,
+        workplan_domain::page::ReportFilter,
+    ),
 }
 
 impl Total {
@@ -179,12 +193,16 @@ impl Total {
             Self::Tasks(f) => store(ctx)?.count_tasks(f).await.gql(),
             Self::Agencies(f) => store(ctx)?.count_agencies(f).await.gql(),
             Self::Reports(f) => store(ctx)?.count_reports(f).await.gql(),
-            Self::TasksOf(p, id, f) => {
-                Ok(loaders(ctx)?.load_one(TaskCountOf(*p, *id, f.clone())).await.gql()?.unwrap_or(0))
-            }
-            Self::ReportsOf(p, id, f) => {
-                Ok(loaders(ctx)?.load_one(ReportCountOf(*p, *id, f.clone())).await.gql()?.unwrap_or(0))
-            }
+            Self::TasksOf(p, id, f) => Ok(loaders(ctx)?
+                .load_one(TaskCountOf(*p, *id, f.clone()))
+                .await
+                .gql()?
+                .unwrap_or(0)),
+            Self::ReportsOf(p, id, f) => Ok(loaders(ctx)?
+                .load_one(ReportCountOf(*p, *id, f.clone()))
+                .await
+                .gql()?
+                .unwrap_or(0)),
         }
     }
 }
@@ -193,10 +211,13 @@ impl Total {
 pub(crate) async fn load<K>(
     ctx: &Context<'_>,
     key: K,
-) -> async_graphql::Result<Option<<crate::loaders::StoreLoader as async_graphql::dataloader::Loader<K>>::Value>>
+) -> async_graphql::Result<
+    Option<<crate::loaders::StoreLoader as async_graphql::dataloader::Loader<K>>::Value>,
+>
 where
     K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
-    crate::loaders::StoreLoader: async_graphql::dataloader::Loader<K, Error = Arc<workplan_domain::Error>>,
+    crate::loaders::StoreLoader:
+        async_graphql::dataloader::Loader<K, Error = Arc<workplan_domain::Error>>,
 {
     use crate::error::GqlResultExt;
     loaders(ctx)?.load_one(key).await.gql()
@@ -206,10 +227,13 @@ where
 pub(crate) async fn require<K>(
     ctx: &Context<'_>,
     key: K,
-) -> async_graphql::Result<<crate::loaders::StoreLoader as async_graphql::dataloader::Loader<K>>::Value>
+) -> async_graphql::Result<
+    <crate::loaders::StoreLoader as async_graphql::dataloader::Loader<K>>::Value,
+>
 where
     K: Send + Sync + std::hash::Hash + Eq + Clone + std::fmt::Debug + 'static,
-    crate::loaders::StoreLoader: async_graphql::dataloader::Loader<K, Error = Arc<workplan_domain::Error>>,
+    crate::loaders::StoreLoader:
+        async_graphql::dataloader::Loader<K, Error = Arc<workplan_domain::Error>>,
 {
     match load(ctx, key.clone()).await? {
         Some(v) => Ok(v),

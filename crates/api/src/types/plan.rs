@@ -1,6 +1,6 @@
 //! The plan document and its sections.
 
-use async_graphql::{Context, Object, ID};
+use async_graphql::{Context, ID, Object};
 use chrono::NaiveDate;
 use workplan_domain::model as m;
 use workplan_domain::page::{AgencyFilter, TaskFilter, TaskParent};
@@ -15,6 +15,7 @@ use crate::loaders::SubsectionsOf;
 #[derive(Clone)]
 pub struct Plan(pub m::Plan);
 
+/// The work plan and the document it comes from.
 #[Object]
 impl Plan {
     /// The plan's global ID.
@@ -64,7 +65,13 @@ impl Plan {
 
     /// The plan's sections, in order.
     async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Section>> {
-        Ok(store(ctx)?.sections().await.gql()?.into_iter().map(Section).collect())
+        Ok(store(ctx)?
+            .sections()
+            .await
+            .gql()?
+            .into_iter()
+            .map(Section)
+            .collect())
     }
 
     /// How many key tasks the plan has.
@@ -74,7 +81,10 @@ impl Plan {
 
     /// How many central agencies the plan names.
     async fn agency_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
-        store(ctx)?.count_agencies(&AgencyFilter::default()).await.gql()
+        store(ctx)?
+            .count_agencies(&AgencyFilter::default())
+            .await
+            .gql()
     }
 }
 
@@ -82,6 +92,7 @@ impl Plan {
 #[derive(Clone)]
 pub struct Section(pub m::Section);
 
+/// A section of the plan (I–VI).
 #[Object]
 impl Section {
     /// The section's global ID.
@@ -106,7 +117,9 @@ impl Section {
 
     /// The section's subsections, in order.
     async fn subsections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Subsection>> {
-        let rows = load(ctx, SubsectionsOf(self.0.id)).await?.unwrap_or_default();
+        let rows = load(ctx, SubsectionsOf(self.0.id))
+            .await?
+            .unwrap_or_default();
         Ok(rows.into_iter().map(Subsection).collect())
     }
 
@@ -116,7 +129,9 @@ impl Section {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only tasks matching this filter.")] filter: Option<TaskFilterInput>,
-        #[graphql(desc = "Sort order (default: by number, ascending).")] order_by: Option<TaskOrder>,
+        #[graphql(desc = "Sort order (default: by number, ascending).")] order_by: Option<
+            TaskOrder,
+        >,
         #[graphql(desc = "Return the first n tasks (1–100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return tasks after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n tasks (1–100).")] last: Option<i32>,
@@ -131,6 +146,7 @@ impl Section {
 #[derive(Clone)]
 pub struct Subsection(pub m::Subsection);
 
+/// A subsection of a section ((i), (ii), ...).
 #[Object]
 impl Subsection {
     /// The subsection's global ID.
@@ -164,7 +180,9 @@ impl Subsection {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only tasks matching this filter.")] filter: Option<TaskFilterInput>,
-        #[graphql(desc = "Sort order (default: by number, ascending).")] order_by: Option<TaskOrder>,
+        #[graphql(desc = "Sort order (default: by number, ascending).")] order_by: Option<
+            TaskOrder,
+        >,
         #[graphql(desc = "Return the first n tasks (1–100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return tasks after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n tasks (1–100).")] last: Option<i32>,

@@ -1,6 +1,6 @@
 //! Provincial-level divisions.
 
-use async_graphql::{Context, Object, ID};
+use async_graphql::{Context, ID, Object};
 use workplan_domain::model as m;
 use workplan_domain::page::ReportParent;
 
@@ -12,6 +12,7 @@ use crate::ids::{self, Kind};
 #[derive(Clone)]
 pub struct Province(pub m::Province);
 
+/// A provincial-level division of mainland China, which implements the plan locally.
 #[Object]
 impl Province {
     /// The province's global ID.
@@ -43,7 +44,9 @@ impl Province {
     async fn reports(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only reports matching this filter.")] filter: Option<ProgressReportFilter>,
+        #[graphql(desc = "Only reports matching this filter.")] filter: Option<
+            ProgressReportFilter,
+        >,
         #[graphql(desc = "Return the first n reports (1–100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return reports after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n reports (1–100).")] last: Option<i32>,

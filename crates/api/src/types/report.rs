@@ -1,6 +1,6 @@
 //! Progress reports.
 
-use async_graphql::{Context, InputObject, Object, SimpleObject, Union, ID};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject, Union};
 use chrono::{DateTime, Utc};
 use workplan_domain::model as m;
 use workplan_domain::page::{Page, ReportFilter, ReportParent, ReportQuery};
@@ -27,6 +27,7 @@ pub enum Reporter {
     Province(Province),
 }
 
+/// A progress report on a task, from an agency or a province.
 #[Object]
 impl ProgressReport {
     /// The report's global ID.
@@ -107,13 +108,18 @@ pub struct ProgressReportFilter {
 
 impl ProgressReportFilter {
     fn into_domain(self) -> async_graphql::Result<ReportFilter> {
-        let agency = self.agency.map(|id| ids::decode(Kind::Agency, &id, "filter.agency")).transpose()?;
+        let agency = self
+            .agency
+            .map(|id| ids::decode(Kind::Agency, &id, "filter.agency"))
+            .transpose()?;
         let period = self
             .period
             .map(|p| Period::parse(p.trim()).map(|p| p.to_string()))
             .transpose()
             .map_err(|e| match e {
-                workplan_domain::Error::Validation { message, .. } => workplan_domain::Error::validation("filter.period", message),
+                workplan_domain::Error::Validation { message, .. } => {
+                    workplan_domain::Error::validation("filter.period", message)
+                }
                 other => other,
             })
             .gql()?;
@@ -128,7 +134,12 @@ impl ProgressReportFilter {
     }
 }
 
-connection!(ProgressReportConnection, ProgressReportEdge, ProgressReport, "progress reports");
+connection!(
+    ProgressReportConnection,
+    ProgressReportEdge,
+    ProgressReport,
+    "progress reports"
+);
 
 /// Builds a report query from Relay arguments.
 pub(crate) fn report_query(
@@ -144,9 +155,16 @@ pub(crate) fn report_query(
     })
 }
 
-pub(crate) fn report_connection(page: Page<m::ProgressReport>, total: Total) -> ProgressReportConnection {
+pub(crate) fn report_connection(
+    page: Page<m::ProgressReport>,
+    total: Total,
+) -> ProgressReportConnection {
     ProgressReportConnection {
-        cursors: page.items.iter().map(|r| ids::cursor("report", &r.id.0.to_string())).collect(),
+        cursors: page
+            .items
+            .iter()
+            .map(|r| ids::cursor("report", &r.id.0.to_string()))
+            .collect(),
         items: page.items.into_iter().map(ProgressReport).collect(),
         has_next_page: page.has_next_page,
         has_previous_page: page.has_previous_page,
@@ -155,9 +173,16 @@ pub(crate) fn report_connection(page: Page<m::ProgressReport>, total: Total) -> 
 }
 
 /// A page of the reports of a task, agency or province, batched with its siblings.
-pub(crate) async fn nested(ctx: &Context<'_>, parent: ReportParent, id: i64, query: ReportQuery) -> async_graphql::Result<ProgressReportConnection> {
+pub(crate) async fn nested(
+    ctx: &Context<'_>,
+    parent: ReportParent,
+    id: i64,
+    query: ReportQuery,
+) -> async_graphql::Result<ProgressReportConnection> {
     let total = Total::ReportsOf(parent, id, query.filter.clone());
-    let page = load(ctx, ReportPageOf(parent, id, query)).await?.unwrap_or_default();
+    let page = load(ctx, ReportPageOf(parent, id, query))
+        .await?
+        .unwrap_or_default();
     Ok(report_connection(page, total))
 }
 
@@ -194,9 +219,18 @@ pub struct SubmitProgressReportInput {
 impl SubmitProgressReportInput {
     pub(crate) fn into_command(self) -> async_graphql::Result<SubmitReport> {
         let reporter = match (self.reporter.agency_id, self.reporter.province_code) {
-            (Some(id), None) => ReporterRef::Agency(m::AgencyId(ids::decode(Kind::Agency, &id, "reporter.agencyId")?)),
+            (Some(id), None) => ReporterRef::Agency(m::AgencyId(ids::decode(
+                Kind::Agency,
+                &id,
+                "reporter.agencyId",
+            )?)),
             (None, Some(code)) => ReporterRef::Province(code),
-            _ => return Err(crate::error::bad_input("reporter", "give exactly one of agencyId or provinceCode")),
+            _ => {
+                return Err(crate::error::bad_input(
+                    "reporter",
+                    "give exactly one of agencyId or provinceCode",
+                ));
+            }
         };
         Ok(SubmitReport {
             task_number: self.task_number,

@@ -1,13 +1,16 @@
 //! Tasks and who is responsible for them.
 
-use async_graphql::{Context, InputObject, Object, ID};
+use async_graphql::{Context, ID, InputObject, Object};
 use workplan_domain::model as m;
 use workplan_domain::page::{ReportParent, ReportQuery, TaskFilter, TaskParent, TaskQuery};
 
 use super::agency::Agency;
 use super::plan::{Section, Subsection};
 use super::report::{ProgressReport, ProgressReportConnection, ProgressReportFilter, report_query};
-use super::{OrderDirection, ResponsibilityMode, ResponsibilityRole, Total, connection, load, page_request, require};
+use super::{
+    OrderDirection, ResponsibilityMode, ResponsibilityRole, Total, connection, load, page_request,
+    require,
+};
 use crate::error::GqlResultExt;
 use crate::ids::{self, Kind};
 use crate::loaders::{ReportPageOf, ResponsibilitiesOfTask, TaskPageOf};
@@ -16,6 +19,7 @@ use crate::loaders::{ReportPageOf, ResponsibilitiesOfTask, TaskPageOf};
 #[derive(Clone)]
 pub struct Task(pub m::Task);
 
+/// A numbered key task of the plan.
 #[Object]
 impl Task {
     /// The task's global ID.
@@ -49,24 +53,42 @@ impl Task {
     }
 
     /// Every responsible agency in the order the plan lists them, with its role.
-    async fn responsibilities(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Responsibility>> {
-        let rows = load(ctx, ResponsibilitiesOfTask(self.0.id)).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(Responsibility).collect())
+    async fn responsibilities(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<Responsibility>> {
+        let rows = load(ctx, ResponsibilitiesOfTask(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .map(|(r, a)| Responsibility {
+                responsibility: r,
+                agency: Some(a),
+                task: Some(self.0.clone()),
+            })
+            .collect())
     }
 
     /// The agencies that lead the task, in listed order.
     async fn lead_agencies(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Agency>> {
-        let rows = load(ctx, ResponsibilitiesOfTask(self.0.id)).await?.unwrap_or_default();
-        let ids: Vec<m::AgencyId> = rows.iter().filter(|r| r.role == m::Role::Lead).map(|r| r.agency_id).collect();
-        let mut found = super::loaders(ctx)?.load_many(ids.iter().copied()).await.gql()?;
-        Ok(ids.iter().filter_map(|id| found.remove(id)).map(Agency).collect())
+        let rows = load(ctx, ResponsibilitiesOfTask(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .filter(|(r, _)| r.role == m::Role::Lead)
+            .map(|(_, a)| Agency(a))
+            .collect())
     }
 
     /// Progress reports on this task, newest first.
     async fn reports(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only reports matching this filter.")] filter: Option<ProgressReportFilter>,
+        #[graphql(desc = "Only reports matching this filter.")] filter: Option<
+            ProgressReportFilter,
+        >,
         #[graphql(desc = "Return the first n reports (1–100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return reports after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n reports (1–100).")] last: Option<i32>,
@@ -77,42 +99,66 @@ impl Task {
     }
 
     /// The most recently submitted report on this task, if any.
-    async fn latest_report(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ProgressReport>> {
-        let query = ReportQuery { page: workplan_domain::page::PageRequest::first(1), ..Default::default() };
+    async fn latest_report(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<ProgressReport>> {
+        let query = ReportQuery {
+            page: workplan_domain::page::PageRequest::first(1),
+            ..Default::default()
+        };
         let page = load(ctx, ReportPageOf(ReportParent::Task, self.0.id.0, query)).await?;
-        Ok(page.and_then(|p| p.items.into_iter().next()).map(ProgressReport))
+        Ok(page
+            .and_then(|p| p.items.into_iter().next())
+            .map(ProgressReport))
     }
 }
 
 /// One agency's place on one task.
 #[derive(Clone)]
-pub struct Responsibility(pub m::Responsibility);
+pub struct Responsibility {
+    pub(crate) responsibility: m::Responsibility,
+    /// The agency, when it was fetched along with the responsibility.
+    pub(crate) agency: Option<m::Agency>,
+    /// The task, when it was fetched along with the responsibility.
+    pub(crate) task: Option<m::Task>,
+}
 
+/// One agency's place on one task.
 #[Object]
 impl Responsibility {
     /// The responsible agency.
     async fn agency(&self, ctx: &Context<'_>) -> async_graphql::Result<Agency> {
-        require(ctx, self.0.agency_id).await.map(Agency)
+        match &self.agency {
+            Some(agency) => Ok(Agency(agency.clone())),
+            None => require(ctx, self.responsibility.agency_id)
+                .await
+                .map(Agency),
+        }
     }
 
     /// The task.
     async fn task(&self, ctx: &Context<'_>) -> async_graphql::Result<Task> {
-        require(ctx, self.0.task_id).await.map(Task)
+        match &self.task {
+            Some(task) => Ok(Task(task.clone())),
+            None => require(ctx, self.responsibility.task_id).await.map(Task),
+        }
     }
 
     /// LEAD or PARTICIPANT.
     async fn role(&self) -> ResponsibilityRole {
-        self.0.role.into()
+        self.responsibility.role.into()
     }
 
     /// 1-based position in the task's list of agencies, as printed.
     async fn position(&self) -> i32 {
-        self.0.position
+        self.responsibility.position
     }
 }
 
 /// Which tasks to list. All conditions must hold.
 #[derive(InputObject, Default, Debug)]
+#[graphql(name = "TaskFilter")]
 pub struct TaskFilterInput {
     /// Only tasks in this section (a Section ID).
     pub section: Option<ID>,
@@ -130,10 +176,13 @@ pub struct TaskFilterInput {
 
 impl TaskFilterInput {
     pub(crate) fn into_domain(self) -> async_graphql::Result<TaskFilter> {
-        let decode = |kind, id: Option<ID>, field: &str| id.map(|id| ids::decode(kind, &id, field)).transpose();
+        let decode = |kind, id: Option<ID>, field: &str| {
+            id.map(|id| ids::decode(kind, &id, field)).transpose()
+        };
         TaskFilter {
             section: decode(Kind::Section, self.section, "filter.section")?.map(m::SectionId),
-            subsection: decode(Kind::Subsection, self.subsection, "filter.subsection")?.map(m::SubsectionId),
+            subsection: decode(Kind::Subsection, self.subsection, "filter.subsection")?
+                .map(m::SubsectionId),
             agency: decode(Kind::Agency, self.agency, "filter.agency")?.map(m::AgencyId),
             role: self.role.map(Into::into),
             mode: self.mode.map(Into::into),
@@ -181,9 +230,16 @@ pub(crate) fn task_query(
     })
 }
 
-pub(crate) fn task_connection(page: workplan_domain::page::Page<m::Task>, total: Total) -> TaskConnection {
+pub(crate) fn task_connection(
+    page: workplan_domain::page::Page<m::Task>,
+    total: Total,
+) -> TaskConnection {
     TaskConnection {
-        cursors: page.items.iter().map(|t| ids::cursor("task", &t.number.to_string())).collect(),
+        cursors: page
+            .items
+            .iter()
+            .map(|t| ids::cursor("task", &t.number.to_string()))
+            .collect(),
         items: page.items.into_iter().map(Task).collect(),
         has_next_page: page.has_next_page,
         has_previous_page: page.has_previous_page,
@@ -192,9 +248,15 @@ pub(crate) fn task_connection(page: workplan_domain::page::Page<m::Task>, total:
 }
 
 /// A page of the tasks of a section or subsection, batched with its siblings.
-pub(crate) async fn nested(ctx: &Context<'_>, parent: TaskParent, id: i64, query: TaskQuery) -> async_graphql::Result<TaskConnection> {
+pub(crate) async fn nested(
+    ctx: &Context<'_>,
+    parent: TaskParent,
+    id: i64,
+    query: TaskQuery,
+) -> async_graphql::Result<TaskConnection> {
     let total = Total::TasksOf(parent, id, query.filter.clone());
-    let page = load(ctx, TaskPageOf(parent, id, query)).await?.unwrap_or_default();
+    let page = load(ctx, TaskPageOf(parent, id, query))
+        .await?
+        .unwrap_or_default();
     Ok(task_connection(page, total))
 }
-

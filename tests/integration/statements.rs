@@ -1,0 +1,99 @@
+//! The number of SQL statements a query issues must not grow with the rows it returns.
+
+use serde_json::json;
+use workplan_tests::TestApp;
+
+const TASK_BITS: &str = "number text responsibilityMode section { title } subsection { title }
+  responsibilities { role position agency { name abbreviation aliases taskCount } }
+  leadAgencies { name }
+  latestReport { period status reporter { __typename ... on Agency { name } ... on Province { name } } task { number } }";
+
+/// The statements one run of `query` issues; the least of three runs.
+///
+/// DataLoaders gather keys for a short window (2 ms) and then run one batch. When resolving a
+/// wave of objects takes longer than the window (debug builds, a busy machine), a batch can
+/// split in two: a statement more, however many rows. That is why the comparisons below allow
+/// a split or two; an N+1 would cost a statement per row (hundreds here) on every run.
+async fn statements_for(app: &TestApp, query: &str) -> u64 {
+    let mut least = u64::MAX;
+    for _ in 0..3 {
+        let before = app.statements();
+        let body = app.graphql(query, json!({})).await;
+        assert!(body.get("errors").is_none(), "{body:#}");
+        least = least.min(app.statements() - before);
+    }
+    least
+}
+
+#[tokio::test]
+async fn all_tasks_cost_what_five_cost() {
+    let app = TestApp::spawn().await;
+    // Reports from agencies and provinces, placed so that every compared selection (tasks 1–5,
+    // 1–100, the first task of each section, all 106) holds both kinds of reporter.
+    let sipo = app
+        .data(r#"{ agency(name: "SIPO") { id } }"#, json!({}))
+        .await["agency"]["id"]
+        .clone();
+    for (n, reporter) in [
+        (1, json!({ "agencyId": sipo })),
+        (2, json!({ "provinceCode": "110000" })),
+        (14, json!({ "provinceCode": "440000" })),
+        (20, json!({ "provinceCode": "510000" })),
+    ] {
+        app.data(
+            "mutation($i: SubmitProgressReportInput!) { submitProgressReport(input: $i) { report { id } } }",
+            json!({ "i": { "taskNumber": n, "reporter": reporter, "period": "2016", "status": "ONGOING", "summary": "s" } }),
+        )
+        .await;
+    }
+
+    let five = statements_for(
+        &app,
+        &format!("{{ tasks(first: 5) {{ nodes {{ {TASK_BITS} }} }} }}"),
+    )
+    .await;
+    let hundred = statements_for(
+        &app,
+        &format!("{{ tasks(first: 100) {{ nodes {{ {TASK_BITS} }} }} }}"),
+    )
+    .await;
+    let all_by_section = statements_for(
+        &app,
+        &format!("{{ sections {{ tasks(first: 100) {{ nodes {{ {TASK_BITS} }} }} }} }}"),
+    )
+    .await;
+    let one_per_section = statements_for(
+        &app,
+        &format!("{{ sections {{ tasks(first: 1) {{ nodes {{ {TASK_BITS} }} }} }} }}"),
+    )
+    .await;
+    eprintln!(
+        "statements: 5 tasks {five}, 100 tasks {hundred}, all 106 by section {all_by_section}, 6 by section {one_per_section}"
+    );
+    const SPLITS: u64 = 2;
+    assert!(
+        hundred <= five + SPLITS,
+        "100 tasks cost what 5 cost: {hundred} vs {five}"
+    );
+    assert!(
+        all_by_section <= one_per_section + SPLITS,
+        "106 tasks cost what 6 cost: {all_by_section} vs {one_per_section}"
+    );
+    assert!(
+        five <= 14 && one_per_section <= 15,
+        "a small, fixed number of statements: {five}, {one_per_section}"
+    );
+
+    // The same holds for agencies with their tasks and reports.
+    let agencies = |n: u32| {
+        format!(
+            "{{ agencies(first: {n}) {{ nodes {{ name taskCount leadTaskCount responsibilities(role: LEAD) {{ task {{ number }} }} reports(first: 2) {{ totalCount nodes {{ period }} }} }} }} }}"
+        )
+    };
+    let few = statements_for(&app, &agencies(3)).await;
+    let all = statements_for(&app, &agencies(42)).await;
+    assert!(
+        all <= few + SPLITS && few <= 12,
+        "42 agencies cost what 3 cost: {all} vs {few}"
+    );
+}
