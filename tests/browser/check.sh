@@ -26,7 +26,7 @@ CHROMIUM="${BROWSER_CHECK_CHROMIUM:-/usr/bin/chromium}"
 say() { echo "browser-check: $*"; }
 die() {
   echo "browser-check: ERROR: $*" >&2
-  echo "browser check: 0 passed, 1 failed"
+  echo "browser-check: 0 passed, 1 failed"
   exit 1
 }
 
@@ -131,11 +131,11 @@ BROWSER_CHECK_RENDER_ONLY="$RENDER_ONLY" \
 
 if [ "$rc" -ne 0 ]; then
   show_server_log
-  echo "browser check: 0 passed, 1 failed"
+  echo "browser-check: 0 passed, 1 failed"
   exit 1
 fi
 if [ "$RENDER_ONLY" = 1 ]; then
-  echo "browser check: 1 passed, 0 failed (render only, query step skipped)"
+  echo "browser-check: 1 passed, 0 failed (render only, query step skipped)"
 else
-  echo "browser check: 1 passed, 0 failed"
+  echo "browser-check: 1 passed, 0 failed"
 fi

@@ -324,3 +324,49 @@ async fn restarting_on_the_same_database_changes_nothing() {
         .await;
     assert_eq!(before, after);
 }
+
+/// The example operations GraphiQL opens with, as written in its page.
+fn graphiql_examples(html: &str) -> Vec<(String, Value)> {
+    html.split("query: `")
+        .skip(1)
+        .map(|chunk| {
+            let (query, rest) = chunk.split_once('`').expect("closing backtick");
+            let next_tab = rest.find("query: `").unwrap_or(rest.len());
+            let variables = rest[..next_tab]
+                .split_once("variables: `")
+                .and_then(|(_, v)| v.split_once('`'))
+                .map_or(json!({}), |(v, _)| {
+                    serde_json::from_str(v).expect("variables are JSON")
+                });
+            (query.to_owned(), variables)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn graphiql_examples_run_without_errors() {
+    let app = TestApp::spawn().await;
+    let html = app
+        .client
+        .get(app.url("/"))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text");
+    let examples = graphiql_examples(&html);
+    assert_eq!(
+        examples.len(),
+        5,
+        "plan, task, agency, search and report examples"
+    );
+    for (query, variables) in examples {
+        let data = app.data(&query, variables).await;
+        assert!(
+            data.as_object()
+                .is_some_and(|o| o.values().all(|v| !v.is_null())),
+            "{query} gave {data}"
+        );
+    }
+}

@@ -74,8 +74,21 @@ fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
+/// The client accepts none of the media types we answer in.
+struct NotAcceptable;
+
+impl IntoResponse for NotAcceptable {
+    fn into_response(self) -> Response {
+        error_response(
+            StatusCode::NOT_ACCEPTABLE,
+            code::BAD_USER_INPUT,
+            "responses are application/graphql-response+json or application/json",
+        )
+    }
+}
+
 /// The response media type the client accepts, or 406.
-fn negotiate(headers: &HeaderMap) -> Result<&'static str, Response> {
+fn negotiate(headers: &HeaderMap) -> Result<&'static str, NotAcceptable> {
     let Some(accept) = headers.get(header::ACCEPT) else {
         return Ok(JSON);
     };
@@ -99,18 +112,14 @@ fn negotiate(headers: &HeaderMap) -> Result<&'static str, Response> {
     }) {
         Ok(JSON)
     } else {
-        Err(error_response(
-            StatusCode::NOT_ACCEPTABLE,
-            code::BAD_USER_INPUT,
-            "responses are application/graphql-response+json or application/json",
-        ))
+        Err(NotAcceptable)
     }
 }
 
 async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let media = match negotiate(&headers) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -199,7 +208,7 @@ fn get_request(uri: &Uri) -> Result<async_graphql::Request, String> {
 async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
     let media = match negotiate(&headers) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let request = match get_request(&uri) {
         Ok(r) => r,

@@ -53,6 +53,10 @@ where
 /// Runs one keyset page per parent as a single `UNION ALL` statement (each arm uses the
 /// `(parent, key)` index and stops after `size + 1` rows) and groups the rows by parent,
 /// in reading order.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a page query and how to read parents and keys off rows"
+)]
 pub(crate) async fn grouped_pages<E, C, P, K, Kf, Pf>(
     db: &impl ConnectionTrait,
     base: Select<E>,

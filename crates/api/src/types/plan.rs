@@ -124,7 +124,10 @@ impl Section {
     }
 
     /// The section's tasks.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "Relay connection arguments plus filter and order"
+    )]
     async fn tasks(
         &self,
         ctx: &Context<'_>,
@@ -175,7 +178,10 @@ impl Subsection {
     }
 
     /// The subsection's tasks.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "Relay connection arguments plus filter and order"
+    )]
     async fn tasks(
         &self,
         ctx: &Context<'_>,
