@@ -297,3 +297,57 @@ async fn report_pagination_is_newest_first_and_stable() {
     let expected: Vec<Value> = (0..7).rev().map(|i| json!(format!("r{i}"))).collect();
     assert_eq!(seen, expected);
 }
+
+#[tokio::test]
+async fn demo_reports_are_flagged_and_kept_apart() {
+    let app = TestApp::spawn().await;
+    app.data(
+        SUBMIT,
+        json!({ "input": { "taskNumber": 9, "reporter": { "provinceCode": "320000" }, "period": "2016", "status": "ONGOING", "summary": "real" } }),
+    )
+    .await;
+    let (tasks, provinces) = app.store.demo_inputs().await.expect("demo inputs");
+    assert_eq!((tasks.len(), provinces.len()), (106, 31));
+    let generated = workplan_domain::demo::generate(&tasks, &provinces, 250, 42);
+    assert_eq!(
+        app.store
+            .insert_demo_reports(generated)
+            .await
+            .expect("insert"),
+        250
+    );
+    assert_eq!(app.store.report_counts().await.expect("counts"), (1, 250));
+    let d = app
+        .data(
+            "{ demo: progressReports(filter: { demo: true }, first: 100) { totalCount nodes { isDemo summary task { responsibilities { agency { id } } } reporter { __typename ... on Agency { id } } } }
+               real: progressReports(filter: { demo: false }) { totalCount nodes { isDemo summary } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["demo"]["totalCount"], 250);
+    assert_eq!(d["real"]["totalCount"], 1);
+    assert_eq!(
+        d["real"]["nodes"][0],
+        json!({ "isDemo": false, "summary": "real" })
+    );
+    for node in d["demo"]["nodes"].as_array().expect("nodes") {
+        assert_eq!(node["isDemo"], true);
+        assert!(
+            node["summary"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("[DEMO]"))
+        );
+        if node["reporter"]["__typename"] == "Agency" {
+            let responsible = node["task"]["responsibilities"]
+                .as_array()
+                .expect("r")
+                .iter()
+                .any(|r| r["agency"]["id"] == node["reporter"]["id"]);
+            assert!(responsible, "a demo agency reports only on its own tasks");
+        }
+    }
+    // Real reports cannot be bulk-inserted through the demo path.
+    let mut real = workplan_domain::demo::generate(&tasks, &provinces, 1, 1);
+    real[0].is_demo = false;
+    assert!(app.store.insert_demo_reports(real).await.is_err());
+}
