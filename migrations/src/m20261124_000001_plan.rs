@@ -121,12 +121,7 @@ fn fk(
         .take()
 }
 
-fn index(
-    name: &str,
-    table: impl IntoIden,
-    cols: &[&'static str],
-    unique: bool,
-) -> IndexCreateStatement {
+fn index(name: &str, table: impl IntoIden, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
     let mut stmt = Index::create();
     stmt.name(name).table(table);
     for col in cols {
@@ -165,22 +160,11 @@ impl MigrationTrait for Migration {
                 .col(integer(Sections::Position))
                 .col(string(Sections::Numeral))
                 .col(text(Sections::Title))
-                .foreign_key(&mut fk(
-                    Sections::Table,
-                    Sections::PlanId,
-                    Plans::Table,
-                    Plans::Id,
-                ))
+                .foreign_key(&mut fk(Sections::Table, Sections::PlanId, Plans::Table, Plans::Id))
                 .take(),
         )
         .await?;
-        m.create_index(index(
-            "ux_sections_plan_position",
-            Sections::Table,
-            &["plan_id", "position"],
-            true,
-        ))
-        .await?;
+        m.create_index(index("ux_sections_plan_position", Sections::Table, &["plan_id", "position"], true)).await?;
 
         m.create_table(
             Table::create()
@@ -190,22 +174,12 @@ impl MigrationTrait for Migration {
                 .col(integer(Subsections::Position))
                 .col(string(Subsections::Numeral))
                 .col(text(Subsections::Title))
-                .foreign_key(&mut fk(
-                    Subsections::Table,
-                    Subsections::SectionId,
-                    Sections::Table,
-                    Sections::Id,
-                ))
+                .foreign_key(&mut fk(Subsections::Table, Subsections::SectionId, Sections::Table, Sections::Id))
                 .take(),
         )
         .await?;
-        m.create_index(index(
-            "ux_subsections_section_position",
-            Subsections::Table,
-            &["section_id", "position"],
-            true,
-        ))
-        .await?;
+        m.create_index(index("ux_subsections_section_position", Subsections::Table, &["section_id", "position"], true))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -217,48 +191,15 @@ impl MigrationTrait for Migration {
                 .col(integer(Tasks::Number))
                 .col(text(Tasks::Text))
                 .col(string_len(Tasks::ResponsibilityMode, 16))
-                .foreign_key(&mut fk(
-                    Tasks::Table,
-                    Tasks::PlanId,
-                    Plans::Table,
-                    Plans::Id,
-                ))
-                .foreign_key(&mut fk(
-                    Tasks::Table,
-                    Tasks::SectionId,
-                    Sections::Table,
-                    Sections::Id,
-                ))
-                .foreign_key(&mut fk(
-                    Tasks::Table,
-                    Tasks::SubsectionId,
-                    Subsections::Table,
-                    Subsections::Id,
-                ))
+                .foreign_key(&mut fk(Tasks::Table, Tasks::PlanId, Plans::Table, Plans::Id))
+                .foreign_key(&mut fk(Tasks::Table, Tasks::SectionId, Sections::Table, Sections::Id))
+                .foreign_key(&mut fk(Tasks::Table, Tasks::SubsectionId, Subsections::Table, Subsections::Id))
                 .take(),
         )
         .await?;
-        m.create_index(index(
-            "ux_tasks_plan_number",
-            Tasks::Table,
-            &["plan_id", "number"],
-            true,
-        ))
-        .await?;
-        m.create_index(index(
-            "ix_tasks_section_number",
-            Tasks::Table,
-            &["section_id", "number"],
-            false,
-        ))
-        .await?;
-        m.create_index(index(
-            "ix_tasks_subsection_number",
-            Tasks::Table,
-            &["subsection_id", "number"],
-            false,
-        ))
-        .await?;
+        m.create_index(index("ux_tasks_plan_number", Tasks::Table, &["plan_id", "number"], true)).await?;
+        m.create_index(index("ix_tasks_section_number", Tasks::Table, &["section_id", "number"], false)).await?;
+        m.create_index(index("ix_tasks_subsection_number", Tasks::Table, &["subsection_id", "number"], false)).await?;
 
         m.create_table(
             Table::create()
@@ -277,22 +218,11 @@ impl MigrationTrait for Migration {
                 .col(big_pk_auto(AgencyAliases::Id))
                 .col(big_integer(AgencyAliases::AgencyId))
                 .col(string_uniq(AgencyAliases::Alias))
-                .foreign_key(&mut fk(
-                    AgencyAliases::Table,
-                    AgencyAliases::AgencyId,
-                    Agencies::Table,
-                    Agencies::Id,
-                ))
+                .foreign_key(&mut fk(AgencyAliases::Table, AgencyAliases::AgencyId, Agencies::Table, Agencies::Id))
                 .take(),
         )
         .await?;
-        m.create_index(index(
-            "ix_agency_aliases_agency",
-            AgencyAliases::Table,
-            &["agency_id"],
-            false,
-        ))
-        .await?;
+        m.create_index(index("ix_agency_aliases_agency", AgencyAliases::Table, &["agency_id"], false)).await?;
 
         m.create_table(
             Table::create()
@@ -302,12 +232,7 @@ impl MigrationTrait for Migration {
                 .col(big_integer(Responsibilities::AgencyId))
                 .col(string_len(Responsibilities::Role, 16))
                 .col(integer(Responsibilities::Position))
-                .foreign_key(&mut fk(
-                    Responsibilities::Table,
-                    Responsibilities::TaskId,
-                    Tasks::Table,
-                    Tasks::Id,
-                ))
+                .foreign_key(&mut fk(Responsibilities::Table, Responsibilities::TaskId, Tasks::Table, Tasks::Id))
                 .foreign_key(&mut fk(
                     Responsibilities::Table,
                     Responsibilities::AgencyId,
@@ -367,27 +292,15 @@ impl MigrationTrait for Migration {
                 .col(integer(ProgressReports::Version).default(1))
                 .col(boolean(ProgressReports::IsDemo).default(false))
                 .check(
-                    Expr::col(ProgressReports::AgencyId)
-                        .is_null()
-                        .ne(Expr::col(ProgressReports::ProvinceId).is_null()),
+                    Expr::col(ProgressReports::AgencyId).is_null().ne(Expr::col(ProgressReports::ProvinceId).is_null()),
                 )
                 .check(
                     Expr::col(ProgressReports::PercentComplete)
                         .is_null()
                         .or(Expr::col(ProgressReports::PercentComplete).between(0, 100)),
                 )
-                .foreign_key(&mut fk(
-                    ProgressReports::Table,
-                    ProgressReports::TaskId,
-                    Tasks::Table,
-                    Tasks::Id,
-                ))
-                .foreign_key(&mut fk(
-                    ProgressReports::Table,
-                    ProgressReports::AgencyId,
-                    Agencies::Table,
-                    Agencies::Id,
-                ))
+                .foreign_key(&mut fk(ProgressReports::Table, ProgressReports::TaskId, Tasks::Table, Tasks::Id))
+                .foreign_key(&mut fk(ProgressReports::Table, ProgressReports::AgencyId, Agencies::Table, Agencies::Id))
                 .foreign_key(&mut fk(
                     ProgressReports::Table,
                     ProgressReports::ProvinceId,
@@ -398,41 +311,11 @@ impl MigrationTrait for Migration {
         )
         .await?;
         // Keyset pages are "newest first within a parent": (parent, id).
-        m.create_index(index(
-            "ix_reports_task_id",
-            ProgressReports::Table,
-            &["task_id", "id"],
-            false,
-        ))
-        .await?;
-        m.create_index(index(
-            "ix_reports_agency_id",
-            ProgressReports::Table,
-            &["agency_id", "id"],
-            false,
-        ))
-        .await?;
-        m.create_index(index(
-            "ix_reports_province_id",
-            ProgressReports::Table,
-            &["province_id", "id"],
-            false,
-        ))
-        .await?;
-        m.create_index(index(
-            "ix_reports_period",
-            ProgressReports::Table,
-            &["period"],
-            false,
-        ))
-        .await?;
-        m.create_index(index(
-            "ix_reports_status",
-            ProgressReports::Table,
-            &["status"],
-            false,
-        ))
-        .await?;
+        m.create_index(index("ix_reports_task_id", ProgressReports::Table, &["task_id", "id"], false)).await?;
+        m.create_index(index("ix_reports_agency_id", ProgressReports::Table, &["agency_id", "id"], false)).await?;
+        m.create_index(index("ix_reports_province_id", ProgressReports::Table, &["province_id", "id"], false)).await?;
+        m.create_index(index("ix_reports_period", ProgressReports::Table, &["period"], false)).await?;
+        m.create_index(index("ix_reports_status", ProgressReports::Table, &["status"], false)).await?;
         Ok(())
     }
 

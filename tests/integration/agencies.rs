@@ -6,12 +6,7 @@ const AGENCY: &str = "query($id: ID, $name: String) { agency(id: $id, name: $nam
 #[tokio::test]
 async fn agency_by_name_alias_abbreviation_and_id() {
     let app = TestApp::spawn().await;
-    let by_name = app
-        .data(
-            AGENCY,
-            json!({ "name": "State Intellectual Property Office" }),
-        )
-        .await;
+    let by_name = app.data(AGENCY, json!({ "name": "State Intellectual Property Office" })).await;
     let sipo = &by_name["agency"];
     assert_eq!(sipo["nameZh"], "国家知识产权局");
     assert_eq!(sipo["abbreviation"], "SIPO");
@@ -22,7 +17,9 @@ async fn agency_by_name_alias_abbreviation_and_id() {
     let by_id = app.data(AGENCY, json!({ "id": sipo["id"] })).await;
     assert_eq!(by_id["agency"]["name"], sipo["name"]);
 
-    let alias = app.data(AGENCY, json!({ "name": "Central Committee Office for the Comprehensive Management of Public Security" })).await;
+    let alias = app
+        .data(AGENCY, json!({ "name": "Central Committee Office for the Comprehensive Management of Public Security" }))
+        .await;
     assert_eq!(
         alias["agency"]["name"],
         "Office of the Central Committee for the Comprehensive Management of Public Security"
@@ -33,21 +30,11 @@ async fn agency_by_name_alias_abbreviation_and_id() {
     );
     assert_eq!(alias["agency"]["taskCount"], 2);
 
-    let none = app
-        .data(AGENCY, json!({ "name": "Ministry of Magic" }))
-        .await;
+    let none = app.data(AGENCY, json!({ "name": "Ministry of Magic" })).await;
     assert!(none["agency"].is_null());
     assert_eq!(app.error(AGENCY, json!({})).await.0, "BAD_USER_INPUT");
-    assert_eq!(
-        app.error(AGENCY, json!({ "id": sipo["id"], "name": "SIPO" }))
-            .await
-            .0,
-        "BAD_USER_INPUT"
-    );
-    assert_eq!(
-        app.error(AGENCY, json!({ "id": "garbage" })).await,
-        ("BAD_USER_INPUT".into(), Some("id".into()))
-    );
+    assert_eq!(app.error(AGENCY, json!({ "id": sipo["id"], "name": "SIPO" })).await.0, "BAD_USER_INPUT");
+    assert_eq!(app.error(AGENCY, json!({ "id": "garbage" })).await, ("BAD_USER_INPUT".into(), Some("id".into())));
 }
 
 #[tokio::test]
@@ -60,47 +47,24 @@ async fn agency_responsibilities_by_role() {
             json!({}),
         )
         .await;
-    let leads: Vec<i64> = d["agency"]["leads"]
-        .as_array()
-        .expect("leads")
-        .iter()
-        .filter_map(|r| r["task"]["number"].as_i64())
-        .collect();
+    let leads: Vec<i64> =
+        d["agency"]["leads"].as_array().expect("leads").iter().filter_map(|r| r["task"]["number"].as_i64()).collect();
     assert_eq!(leads, [63, 79, 80, 83, 84, 86, 88, 91, 92]);
-    assert!(
-        d["agency"]["leads"]
-            .as_array()
-            .expect("leads")
-            .iter()
-            .all(|r| r["role"] == "LEAD")
-    );
-    let nested = app
-        .data(
-            r#"{ agency(name: "MOFCOM") { responsibilities(role: LEAD) { task { number } } } }"#,
-            json!({}),
-        )
-        .await;
-    assert_eq!(
-        nested["agency"]["responsibilities"]
-            .as_array()
-            .map(Vec::len),
-        Some(9)
-    );
+    assert!(d["agency"]["leads"].as_array().expect("leads").iter().all(|r| r["role"] == "LEAD"));
+    let nested =
+        app.data(r#"{ agency(name: "MOFCOM") { responsibilities(role: LEAD) { task { number } } } }"#, json!({})).await;
+    assert_eq!(nested["agency"]["responsibilities"].as_array().map(Vec::len), Some(9));
     let all = d["agency"]["all"].as_array().expect("all");
     assert_eq!(all.len(), 27);
-    let counts = app
-        .data(
-            r#"{ agency(name: "MOFCOM") { taskCount leadTaskCount } }"#,
-            json!({}),
-        )
-        .await;
+    let counts = app.data(r#"{ agency(name: "MOFCOM") { taskCount leadTaskCount } }"#, json!({})).await;
     assert_eq!(counts["agency"]["taskCount"], all.len());
 }
 
 #[tokio::test]
 async fn agency_list_paging_search_and_role() {
     let app = TestApp::spawn().await;
-    let q = "query($f: AgencyFilter, $first: Int, $after: String) { agencies(filter: $f, first: $first, after: $after) {
+    let q =
+        "query($f: AgencyFilter, $first: Int, $after: String) { agencies(filter: $f, first: $first, after: $after) {
         totalCount nodes { name } pageInfo { hasNextPage endCursor } } }";
     let page1 = app.data(q, json!({ "first": 30 })).await;
     assert_eq!(page1["agencies"]["totalCount"], 42);
@@ -124,22 +88,12 @@ async fn agency_list_paging_search_and_role() {
     assert_eq!(names.len(), 42);
     assert_eq!(page2["agencies"]["pageInfo"]["hasNextPage"], false);
 
-    let d = app
-        .data(q, json!({ "f": { "search": "ministry of" } }))
-        .await;
+    let d = app.data(q, json!({ "f": { "search": "ministry of" } })).await;
     assert_eq!(d["agencies"]["totalCount"], 12);
     let d = app.data(q, json!({ "f": { "search": "海关" } })).await;
-    assert_eq!(
-        d["agencies"]["nodes"],
-        json!([{ "name": "General Administration of Customs" }])
-    );
-    let d = app
-        .data(q, json!({ "f": { "search": "central committee office" } }))
-        .await;
+    assert_eq!(d["agencies"]["nodes"], json!([{ "name": "General Administration of Customs" }]));
+    let d = app.data(q, json!({ "f": { "search": "central committee office" } })).await;
     assert_eq!(d["agencies"]["totalCount"], 1, "matches through an alias");
     let d = app.data(q, json!({ "f": { "role": "LEAD" } })).await;
-    assert_eq!(
-        d["agencies"]["totalCount"], 28,
-        "28 agencies lead at least one task"
-    );
+    assert_eq!(d["agencies"]["totalCount"], 28, "28 agencies lead at least one task");
 }

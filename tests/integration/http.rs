@@ -16,18 +16,9 @@ async fn get_runs_queries_but_never_mutations() {
     assert_eq!(body["data"]["task"]["number"], 3);
 
     let mutation = r#"mutation { submitProgressReport(input: { taskNumber: 1, reporter: { provinceCode: "110000" }, period: "2016", status: ONGOING, summary: "x" }) { report { id } } }"#;
-    let r = app
-        .client
-        .get(app.url("/graphql"))
-        .query(&[("query", mutation)])
-        .send()
-        .await
-        .expect("get");
+    let r = app.client.get(app.url("/graphql")).query(&[("query", mutation)]).send().await.expect("get");
     assert_eq!(r.status(), 405);
-    assert_eq!(
-        r.headers().get("allow").and_then(|v| v.to_str().ok()),
-        Some("POST")
-    );
+    assert_eq!(r.headers().get("allow").and_then(|v| v.to_str().ok()), Some("POST"));
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
     // Named operations: the selected one decides.
@@ -49,126 +40,50 @@ async fn get_runs_queries_but_never_mutations() {
         .await
         .expect("get");
     assert_eq!(r.status(), 200);
-    let count = app
-        .data("{ progressReports { totalCount } }", json!({}))
-        .await;
-    assert_eq!(
-        count["progressReports"]["totalCount"], 0,
-        "nothing was written through GET"
-    );
+    let count = app.data("{ progressReports { totalCount } }", json!({})).await;
+    assert_eq!(count["progressReports"]["totalCount"], 0, "nothing was written through GET");
 }
 
 #[tokio::test]
 async fn content_types_and_accept() {
     let app = TestApp::spawn().await;
     let post = |content_type: &'static str, accept: Option<&'static str>, body: &'static str| {
-        let mut req = app
-            .client
-            .post(app.url("/graphql"))
-            .header("content-type", content_type)
-            .body(body);
+        let mut req = app.client.post(app.url("/graphql")).header("content-type", content_type).body(body);
         if let Some(a) = accept {
             req = req.header("accept", a);
         }
         req.send()
     };
     let q = r#"{"query":"{ plan { documentNumber } }"}"#;
+    assert_eq!(post("text/plain", None, q).await.expect("send").status(), 415);
     assert_eq!(
-        post("text/plain", None, q).await.expect("send").status(),
+        post("application/x-www-form-urlencoded", None, "query=%7Bplan%7Bid%7D%7D").await.expect("send").status(),
         415
     );
-    assert_eq!(
-        post(
-            "application/x-www-form-urlencoded",
-            None,
-            "query=%7Bplan%7Bid%7D%7D"
-        )
-        .await
-        .expect("send")
-        .status(),
-        415
-    );
-    assert_eq!(
-        post("application/graphql", None, "{ plan { id } }")
-            .await
-            .expect("send")
-            .status(),
-        415
-    );
+    assert_eq!(post("application/graphql", None, "{ plan { id } }").await.expect("send").status(), 415);
 
-    let r = post(
-        "application/json",
-        Some("application/graphql-response+json"),
-        q,
-    )
-    .await
-    .expect("send");
+    let r = post("application/json", Some("application/graphql-response+json"), q).await.expect("send");
     assert_eq!(r.status(), 200);
-    assert_eq!(
-        r.headers()["content-type"],
-        "application/graphql-response+json"
-    );
-    let r = post(
-        "application/json; charset=utf-8",
-        Some("application/json"),
-        q,
-    )
-    .await
-    .expect("send");
+    assert_eq!(r.headers()["content-type"], "application/graphql-response+json");
+    let r = post("application/json; charset=utf-8", Some("application/json"), q).await.expect("send");
     assert_eq!(r.headers()["content-type"], "application/json");
     let r = post("application/json", None, q).await.expect("send");
     assert_eq!(r.headers()["content-type"], "application/json");
-    assert_eq!(
-        post("application/json", Some("text/html"), q)
-            .await
-            .expect("send")
-            .status(),
-        406
-    );
+    assert_eq!(post("application/json", Some("text/html"), q).await.expect("send").status(), 406);
 
     // Unparsable or invalid requests.
-    assert_eq!(
-        post("application/json", None, "{not json")
-            .await
-            .expect("send")
-            .status(),
-        400
-    );
-    assert_eq!(
-        post("application/json", None, r#"[{"query":"{ plan { id } }"}]"#)
-            .await
-            .expect("send")
-            .status(),
-        400
-    );
-    assert_eq!(
-        post("application/json", None, r#"{"variables":{}}"#)
-            .await
-            .expect("send")
-            .status(),
-        400
-    );
-    let r = post(
-        "application/json",
-        Some("application/graphql-response+json"),
-        r#"{"query":"{ plan { nope } }"}"#,
-    )
-    .await
-    .expect("send");
+    assert_eq!(post("application/json", None, "{not json").await.expect("send").status(), 400);
+    assert_eq!(post("application/json", None, r#"[{"query":"{ plan { id } }"}]"#).await.expect("send").status(), 400);
+    assert_eq!(post("application/json", None, r#"{"variables":{}}"#).await.expect("send").status(), 400);
+    let r = post("application/json", Some("application/graphql-response+json"), r#"{"query":"{ plan { nope } }"}"#)
+        .await
+        .expect("send");
     assert_eq!(r.status(), 400);
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
-    let r = post(
-        "application/json",
-        Some("application/json"),
-        r#"{"query":"{ plan { nope } }"}"#,
-    )
-    .await
-    .expect("send");
+    let r = post("application/json", Some("application/json"), r#"{"query":"{ plan { nope } }"}"#).await.expect("send");
     assert_eq!(r.status(), 200);
-    let r = post("application/json", None, r#"{"query":"{ plan { "}"#)
-        .await
-        .expect("send");
+    let r = post("application/json", None, r#"{"query":"{ plan { "}"#).await.expect("send");
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
 }
@@ -176,10 +91,7 @@ async fn content_types_and_accept() {
 #[tokio::test]
 async fn oversized_body_is_refused() {
     let app = TestApp::spawn().await;
-    let big = format!(
-        r#"{{"query":"{{ plan {{ id }} }}","variables":{{"x":"{}"}}}}"#,
-        "a".repeat(2 << 20)
-    );
+    let big = format!(r#"{{"query":"{{ plan {{ id }} }}","variables":{{"x":"{}"}}}}"#, "a".repeat(2 << 20));
     let r = app
         .client
         .post(app.url("/graphql"))
@@ -189,16 +101,7 @@ async fn oversized_body_is_refused() {
         .await
         .expect("send");
     assert_eq!(r.status(), 413);
-    assert_eq!(
-        app.client
-            .get(app.url("/healthz"))
-            .send()
-            .await
-            .expect("send")
-            .status(),
-        200,
-        "still serving"
-    );
+    assert_eq!(app.client.get(app.url("/healthz")).send().await.expect("send").status(), 200, "still serving");
 }
 
 #[tokio::test]
@@ -207,24 +110,14 @@ async fn graphiql_is_served_from_the_binary() {
     for path in ["/", "/graphiql"] {
         let r = app.client.get(app.url(path)).send().await.expect("get");
         assert_eq!(r.status(), 200);
-        assert!(
-            r.headers()["content-type"]
-                .to_str()
-                .unwrap_or_default()
-                .starts_with("text/html")
-        );
+        assert!(r.headers()["content-type"].to_str().unwrap_or_default().starts_with("text/html"));
         let html = r.text().await.expect("text");
         assert!(html.contains("/graphiql/assets/graphiql.min.js"));
         assert!(
-            !html.contains("src=\"http")
-                && !html.contains("href=\"http")
-                && !html.contains("//cdn"),
+            !html.contains("src=\"http") && !html.contains("href=\"http") && !html.contains("//cdn"),
             "no CDN references"
         );
-        assert!(
-            html.contains("PlanOverview") && html.contains("submitProgressReport"),
-            "example operations"
-        );
+        assert!(html.contains("PlanOverview") && html.contains("submitProgressReport"), "example operations");
     }
     for (file, ty) in [
         ("graphiql.min.js", "text/javascript"),
@@ -232,96 +125,34 @@ async fn graphiql_is_served_from_the_binary() {
         ("react.production.min.js", "text/javascript"),
         ("react-dom.production.min.js", "text/javascript"),
     ] {
-        let r = app
-            .client
-            .get(app.url(&format!("/graphiql/assets/{file}")))
-            .send()
-            .await
-            .expect("get");
+        let r = app.client.get(app.url(&format!("/graphiql/assets/{file}"))).send().await.expect("get");
         assert_eq!(r.status(), 200, "{file}");
-        assert!(
-            r.headers()["content-type"]
-                .to_str()
-                .unwrap_or_default()
-                .starts_with(ty),
-            "{file}"
-        );
+        assert!(r.headers()["content-type"].to_str().unwrap_or_default().starts_with(ty), "{file}");
         assert!(r.bytes().await.expect("bytes").len() > 5000, "{file}");
     }
-    assert_eq!(
-        app.client
-            .get(app.url("/graphiql/assets/../Cargo.toml"))
-            .send()
-            .await
-            .expect("get")
-            .status(),
-        404
-    );
-    assert_eq!(
-        app.client
-            .get(app.url("/graphiql/assets/nope.js"))
-            .send()
-            .await
-            .expect("get")
-            .status(),
-        404
-    );
+    assert_eq!(app.client.get(app.url("/graphiql/assets/../Cargo.toml")).send().await.expect("get").status(), 404);
+    assert_eq!(app.client.get(app.url("/graphiql/assets/nope.js")).send().await.expect("get").status(), 404);
 }
 
 #[tokio::test]
 async fn health_and_readiness() {
     let app = TestApp::spawn().await;
-    assert_eq!(
-        app.client
-            .get(app.url("/healthz"))
-            .send()
-            .await
-            .expect("get")
-            .status(),
-        200
-    );
-    assert_eq!(
-        app.client
-            .get(app.url("/readyz"))
-            .send()
-            .await
-            .expect("get")
-            .status(),
-        200
-    );
-    let r = app
-        .client
-        .get(app.url("/graphql"))
-        .query(&[("query", "{ plan { id } }")])
-        .send()
-        .await
-        .expect("get");
-    assert!(
-        r.headers().get("x-request-id").is_some(),
-        "responses carry a request id"
-    );
+    assert_eq!(app.client.get(app.url("/healthz")).send().await.expect("get").status(), 200);
+    assert_eq!(app.client.get(app.url("/readyz")).send().await.expect("get").status(), 200);
+    let r = app.client.get(app.url("/graphql")).query(&[("query", "{ plan { id } }")]).send().await.expect("get");
+    assert!(r.headers().get("x-request-id").is_some(), "responses carry a request id");
 }
 
 #[tokio::test]
 async fn restarting_on_the_same_database_changes_nothing() {
     let app = TestApp::spawn().await;
-    let before = app
-        .data(
-            "{ plan { id taskCount agencyCount } provinces { id } }",
-            json!({}),
-        )
-        .await;
+    let before = app.data("{ plan { id taskCount agencyCount } provinces { id } }", json!({})).await;
     // Prepare the same database again, as a second `serve` would.
     let again = workplan_server::prepare_database(app.db.url(), &workplan_server::store_options(2))
         .await
         .expect("prepare again");
     drop(again);
-    let after = app
-        .data(
-            "{ plan { id taskCount agencyCount } provinces { id } }",
-            json!({}),
-        )
-        .await;
+    let after = app.data("{ plan { id taskCount agencyCount } provinces { id } }", json!({})).await;
     assert_eq!(before, after);
 }
 
@@ -335,9 +166,7 @@ fn graphiql_examples(html: &str) -> Vec<(String, Value)> {
             let variables = rest[..next_tab]
                 .split_once("variables: `")
                 .and_then(|(_, v)| v.split_once('`'))
-                .map_or(json!({}), |(v, _)| {
-                    serde_json::from_str(v).expect("variables are JSON")
-                });
+                .map_or(json!({}), |(v, _)| serde_json::from_str(v).expect("variables are JSON"));
             (query.to_owned(), variables)
         })
         .collect()
@@ -346,27 +175,11 @@ fn graphiql_examples(html: &str) -> Vec<(String, Value)> {
 #[tokio::test]
 async fn graphiql_examples_run_without_errors() {
     let app = TestApp::spawn().await;
-    let html = app
-        .client
-        .get(app.url("/"))
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("text");
+    let html = app.client.get(app.url("/")).send().await.expect("get").text().await.expect("text");
     let examples = graphiql_examples(&html);
-    assert_eq!(
-        examples.len(),
-        5,
-        "plan, task, agency, search and report examples"
-    );
+    assert_eq!(examples.len(), 5, "plan, task, agency, search and report examples");
     for (query, variables) in examples {
         let data = app.data(&query, variables).await;
-        assert!(
-            data.as_object()
-                .is_some_and(|o| o.values().all(|v| !v.is_null())),
-            "{query} gave {data}"
-        );
+        assert!(data.as_object().is_some_and(|o| o.values().all(|v| !v.is_null())), "{query} gave {data}");
     }
 }

@@ -19,26 +19,15 @@ async fn every_node_type_round_trips() {
     let ids = [
         ("Plan", d["plan"]["id"].clone()),
         ("Section", d["sections"][0]["id"].clone()),
-        (
-            "Subsection",
-            d["sections"][0]["subsections"][0]["id"].clone(),
-        ),
+        ("Subsection", d["sections"][0]["subsections"][0]["id"].clone()),
         ("Task", d["task"]["id"].clone()),
         ("Agency", d["agency"]["id"].clone()),
         ("Province", d["province"]["id"].clone()),
-        (
-            "ProgressReport",
-            report["submitProgressReport"]["report"]["id"].clone(),
-        ),
+        ("ProgressReport", report["submitProgressReport"]["report"]["id"].clone()),
     ];
     assert_eq!(ids[6].1, d["progressReports"]["nodes"][0]["id"]);
     for (typename, id) in &ids {
-        let node = app
-            .data(
-                "query($id: ID!) { node(id: $id) { __typename id } }",
-                json!({ "id": id }),
-            )
-            .await;
+        let node = app.data("query($id: ID!) { node(id: $id) { __typename id } }", json!({ "id": id })).await;
         assert_eq!(node["node"]["__typename"], *typename);
         assert_eq!(node["node"]["id"], *id);
     }
@@ -46,12 +35,8 @@ async fn every_node_type_round_trips() {
     let mut with_gaps = all.clone();
     with_gaps.insert(2, json!("bm9wZTox"));
     with_gaps.push(json!("VGFzazo5OTk5"));
-    let nodes = app
-        .data(
-            "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }",
-            json!({ "ids": with_gaps }),
-        )
-        .await;
+    let nodes =
+        app.data("query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }", json!({ "ids": with_gaps })).await;
     let got = nodes["nodes"].as_array().expect("nodes");
     assert_eq!(got.len(), 9);
     assert!(got[2].is_null(), "an ID of no known kind resolves to null");
@@ -64,22 +49,12 @@ async fn every_node_type_round_trips() {
 async fn node_rejects_nothing_but_resolves_garbage_to_null() {
     let app = TestApp::spawn().await;
     for garbage in ["", "%%%", "VGFzazotMQ==", "VGFzazphYmM=", &"A".repeat(5000)] {
-        let d = app
-            .data(
-                "query($id: ID!) { node(id: $id) { id } }",
-                json!({ "id": garbage }),
-            )
-            .await;
+        let d = app.data("query($id: ID!) { node(id: $id) { id } }", json!({ "id": garbage })).await;
         assert!(d["node"].is_null(), "{garbage}");
     }
     let many: Vec<String> = (0..101).map(|i| format!("id{i}")).collect();
     assert_eq!(
-        app.error(
-            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
-            json!({ "ids": many })
-        )
-        .await
-        .0,
+        app.error("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", json!({ "ids": many })).await.0,
         "BAD_USER_INPUT"
     );
 }

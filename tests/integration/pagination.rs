@@ -1,8 +1,7 @@
 use serde_json::{Value, json};
 use workplan_tests::TestApp;
 
-const Q: &str =
-    "query($first: Int, $after: String, $last: Int, $before: String, $order: TaskOrder) {
+const Q: &str = "query($first: Int, $after: String, $last: Int, $before: String, $order: TaskOrder) {
   tasks(first: $first, after: $after, last: $last, before: $before, orderBy: $order) {
     totalCount
     edges { cursor node { number } }
@@ -11,12 +10,7 @@ const Q: &str =
   } }";
 
 fn numbers(d: &Value) -> Vec<i64> {
-    d["tasks"]["nodes"]
-        .as_array()
-        .expect("nodes")
-        .iter()
-        .filter_map(|n| n["number"].as_i64())
-        .collect()
+    d["tasks"]["nodes"].as_array().expect("nodes").iter().filter_map(|n| n["number"].as_i64()).collect()
 }
 
 #[tokio::test]
@@ -57,34 +51,20 @@ async fn backward_and_descending() {
     assert_eq!(numbers(&d), [99, 100, 101]);
     assert_eq!(d["tasks"]["pageInfo"]["hasNextPage"], true);
 
-    let d = app
-        .data(Q, json!({ "first": 3, "order": { "direction": "DESC" } }))
-        .await;
+    let d = app.data(Q, json!({ "first": 3, "order": { "direction": "DESC" } })).await;
     assert_eq!(numbers(&d), [106, 105, 104]);
     let after = d["tasks"]["pageInfo"]["endCursor"].clone();
-    let d = app
-        .data(
-            Q,
-            json!({ "first": 3, "after": after, "order": { "direction": "DESC" } }),
-        )
-        .await;
+    let d = app.data(Q, json!({ "first": 3, "after": after, "order": { "direction": "DESC" } })).await;
     assert_eq!(numbers(&d), [103, 102, 101]);
 
     // A window between two cursors.
     let first = app.data(Q, json!({ "first": 10 })).await;
     let edges = first["tasks"]["edges"].as_array().expect("edges").clone();
-    let d = app
-        .data(
-            Q,
-            json!({ "first": 100, "after": edges[2]["cursor"], "before": edges[6]["cursor"] }),
-        )
-        .await;
+    let d = app.data(Q, json!({ "first": 100, "after": edges[2]["cursor"], "before": edges[6]["cursor"] })).await;
     assert_eq!(numbers(&d), [4, 5, 6]);
 
     // The last page edge: exactly the rest.
-    let d = app
-        .data(Q, json!({ "first": 100, "after": edges[5]["cursor"] }))
-        .await;
+    let d = app.data(Q, json!({ "first": 100, "after": edges[5]["cursor"] })).await;
     assert_eq!(numbers(&d).len(), 100);
     assert_eq!(d["tasks"]["pageInfo"]["hasNextPage"], false);
 }
@@ -102,24 +82,12 @@ async fn page_sizes_and_cursors_are_checked() {
         (json!({ "after": "not-a-cursor" }), "after"),
         (json!({ "before": "////" }), "before"),
     ] {
-        assert_eq!(
-            app.error(Q, vars.clone()).await,
-            ("BAD_USER_INPUT".to_owned(), Some(field.to_owned())),
-            "{vars}"
-        );
+        assert_eq!(app.error(Q, vars.clone()).await, ("BAD_USER_INPUT".to_owned(), Some(field.to_owned())), "{vars}");
     }
     // A cursor from another list is refused.
-    let agencies = app
-        .data(
-            "{ agencies(first: 1) { pageInfo { endCursor } } }",
-            json!({}),
-        )
-        .await;
+    let agencies = app.data("{ agencies(first: 1) { pageInfo { endCursor } } }", json!({})).await;
     let foreign = agencies["agencies"]["pageInfo"]["endCursor"].clone();
-    assert_eq!(
-        app.error(Q, json!({ "after": foreign })).await.0,
-        "BAD_USER_INPUT"
-    );
+    assert_eq!(app.error(Q, json!({ "after": foreign })).await.0, "BAD_USER_INPUT");
     // Defaults: 20.
     let d = app.data(Q, json!({})).await;
     assert_eq!(numbers(&d).len(), 20);

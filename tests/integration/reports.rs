@@ -6,17 +6,11 @@ const SUBMIT: &str = "mutation($input: SubmitProgressReportInput!) { submitProgr
            task { number } reporter { __typename ... on Agency { name } ... on Province { code } } } } }";
 
 async fn agency_id(app: &TestApp, name: &str) -> Value {
-    app.data(
-        "query($n: String) { agency(name: $n) { id } }",
-        json!({ "n": name }),
-    )
-    .await["agency"]["id"]
-        .clone()
+    app.data("query($n: String) { agency(name: $n) { id } }", json!({ "n": name })).await["agency"]["id"].clone()
 }
 
 async fn report_count(app: &TestApp) -> i64 {
-    app.data("{ progressReports { totalCount } }", json!({}))
-        .await["progressReports"]["totalCount"]
+    app.data("{ progressReports { totalCount } }", json!({})).await["progressReports"]["totalCount"]
         .as_i64()
         .expect("count")
 }
@@ -37,26 +31,16 @@ async fn submit_as_agency_and_as_province_then_read_back() {
     assert_eq!(r["summary"], "Express protection centres opened.");
     assert_eq!(r["version"], 1);
     assert_eq!(r["isDemo"], false);
-    assert_eq!(
-        r["reporter"],
-        json!({ "__typename": "Agency", "name": "State Intellectual Property Office" })
-    );
+    assert_eq!(r["reporter"], json!({ "__typename": "Agency", "name": "State Intellectual Property Office" }));
     assert_eq!(r["task"]["number"], 16);
     assert_eq!(r["evidenceUrls"].as_array().map(Vec::len), Some(2));
-    assert!(
-        r["submittedAt"]
-            .as_str()
-            .is_some_and(|s| s.starts_with("20"))
-    );
+    assert!(r["submittedAt"].as_str().is_some_and(|s| s.starts_with("20")));
 
     let d2 = app
         .data(SUBMIT, json!({ "input": { "taskNumber": 16, "reporter": { "provinceCode": "440000" }, "period": "2016-09", "status": "COMPLETED", "percentComplete": 100, "summary": "Done in Guangdong." } }))
         .await;
     let r2 = &d2["submitProgressReport"]["report"];
-    assert_eq!(
-        r2["reporter"],
-        json!({ "__typename": "Province", "code": "440000" })
-    );
+    assert_eq!(r2["reporter"], json!({ "__typename": "Province", "code": "440000" }));
     assert_eq!(r2["evidenceUrls"], json!([]));
 
     let read = app
@@ -77,10 +61,7 @@ async fn submit_as_agency_and_as_province_then_read_back() {
             json!({ "sipo": sipo }),
         )
         .await;
-    assert_eq!(
-        read["task"]["latestReport"]["summary"],
-        "Done in Guangdong."
-    );
+    assert_eq!(read["task"]["latestReport"]["summary"], "Done in Guangdong.");
     assert_eq!(read["task"]["reports"]["totalCount"], 2);
     assert_eq!(
         read["task"]["reports"]["nodes"],
@@ -90,10 +71,7 @@ async fn submit_as_agency_and_as_province_then_read_back() {
     assert!(read["other"]["latestReport"].is_null());
     assert_eq!(read["other"]["reports"]["totalCount"], 0);
     assert_eq!(read["agency"]["reports"]["totalCount"], 1);
-    assert_eq!(
-        read["province"]["reports"]["nodes"],
-        json!([{ "status": "COMPLETED" }])
-    );
+    assert_eq!(read["province"]["reports"]["nodes"], json!([{ "status": "COMPLETED" }]));
     assert_eq!(read["byPeriod"]["totalCount"], 1);
     assert_eq!(read["byStatus"]["totalCount"], 1);
     assert_eq!(read["byTask"]["totalCount"], 2);
@@ -102,11 +80,7 @@ async fn submit_as_agency_and_as_province_then_read_back() {
     assert_eq!(read["none"], json!({ "totalCount": 0, "nodes": [] }));
     assert_eq!(read["real"]["totalCount"], 2);
     assert_eq!(
-        app.error(
-            "{ progressReports(filter: { period: \"2016-Q5\" }) { totalCount } }",
-            json!({})
-        )
-        .await,
+        app.error("{ progressReports(filter: { period: \"2016-Q5\" }) { totalCount } }", json!({})).await,
         ("BAD_USER_INPUT".into(), Some("filter.period".into()))
     );
 }
@@ -127,111 +101,31 @@ async fn every_rejection_names_its_field_and_writes_nothing() {
         json!({ "input": input })
     };
     let cases: Vec<(Value, &str, Option<&str>)> = vec![
-        (
-            with(json!({ "taskNumber": 107 })),
-            "NOT_FOUND",
-            Some("taskNumber"),
-        ),
-        (
-            with(json!({ "taskNumber": -1 })),
-            "NOT_FOUND",
-            Some("taskNumber"),
-        ),
-        (
-            with(json!({ "reporter": {} })),
-            "BAD_USER_INPUT",
-            Some("reporter"),
-        ),
+        (with(json!({ "taskNumber": 107 })), "NOT_FOUND", Some("taskNumber")),
+        (with(json!({ "taskNumber": -1 })), "NOT_FOUND", Some("taskNumber")),
+        (with(json!({ "reporter": {} })), "BAD_USER_INPUT", Some("reporter")),
         (
             with(json!({ "reporter": { "agencyId": sipo, "provinceCode": "440000" } })),
             "BAD_USER_INPUT",
             Some("reporter"),
         ),
-        (
-            with(json!({ "reporter": { "agencyId": "junk" } })),
-            "BAD_USER_INPUT",
-            Some("reporter.agencyId"),
-        ),
-        (
-            with(json!({ "reporter": { "agencyId": task_id } })),
-            "BAD_USER_INPUT",
-            Some("reporter.agencyId"),
-        ),
-        (
-            with(json!({ "reporter": { "agencyId": "QWdlbmN5Ojk5OTk=" } })),
-            "NOT_FOUND",
-            Some("reporter.agencyId"),
-        ),
-        (
-            with(json!({ "reporter": { "agencyId": scopsr } })),
-            "BAD_USER_INPUT",
-            Some("reporter.agencyId"),
-        ),
-        (
-            with(json!({ "reporter": { "provinceCode": "999999" } })),
-            "NOT_FOUND",
-            Some("reporter.provinceCode"),
-        ),
-        (
-            with(json!({ "period": "2016-Q5" })),
-            "BAD_USER_INPUT",
-            Some("period"),
-        ),
-        (
-            with(json!({ "period": "2015" })),
-            "BAD_USER_INPUT",
-            Some("period"),
-        ),
-        (
-            with(json!({ "period": "" })),
-            "BAD_USER_INPUT",
-            Some("period"),
-        ),
-        (
-            with(json!({ "percentComplete": 101 })),
-            "BAD_USER_INPUT",
-            Some("percentComplete"),
-        ),
-        (
-            with(json!({ "percentComplete": -1 })),
-            "BAD_USER_INPUT",
-            Some("percentComplete"),
-        ),
-        (
-            with(json!({ "status": "COMPLETED", "percentComplete": 90 })),
-            "BAD_USER_INPUT",
-            Some("percentComplete"),
-        ),
-        (
-            with(json!({ "summary": "" })),
-            "BAD_USER_INPUT",
-            Some("summary"),
-        ),
-        (
-            with(json!({ "summary": "   " })),
-            "BAD_USER_INPUT",
-            Some("summary"),
-        ),
-        (
-            with(json!({ "summary": "x".repeat(5001) })),
-            "BAD_USER_INPUT",
-            Some("summary"),
-        ),
-        (
-            with(json!({ "summary": "nul\u{0}here" })),
-            "BAD_USER_INPUT",
-            Some("summary"),
-        ),
-        (
-            with(json!({ "evidenceUrls": vec!["https://a.example"; 11] })),
-            "BAD_USER_INPUT",
-            Some("evidenceUrls"),
-        ),
-        (
-            with(json!({ "evidenceUrls": ["javascript:alert(1)"] })),
-            "BAD_USER_INPUT",
-            Some("evidenceUrls[0]"),
-        ),
+        (with(json!({ "reporter": { "agencyId": "junk" } })), "BAD_USER_INPUT", Some("reporter.agencyId")),
+        (with(json!({ "reporter": { "agencyId": task_id } })), "BAD_USER_INPUT", Some("reporter.agencyId")),
+        (with(json!({ "reporter": { "agencyId": "QWdlbmN5Ojk5OTk=" } })), "NOT_FOUND", Some("reporter.agencyId")),
+        (with(json!({ "reporter": { "agencyId": scopsr } })), "BAD_USER_INPUT", Some("reporter.agencyId")),
+        (with(json!({ "reporter": { "provinceCode": "999999" } })), "NOT_FOUND", Some("reporter.provinceCode")),
+        (with(json!({ "period": "2016-Q5" })), "BAD_USER_INPUT", Some("period")),
+        (with(json!({ "period": "2015" })), "BAD_USER_INPUT", Some("period")),
+        (with(json!({ "period": "" })), "BAD_USER_INPUT", Some("period")),
+        (with(json!({ "percentComplete": 101 })), "BAD_USER_INPUT", Some("percentComplete")),
+        (with(json!({ "percentComplete": -1 })), "BAD_USER_INPUT", Some("percentComplete")),
+        (with(json!({ "status": "COMPLETED", "percentComplete": 90 })), "BAD_USER_INPUT", Some("percentComplete")),
+        (with(json!({ "summary": "" })), "BAD_USER_INPUT", Some("summary")),
+        (with(json!({ "summary": "   " })), "BAD_USER_INPUT", Some("summary")),
+        (with(json!({ "summary": "x".repeat(5001) })), "BAD_USER_INPUT", Some("summary")),
+        (with(json!({ "summary": "nul\u{0}here" })), "BAD_USER_INPUT", Some("summary")),
+        (with(json!({ "evidenceUrls": vec!["https://a.example"; 11] })), "BAD_USER_INPUT", Some("evidenceUrls")),
+        (with(json!({ "evidenceUrls": ["javascript:alert(1)"] })), "BAD_USER_INPUT", Some("evidenceUrls[0]")),
         (
             with(json!({ "evidenceUrls": ["https://ok.example", "ftp://x.example"] })),
             "BAD_USER_INPUT",
@@ -239,11 +133,7 @@ async fn every_rejection_names_its_field_and_writes_nothing() {
         ),
         // Type errors are caught by GraphQL validation, still with a code.
         (with(json!({ "status": "DONE" })), "BAD_USER_INPUT", None),
-        (
-            with(json!({ "percentComplete": 1e12 })),
-            "BAD_USER_INPUT",
-            None,
-        ),
+        (with(json!({ "percentComplete": 1e12 })), "BAD_USER_INPUT", None),
         (with(json!({ "taskNumber": "one" })), "BAD_USER_INPUT", None),
     ];
     for (vars, code, field) in cases {
@@ -253,11 +143,7 @@ async fn every_rejection_names_its_field_and_writes_nothing() {
             assert_eq!(got_field.as_deref(), field, "{vars}");
         }
     }
-    assert_eq!(
-        report_count(&app).await,
-        0,
-        "no rejected report was written"
-    );
+    assert_eq!(report_count(&app).await, 0, "no rejected report was written");
     // The valid input itself goes through.
     app.data(SUBMIT, json!({ "input": valid })).await;
     assert_eq!(report_count(&app).await, 1);
@@ -278,13 +164,7 @@ async fn report_pagination_is_newest_first_and_stable() {
     let mut seen = Vec::new();
     loop {
         let d = app.data(q, json!({ "after": after })).await;
-        seen.extend(
-            d["progressReports"]["nodes"]
-                .as_array()
-                .expect("nodes")
-                .iter()
-                .map(|n| n["summary"].clone()),
-        );
+        seen.extend(d["progressReports"]["nodes"].as_array().expect("nodes").iter().map(|n| n["summary"].clone()));
         if d["progressReports"]["pageInfo"]["hasNextPage"] == false {
             break;
         }
@@ -309,13 +189,7 @@ async fn demo_reports_are_flagged_and_kept_apart() {
     let (tasks, provinces) = app.store.demo_inputs().await.expect("demo inputs");
     assert_eq!((tasks.len(), provinces.len()), (106, 31));
     let generated = workplan_domain::demo::generate(&tasks, &provinces, 250, 42);
-    assert_eq!(
-        app.store
-            .insert_demo_reports(generated)
-            .await
-            .expect("insert"),
-        250
-    );
+    assert_eq!(app.store.insert_demo_reports(generated).await.expect("insert"), 250);
     assert_eq!(app.store.report_counts().await.expect("counts"), (1, 250));
     let d = app
         .data(
@@ -326,17 +200,10 @@ async fn demo_reports_are_flagged_and_kept_apart() {
         .await;
     assert_eq!(d["demo"]["totalCount"], 250);
     assert_eq!(d["real"]["totalCount"], 1);
-    assert_eq!(
-        d["real"]["nodes"][0],
-        json!({ "isDemo": false, "summary": "real" })
-    );
+    assert_eq!(d["real"]["nodes"][0], json!({ "isDemo": false, "summary": "real" }));
     for node in d["demo"]["nodes"].as_array().expect("nodes") {
         assert_eq!(node["isDemo"], true);
-        assert!(
-            node["summary"]
-                .as_str()
-                .is_some_and(|s| s.starts_with("[DEMO]"))
-        );
+        assert!(node["summary"].as_str().is_some_and(|s| s.starts_with("[DEMO]")));
         if node["reporter"]["__typename"] == "Agency" {
             let responsible = node["task"]["responsibilities"]
                 .as_array()

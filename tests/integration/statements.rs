@@ -30,10 +30,7 @@ async fn all_tasks_cost_what_five_cost() {
     let app = TestApp::spawn().await;
     // Reports from agencies and provinces, placed so that every compared selection (tasks 1–5,
     // 1–100, the first task of each section, all 106) holds both kinds of reporter.
-    let sipo = app
-        .data(r#"{ agency(name: "SIPO") { id } }"#, json!({}))
-        .await["agency"]["id"]
-        .clone();
+    let sipo = app.data(r#"{ agency(name: "SIPO") { id } }"#, json!({})).await["agency"]["id"].clone();
     for (n, reporter) in [
         (1, json!({ "agencyId": sipo })),
         (2, json!({ "provinceCode": "110000" })),
@@ -47,42 +44,22 @@ async fn all_tasks_cost_what_five_cost() {
         .await;
     }
 
-    let five = statements_for(
-        &app,
-        &format!("{{ tasks(first: 5) {{ nodes {{ {TASK_BITS} }} }} }}"),
-    )
-    .await;
-    let hundred = statements_for(
-        &app,
-        &format!("{{ tasks(first: 100) {{ nodes {{ {TASK_BITS} }} }} }}"),
-    )
-    .await;
-    let all_by_section = statements_for(
-        &app,
-        &format!("{{ sections {{ tasks(first: 100) {{ nodes {{ {TASK_BITS} }} }} }} }}"),
-    )
-    .await;
-    let one_per_section = statements_for(
-        &app,
-        &format!("{{ sections {{ tasks(first: 1) {{ nodes {{ {TASK_BITS} }} }} }} }}"),
-    )
-    .await;
+    let five = statements_for(&app, &format!("{{ tasks(first: 5) {{ nodes {{ {TASK_BITS} }} }} }}")).await;
+    let hundred = statements_for(&app, &format!("{{ tasks(first: 100) {{ nodes {{ {TASK_BITS} }} }} }}")).await;
+    let all_by_section =
+        statements_for(&app, &format!("{{ sections {{ tasks(first: 100) {{ nodes {{ {TASK_BITS} }} }} }} }}")).await;
+    let one_per_section =
+        statements_for(&app, &format!("{{ sections {{ tasks(first: 1) {{ nodes {{ {TASK_BITS} }} }} }} }}")).await;
     eprintln!(
         "statements: 5 tasks {five}, 100 tasks {hundred}, all 106 by section {all_by_section}, 6 by section {one_per_section}"
     );
     const SPLITS: u64 = 2;
-    assert!(
-        hundred <= five + SPLITS,
-        "100 tasks cost what 5 cost: {hundred} vs {five}"
-    );
+    assert!(hundred <= five + SPLITS, "100 tasks cost what 5 cost: {hundred} vs {five}");
     assert!(
         all_by_section <= one_per_section + SPLITS,
         "106 tasks cost what 6 cost: {all_by_section} vs {one_per_section}"
     );
-    assert!(
-        five <= 14 && one_per_section <= 15,
-        "a small, fixed number of statements: {five}, {one_per_section}"
-    );
+    assert!(five <= 14 && one_per_section <= 15, "a small, fixed number of statements: {five}, {one_per_section}");
 
     // The same holds for agencies with their tasks and reports.
     let agencies = |n: u32| {
@@ -92,8 +69,5 @@ async fn all_tasks_cost_what_five_cost() {
     };
     let few = statements_for(&app, &agencies(3)).await;
     let all = statements_for(&app, &agencies(42)).await;
-    assert!(
-        all <= few + SPLITS && few <= 12,
-        "42 agencies cost what 3 cost: {all} vs {few}"
-    );
+    assert!(all <= few + SPLITS && few <= 12, "42 agencies cost what 3 cost: {all} vs {few}");
 }

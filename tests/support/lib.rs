@@ -11,6 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
+use workplan_api::auth::ApiConfig;
+use workplan_domain::model::AccessRole;
+use workplan_domain::ports::PlanRepository;
+use workplan_domain::service;
 use workplan_persistence::SeaStore;
 use workplan_server::Application;
 
@@ -22,15 +26,8 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A fresh database for one test.
 pub enum TestDb {
-    Sqlite {
-        _dir: tempfile::TempDir,
-        url: String,
-    },
-    Postgres {
-        admin_url: String,
-        name: String,
-        url: String,
-    },
+    Sqlite { _dir: tempfile::TempDir, url: String },
+    Postgres { admin_url: String, name: String, url: String },
 }
 
 impl TestDb {
@@ -39,31 +36,20 @@ impl TestDb {
         match std::env::var(POSTGRES_ENV).ok().filter(|s| !s.is_empty()) {
             Some(server) => {
                 ANNOUNCE.call_once(|| {
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "workplan tests: running against PostgreSQL at {server}"
-                    );
+                    let _ = writeln!(std::io::stderr(), "workplan tests: running against PostgreSQL at {server}");
                 });
                 let server = server.trim_end_matches('/').to_owned();
                 let name = format!(
                     "wp_test_{}_{}_{}",
                     std::process::id(),
                     COUNTER.fetch_add(1, Ordering::Relaxed),
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)?
-                        .subsec_nanos()
+                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.subsec_nanos()
                 );
                 let admin_url = format!("{server}/postgres");
                 let admin = Database::connect(&admin_url).await?;
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                    .await?;
+                admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await?;
                 admin.close().await?;
-                Ok(Self::Postgres {
-                    url: format!("{server}/{name}"),
-                    admin_url,
-                    name,
-                })
+                Ok(Self::Postgres { url: format!("{server}/{name}"), admin_url, name })
             }
             None => {
                 ANNOUNCE.call_once(|| {
@@ -74,10 +60,7 @@ impl TestDb {
                     );
                 });
                 let dir = tempfile::tempdir()?;
-                let url = format!(
-                    "sqlite://{}?mode=rwc",
-                    dir.path().join("workplan.db").display()
-                );
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("workplan.db").display());
                 Ok(Self::Sqlite { _dir: dir, url })
             }
         }
@@ -98,26 +81,17 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Self::Postgres {
-            admin_url, name, ..
-        } = self
-        {
+        if let Self::Postgres { admin_url, name, .. } = self {
             let (admin_url, name) = (admin_url.clone(), name.clone());
             // Drop runs outside async; use a runtime of its own on a helper thread.
             let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                     return;
                 };
                 rt.block_on(async move {
                     if let Ok(admin) = Database::connect(&admin_url).await {
-                        let _ = admin
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                            ))
-                            .await;
+                        let _ =
+                            admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
                         let _ = admin.close().await;
                     }
                 });
@@ -133,6 +107,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: SeaStore,
     pub db: TestDb,
+    /// An ADMIN token's secret; [`TestApp::graphql`] sends it.
+    pub admin: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -141,7 +117,12 @@ impl TestApp {
     pub async fn spawn() -> Self {
         let db = TestDb::create().await.expect("create a test database");
         let options = workplan_server::store_options(5);
-        let app = Application::build(db.url(), "127.0.0.1:0".parse().expect("addr"), &options)
+        Self::spawn_with(db, options, ApiConfig::default()).await
+    }
+
+    /// Starts the server with `config`.
+    pub async fn spawn_with(db: TestDb, options: workplan_persistence::StoreOptions, config: ApiConfig) -> Self {
+        let app = Application::build(db.url(), "127.0.0.1:0".parse().expect("addr"), &options, config)
             .await
             .expect("build the application");
         let addr = app.local_addr().expect("bound address");
@@ -150,13 +131,48 @@ impl TestApp {
         tokio::spawn(app.run_until(async move {
             let _ = rx.await;
         }));
-        Self {
-            addr,
-            client: reqwest::Client::new(),
-            store,
-            db,
-            shutdown: Some(tx),
+        let mut app =
+            Self { addr, client: reqwest::Client::new(), store, db, admin: String::new(), shutdown: Some(tx) };
+        app.admin = app.token("test-admin", AccessRole::Admin, None, None).await;
+        app
+    }
+
+    /// Creates a token and returns its secret. `agency` is a name or abbreviation.
+    pub async fn token(&self, name: &str, role: AccessRole, agency: Option<&str>, province: Option<&str>) -> String {
+        let agency = match agency {
+            Some(a) => Some(self.store.agency_by_name(a).await.expect("lookup").expect("agency exists").id),
+            None => None,
+        };
+        let secret = workplan_api::auth::new_secret().expect("secret");
+        service::create_token(&self.store, name, role, agency, province, None, secret)
+            .await
+            .expect("create token")
+            .secret
+    }
+
+    /// POSTs a GraphQL request with `token` (or none) and returns the JSON body (status 200).
+    pub async fn graphql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request =
+            self.client.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
         }
+        let response = request.send().await.expect("request");
+        assert_eq!(response.status(), 200, "status");
+        response.json().await.expect("json body")
+    }
+
+    /// Like [`Self::data`], as `token`.
+    pub async fn data_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let body = self.graphql_as(token, query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// Like [`Self::error`], as `token`.
+    pub async fn error_as(&self, token: Option<&str>, query: &str, variables: Value) -> (String, Option<String>) {
+        let body = self.graphql_as(token, query, variables).await;
+        first_error(&body)
     }
 
     /// `http://127.0.0.1:PORT{path}`.
@@ -164,17 +180,9 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
-    /// POSTs a GraphQL request and returns the JSON body (status must be 200).
+    /// POSTs a GraphQL request as the admin and returns the JSON body (status must be 200).
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
-        let response = self
-            .client
-            .post(self.url("/graphql"))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(response.status(), 200, "status");
-        response.json().await.expect("json body")
+        self.graphql_as(Some(&self.admin), query, variables).await
     }
 
     /// Like [`Self::graphql`], but asserts there are no errors and returns `data`.
@@ -187,22 +195,23 @@ impl TestApp {
     /// Runs a query and returns the first error's `extensions.code` and `extensions.field`.
     pub async fn error(&self, query: &str, variables: Value) -> (String, Option<String>) {
         let body = self.graphql(query, variables).await;
-        let error = &body["errors"][0];
-        assert!(!error.is_null(), "expected an error: {body:#}");
-        let message = error["message"].as_str().unwrap_or_default();
-        assert!(
-            !message.contains("SELECT") && !message.contains("INSERT"),
-            "leaks SQL: {message}"
-        );
-        (
-            error["extensions"]["code"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-            error["extensions"]["field"].as_str().map(str::to_owned),
-        )
+        first_error(&body)
     }
+}
 
+/// The first error's `extensions.code` and `extensions.field`; checks it leaks no SQL.
+pub fn first_error(body: &Value) -> (String, Option<String>) {
+    let error = &body["errors"][0];
+    assert!(!error.is_null(), "expected an error: {body:#}");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(!message.contains("SELECT") && !message.contains("INSERT"), "leaks SQL: {message}");
+    (
+        error["extensions"]["code"].as_str().unwrap_or_default().to_owned(),
+        error["extensions"]["field"].as_str().map(str::to_owned),
+    )
+}
+
+impl TestApp {
     /// How many SQL statements the server has run so far.
     pub fn statements(&self) -> u64 {
         self.store.statement_count()

@@ -26,21 +26,23 @@ pub fn to_graphql(err: &Error) -> async_graphql::Error {
                 e.set("field", field.as_str());
             })
         }
-        Error::NotFound { what, field } => async_graphql::Error::new(format!("{what} not found"))
-            .extend_with(|_, e| {
+        Error::NotFound { what, field } => {
+            async_graphql::Error::new(format!("{what} not found")).extend_with(|_, e| {
                 e.set("code", code::NOT_FOUND);
                 if let Some(field) = field {
                     e.set("field", field.as_str());
                 }
-            }),
-        Error::Conflict(m) => {
-            async_graphql::Error::new(m.as_str()).extend_with(|_, e| e.set("code", code::CONFLICT))
+            })
         }
-        Error::Forbidden(m) => {
-            async_graphql::Error::new(m.as_str()).extend_with(|_, e| e.set("code", code::FORBIDDEN))
+        Error::Conflict(m) => async_graphql::Error::new(m.as_str()).extend_with(|_, e| e.set("code", code::CONFLICT)),
+        Error::StaleVersion { current, .. } => async_graphql::Error::new(err.to_string()).extend_with(|_, e| {
+            e.set("code", code::CONFLICT);
+            e.set("currentVersion", *current);
+        }),
+        Error::Forbidden(m) => async_graphql::Error::new(m.as_str()).extend_with(|_, e| e.set("code", code::FORBIDDEN)),
+        Error::Unauthenticated(m) => {
+            async_graphql::Error::new(m.as_str()).extend_with(|_, e| e.set("code", code::UNAUTHENTICATED))
         }
-        Error::Unauthenticated(m) => async_graphql::Error::new(m.as_str())
-            .extend_with(|_, e| e.set("code", code::UNAUTHENTICATED)),
         Error::Internal(cause) => {
             tracing::error!(error = %cause, "internal error");
             internal()
@@ -50,8 +52,7 @@ pub fn to_graphql(err: &Error) -> async_graphql::Error {
 
 /// The generic error clients see when something broke on our side.
 pub fn internal() -> async_graphql::Error {
-    async_graphql::Error::new("internal error; it has been logged")
-        .extend_with(|_, e| e.set("code", code::INTERNAL))
+    async_graphql::Error::new("internal error; it has been logged").extend_with(|_, e| e.set("code", code::INTERNAL))
 }
 
 /// A bad-input error on `field`, for checks made in the API layer (IDs, cursors).

@@ -13,9 +13,11 @@ use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use workplan_domain::ports::Store;
 
+use crate::auth::{ApiConfig, viewer_from_headers};
 use crate::error::code;
 use crate::loaders;
 use crate::schema::{WorkplanSchema, build_schema};
+use workplan_domain::auth::Viewer;
 
 /// The largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -29,15 +31,18 @@ const JSON: &str = "application/json";
 pub struct AppState {
     schema: WorkplanSchema,
     store: Arc<dyn Store>,
+    config: ApiConfig,
 }
 
 impl AppState {
     /// State serving `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self {
-            schema: build_schema(store.clone()),
-            store,
-        }
+        Self::with_config(store, ApiConfig::default())
+    }
+
+    /// State serving `store` with `config`.
+    pub fn with_config(store: Arc<dyn Store>, config: ApiConfig) -> Self {
+        Self { schema: build_schema(store.clone()), store, config }
     }
 }
 
@@ -53,25 +58,15 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");
-            error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                code::INTERNAL,
-                "internal error; it has been logged",
-            )
+            error_response(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, "internal error; it has been logged")
         }))
         .with_state(state)
 }
 
 /// A GraphQL-shaped error body outside execution.
 fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
-    let body =
-        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
-    (
-        status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))],
-        body.to_string(),
-    )
-        .into_response()
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))], body.to_string()).into_response()
 }
 
 /// The client accepts none of the media types we answer in.
@@ -95,21 +90,15 @@ fn negotiate(headers: &HeaderMap) -> Result<&'static str, NotAcceptable> {
     let accept = accept.to_str().unwrap_or_default();
     let ranges: Vec<&str> = accept
         .split(',')
-        .filter(|r| {
-            !r.split(';')
-                .skip(1)
-                .any(|p| p.trim().replace(' ', "") == "q=0")
-        })
+        .filter(|r| !r.split(';').skip(1).any(|p| p.trim().replace(' ', "") == "q=0"))
         .map(|r| r.split(';').next().unwrap_or_default().trim())
         .collect();
-    if ranges
-        .iter()
-        .any(|r| r.eq_ignore_ascii_case(GRAPHQL_RESPONSE_JSON))
-    {
+    if ranges.iter().any(|r| r.eq_ignore_ascii_case(GRAPHQL_RESPONSE_JSON)) {
         Ok(GRAPHQL_RESPONSE_JSON)
-    } else if ranges.iter().any(|r| {
-        r.eq_ignore_ascii_case(JSON) || *r == "*/*" || r.eq_ignore_ascii_case("application/*")
-    }) {
+    } else if ranges
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case(JSON) || *r == "*/*" || r.eq_ignore_ascii_case("application/*"))
+    {
         Ok(JSON)
     } else {
         Err(NotAcceptable)
@@ -121,10 +110,7 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
         Ok(m) => m,
         Err(r) => return r.into_response(),
     };
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let essence = content_type.split(';').next().unwrap_or_default().trim();
     if !essence.eq_ignore_ascii_case(JSON) {
         return error_response(
@@ -136,26 +122,14 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
     let value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(_) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                code::BAD_USER_INPUT,
-                "the body is not valid JSON",
-            );
+            return error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "the body is not valid JSON");
         }
     };
     if value.is_array() {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            code::BAD_USER_INPUT,
-            "batched requests are not supported",
-        );
+        return error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "batched requests are not supported");
     }
     if !value.get("query").is_some_and(serde_json::Value::is_string) {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            code::BAD_USER_INPUT,
-            "the request has no `query` string",
-        );
+        return error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "the request has no `query` string");
     }
     let request: async_graphql::Request = match serde_json::from_value(value) {
         Ok(r) => r,
@@ -164,7 +138,7 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
             return error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, &message);
         }
     };
-    execute(&state, request, media).await
+    execute(&state, &headers, request, media).await
 }
 
 /// The parameters of a GET request, as the GraphQL-over-HTTP spec names them. (async-graphql's
@@ -180,26 +154,19 @@ struct GetParams {
 
 fn get_request(uri: &Uri) -> Result<async_graphql::Request, String> {
     let Query(params) = Query::<GetParams>::try_from_uri(uri).map_err(|e| e.body_text())?;
-    let query = params
-        .query
-        .filter(|q| !q.is_empty())
-        .ok_or("the `query` parameter is required")?;
+    let query = params.query.filter(|q| !q.is_empty()).ok_or("the `query` parameter is required")?;
     let mut request = async_graphql::Request::new(query);
     if let Some(name) = params.operation_name.filter(|n| !n.is_empty()) {
         request = request.operation_name(name);
     }
     if let Some(variables) = params.variables.filter(|v| !v.is_empty()) {
-        let json: serde_json::Value =
-            serde_json::from_str(&variables).map_err(|_| "`variables` is not JSON")?;
+        let json: serde_json::Value = serde_json::from_str(&variables).map_err(|_| "`variables` is not JSON")?;
         if !json.is_object() {
             return Err("`variables` must be a JSON object".to_owned());
         }
         request = request.variables(async_graphql::Variables::from_json(json));
     }
-    if params
-        .extensions
-        .is_some_and(|e| !e.is_empty() && serde_json::from_str::<serde_json::Value>(&e).is_err())
-    {
+    if params.extensions.is_some_and(|e| !e.is_empty() && serde_json::from_str::<serde_json::Value>(&e).is_err()) {
         return Err("`extensions` is not JSON".to_owned());
     }
     Ok(request)
@@ -218,17 +185,12 @@ async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, uri: Uri
         }
     };
     if is_mutation(&request) {
-        let mut response = error_response(
-            StatusCode::METHOD_NOT_ALLOWED,
-            code::BAD_USER_INPUT,
-            "mutations must be sent with POST",
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        let mut response =
+            error_response(StatusCode::METHOD_NOT_ALLOWED, code::BAD_USER_INPUT, "mutations must be sent with POST");
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&state, request, media).await
+    execute(&state, &headers, request, media).await
 }
 
 /// Whether the operation a request would run is a mutation. Unparsable documents are left to
@@ -240,10 +202,7 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
     let op = match &doc.operations {
         DocumentOperations::Single(op) => Some(op),
         DocumentOperations::Multiple(ops) => match &request.operation_name {
-            Some(name) => ops
-                .iter()
-                .find(|(n, _)| n.as_str() == name)
-                .map(|(_, op)| op),
+            Some(name) => ops.iter().find(|(n, _)| n.as_str() == name).map(|(_, op)| op),
             None if ops.len() == 1 => ops.values().next(),
             None => None,
         },
@@ -253,10 +212,26 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
 
 async fn execute(
     state: &AppState,
+    headers: &HeaderMap,
     request: async_graphql::Request,
     media: &'static str,
 ) -> Response {
-    let request = request.data(loaders::for_request(state.store.clone()));
+    let viewer = match viewer_from_headers(state.store.as_ref(), headers).await {
+        Ok(Viewer::Anonymous) if !state.config.public_read => {
+            return unauthenticated("public reading is off: send Authorization: Bearer <token>");
+        }
+        Ok(v) => v,
+        Err(workplan_domain::Error::Unauthenticated(message)) => return unauthenticated(&message),
+        Err(e) => {
+            tracing::error!(error = %e, "authentication failed");
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                code::INTERNAL,
+                "internal error; it has been logged",
+            );
+        }
+    };
+    let request = request.data(loaders::for_request(state.store.clone())).data(viewer).data(state.config);
     let mut response = state.schema.execute(request).await;
     // Errors raised before execution (syntax, validation, coercion) come without a code.
     for error in &mut response.errors {
@@ -273,21 +248,18 @@ async fn execute(
         StatusCode::OK
     };
     match serde_json::to_vec(&response) {
-        Ok(body) => (
-            status,
-            [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
-            body,
-        )
-            .into_response(),
+        Ok(body) => (status, [(header::CONTENT_TYPE, HeaderValue::from_static(media))], body).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "could not serialise a response");
-            error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                code::INTERNAL,
-                "internal error; it has been logged",
-            )
+            error_response(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, "internal error; it has been logged")
         }
     }
+}
+
+fn unauthenticated(message: &str) -> Response {
+    let mut response = error_response(StatusCode::UNAUTHORIZED, code::UNAUTHENTICATED, message);
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
 }
 
 fn ensure_code(error: &mut ServerError) {
@@ -299,16 +271,8 @@ fn ensure_code(error: &mut ServerError) {
 
 /// GraphiQL and the browser builds it runs on, vendored unmodified (see `assets/graphiql/MANIFEST.json`).
 const ASSETS: &[(&str, &str, &[u8])] = &[
-    (
-        "graphiql.min.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../assets/graphiql/graphiql.min.js"),
-    ),
-    (
-        "graphiql.min.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../assets/graphiql/graphiql.min.css"),
-    ),
+    ("graphiql.min.js", "text/javascript; charset=utf-8", include_bytes!("../assets/graphiql/graphiql.min.js")),
+    ("graphiql.min.css", "text/css; charset=utf-8", include_bytes!("../assets/graphiql/graphiql.min.css")),
     (
         "react.production.min.js",
         "text/javascript; charset=utf-8",
@@ -324,20 +288,13 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
 const GRAPHIQL_HTML: &str = include_str!("../assets/graphiql/index.html");
 
 async fn graphiql() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        GRAPHIQL_HTML,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], GRAPHIQL_HTML).into_response()
 }
 
 async fn asset(Path(file): Path<String>) -> Response {
     match ASSETS.iter().find(|(name, _, _)| *name == file) {
         Some((_, content_type, bytes)) => (
-            [
-                (header::CONTENT_TYPE, *content_type),
-                (header::CACHE_CONTROL, "public, max-age=86400"),
-            ],
+            [(header::CONTENT_TYPE, *content_type), (header::CACHE_CONTROL, "public, max-age=86400")],
             Body::from(*bytes),
         )
             .into_response(),

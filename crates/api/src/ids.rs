@@ -16,6 +16,7 @@ pub enum Kind {
     Agency,
     Province,
     ProgressReport,
+    ApiToken,
 }
 
 impl Kind {
@@ -28,10 +29,11 @@ impl Kind {
             Self::Agency => "Agency",
             Self::Province => "Province",
             Self::ProgressReport => "ProgressReport",
+            Self::ApiToken => "ApiToken",
         }
     }
 
-    const ALL: [Self; 7] = [
+    const ALL: [Self; 8] = [
         Self::Plan,
         Self::Section,
         Self::Subsection,
@@ -39,6 +41,7 @@ impl Kind {
         Self::Agency,
         Self::Province,
         Self::ProgressReport,
+        Self::ApiToken,
     ];
 }
 
@@ -64,10 +67,7 @@ pub fn decode_any(id: &str) -> Option<(Kind, i64)> {
 pub fn decode(kind: Kind, id: &str, field: &str) -> async_graphql::Result<i64> {
     match decode_any(id) {
         Some((k, n)) if k == kind => Ok(n),
-        Some((k, _)) => Err(bad_input(
-            field,
-            format!("expected a {} ID, got a {} ID", kind.name(), k.name()),
-        )),
+        Some((k, _)) => Err(bad_input(field, format!("expected a {} ID, got a {} ID", kind.name(), k.name()))),
         None => Err(bad_input(field, "not a valid ID")),
     }
 }
@@ -116,10 +116,7 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_are_scoped() {
         let c = cursor("task", "17");
-        assert_eq!(
-            parse_cursor::<i32>("task", Some(c.clone()), "after").expect("ok"),
-            Some(17)
-        );
+        assert_eq!(parse_cursor::<i32>("task", Some(c.clone()), "after").expect("ok"), Some(17));
         assert!(parse_cursor::<i32>("report", Some(c), "after").is_err());
         assert!(parse_cursor::<i32>("task", Some("zzz".into()), "after").is_err());
     }

@@ -8,12 +8,10 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, Loader};
 use workplan_domain::Error;
 use workplan_domain::model::{
-    Agency, AgencyId, ProgressReport, Province, ProvinceId, ReportId, Responsibility, Role,
-    Section, SectionId, Subsection, SubsectionId, Task, TaskId,
+    Agency, AgencyId, HistoryEntry, ProgressReport, Province, ProvinceId, ReportId, Responsibility, Role, Section,
+    SectionId, Subsection, SubsectionId, Task, TaskId,
 };
-use workplan_domain::page::{
-    Page, ReportFilter, ReportParent, ReportQuery, TaskFilter, TaskParent, TaskQuery,
-};
+use workplan_domain::page::{Page, ReportFilter, ReportParent, ReportQuery, TaskFilter, TaskParent, TaskQuery};
 use workplan_domain::ports::Store;
 
 /// The per-request loader over the store.
@@ -40,6 +38,9 @@ pub struct ResponsibilitiesOfTask(pub TaskId);
 /// Responsibilities of an agency, in a role or all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ResponsibilitiesOfAgency(pub AgencyId, pub Option<Role>);
+/// The audit history of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HistoryOf(pub ReportId);
 /// A task by number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TaskNumber(pub i32);
@@ -72,10 +73,7 @@ fn grouped<K: std::hash::Hash + Eq, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> H
 }
 
 /// Groups keys that share their query arguments, so each distinct argument set is one call.
-fn by_args<K, A: Clone + std::hash::Hash + Eq>(
-    keys: &[K],
-    split: impl Fn(&K) -> (A, i64),
-) -> HashMap<A, Vec<i64>> {
+fn by_args<K, A: Clone + std::hash::Hash + Eq>(keys: &[K], split: impl Fn(&K) -> (A, i64)) -> HashMap<A, Vec<i64>> {
     let mut out: HashMap<A, Vec<i64>> = HashMap::new();
     for k in keys {
         let (args, id) = split(k);
@@ -98,42 +96,15 @@ macro_rules! simple_loader {
     };
 }
 
-simple_loader!(SectionId, Section, |s, keys| s
-    .store
-    .sections_by_ids(keys)
-    .await
-    .map(|r| by_key(r, |v| v.id)));
-simple_loader!(SubsectionId, Subsection, |s, keys| s
-    .store
-    .subsections_by_ids(keys)
-    .await
-    .map(|r| by_key(r, |v| v.id)));
-simple_loader!(TaskId, Task, |s, keys| s
-    .store
-    .tasks_by_ids(keys)
-    .await
-    .map(|r| by_key(r, |v| v.id)));
-simple_loader!(AgencyId, Agency, |s, keys| s
-    .store
-    .agencies_by_ids(keys)
-    .await
-    .map(|r| by_key(r, |v| v.id)));
-simple_loader!(ProvinceId, Province, |s, keys| s
-    .store
-    .provinces_by_ids(keys)
-    .await
-    .map(|r| by_key(r, |v| v.id)));
-simple_loader!(ReportId, ProgressReport, |s, keys| s
-    .store
-    .reports_by_ids(keys)
-    .await
-    .map(|r| by_key(r, |v| v.id)));
+simple_loader!(SectionId, Section, |s, keys| s.store.sections_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+simple_loader!(SubsectionId, Subsection, |s, keys| s.store.subsections_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+simple_loader!(TaskId, Task, |s, keys| s.store.tasks_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+simple_loader!(AgencyId, Agency, |s, keys| s.store.agencies_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+simple_loader!(ProvinceId, Province, |s, keys| s.store.provinces_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+simple_loader!(ReportId, ProgressReport, |s, keys| s.store.reports_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
 simple_loader!(SubsectionsOf, Vec<Subsection>, |s, keys| {
     let ids: Vec<SectionId> = keys.iter().map(|k| k.0).collect();
-    s.store
-        .subsections_by_sections(&ids)
-        .await
-        .map(|r| grouped(r, |v| SubsectionsOf(v.section_id)))
+    s.store.subsections_by_sections(&ids).await.map(|r| grouped(r, |v| SubsectionsOf(v.section_id)))
 });
 impl Loader<ResponsibilitiesOfTask> for StoreLoader {
     /// Each responsibility with its agency: fetched together, so agencies of a task list cost
@@ -146,46 +117,28 @@ impl Loader<ResponsibilitiesOfTask> for StoreLoader {
         keys: &[ResponsibilitiesOfTask],
     ) -> LoadResult<ResponsibilitiesOfTask, Vec<(Responsibility, Agency)>> {
         let ids: Vec<TaskId> = keys.iter().map(|k| k.0).collect();
-        let rows = self
-            .store
-            .responsibilities_by_tasks(&ids)
-            .await
-            .map_err(Arc::new)?;
+        let rows = self.store.responsibilities_by_tasks(&ids).await.map_err(Arc::new)?;
         let agency_ids: Vec<AgencyId> = rows.iter().map(|r| r.agency_id).collect();
-        let agencies = by_key(
-            self.store
-                .agencies_by_ids(&agency_ids)
-                .await
-                .map_err(Arc::new)?,
-            |a| a.id,
-        );
-        let mut out: HashMap<ResponsibilitiesOfTask, Vec<(Responsibility, Agency)>> =
-            HashMap::new();
+        let agencies = by_key(self.store.agencies_by_ids(&agency_ids).await.map_err(Arc::new)?, |a| a.id);
+        let mut out: HashMap<ResponsibilitiesOfTask, Vec<(Responsibility, Agency)>> = HashMap::new();
         for r in rows {
-            let agency = agencies
-                .get(&r.agency_id)
-                .cloned()
-                .ok_or_else(|| dangling("agency", r.agency_id.0))?;
-            out.entry(ResponsibilitiesOfTask(r.task_id))
-                .or_default()
-                .push((r, agency));
+            let agency = agencies.get(&r.agency_id).cloned().ok_or_else(|| dangling("agency", r.agency_id.0))?;
+            out.entry(ResponsibilitiesOfTask(r.task_id)).or_default().push((r, agency));
         }
         Ok(out)
     }
 }
+simple_loader!(HistoryOf, Vec<HistoryEntry>, |s, keys| {
+    let ids: Vec<ReportId> = keys.iter().map(|k| k.0).collect();
+    s.store.history(&ids).await.map(|r| grouped(r, |v| HistoryOf(v.report_id)))
+});
 simple_loader!(TaskNumber, Task, |s, keys| {
     let numbers: Vec<i32> = keys.iter().map(|k| k.0).collect();
-    s.store
-        .tasks_by_numbers(&numbers)
-        .await
-        .map(|r| by_key(r, |v| TaskNumber(v.number)))
+    s.store.tasks_by_numbers(&numbers).await.map(|r| by_key(r, |v| TaskNumber(v.number)))
 });
 simple_loader!(ProvinceCode, Province, |s, keys| {
     let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
-    s.store
-        .provinces_by_codes(&codes)
-        .await
-        .map(|r| by_key(r, |v| ProvinceCode(v.code.clone())))
+    s.store.provinces_by_codes(&codes).await.map(|r| by_key(r, |v| ProvinceCode(v.code.clone())))
 });
 
 impl Loader<ResponsibilitiesOfAgency> for StoreLoader {
@@ -200,23 +153,13 @@ impl Loader<ResponsibilitiesOfAgency> for StoreLoader {
         let mut out = HashMap::new();
         for (role, ids) in by_args(keys, |k| (k.1, k.0.0)) {
             let ids: Vec<AgencyId> = ids.into_iter().map(AgencyId).collect();
-            let rows = self
-                .store
-                .responsibilities_by_agencies(&ids, role)
-                .await
-                .map_err(Arc::new)?;
+            let rows = self.store.responsibilities_by_agencies(&ids, role).await.map_err(Arc::new)?;
             let task_ids: Vec<TaskId> = rows.iter().map(|r| r.task_id).collect();
-            let tasks = by_key(
-                self.store.tasks_by_ids(&task_ids).await.map_err(Arc::new)?,
-                |t| t.id,
-            );
+            let tasks = by_key(self.store.tasks_by_ids(&task_ids).await.map_err(Arc::new)?, |t| t.id);
             for (agency, rs) in grouped(rows, |r| r.agency_id) {
                 let mut with_tasks = Vec::with_capacity(rs.len());
                 for r in rs {
-                    let task = tasks
-                        .get(&r.task_id)
-                        .cloned()
-                        .ok_or_else(|| dangling("task", r.task_id.0))?;
+                    let task = tasks.get(&r.task_id).cloned().ok_or_else(|| dangling("task", r.task_id.0))?;
                     with_tasks.push((r, task));
                 }
                 out.insert(ResponsibilitiesOfAgency(agency, role), with_tasks);
@@ -227,9 +170,7 @@ impl Loader<ResponsibilitiesOfAgency> for StoreLoader {
 }
 
 fn dangling(what: &str, id: i64) -> Arc<Error> {
-    Arc::new(Error::internal(std::io::Error::other(format!(
-        "a responsibility names missing {what} {id}"
-    ))))
+    Arc::new(Error::internal(std::io::Error::other(format!("a responsibility names missing {what} {id}"))))
 }
 
 impl Loader<TaskPageOf> for StoreLoader {
@@ -239,11 +180,7 @@ impl Loader<TaskPageOf> for StoreLoader {
     async fn load(&self, keys: &[TaskPageOf]) -> LoadResult<TaskPageOf, Page<Task>> {
         let mut out = HashMap::new();
         for ((parent, query), ids) in by_args(keys, |k| ((k.0, k.2.clone()), k.1)) {
-            let pages = self
-                .store
-                .list_tasks_grouped(parent, &ids, &query)
-                .await
-                .map_err(Arc::new)?;
+            let pages = self.store.list_tasks_grouped(parent, &ids, &query).await.map_err(Arc::new)?;
             for (id, page) in pages {
                 out.insert(TaskPageOf(parent, id, query.clone()), page);
             }
@@ -259,11 +196,7 @@ impl Loader<TaskCountOf> for StoreLoader {
     async fn load(&self, keys: &[TaskCountOf]) -> LoadResult<TaskCountOf, i64> {
         let mut out = HashMap::new();
         for ((parent, filter), ids) in by_args(keys, |k| ((k.0, k.2.clone()), k.1)) {
-            let counts = self
-                .store
-                .count_tasks_grouped(parent, &ids, &filter)
-                .await
-                .map_err(Arc::new)?;
+            let counts = self.store.count_tasks_grouped(parent, &ids, &filter).await.map_err(Arc::new)?;
             for (id, n) in counts {
                 out.insert(TaskCountOf(parent, id, filter.clone()), n);
             }
@@ -279,11 +212,7 @@ impl Loader<ReportPageOf> for StoreLoader {
     async fn load(&self, keys: &[ReportPageOf]) -> LoadResult<ReportPageOf, Page<ProgressReport>> {
         let mut out = HashMap::new();
         for ((parent, query), ids) in by_args(keys, |k| ((k.0, k.2.clone()), k.1)) {
-            let pages = self
-                .store
-                .list_reports_grouped(parent, &ids, &query)
-                .await
-                .map_err(Arc::new)?;
+            let pages = self.store.list_reports_grouped(parent, &ids, &query).await.map_err(Arc::new)?;
             for (id, page) in pages {
                 out.insert(ReportPageOf(parent, id, query.clone()), page);
             }
@@ -299,11 +228,7 @@ impl Loader<ReportCountOf> for StoreLoader {
     async fn load(&self, keys: &[ReportCountOf]) -> LoadResult<ReportCountOf, i64> {
         let mut out = HashMap::new();
         for ((parent, filter), ids) in by_args(keys, |k| ((k.0, k.2.clone()), k.1)) {
-            let counts = self
-                .store
-                .count_reports_grouped(parent, &ids, &filter)
-                .await
-                .map_err(Arc::new)?;
+            let counts = self.store.count_reports_grouped(parent, &ids, &filter).await.map_err(Arc::new)?;
             for (id, n) in counts {
                 out.insert(ReportCountOf(parent, id, filter.clone()), n);
             }

@@ -17,10 +17,14 @@ use crate::types::report::{
     ProgressReport, ProgressReportConnection, ProgressReportFilter, SubmitProgressReportInput,
     SubmitProgressReportPayload, report_connection, report_query,
 };
-use crate::types::task::{
-    Task, TaskConnection, TaskFilterInput, TaskOrder, task_connection, task_query,
+use crate::types::sync::{
+    ApiToken, ChangeConnection, CreateApiTokenInput, CreateApiTokenPayload, ProgressReportPatch, ProgressReportPayload,
+    ReviewDecision, SyncProgressReportsInput, SyncProgressReportsPayload, Viewer, change_connection, change_cursor,
+    feed_size, report_id,
 };
-use crate::types::{Total, load, store};
+use crate::types::task::{Task, TaskConnection, TaskFilterInput, TaskOrder, task_connection, task_query};
+use crate::types::{Total, load, store, viewer};
+use workplan_domain::report::Edit;
 
 /// The most IDs `nodes` takes at once.
 pub const MAX_NODES: usize = 100;
@@ -49,21 +53,13 @@ impl PlanQuery {
     async fn plan(&self, ctx: &Context<'_>) -> async_graphql::Result<Plan> {
         match store(ctx)?.plan().await.gql()? {
             Some(plan) => Ok(Plan(plan)),
-            None => Err(crate::error::to_graphql(
-                &workplan_domain::Error::not_found("plan (none is loaded)", None),
-            )),
+            None => Err(crate::error::to_graphql(&workplan_domain::Error::not_found("plan (none is loaded)", None))),
         }
     }
 
     /// The plan's sections, in order.
     async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Section>> {
-        Ok(store(ctx)?
-            .sections()
-            .await
-            .gql()?
-            .into_iter()
-            .map(Section)
-            .collect())
+        Ok(store(ctx)?.sections().await.gql()?.into_iter().map(Section).collect())
     }
 
     /// A task by its number, or null if there is no such task.
@@ -76,17 +72,12 @@ impl PlanQuery {
     }
 
     /// Tasks, filtered and paginated.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "Relay connection arguments plus filter and order"
-    )]
+    #[expect(clippy::too_many_arguments, reason = "Relay connection arguments plus filter and order")]
     async fn tasks(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only tasks matching this filter.")] filter: Option<TaskFilterInput>,
-        #[graphql(desc = "Sort order (default: by number, ascending).")] order_by: Option<
-            TaskOrder,
-        >,
+        #[graphql(desc = "Sort order (default: by number, ascending).")] order_by: Option<TaskOrder>,
         #[graphql(desc = "Return the first n tasks (1–100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return tasks after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n tasks (1–100).")] last: Option<i32>,
@@ -151,13 +142,7 @@ pub struct ProvinceQuery;
 impl ProvinceQuery {
     /// The 31 provincial-level divisions, by code.
     async fn provinces(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Province>> {
-        Ok(store(ctx)?
-            .provinces()
-            .await
-            .gql()?
-            .into_iter()
-            .map(Province)
-            .collect())
+        Ok(store(ctx)?.provinces().await.gql()?.into_iter().map(Province).collect())
     }
 
     /// A province by GB/T 2260 code (e.g. "440000"), or null.
@@ -184,15 +169,13 @@ impl ReportQuery {
     async fn progress_reports(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only reports matching this filter.")] filter: Option<
-            ProgressReportFilter,
-        >,
+        #[graphql(desc = "Only reports matching this filter.")] filter: Option<ProgressReportFilter>,
         #[graphql(desc = "Return the first n reports (1–100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return reports after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n reports (1–100).")] last: Option<i32>,
         #[graphql(desc = "Return reports before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ProgressReportConnection> {
-        let query = report_query(filter, first, after, last, before)?;
+        let query = report_query(ctx, filter, first, after, last, before)?;
         let page = store(ctx)?.list_reports(&query).await.gql()?;
         Ok(report_connection(page, Total::Reports(query.filter)))
     }
@@ -203,28 +186,17 @@ async fn node_by_id(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Option
         return Ok(None);
     };
     Ok(match kind {
-        Kind::Plan => store(ctx)?
-            .plan()
-            .await
-            .gql()?
-            .filter(|p| p.id.0 == n)
-            .map(|p| Node::Plan(Plan(p))),
-        Kind::Section => load(ctx, m::SectionId(n))
-            .await?
-            .map(|v| Node::Section(Section(v))),
-        Kind::Subsection => load(ctx, m::SubsectionId(n))
-            .await?
-            .map(|v| Node::Subsection(Subsection(v))),
+        Kind::Plan => store(ctx)?.plan().await.gql()?.filter(|p| p.id.0 == n).map(|p| Node::Plan(Plan(p))),
+        Kind::Section => load(ctx, m::SectionId(n)).await?.map(|v| Node::Section(Section(v))),
+        Kind::Subsection => load(ctx, m::SubsectionId(n)).await?.map(|v| Node::Subsection(Subsection(v))),
         Kind::Task => load(ctx, m::TaskId(n)).await?.map(|v| Node::Task(Task(v))),
-        Kind::Agency => load(ctx, m::AgencyId(n))
-            .await?
-            .map(|v| Node::Agency(Agency(v))),
-        Kind::Province => load(ctx, m::ProvinceId(n))
-            .await?
-            .map(|v| Node::Province(Province(v))),
-        Kind::ProgressReport => load(ctx, m::ReportId(n))
-            .await?
-            .map(|v| Node::ProgressReport(ProgressReport(v))),
+        Kind::Agency => load(ctx, m::AgencyId(n)).await?.map(|v| Node::Agency(Agency(v))),
+        Kind::Province => load(ctx, m::ProvinceId(n)).await?.map(|v| Node::Province(Province(v))),
+        Kind::ProgressReport => match load(ctx, m::ReportId(n)).await? {
+            Some(r) if crate::types::report::visible(ctx, &r)? => Some(Node::ProgressReport(ProgressReport(r))),
+            _ => None,
+        },
+        Kind::ApiToken => None,
     })
 }
 
@@ -257,37 +229,197 @@ impl NodeQuery {
     }
 }
 
+/// Writers: who is calling, the review queue, the change feed and tokens.
+#[derive(Default)]
+pub struct SyncQuery;
+
+/// Writers: who is calling, the review queue, the change feed and tokens.
+#[Object]
+impl SyncQuery {
+    /// Who is calling: anonymous, or a token with its role and scope.
+    async fn viewer(&self, ctx: &Context<'_>) -> Viewer {
+        Viewer(viewer(ctx).clone())
+    }
+
+    /// Submitted reports waiting for review, oldest first (SUPERVISOR and ADMIN).
+    async fn review_queue(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n reports (1–100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return reports after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<ProgressReportConnection> {
+        workplan_domain::auth::can_review(viewer(ctx).principal().gql()?).gql()?;
+        let filter =
+            workplan_domain::page::ReportFilter { state: Some(m::ReportState::Submitted), ..Default::default() };
+        let query = workplan_domain::page::ReportQuery {
+            filter,
+            page: crate::types::page_request("report", first, after, None, None)?,
+            oldest_first: true,
+        };
+        let page = store(ctx)?.list_reports(&query).await.gql()?;
+        Ok(report_connection(page, Total::Reports(query.filter)))
+    }
+
+    /// Every change to the reports the caller may see, in commit order. Poll with
+    /// `after: <last endCursor>`: every change is seen exactly once, even while many writers
+    /// commit concurrently.
+    async fn changes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Continue after this cursor (from a previous page's endCursor).")] after: Option<String>,
+        #[graphql(desc = "At most this many changes (1–500, default 100).")] first: Option<i32>,
+    ) -> async_graphql::Result<ChangeConnection> {
+        let scope = crate::types::scope(ctx)?;
+        let size = feed_size(first)?;
+        let after_id = change_cursor(after.clone())?;
+        let (changes, more) = store(ctx)?.list_changes(after_id, size, &scope).await.gql()?;
+        Ok(change_connection(changes, more, after_id, after))
+    }
+
+    /// Every API token (ADMIN).
+    async fn api_tokens(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ApiToken>> {
+        workplan_domain::auth::can_manage_tokens(viewer(ctx).principal().gql()?).gql()?;
+        Ok(store(ctx)?.tokens().await.gql()?.into_iter().map(ApiToken).collect())
+    }
+}
+
 /// Every query.
 #[derive(MergedObject, Default)]
-pub struct Query(
-    PlanQuery,
-    AgencyQuery,
-    ProvinceQuery,
-    ReportQuery,
-    NodeQuery,
-);
+pub struct Query(PlanQuery, AgencyQuery, ProvinceQuery, ReportQuery, NodeQuery, SyncQuery);
 
 /// Writes.
 #[derive(Default)]
 pub struct Mutation;
 
-/// Writes.
+/// Writes. Every write checks every rule first; on any error nothing is written.
 #[Object]
 impl Mutation {
-    /// Records a progress report. Every rule is checked first; on any error nothing is written
-    /// and the error's `extensions.field` names the input field at fault.
+    /// Records a progress report: SUBMITTED for review, or a DRAFT. The reporter comes from the
+    /// token; an admin names it. On any error nothing is written and `extensions.field` names
+    /// the input field at fault.
     async fn submit_progress_report(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The report.")] input: SubmitProgressReportInput,
     ) -> async_graphql::Result<SubmitProgressReportPayload> {
-        let command = input.into_command()?;
-        let report = service::submit_report(store(ctx)?.as_ref(), command)
-            .await
-            .gql()?;
-        Ok(SubmitProgressReportPayload {
-            report: ProgressReport(report),
-        })
+        let (command, reporter, as_draft, key) = input.into_command()?;
+        let report =
+            service::submit_report(store(ctx)?.as_ref(), viewer(ctx), command, reporter, as_draft, key).await.gql()?;
+        Ok(SubmitProgressReportPayload { report: ProgressReport(report) })
+    }
+
+    /// Edits a DRAFT, SUBMITTED or RETURNED report (its reporter, or an admin). A stale
+    /// `expectedVersion` is a CONFLICT carrying `extensions.currentVersion`.
+    async fn update_progress_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The report's ID.")] id: ID,
+        #[graphql(desc = "The version the edit is based on.")] expected_version: i32,
+        #[graphql(desc = "What to change.")] patch: ProgressReportPatch,
+        #[graphql(desc = "Retries with the same key return the first result.")] idempotency_key: Option<String>,
+    ) -> async_graphql::Result<ProgressReportPayload> {
+        let id = report_id(&id)?;
+        let report = service::edit_report(
+            store(ctx)?.as_ref(),
+            viewer(ctx),
+            id,
+            expected_version,
+            patch.into(),
+            idempotency_key,
+        )
+        .await
+        .gql()?;
+        Ok(ProgressReportPayload { report: ProgressReport(report) })
+    }
+
+    /// Withdraws a report that was not accepted (its reporter, or an admin). The change feed
+    /// keeps a tombstone.
+    async fn withdraw_progress_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The report's ID.")] id: ID,
+        #[graphql(desc = "The version the withdrawal is based on.")] expected_version: i32,
+        #[graphql(desc = "Retries with the same key return the first result.")] idempotency_key: Option<String>,
+    ) -> async_graphql::Result<ProgressReportPayload> {
+        let id = report_id(&id)?;
+        let report = service::edit_report(
+            store(ctx)?.as_ref(),
+            viewer(ctx),
+            id,
+            expected_version,
+            Edit::Withdraw,
+            idempotency_key,
+        )
+        .await
+        .gql()?;
+        Ok(ProgressReportPayload { report: ProgressReport(report) })
+    }
+
+    /// Accepts or returns a SUBMITTED report (SUPERVISOR and ADMIN). Returning needs a comment.
+    async fn review_progress_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The report's ID.")] id: ID,
+        #[graphql(desc = "The version the review is based on.")] expected_version: i32,
+        #[graphql(desc = "ACCEPT or RETURN.")] decision: ReviewDecision,
+        #[graphql(desc = "The reviewer's comment; the reason when returning.")] comment: Option<String>,
+        #[graphql(desc = "Retries with the same key return the first result.")] idempotency_key: Option<String>,
+    ) -> async_graphql::Result<ProgressReportPayload> {
+        let id = report_id(&id)?;
+        let edit = Edit::Review { accept: decision == ReviewDecision::Accept, comment };
+        let report =
+            service::edit_report(store(ctx)?.as_ref(), viewer(ctx), id, expected_version, edit, idempotency_key)
+                .await
+                .gql()?;
+        Ok(ProgressReportPayload { report: ProgressReport(report) })
+    }
+
+    /// Applies a batch of reports keyed by the caller's own ids: identical re-sends change
+    /// nothing, changed items update their report, new ones create one. Invalid items are
+    /// rejected one by one with field-level messages; the valid items of the same batch still
+    /// apply, together in one transaction. At most 500 items.
+    async fn sync_progress_reports(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The batch.")] input: SyncProgressReportsInput,
+    ) -> async_graphql::Result<SyncProgressReportsPayload> {
+        let (items, reporter, dry_run) = input.into_items()?;
+        let results = service::sync_reports(store(ctx)?.as_ref(), viewer(ctx), items, reporter, dry_run).await.gql()?;
+        Ok(SyncProgressReportsPayload::from_results(results, dry_run))
+    }
+
+    /// Creates an API token (ADMIN). Its secret is in the payload, once.
+    async fn create_api_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token to create.")] input: CreateApiTokenInput,
+    ) -> async_graphql::Result<CreateApiTokenPayload> {
+        workplan_domain::auth::can_manage_tokens(viewer(ctx).principal().gql()?).gql()?;
+        let agency = input.agency_id.map(|id| ids::decode(Kind::Agency, &id, "agencyId")).transpose()?.map(m::AgencyId);
+        let secret = crate::auth::new_secret().gql()?;
+        let issued = service::create_token(
+            store(ctx)?.as_ref(),
+            &input.name,
+            input.role.into(),
+            agency,
+            input.province_code.as_deref(),
+            input.expires_at,
+            secret,
+        )
+        .await
+        .gql()?;
+        Ok(CreateApiTokenPayload { token: ApiToken(issued.token), secret: issued.secret })
+    }
+
+    /// Revokes an API token (ADMIN). It stops working at once.
+    async fn revoke_api_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token's ID.")] id: ID,
+    ) -> async_graphql::Result<ApiToken> {
+        workplan_domain::auth::can_manage_tokens(viewer(ctx).principal().gql()?).gql()?;
+        let id = ids::decode(Kind::ApiToken, &id, "id")?;
+        Ok(ApiToken(store(ctx)?.revoke_token(m::TokenId(id)).await.gql()?))
     }
 }
 

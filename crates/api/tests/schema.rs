@@ -7,11 +7,8 @@ const CHECKED_IN: &str = include_str!("../../../schema.graphql");
 fn schema_graphql_matches_the_code() {
     let sdl = workplan_api::sdl();
     if std::env::var_os("UPDATE_SCHEMA").is_some() {
-        std::fs::write(
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../../schema.graphql"),
-            &sdl,
-        )
-        .expect("write schema.graphql");
+        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/../../schema.graphql"), &sdl)
+            .expect("write schema.graphql");
         return;
     }
     assert!(
@@ -42,22 +39,14 @@ async fn every_type_field_argument_and_value_is_documented() {
         if empty(&t["description"]) {
             missing.push(name.to_owned());
         }
-        for f in t["fields"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .chain(t["inputFields"].as_array().into_iter().flatten())
-        {
+        for f in t["fields"].as_array().into_iter().flatten().chain(t["inputFields"].as_array().into_iter().flatten()) {
             let field = format!("{name}.{}", f["name"].as_str().unwrap_or_default());
             if empty(&f["description"]) {
                 missing.push(field.clone());
             }
             for a in f["args"].as_array().into_iter().flatten() {
                 if empty(&a["description"]) {
-                    missing.push(format!(
-                        "{field}({})",
-                        a["name"].as_str().unwrap_or_default()
-                    ));
+                    missing.push(format!("{field}({})", a["name"].as_str().unwrap_or_default()));
                 }
             }
         }

@@ -38,17 +38,9 @@ pub struct DemoTask {
 }
 
 /// Generates `count` demo reports from `seed`. Agencies report only on their own tasks.
-pub fn generate(
-    tasks: &[DemoTask],
-    provinces: &[ProvinceId],
-    count: usize,
-    seed: u64,
-) -> Vec<NewReport> {
+pub fn generate(tasks: &[DemoTask], provinces: &[ProvinceId], count: usize, seed: u64) -> Vec<NewReport> {
     let mut rng = Rng::new(seed);
-    let base: DateTime<Utc> = Utc
-        .with_ymd_and_hms(2016, 7, 8, 0, 0, 0)
-        .single()
-        .unwrap_or_default();
+    let base: DateTime<Utc> = Utc.with_ymd_and_hms(2016, 7, 8, 0, 0, 0).single().unwrap_or_default();
     let phrases = [
         "Drafted implementing measures",
         "Held a coordination meeting with participating departments",
@@ -64,10 +56,7 @@ pub fn generate(
     for i in 0..count {
         let task = &tasks[rng.below(tasks.len() as u64) as usize];
         let reporter = if provinces.is_empty() || (!task.agencies.is_empty() && rng.below(2) == 0) {
-            match task
-                .agencies
-                .get(rng.below(task.agencies.len() as u64) as usize)
-            {
+            match task.agencies.get(rng.below(task.agencies.len() as u64) as usize) {
                 Some(a) => Reporter::Agency(*a),
                 None => continue,
             }
@@ -98,6 +87,8 @@ pub fn generate(
                 summary: format!("[DEMO] {phrase} (sample report {}).", i + 1),
                 evidence_urls: Vec::new(),
             },
+            state: crate::model::ReportState::Accepted,
+            client_report_id: None,
             submitted_at: base + Duration::minutes(i as i64),
             is_demo: true,
         });
@@ -112,14 +103,8 @@ mod tests {
     #[test]
     fn deterministic_and_flagged() {
         let tasks = vec![
-            DemoTask {
-                id: TaskId(1),
-                agencies: vec![AgencyId(1), AgencyId(2)],
-            },
-            DemoTask {
-                id: TaskId(2),
-                agencies: vec![AgencyId(3)],
-            },
+            DemoTask { id: TaskId(1), agencies: vec![AgencyId(1), AgencyId(2)] },
+            DemoTask { id: TaskId(2), agencies: vec![AgencyId(3)] },
         ];
         let provinces = [ProvinceId(1), ProvinceId(2)];
         let a = generate(&tasks, &provinces, 200, 7);
@@ -132,10 +117,7 @@ mod tests {
             assert!(r.is_demo && r.fields.summary.starts_with("[DEMO]"));
             if let Reporter::Agency(id) = r.reporter {
                 let task = tasks.iter().find(|t| t.id == r.task_id).expect("task");
-                assert!(
-                    task.agencies.contains(&id),
-                    "agency reports only on its own task"
-                );
+                assert!(task.agencies.contains(&id), "agency reports only on its own task");
             }
         }
     }

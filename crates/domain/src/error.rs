@@ -28,6 +28,14 @@ pub enum Error {
     /// The write conflicts with the current state (e.g. a duplicate).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The write was based on a version that is no longer current.
+    #[error("conflict: the report is at version {current}, not {expected}")]
+    StaleVersion {
+        /// The version the caller based its write on.
+        expected: i32,
+        /// The report's current version.
+        current: i32,
+    },
     /// The caller is known but may not do this.
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -42,18 +50,12 @@ pub enum Error {
 impl Error {
     /// A validation error on `field`.
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Validation {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self::Validation { field: field.into(), message: message.into() }
     }
 
     /// A not-found error for `what`, referenced by input `field`.
     pub fn not_found(what: impl Into<String>, field: Option<&str>) -> Self {
-        Self::NotFound {
-            what: what.into(),
-            field: field.map(str::to_owned),
-        }
+        Self::NotFound { what: what.into(), field: field.map(str::to_owned) }
     }
 
     /// Wraps any error as internal.

@@ -18,9 +18,7 @@
 use chrono::NaiveDate;
 
 use crate::model::{DocumentInfo, ResponsibilityMode, Role};
-use crate::seed::{
-    AgencyRegistry, AgencySeed, PlanSeed, ResponsibilitySeed, SectionSeed, SubsectionSeed, TaskSeed,
-};
+use crate::seed::{AgencyRegistry, AgencySeed, PlanSeed, ResponsibilitySeed, SectionSeed, SubsectionSeed, TaskSeed};
 use crate::{Error, Result};
 
 const DIVIDED_TAIL: &str = "the various tasks based on the division of responsibilities";
@@ -53,12 +51,7 @@ fn paragraphs(source: &str) -> Vec<Paragraph> {
                 p.text.push(' ');
                 p.text.push_str(line);
             }
-            None => {
-                current = Some(Paragraph {
-                    line: i + 1,
-                    text: line.to_owned(),
-                })
-            }
+            None => current = Some(Paragraph { line: i + 1, text: line.to_owned() }),
         }
     }
     out.extend(current);
@@ -80,8 +73,7 @@ fn roman(mut n: usize) -> String {
 /// `I. Title` → ("I", "Title") when the numeral is upper-case Roman.
 fn section_heading(text: &str) -> Option<(&str, &str)> {
     let (numeral, title) = text.split_once(". ")?;
-    (!numeral.is_empty() && numeral.chars().all(|c| matches!(c, 'I' | 'V' | 'X')))
-        .then_some((numeral, title.trim()))
+    (!numeral.is_empty() && numeral.chars().all(|c| matches!(c, 'I' | 'V' | 'X'))).then_some((numeral, title.trim()))
 }
 
 /// `(i) Title` or `(i). Title` → ("i", "Title").
@@ -142,11 +134,7 @@ struct AgencyIndex<'r> {
 
 impl<'r> AgencyIndex<'r> {
     fn new(registry: &'r AgencyRegistry) -> Self {
-        Self {
-            registry,
-            order: Vec::new(),
-            aliases: vec![Vec::new(); registry.agencies.len()],
-        }
+        Self { registry, order: Vec::new(), aliases: vec![Vec::new(); registry.agencies.len()] }
     }
 
     /// Places one agency string, recording it; returns the canonical name.
@@ -183,16 +171,10 @@ impl<'r> AgencyIndex<'r> {
 /// by a bare "and" (lists sometimes drop a "the"); anything else fails.
 fn agency_list(list: &str, index: &mut AgencyIndex<'_>, line: usize) -> Result<Vec<String>> {
     let list = list.trim();
-    let list = list
-        .strip_prefix("The ")
-        .or_else(|| list.strip_prefix("the "))
-        .unwrap_or(list);
+    let list = list.strip_prefix("The ").or_else(|| list.strip_prefix("the ")).unwrap_or(list);
     let mut pieces = vec![list.to_owned()];
     for separator in [", and the ", ", the ", " and the "] {
-        pieces = pieces
-            .iter()
-            .flat_map(|p| p.split(separator).map(str::to_owned))
-            .collect();
+        pieces = pieces.iter().flat_map(|p| p.split(separator).map(str::to_owned)).collect();
     }
     let mut names = Vec::new();
     for piece in pieces.iter().map(|p| p.trim()) {
@@ -206,8 +188,7 @@ fn agency_list(list: &str, index: &mut AgencyIndex<'_>, line: usize) -> Result<V
         let split = piece.match_indices(" and ").find_map(|(at, sep)| {
             let (left, right) = (&piece[..at], &piece[at + sep.len()..]);
             let right = right.strip_prefix("the ").unwrap_or(right);
-            (index.registry.place(left).is_some() && index.registry.place(right).is_some())
-                .then_some((left, right))
+            (index.registry.place(left).is_some() && index.registry.place(right).is_some()).then_some((left, right))
         });
         match split {
             Some((left, right)) => {
@@ -215,10 +196,7 @@ fn agency_list(list: &str, index: &mut AgencyIndex<'_>, line: usize) -> Result<V
                 names.extend(index.place(right));
             }
             None => {
-                return Err(err(
-                    line,
-                    format!("cannot place agency {piece:?}: it is in no entry of agencies.json"),
-                ));
+                return Err(err(line, format!("cannot place agency {piece:?}: it is in no entry of agencies.json")));
             }
         }
     }
@@ -260,10 +238,7 @@ fn responsibilities(
             JOINT_TAIL => ResponsibilityMode::Joint,
             DIVIDED_TAIL => ResponsibilityMode::Divided,
             other => {
-                return Err(err(
-                    line,
-                    format!("unknown responsibility wording {other:?}"),
-                ));
+                return Err(err(line, format!("unknown responsibility wording {other:?}")));
             }
         };
         (Some(list), mode)
@@ -290,11 +265,7 @@ fn responsibilities(
         None => {
             let list = others.unwrap_or_default();
             push(agency_list(list, index, line)?, &|position| {
-                if position == 0 {
-                    Role::Lead
-                } else {
-                    Role::Participant
-                }
+                if position == 0 { Role::Lead } else { Role::Participant }
             })?;
         }
     }
@@ -338,27 +309,16 @@ fn document_info(preamble: &[Paragraph]) -> Result<DocumentInfo> {
             .map(|p| p.text.as_str())
             .ok_or_else(|| err(1, format!("the preamble has no {what}")))
     };
-    let title = preamble
-        .first()
-        .map(|p| p.text.clone())
-        .ok_or_else(|| err(1, "empty document"))?;
-    let number_line = find("document number (\"Letter No. ...\")", &|t| {
-        t.starts_with("Letter No.")
-    })?;
-    let (document_number, issuing_office) = number_line
-        .split_once(" from ")
-        .ok_or_else(|| err(1, "the document number names no issuing office"))?;
+    let title = preamble.first().map(|p| p.text.clone()).ok_or_else(|| err(1, "empty document"))?;
+    let number_line = find("document number (\"Letter No. ...\")", &|t| t.starts_with("Letter No."))?;
+    let (document_number, issuing_office) =
+        number_line.split_once(" from ").ok_or_else(|| err(1, "the document number names no issuing office"))?;
     let notice = find("notice (\"To ...\")", &|t| t.starts_with("To "))?;
     let date_line = find("issue date", &|t| find_date(t).is_some())?;
     let issue_date = find_date(date_line).ok_or_else(|| err(1, "bad issue date"))?;
     let plan_title = find("plan title", &|t| t.starts_with("The Plan for"))?;
-    let intro = find("\"In order to implement\" paragraph", &|t| {
-        t.starts_with("In order to implement")
-    })?;
-    let quoted = intro
-        .split('"')
-        .nth(1)
-        .ok_or_else(|| err(1, "the opinions are not quoted"))?;
+    let intro = find("\"In order to implement\" paragraph", &|t| t.starts_with("In order to implement"))?;
+    let quoted = intro.split('"').nth(1).ok_or_else(|| err(1, "the opinions are not quoted"))?;
     let after_quote = intro.splitn(3, '"').nth(2).unwrap_or_default().trim_start();
     let reference = after_quote
         .strip_prefix('(')
@@ -400,28 +360,17 @@ pub fn import_plan(source: &str, source_name: &str, registry: &AgencyRegistry) -
             return Ok(());
         };
         if !is_complete(&p.text) {
-            return Err(err(
-                p.line,
-                format!("task {number} does not end with its agency list"),
-            ));
+            return Err(err(p.line, format!("task {number} does not end with its agency list")));
         }
         let (text, inner) = split_final_parenthetical(&p.text)
             .ok_or_else(|| err(p.line, format!("task {number} has no agency list")))?;
-        let text = text
-            .strip_prefix(&format!("{number}. "))
-            .unwrap_or(text)
-            .to_owned();
+        let text = text.strip_prefix(&format!("{number}. ")).unwrap_or(text).to_owned();
         let (mode, responsibilities) = responsibilities(inner, index, p.line)?;
         let subsection = sections
             .last_mut()
             .and_then(|s| s.subsections.last_mut())
             .ok_or_else(|| err(p.line, format!("task {number} comes before any subsection")))?;
-        subsection.tasks.push(TaskSeed {
-            number,
-            text,
-            mode,
-            responsibilities,
-        });
+        subsection.tasks.push(TaskSeed { number, text, mode, responsibilities });
         Ok(())
     };
 
@@ -437,10 +386,7 @@ pub fn import_plan(source: &str, source_name: &str, registry: &AgencyRegistry) -
             finish(&mut open, &mut sections, &mut index)?;
             let expected = roman(sections.len() + 1);
             if numeral != expected {
-                return Err(err(
-                    p.line,
-                    format!("section {numeral} where {expected} was expected"),
-                ));
+                return Err(err(p.line, format!("section {numeral} where {expected} was expected")));
             }
             sections.push(SectionSeed {
                 numeral: numeral.to_owned(),
@@ -449,15 +395,10 @@ pub fn import_plan(source: &str, source_name: &str, registry: &AgencyRegistry) -
             });
         } else if let Some((numeral, title)) = subsection_heading(&p.text) {
             finish(&mut open, &mut sections, &mut index)?;
-            let section = sections
-                .last_mut()
-                .ok_or_else(|| err(p.line, "subsection before any section"))?;
+            let section = sections.last_mut().ok_or_else(|| err(p.line, "subsection before any section"))?;
             let expected = roman(section.subsections.len() + 1).to_lowercase();
             if numeral != expected {
-                return Err(err(
-                    p.line,
-                    format!("subsection ({numeral}) where ({expected}) was expected"),
-                ));
+                return Err(err(p.line, format!("subsection ({numeral}) where ({expected}) was expected")));
             }
             section.subsections.push(SubsectionSeed {
                 numeral: numeral.to_owned(),
@@ -467,46 +408,26 @@ pub fn import_plan(source: &str, source_name: &str, registry: &AgencyRegistry) -
         } else if let Some((number, _)) = task_start(&p.text) {
             finish(&mut open, &mut sections, &mut index)?;
             if number != next_task {
-                return Err(err(
-                    p.line,
-                    format!("task {number} where {next_task} was expected"),
-                ));
+                return Err(err(p.line, format!("task {number} where {next_task} was expected")));
             }
             next_task += 1;
             open = Some((number, p.clone()));
         } else {
-            return Err(err(
-                p.line,
-                format!("cannot place paragraph {:?}", truncate(&p.text)),
-            ));
+            return Err(err(p.line, format!("cannot place paragraph {:?}", truncate(&p.text))));
         }
     }
     finish(&mut open, &mut sections, &mut index)?;
 
     for section in &sections {
         if section.subsections.is_empty() {
-            return Err(err(
-                1,
-                format!("section {} has no subsections", section.numeral),
-            ));
+            return Err(err(1, format!("section {} has no subsections", section.numeral)));
         }
         if let Some(sub) = section.subsections.iter().find(|s| s.tasks.is_empty()) {
-            return Err(err(
-                1,
-                format!(
-                    "subsection {}.({}) has no tasks",
-                    section.numeral, sub.numeral
-                ),
-            ));
+            return Err(err(1, format!("subsection {}.({}) has no tasks", section.numeral, sub.numeral)));
         }
     }
 
-    Ok(PlanSeed {
-        source: source_name.to_owned(),
-        document,
-        agencies: index.into_seeds(),
-        sections,
-    })
+    Ok(PlanSeed { source: source_name.to_owned(), document, agencies: index.into_seeds(), sections })
 }
 
 fn truncate(text: &str) -> String {
@@ -543,10 +464,7 @@ mod tests {
         let plan = import_plan(&text, "test", &registry()).expect("imports");
         assert_eq!(plan.document.document_number, "Letter No. 1 [2016]");
         assert_eq!(plan.document.issuing_office, "Some Office");
-        assert_eq!(
-            plan.document.issue_date,
-            NaiveDate::from_ymd_opt(2016, 7, 8).expect("date")
-        );
+        assert_eq!(plan.document.issue_date, NaiveDate::from_ymd_opt(2016, 7, 8).expect("date"));
         assert_eq!(plan.document.implements_reference, "Guo Fa [2015] No. 71");
         assert_eq!(plan.document.implements_title, "Opinions");
         assert_eq!(plan.sections.len(), 1);
@@ -560,11 +478,7 @@ mod tests {
         assert_eq!(tasks[2].text, "Do c (with a note).");
         let roles: Vec<_> = tasks[2].responsibilities.iter().map(|r| r.role).collect();
         assert_eq!(roles, [Role::Lead, Role::Lead, Role::Participant]);
-        let things = plan
-            .agencies
-            .iter()
-            .find(|a| a.name == "Office of Things")
-            .expect("placed");
+        let things = plan.agencies.iter().find(|a| a.name == "Office of Things").expect("placed");
         assert_eq!(things.aliases, ["Things Office"]);
     }
 
@@ -576,31 +490,20 @@ mod tests {
         let plan = import_plan(&text, "test", &registry()).expect("imports");
         let task = plan.tasks().next().expect("one task");
         assert_eq!(task.text, "Do a and more.");
-        let names: Vec<_> = task
-            .responsibilities
-            .iter()
-            .map(|r| r.agency.as_str())
-            .collect();
-        assert_eq!(
-            names,
-            ["Ministry of Science and Technology", "Ministry of Finance"]
-        );
+        let names: Vec<_> = task.responsibilities.iter().map(|r| r.agency.as_str()).collect();
+        assert_eq!(names, ["Ministry of Science and Technology", "Ministry of Finance"]);
     }
 
     #[test]
     fn fails_loudly_on_an_unknown_agency() {
-        let text = doc(
-            "I. S\n\n(i) Sub.\n\n1. Do. (The Ministry of Magic is responsible for this task)\n",
-        );
+        let text = doc("I. S\n\n(i) Sub.\n\n1. Do. (The Ministry of Magic is responsible for this task)\n");
         let e = import_plan(&text, "test", &registry()).expect_err("unknown agency");
         assert!(e.to_string().contains("Ministry of Magic"), "{e}");
     }
 
     #[test]
     fn fails_on_gaps_duplicates_and_strays() {
-        let gap = doc(
-            "I. S\n\n(i) Sub.\n\n2. Do. (The Ministry of Finance is responsible for this task)\n",
-        );
+        let gap = doc("I. S\n\n(i) Sub.\n\n2. Do. (The Ministry of Finance is responsible for this task)\n");
         assert!(import_plan(&gap, "t", &registry()).is_err());
         let dup = doc(
             "I. S\n\n(i) Sub.\n\n1. Do. (The Ministry of Finance and the Ministry of Finance are responsible for this task)\n",
@@ -610,14 +513,12 @@ mod tests {
             "I. S\n\n(i) Sub.\n\n1. Do. (The Ministry of Finance is responsible for this task)\n\nA stray paragraph.\n",
         );
         assert!(import_plan(&stray, "t", &registry()).is_err());
-        let wording =
-            doc("I. S\n\n(i) Sub.\n\n1. Do. (The Ministry of Finance is in charge of this task)\n");
+        let wording = doc("I. S\n\n(i) Sub.\n\n1. Do. (The Ministry of Finance is in charge of this task)\n");
         assert!(import_plan(&wording, "t", &registry()).is_err());
         let unfinished = doc("I. S\n\n(i) Sub.\n\n1. Do. (The Ministry of Finance is responsible");
         assert!(import_plan(&unfinished, "t", &registry()).is_err());
-        let skipped_section = doc(
-            "II. S\n\n(i) Sub.\n\n1. Do. (The Ministry of Finance is responsible for this task)\n",
-        );
+        let skipped_section =
+            doc("II. S\n\n(i) Sub.\n\n1. Do. (The Ministry of Finance is responsible for this task)\n");
         assert!(import_plan(&skipped_section, "t", &registry()).is_err());
     }
 

@@ -5,6 +5,7 @@
 //! no IO crate (no sea-orm, sqlx, axum, async-graphql or tokio). Persistence implements the
 //! [`ports`]; the API talks to them.
 
+pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod importer;
@@ -14,5 +15,6 @@ pub mod ports;
 pub mod report;
 pub mod seed;
 pub mod service;
+pub mod sync;
 
 pub use error::{Error, Result};

@@ -3,7 +3,7 @@
 //! Lists are keyset-paginated: a page is "the next `n` items after key `k` in sort order", so a
 //! page costs the same however deep it is, and pages stay stable while rows are added.
 
-use crate::model::{AgencyId, ReportStatus, ResponsibilityMode, Role, SectionId, SubsectionId};
+use crate::model::{AgencyId, ReportState, ReportStatus, Reporter, ResponsibilityMode, Role, SectionId, SubsectionId};
 use crate::{Error, Result};
 
 /// Page size when neither `first` nor `last` is given.
@@ -37,62 +37,34 @@ pub struct PageRequest<K> {
 
 impl<K> Default for PageRequest<K> {
     fn default() -> Self {
-        Self {
-            size: DEFAULT_PAGE_SIZE,
-            direction: Direction::Forward,
-            after: None,
-            before: None,
-        }
+        Self { size: DEFAULT_PAGE_SIZE, direction: Direction::Forward, after: None, before: None }
     }
 }
 
 impl<K> PageRequest<K> {
     /// The first `size` items.
     pub fn first(size: u32) -> Self {
-        Self {
-            size,
-            ..Self::default()
-        }
+        Self { size, ..Self::default() }
     }
 
     /// Validates Relay arguments: `first`/`last` in 1..=100 (default 20), not both.
-    pub fn new(
-        first: Option<i32>,
-        after: Option<K>,
-        last: Option<i32>,
-        before: Option<K>,
-    ) -> Result<Self> {
+    pub fn new(first: Option<i32>, after: Option<K>, last: Option<i32>, before: Option<K>) -> Result<Self> {
         let check = |field: &str, n: i32| -> Result<u32> {
             u32::try_from(n)
                 .ok()
                 .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-                .ok_or_else(|| {
-                    Error::validation(
-                        field,
-                        format!("must be between 1 and {MAX_PAGE_SIZE}, got {n}"),
-                    )
-                })
+                .ok_or_else(|| Error::validation(field, format!("must be between 1 and {MAX_PAGE_SIZE}, got {n}")))
         };
         let (size, direction) = match (first, last) {
             (Some(_), Some(_)) => {
-                return Err(Error::validation(
-                    "last",
-                    "give `first` or `last`, not both",
-                ));
+                return Err(Error::validation("last", "give `first` or `last`, not both"));
             }
             (Some(n), None) => (check("first", n)?, Direction::Forward),
             (None, Some(n)) => (check("last", n)?, Direction::Backward),
-            (None, None) if before.is_some() && after.is_none() => {
-                (DEFAULT_PAGE_SIZE, Direction::Backward)
-            }
+            (None, None) if before.is_some() && after.is_none() => (DEFAULT_PAGE_SIZE, Direction::Backward),
             (None, None) => (DEFAULT_PAGE_SIZE, Direction::Forward),
         };
-        Ok(Self {
-            size,
-            direction,
-            after,
-            before,
-        })
+        Ok(Self { size, direction, after, before })
     }
 
     /// Turns rows fetched in reading order (at most `size + 1`) into a page in sort order.
@@ -100,18 +72,10 @@ impl<K> PageRequest<K> {
         let more = rows.len() > self.size as usize;
         rows.truncate(self.size as usize);
         match self.direction {
-            Direction::Forward => Page {
-                items: rows,
-                has_next_page: more,
-                has_previous_page: self.after.is_some(),
-            },
+            Direction::Forward => Page { items: rows, has_next_page: more, has_previous_page: self.after.is_some() },
             Direction::Backward => {
                 rows.reverse();
-                Page {
-                    items: rows,
-                    has_next_page: self.before.is_some(),
-                    has_previous_page: more,
-                }
+                Page { items: rows, has_next_page: self.before.is_some(), has_previous_page: more }
             }
         }
     }
@@ -127,11 +91,7 @@ pub struct Page<T> {
 
 impl<T> Default for Page<T> {
     fn default() -> Self {
-        Self {
-            items: Vec::new(),
-            has_next_page: false,
-            has_previous_page: false,
-        }
+        Self { items: Vec::new(), has_next_page: false, has_previous_page: false }
     }
 }
 
@@ -149,10 +109,7 @@ fn normalise_search(search: Option<String>, field: &str) -> Result<Option<String
     };
     let search = search.trim();
     if search.chars().count() > MAX_SEARCH_LEN {
-        return Err(Error::validation(
-            field,
-            format!("at most {MAX_SEARCH_LEN} characters"),
-        ));
+        return Err(Error::validation(field, format!("at most {MAX_SEARCH_LEN} characters")));
     }
     if search.contains('\0') {
         return Err(Error::validation(field, "must not contain NUL characters"));
@@ -178,10 +135,7 @@ impl TaskFilter {
     /// Checks the filter's rules; `path` prefixes field names in errors.
     pub fn validated(mut self, path: &str) -> Result<Self> {
         if self.role.is_some() && self.agency.is_none() {
-            return Err(Error::validation(
-                format!("{path}.role"),
-                "filter by role needs an agency",
-            ));
+            return Err(Error::validation(format!("{path}.role"), "filter by role needs an agency"));
         }
         self.search = normalise_search(self.search, &format!("{path}.search"))?;
         Ok(self)
@@ -222,9 +176,26 @@ pub struct AgencyQuery {
     pub page: PageRequest<String>,
 }
 
+/// Which reports a caller may read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum ReportScope {
+    /// Every report (supervisors, admins, internal use).
+    #[default]
+    All,
+    /// Every report but drafts.
+    NotDraft,
+    /// Accepted reports only (anonymous callers).
+    Accepted,
+    /// The reporter's own reports in any state, and everyone's accepted ones.
+    OwnOrAccepted(Reporter),
+}
+
 /// Which reports a list holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ReportFilter {
+    /// What the caller may see; always applied.
+    pub scope: ReportScope,
+    pub state: Option<ReportState>,
     pub task_number: Option<i32>,
     pub agency: Option<AgencyId>,
     /// GB/T 2260 code of the reporting province.
@@ -236,11 +207,13 @@ pub struct ReportFilter {
     pub demo: Option<bool>,
 }
 
-/// A report list query, newest first; keys are report ids.
+/// A report list query; keys are report ids.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ReportQuery {
     pub filter: ReportFilter,
     pub page: PageRequest<i64>,
+    /// Oldest first instead of newest first.
+    pub oldest_first: bool,
 }
 
 /// What a nested task list hangs off.
@@ -288,20 +261,11 @@ mod tests {
 
     #[test]
     fn filters_validate() {
-        let f = TaskFilter {
-            role: Some(Role::Lead),
-            ..Default::default()
-        };
+        let f = TaskFilter { role: Some(Role::Lead), ..Default::default() };
         assert!(f.validated("filter").is_err());
-        let f = TaskFilter {
-            search: Some("  ".into()),
-            ..Default::default()
-        };
+        let f = TaskFilter { search: Some("  ".into()), ..Default::default() };
         assert_eq!(f.validated("filter").expect("ok").search, None);
-        let f = AgencyFilter {
-            search: Some("x".repeat(201)),
-            ..Default::default()
-        };
+        let f = AgencyFilter { search: Some("x".repeat(201)), ..Default::default() };
         assert!(f.validated("filter").is_err());
     }
 }

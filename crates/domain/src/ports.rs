@@ -9,15 +9,18 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 
 use crate::Result;
+use crate::auth::Principal;
 use crate::model::{
-    Agency, AgencyId, Plan, ProgressReport, Province, ProvinceId, ReportId, Responsibility, Role,
-    Section, SectionId, Subsection, SubsectionId, Task, TaskId,
+    AccessRole, Agency, AgencyId, ApiToken, Change, HistoryEntry, Plan, ProgressReport, Province, ProvinceId, ReportId,
+    Reporter, Responsibility, Role, Section, SectionId, Subsection, SubsectionId, Task, TaskId, TokenId,
 };
+use crate::page::ReportScope;
 use crate::page::{
-    AgencyFilter, AgencyQuery, Page, ReportFilter, ReportParent, ReportQuery, TaskFilter,
-    TaskParent, TaskQuery,
+    AgencyFilter, AgencyQuery, Page, ReportFilter, ReportParent, ReportQuery, TaskFilter, TaskParent, TaskQuery,
 };
+use crate::report::Edit;
 use crate::report::NewReport;
+use crate::sync::{SyncOutcome, ValidSyncItem};
 
 /// Reads the plan: sections, tasks, agencies, responsibilities and provinces.
 #[async_trait]
@@ -58,11 +61,7 @@ pub trait PlanRepository: Send + Sync {
     /// Responsibilities of the given tasks, in listed order.
     async fn responsibilities_by_tasks(&self, ids: &[TaskId]) -> Result<Vec<Responsibility>>;
     /// Responsibilities of the given agencies (in a role, if given), by task number.
-    async fn responsibilities_by_agencies(
-        &self,
-        ids: &[AgencyId],
-        role: Option<Role>,
-    ) -> Result<Vec<Responsibility>>;
+    async fn responsibilities_by_agencies(&self, ids: &[AgencyId], role: Option<Role>) -> Result<Vec<Responsibility>>;
 
     /// All provinces by code.
     async fn provinces(&self) -> Result<Vec<Province>>;
@@ -89,8 +88,78 @@ pub trait ReportRepository: Send + Sync {
         ids: &[i64],
         filter: &ReportFilter,
     ) -> Result<HashMap<i64, i64>>;
-    /// Stores a checked report; the single place reports are written.
-    async fn insert_report(&self, report: NewReport) -> Result<ProgressReport>;
+    /// Stores a checked new report with its history and change entries, in one transaction.
+    async fn create_report(
+        &self,
+        actor: &Principal,
+        report: NewReport,
+        idempotency: Option<Idempotency>,
+    ) -> Result<ProgressReport>;
+    /// Applies an edit under the report's lock: the rules ([`crate::report::apply_edit`]) run
+    /// against the current row, then the row, its history and the change feed are written.
+    async fn edit_report(
+        &self,
+        actor: &Principal,
+        id: ReportId,
+        expected_version: i32,
+        edit: Edit,
+        idempotency: Option<Idempotency>,
+    ) -> Result<ProgressReport>;
+    /// Applies a batch for one reporter in one transaction (rolled back when `dry_run`).
+    async fn sync_reports(
+        &self,
+        actor: &Principal,
+        reporter: Reporter,
+        items: Vec<ValidSyncItem>,
+        dry_run: bool,
+    ) -> Result<Vec<SyncItemResult>>;
+    /// The audit history of the given reports, oldest first.
+    async fn history(&self, ids: &[ReportId]) -> Result<Vec<HistoryEntry>>;
+    /// Up to `size` changes after `after` (a change id) within `scope`, in commit order, and
+    /// whether more follow.
+    async fn list_changes(&self, after: Option<i64>, size: u32, scope: &ReportScope) -> Result<(Vec<Change>, bool)>;
+}
+
+/// A client's idempotency key for a single write, with the fingerprint of the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idempotency {
+    pub key: String,
+    pub fingerprint: String,
+}
+
+/// What one batch item did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncItemResult {
+    pub index: usize,
+    pub client_report_id: String,
+    pub outcome: SyncOutcome,
+    /// The report as it stands (for CREATED, UPDATED, UNCHANGED; and the locked one when REJECTED).
+    pub report: Option<ProgressReport>,
+    /// Why it was rejected.
+    pub error: Option<(String, String)>,
+}
+
+/// A token to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewToken {
+    pub name: String,
+    pub role: AccessRole,
+    pub agency: Option<AgencyId>,
+    pub province: Option<ProvinceId>,
+    pub secret_hash: String,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// API tokens.
+#[async_trait]
+pub trait TokenRepository: Send + Sync {
+    async fn create_token(&self, token: NewToken) -> Result<ApiToken>;
+    async fn tokens(&self) -> Result<Vec<ApiToken>>;
+    async fn token_by_secret_hash(&self, hash: &str) -> Result<Option<ApiToken>>;
+    async fn token_by_name(&self, name: &str) -> Result<Option<ApiToken>>;
+    async fn revoke_token(&self, id: TokenId) -> Result<ApiToken>;
+    /// Records a use (callers throttle this).
+    async fn touch_token(&self, id: TokenId, at: chrono::DateTime<chrono::Utc>) -> Result<()>;
 }
 
 /// Whether storage can be reached.
@@ -101,6 +170,6 @@ pub trait Health: Send + Sync {
 }
 
 /// Everything the API needs from storage.
-pub trait Store: PlanRepository + ReportRepository + Health {}
+pub trait Store: PlanRepository + ReportRepository + TokenRepository + Health {}
 
-impl<T: PlanRepository + ReportRepository + Health> Store for T {}
+impl<T: PlanRepository + ReportRepository + TokenRepository + Health> Store for T {}

@@ -38,8 +38,8 @@ pub struct AgencyRegistry {
 impl AgencyRegistry {
     /// Parses `agencies.json` and checks that no spelling names two agencies.
     pub fn from_json(text: &str) -> Result<Self> {
-        let registry: Self = serde_json::from_str(text)
-            .map_err(|e| Error::validation("agencies.json", e.to_string()))?;
+        let registry: Self =
+            serde_json::from_str(text).map_err(|e| Error::validation("agencies.json", e.to_string()))?;
         let mut seen = std::collections::HashMap::new();
         for (i, agency) in registry.agencies.iter().enumerate() {
             for spelling in std::iter::once(&agency.name).chain(&agency.known_spellings) {
@@ -58,9 +58,7 @@ impl AgencyRegistry {
 
     /// The index of the agency `spelling` names (canonical name or known spelling, exact).
     pub fn place(&self, spelling: &str) -> Option<usize> {
-        self.agencies
-            .iter()
-            .position(|a| a.name == spelling || a.known_spellings.iter().any(|s| s == spelling))
+        self.agencies.iter().position(|a| a.name == spelling || a.known_spellings.iter().any(|s| s == spelling))
     }
 }
 
@@ -77,21 +75,15 @@ pub struct ProvinceSeed {
 
 /// Parses `provinces.json`, checking codes are six digits and unique.
 pub fn provinces_from_json(text: &str) -> Result<Vec<ProvinceSeed>> {
-    let provinces: Vec<ProvinceSeed> = serde_json::from_str(text)
-        .map_err(|e| Error::validation("provinces.json", e.to_string()))?;
+    let provinces: Vec<ProvinceSeed> =
+        serde_json::from_str(text).map_err(|e| Error::validation("provinces.json", e.to_string()))?;
     let mut codes = std::collections::HashSet::new();
     for p in &provinces {
         if p.code.len() != 6 || !p.code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::validation(
-                "provinces.json",
-                format!("bad code {:?}", p.code),
-            ));
+            return Err(Error::validation("provinces.json", format!("bad code {:?}", p.code)));
         }
         if !codes.insert(p.code.clone()) {
-            return Err(Error::validation(
-                "provinces.json",
-                format!("duplicate code {}", p.code),
-            ));
+            return Err(Error::validation("provinces.json", format!("duplicate code {}", p.code)));
         }
     }
     Ok(provinces)
@@ -161,10 +153,8 @@ pub struct ResponsibilitySeed {
 impl PlanSeed {
     /// Parses a plan file and checks its internal references.
     pub fn from_json(text: &str) -> Result<Self> {
-        let seed: Self =
-            serde_json::from_str(text).map_err(|e| Error::validation("plan", e.to_string()))?;
-        let names: std::collections::HashSet<&str> =
-            seed.agencies.iter().map(|a| a.name.as_str()).collect();
+        let seed: Self = serde_json::from_str(text).map_err(|e| Error::validation("plan", e.to_string()))?;
+        let names: std::collections::HashSet<&str> = seed.agencies.iter().map(|a| a.name.as_str()).collect();
         for task in seed.tasks() {
             for r in &task.responsibilities {
                 if !names.contains(r.agency.as_str()) {
@@ -187,9 +177,6 @@ impl PlanSeed {
 
     /// Every task, in document order.
     pub fn tasks(&self) -> impl Iterator<Item = &TaskSeed> {
-        self.sections
-            .iter()
-            .flat_map(|s| &s.subsections)
-            .flat_map(|s| &s.tasks)
+        self.sections.iter().flat_map(|s| &s.subsections).flat_map(|s| &s.tasks)
     }
 }

@@ -1,65 +1,301 @@
-//! Domain operations that combine rules with lookups. The API calls these; they are the one
-//! place writes are decided.
+//! Domain operations that combine rules with lookups. The API calls these; they decide every
+//! write, and the store carries them out in one transaction each.
 
-use crate::model::{ProgressReport, Reporter};
-use crate::ports::Store;
-use crate::report::{NewReport, ReporterRef, SubmitReport};
+use chrono::Utc;
+
+use crate::auth::{
+    ActingReporter, Principal, Viewer, acting_reporter, check_responsible, check_token_binding, hash_secret,
+};
+use crate::model::{AccessRole, AgencyId, ApiToken, ProgressReport, ReportState, Reporter, Task};
+use crate::ports::{Idempotency, NewToken, Store, SyncItemResult};
+use crate::report::{Edit, NewReport, ReporterRef, SubmitReport, fingerprint};
+use crate::sync::{MAX_BATCH, SyncOutcome, ValidSyncItem, check_client_id};
 use crate::{Error, Result};
 
-/// Checks and records a progress report. Nothing is written unless every rule holds.
-pub async fn submit_report(store: &dyn Store, input: SubmitReport) -> Result<ProgressReport> {
-    let fields = input.validate_fields()?;
-    let task = store
-        .tasks_by_numbers(&[input.task_number])
+/// Longest idempotency key.
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+fn idempotency(key: Option<String>, principal: &Principal, parts: &[&str]) -> Result<Option<Idempotency>> {
+    let Some(key) = key else { return Ok(None) };
+    check_client_id(&key, "idempotencyKey")?;
+    if key.chars().count() > MAX_IDEMPOTENCY_KEY {
+        return Err(Error::validation("idempotencyKey", format!("at most {MAX_IDEMPOTENCY_KEY} characters")));
+    }
+    let mut all = vec![principal.token.0.to_string()];
+    all.extend(parts.iter().map(|p| (*p).to_owned()));
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    Ok(Some(Idempotency { key, fingerprint: fingerprint(&refs) }))
+}
+
+async fn task_by_number(store: &dyn Store, number: i32, field: &str) -> Result<Task> {
+    store
+        .tasks_by_numbers(&[number])
         .await?
         .into_iter()
         .next()
-        .ok_or_else(|| {
-            Error::not_found(format!("task {}", input.task_number), Some("taskNumber"))
-        })?;
-    let reporter = match &input.reporter {
-        ReporterRef::Agency(id) => {
-            let agency = store
-                .agencies_by_ids(&[*id])
-                .await?
-                .into_iter()
-                .next()
-                .ok_or_else(|| Error::not_found("agency", Some("reporter.agencyId")))?;
-            let responsible = store
-                .responsibilities_by_tasks(&[task.id])
-                .await?
-                .iter()
-                .any(|r| r.agency_id == agency.id);
-            if !responsible {
-                return Err(Error::validation(
-                    "reporter.agencyId",
-                    format!(
-                        "{} is not responsible for task {}",
-                        agency.name, task.number
-                    ),
-                ));
+        .ok_or_else(|| Error::not_found(format!("task {number}"), Some(field)))
+}
+
+async fn task_agencies(store: &dyn Store, task: &Task) -> Result<Vec<AgencyId>> {
+    Ok(store.responsibilities_by_tasks(&[task.id]).await?.iter().map(|r| r.agency_id).collect())
+}
+
+/// Resolves who a write acts as, checking the token's binding and, for agencies, that the
+/// agency is responsible for the task.
+async fn resolve_reporter(
+    store: &dyn Store,
+    principal: &Principal,
+    requested: Option<&ReporterRef>,
+    task: &Task,
+) -> Result<Reporter> {
+    let reporter = match acting_reporter(principal, requested)? {
+        ActingReporter::Own(own, named) => {
+            if let (Some(ReporterRef::Province(code)), Reporter::Province(id)) = (named.as_ref(), own) {
+                let named_id = store.provinces_by_codes(std::slice::from_ref(code)).await?.first().map(|p| p.id);
+                if named_id != Some(id) {
+                    return Err(Error::Forbidden(format!("{} may only report for its own province", principal.name)));
+                }
             }
-            Reporter::Agency(agency.id)
+            own
         }
-        ReporterRef::Province(code) => {
-            let province = store
-                .provinces_by_codes(std::slice::from_ref(code))
-                .await?
-                .into_iter()
-                .next()
-                .ok_or_else(|| {
-                    Error::not_found(format!("province {code:?}"), Some("reporter.provinceCode"))
-                })?;
-            Reporter::Province(province.id)
+        ActingReporter::OnBehalf(ReporterRef::Agency(id)) => {
+            let agency = store.agencies_by_ids(&[id]).await?.into_iter().next();
+            Reporter::Agency(agency.ok_or_else(|| Error::not_found("agency", Some("reporter.agencyId")))?.id)
+        }
+        ActingReporter::OnBehalf(ReporterRef::Province(code)) => {
+            let province = store.provinces_by_codes(std::slice::from_ref(&code)).await?.into_iter().next();
+            Reporter::Province(
+                province
+                    .ok_or_else(|| Error::not_found(format!("province {code:?}"), Some("reporter.provinceCode")))?
+                    .id,
+            )
         }
     };
-    store
-        .insert_report(NewReport {
-            task_id: task.id,
-            reporter,
-            fields,
-            submitted_at: chrono::Utc::now(),
-            is_demo: false,
+    if let Reporter::Agency(agency) = reporter {
+        check_responsible(Some(principal.role), agency, &task_agencies(store, task).await?, task.number)?;
+    }
+    Ok(reporter)
+}
+
+/// Records a progress report (a draft when `as_draft`). Nothing is written unless every rule holds.
+pub async fn submit_report(
+    store: &dyn Store,
+    viewer: &Viewer,
+    input: SubmitReport,
+    requested: Option<ReporterRef>,
+    as_draft: bool,
+    idempotency_key: Option<String>,
+) -> Result<ProgressReport> {
+    let principal = viewer.principal()?;
+    let fields = input.validate_fields()?;
+    let task = task_by_number(store, input.task_number, "taskNumber").await?;
+    let reporter = resolve_reporter(store, principal, requested.as_ref(), &task).await?;
+    let print = format!("{input:?}|{requested:?}|{as_draft}");
+    let idem = idempotency(idempotency_key, principal, &["submit", &print])?;
+    let state = if as_draft { ReportState::Draft } else { ReportState::Submitted };
+    let report = NewReport {
+        task_id: task.id,
+        reporter,
+        fields,
+        state,
+        client_report_id: None,
+        submitted_at: Utc::now(),
+        is_demo: false,
+    };
+    store.create_report(principal, report, idem).await
+}
+
+/// Edits, withdraws or reviews a report at `expected_version`.
+pub async fn edit_report(
+    store: &dyn Store,
+    viewer: &Viewer,
+    id: crate::model::ReportId,
+    expected_version: i32,
+    edit: Edit,
+    idempotency_key: Option<String>,
+) -> Result<ProgressReport> {
+    let principal = viewer.principal()?;
+    let print = format!("{id:?}|{expected_version}|{edit:?}");
+    let idem = idempotency(idempotency_key, principal, &["edit", &print])?;
+    store.edit_report(principal, id, expected_version, edit, idem).await
+}
+
+/// One item of a batch, as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncItemInput {
+    pub client_report_id: String,
+    pub report: SubmitReport,
+}
+
+/// Applies a batch for the token's reporter (an admin names one). Invalid items are rejected
+/// one by one; the valid ones apply together in one transaction.
+pub async fn sync_reports(
+    store: &dyn Store,
+    viewer: &Viewer,
+    items: Vec<SyncItemInput>,
+    requested: Option<ReporterRef>,
+    dry_run: bool,
+) -> Result<Vec<SyncItemResult>> {
+    let principal = viewer.principal()?;
+    if items.len() > MAX_BATCH {
+        return Err(Error::validation("reports", format!("at most {MAX_BATCH} items per batch, got {}", items.len())));
+    }
+    if principal.role == AccessRole::Admin && requested.is_none() {
+        return Err(Error::validation("reporter", "an admin must name the reporter it syncs for"));
+    }
+    // The reporter, checked once (task-independent for provinces; per task for agencies).
+    let mut numbers: Vec<i32> = items.iter().map(|i| i.report.task_number).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let tasks = store.tasks_by_numbers(&numbers).await?;
+    let responsibilities = store.responsibilities_by_tasks(&tasks.iter().map(|t| t.id).collect::<Vec<_>>()).await?;
+    let reporter =
+        match acting_reporter(principal, requested.as_ref())? {
+            ActingReporter::Own(own, _) => own,
+            ActingReporter::OnBehalf(r) => {
+                let probe = tasks.first().cloned();
+                match (r, probe) {
+                    (ReporterRef::Agency(id), _) => Reporter::Agency(
+                        store
+                            .agencies_by_ids(&[id])
+                            .await?
+                            .first()
+                            .map(|a| a.id)
+                            .ok_or_else(|| Error::not_found("agency", Some("reporter.agencyId")))?,
+                    ),
+                    (ReporterRef::Province(code), _) => Reporter::Province(
+                        store.provinces_by_codes(std::slice::from_ref(&code)).await?.first().map(|p| p.id).ok_or_else(
+                            || Error::not_found(format!("province {code:?}"), Some("reporter.provinceCode")),
+                        )?,
+                    ),
+                }
+            }
+        };
+
+    let mut results: Vec<SyncItemResult> = Vec::new();
+    let mut valid: Vec<ValidSyncItem> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (index, item) in items.into_iter().enumerate() {
+        let checked = (|| -> Result<ValidSyncItem> {
+            check_client_id(&item.client_report_id, "clientReportId")?;
+            if !seen.insert(item.client_report_id.clone()) {
+                return Err(Error::validation("clientReportId", "appears twice in this batch"));
+            }
+            let fields = item.report.validate_fields()?;
+            let task = tasks
+                .iter()
+                .find(|t| t.number == item.report.task_number)
+                .ok_or_else(|| Error::not_found(format!("task {}", item.report.task_number), Some("taskNumber")))?;
+            if let Reporter::Agency(agency) = reporter {
+                let agencies: Vec<AgencyId> =
+                    responsibilities.iter().filter(|r| r.task_id == task.id).map(|r| r.agency_id).collect();
+                check_responsible(Some(principal.role), agency, &agencies, task.number)?;
+            }
+            Ok(ValidSyncItem { index, client_report_id: item.client_report_id.clone(), task_id: task.id, fields })
+        })();
+        match checked {
+            Ok(v) => valid.push(v),
+            Err(e) => {
+                let (code, message) = item_error(&e);
+                results.push(SyncItemResult {
+                    index,
+                    client_report_id: item.client_report_id,
+                    outcome: SyncOutcome::Rejected,
+                    report: None,
+                    error: Some((code, message)),
+                });
+            }
+        }
+    }
+    results.extend(store.sync_reports(principal, reporter, valid, dry_run).await?);
+    results.sort_by_key(|r| r.index);
+    Ok(results)
+}
+
+/// The code and message of an item's error (field named in the message).
+fn item_error(e: &Error) -> (String, String) {
+    match e {
+        Error::Validation { .. } => ("BAD_USER_INPUT".into(), e.to_string()),
+        Error::NotFound { field, .. } => {
+            ("NOT_FOUND".into(), format!("{}{e}", field.as_deref().map(|f| format!("{f}: ")).unwrap_or_default()))
+        }
+        Error::Forbidden(m) => ("FORBIDDEN".into(), m.clone()),
+        Error::Conflict(m) => ("CONFLICT".into(), m.clone()),
+        other => ("INTERNAL".into(), other.to_string()),
+    }
+}
+
+/// A token and its secret, shown once.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub token: ApiToken,
+    pub secret: String,
+}
+
+/// Creates a token. `secret` is fresh randomness from the caller (the domain has no IO).
+pub async fn create_token(
+    store: &dyn Store,
+    name: &str,
+    role: AccessRole,
+    agency: Option<AgencyId>,
+    province_code: Option<&str>,
+    expires_at: Option<chrono::DateTime<Utc>>,
+    secret: String,
+) -> Result<IssuedToken> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(Error::validation("name", "1–100 printable characters"));
+    }
+    if expires_at.is_some_and(|at| at <= Utc::now()) {
+        return Err(Error::validation("expiresAt", "must be in the future"));
+    }
+    if let Some(id) = agency
+        && store.agencies_by_ids(&[id]).await?.is_empty()
+    {
+        return Err(Error::not_found("agency", Some("agency")));
+    }
+    let province = match province_code {
+        Some(code) => Some(
+            store
+                .provinces_by_codes(&[code.to_owned()])
+                .await?
+                .first()
+                .map(|p| p.id)
+                .ok_or_else(|| Error::not_found(format!("province {code:?}"), Some("province")))?,
+        ),
+        None => None,
+    };
+    check_token_binding(role, agency, province)?;
+    if store.token_by_name(name).await?.is_some() {
+        return Err(Error::Conflict(format!("a token named {name:?} exists")));
+    }
+    let token = store
+        .create_token(NewToken {
+            name: name.to_owned(),
+            role,
+            agency,
+            province,
+            secret_hash: hash_secret(&secret),
+            expires_at,
         })
-        .await
+        .await?;
+    Ok(IssuedToken { token, secret })
+}
+
+/// The viewer a bearer secret identifies: UNAUTHENTICATED if unknown, revoked or expired.
+pub async fn authenticate(store: &dyn Store, secret: &str) -> Result<Principal> {
+    let bad = || Error::Unauthenticated("the API token is unknown, revoked or expired".into());
+    if !secret.starts_with(crate::auth::SECRET_PREFIX) || secret.len() > 200 {
+        return Err(bad());
+    }
+    let token = store.token_by_secret_hash(&hash_secret(secret)).await?.ok_or_else(bad)?;
+    let now = Utc::now();
+    if token.revoked_at.is_some() || token.expires_at.is_some_and(|at| at <= now) {
+        return Err(bad());
+    }
+    // Record use at most once a minute per token, so reads do not turn into writes.
+    if token.last_used_at.is_none_or(|at| now - at > chrono::Duration::seconds(60)) {
+        store.touch_token(token.id, now).await?;
+    }
+    Ok(Principal::from(&token))
 }

@@ -161,6 +161,87 @@ pub mod progress_report {
         pub submitted_at: DateTimeUtc,
         pub version: i32,
         pub is_demo: bool,
+        pub state: String,
+        pub client_report_id: Option<String>,
+        pub review_comment: Option<String>,
+        pub updated_at: Option<DateTimeUtc>,
+    }
+    no_relations!();
+}
+
+pub mod api_token {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "api_tokens")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub name: String,
+        pub role: String,
+        pub agency_id: Option<i64>,
+        pub province_id: Option<i64>,
+        pub secret_hash: String,
+        pub created_at: DateTimeUtc,
+        pub expires_at: Option<DateTimeUtc>,
+        pub revoked_at: Option<DateTimeUtc>,
+        pub last_used_at: Option<DateTimeUtc>,
+    }
+    no_relations!();
+}
+
+pub mod report_history {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "report_history")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub report_id: i64,
+        pub version: i32,
+        pub action: String,
+        pub actor: String,
+        pub at: DateTimeUtc,
+        /// A JSON array of field changes.
+        pub changes: String,
+    }
+    no_relations!();
+}
+
+pub mod report_change {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "report_changes")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub report_id: i64,
+        pub kind: String,
+        pub version: i32,
+        pub state: String,
+        pub agency_id: Option<i64>,
+        pub province_id: Option<i64>,
+        pub actor: String,
+        pub at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod idempotency_key {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "idempotency_keys")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub actor: String,
+        pub key: String,
+        pub fingerprint: String,
+        pub report_id: i64,
+        pub created_at: DateTimeUtc,
     }
     no_relations!();
 }

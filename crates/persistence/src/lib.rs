@@ -9,6 +9,8 @@ mod error;
 mod load;
 mod paging;
 mod repo;
+mod tokens;
+mod write;
 
 pub use load::LoadOutcome;
 pub use repo::{SeaStore, StoreOptions};

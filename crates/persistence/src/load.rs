@@ -2,9 +2,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
 use workplan_domain::demo::DemoTask;
 use workplan_domain::model::{AgencyId, ProvinceId, TaskId};
 use workplan_domain::report::NewReport;
@@ -12,8 +10,7 @@ use workplan_domain::seed::{PlanSeed, ProvinceSeed};
 use workplan_domain::{Error, Result};
 
 use crate::entities::{
-    agency, agency_alias, plan, progress_report, province, responsibility, section, subsection,
-    task,
+    agency, agency_alias, plan, progress_report, province, responsibility, section, subsection, task,
 };
 use crate::error::DbResultExt;
 use crate::repo::{SeaStore, report_active_model};
@@ -30,11 +27,7 @@ pub struct LoadOutcome {
 impl SeaStore {
     /// Loads the plan and the provinces unless they are already present. Runs in one
     /// transaction: either all of the plan is there afterwards, or none of it.
-    pub async fn load_seed(
-        &self,
-        seed: &PlanSeed,
-        provinces: &[ProvinceSeed],
-    ) -> Result<LoadOutcome> {
+    pub async fn load_seed(&self, seed: &PlanSeed, provinces: &[ProvinceSeed]) -> Result<LoadOutcome> {
         let txn = self.db.begin().await.db()?;
         let existing = plan::Entity::find()
             .filter(plan::Column::DocumentNumber.eq(seed.document.document_number.as_str()))
@@ -120,16 +113,12 @@ impl SeaStore {
                         .db()?;
                         let mut rows = Vec::with_capacity(t.responsibilities.len());
                         for (r_pos, r) in t.responsibilities.iter().enumerate() {
-                            let agency_id =
-                                *agency_ids.get(r.agency.as_str()).ok_or_else(|| {
-                                    Error::validation(
-                                        "plan",
-                                        format!(
-                                            "task {} names unknown agency {:?}",
-                                            t.number, r.agency
-                                        ),
-                                    )
-                                })?;
+                            let agency_id = *agency_ids.get(r.agency.as_str()).ok_or_else(|| {
+                                Error::validation(
+                                    "plan",
+                                    format!("task {} names unknown agency {:?}", t.number, r.agency),
+                                )
+                            })?;
                             rows.push(responsibility::ActiveModel {
                                 task_id: Set(task.id),
                                 agency_id: Set(agency_id),
@@ -138,10 +127,7 @@ impl SeaStore {
                                 ..Default::default()
                             });
                         }
-                        responsibility::Entity::insert_many(rows)
-                            .exec(&txn)
-                            .await
-                            .db()?;
+                        responsibility::Entity::insert_many(rows).exec(&txn).await.db()?;
                     }
                 }
             }
@@ -160,10 +146,7 @@ impl SeaStore {
             provinces_inserted = provinces.len();
         }
         txn.commit().await.db()?;
-        Ok(LoadOutcome {
-            plan_inserted,
-            provinces_inserted,
-        })
+        Ok(LoadOutcome { plan_inserted, provinces_inserted })
     }
 
     /// What the demo generator draws from: every task with its agencies, and every province.
@@ -172,29 +155,18 @@ impl SeaStore {
         let resps = responsibility::Entity::find().all(&self.db).await.db()?;
         let mut by_task: HashMap<i64, Vec<AgencyId>> = HashMap::new();
         for r in resps {
-            by_task
-                .entry(r.task_id)
-                .or_default()
-                .push(AgencyId(r.agency_id));
+            by_task.entry(r.task_id).or_default().push(AgencyId(r.agency_id));
         }
         let mut demo: Vec<DemoTask> = tasks
             .into_iter()
-            .map(|t| DemoTask {
-                id: TaskId(t.id),
-                agencies: by_task.remove(&t.id).unwrap_or_default(),
-            })
+            .map(|t| DemoTask { id: TaskId(t.id), agencies: by_task.remove(&t.id).unwrap_or_default() })
             .collect();
         demo.sort_by_key(|t| t.id);
         for t in &mut demo {
             t.agencies.sort();
         }
-        let mut provinces: Vec<ProvinceId> = province::Entity::find()
-            .all(&self.db)
-            .await
-            .db()?
-            .into_iter()
-            .map(|p| ProvinceId(p.id))
-            .collect();
+        let mut provinces: Vec<ProvinceId> =
+            province::Entity::find().all(&self.db).await.db()?.into_iter().map(|p| ProvinceId(p.id)).collect();
         provinces.sort();
         Ok((demo, provinces))
     }
@@ -217,10 +189,7 @@ impl SeaStore {
     /// Inserts demo reports in batches, in one transaction.
     pub async fn insert_demo_reports(&self, reports: Vec<NewReport>) -> Result<usize> {
         if reports.iter().any(|r| !r.is_demo) {
-            return Err(Error::validation(
-                "reports",
-                "only demo reports can be bulk-inserted",
-            ));
+            return Err(Error::validation("reports", "only demo reports can be bulk-inserted"));
         }
         let total = reports.len();
         let txn = self.db.begin().await.db()?;
@@ -228,17 +197,11 @@ impl SeaStore {
         for report in reports {
             batch.push(report_active_model(report)?);
             if batch.len() == 500 {
-                progress_report::Entity::insert_many(std::mem::take(&mut batch))
-                    .exec(&txn)
-                    .await
-                    .db()?;
+                progress_report::Entity::insert_many(std::mem::take(&mut batch)).exec(&txn).await.db()?;
             }
         }
         if !batch.is_empty() {
-            progress_report::Entity::insert_many(batch)
-                .exec(&txn)
-                .await
-                .db()?;
+            progress_report::Entity::insert_many(batch).exec(&txn).await.db()?;
         }
         txn.commit().await.db()?;
         Ok(total)

@@ -4,19 +4,14 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::{Alias, Asterisk, Query, SelectStatement, UnionType};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Order, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Select, Value,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Order, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select, Value,
 };
 use workplan_domain::page::{Direction, PageRequest};
 
 /// Restricts `select` to one page: the cursor bounds, the reading order and `size + 1` rows
 /// (the extra row tells whether there is more).
-pub(crate) fn keyset<E, C, K>(
-    select: Select<E>,
-    key: C,
-    ascending: bool,
-    page: &PageRequest<K>,
-) -> Select<E>
+pub(crate) fn keyset<E, C, K>(select: Select<E>, key: C, ascending: bool, page: &PageRequest<K>) -> Select<E>
 where
     E: EntityTrait,
     C: ColumnTrait,
@@ -24,39 +19,19 @@ where
 {
     let mut select = select;
     if let Some(after) = &page.after {
-        select = select.filter(if ascending {
-            key.gt(after.clone())
-        } else {
-            key.lt(after.clone())
-        });
+        select = select.filter(if ascending { key.gt(after.clone()) } else { key.lt(after.clone()) });
     }
     if let Some(before) = &page.before {
-        select = select.filter(if ascending {
-            key.lt(before.clone())
-        } else {
-            key.gt(before.clone())
-        });
+        select = select.filter(if ascending { key.lt(before.clone()) } else { key.gt(before.clone()) });
     }
     let reading_ascending = ascending == (page.direction == Direction::Forward);
-    select
-        .order_by(
-            key,
-            if reading_ascending {
-                Order::Asc
-            } else {
-                Order::Desc
-            },
-        )
-        .limit(u64::from(page.size) + 1)
+    select.order_by(key, if reading_ascending { Order::Asc } else { Order::Desc }).limit(u64::from(page.size) + 1)
 }
 
 /// Runs one keyset page per parent as a single `UNION ALL` statement (each arm uses the
 /// `(parent, key)` index and stops after `size + 1` rows) and groups the rows by parent,
 /// in reading order.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "a page query and how to read parents and keys off rows"
-)]
+#[expect(clippy::too_many_arguments, reason = "a page query and how to read parents and keys off rows")]
 pub(crate) async fn grouped_pages<E, C, P, K, Kf, Pf>(
     db: &impl ConnectionTrait,
     base: Select<E>,
@@ -82,17 +57,8 @@ where
     ids.sort_unstable();
     ids.dedup();
     for (i, id) in ids.iter().enumerate() {
-        let arm = keyset(
-            base.clone().filter(parent_col.eq(*id)),
-            key_col,
-            ascending,
-            page,
-        )
-        .into_query();
-        let wrapped = Query::select()
-            .column(Asterisk)
-            .from_subquery(arm, Alias::new(format!("p{i}")))
-            .take();
+        let arm = keyset(base.clone().filter(parent_col.eq(*id)), key_col, ascending, page).into_query();
+        let wrapped = Query::select().column(Asterisk).from_subquery(arm, Alias::new(format!("p{i}"))).take();
         match union.as_mut() {
             None => union = Some(wrapped),
             Some(u) => {

@@ -8,26 +8,28 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseBackend,
-    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
+use workplan_domain::auth::Principal;
 use workplan_domain::model::{
-    Agency, AgencyId, DocumentInfo, Plan, PlanId, ProgressReport, Province, ProvinceId,
-    ProvinceKind, ReportId, ReportStatus, Reporter, Responsibility, ResponsibilityMode, Role,
-    Section, SectionId, Subsection, SubsectionId, Task, TaskId,
+    Agency, AgencyId, DocumentInfo, Plan, PlanId, ProgressReport, Province, ProvinceId, ProvinceKind, ReportId,
+    ReportState, ReportStatus, Reporter, Responsibility, ResponsibilityMode, Role, Section, SectionId, Subsection,
+    SubsectionId, Task, TaskId,
 };
+use workplan_domain::model::{Change, HistoryEntry};
 use workplan_domain::page::{
-    AgencyFilter, AgencyQuery, Page, ReportFilter, ReportParent, ReportQuery, SortOrder,
-    TaskFilter, TaskParent, TaskQuery,
+    AgencyFilter, AgencyQuery, Page, ReportFilter, ReportParent, ReportQuery, ReportScope, SortOrder, TaskFilter,
+    TaskParent, TaskQuery,
 };
-use workplan_domain::ports::{Health, PlanRepository, ReportRepository};
-use workplan_domain::report::NewReport;
+use workplan_domain::ports::{Health, Idempotency, PlanRepository, ReportRepository, SyncItemResult};
+use workplan_domain::report::{Edit, NewReport};
+use workplan_domain::sync::ValidSyncItem;
 use workplan_domain::{Error, Result};
 use workplan_migration::{Migrator, MigratorTrait};
 
 use crate::entities::{
-    agency, agency_alias, plan, progress_report, province, responsibility, section, subsection,
-    task,
+    agency, agency_alias, plan, progress_report, province, responsibility, section, subsection, task,
 };
 use crate::error::DbResultExt;
 use crate::paging::{contains_pattern, grouped_pages, keyset};
@@ -45,11 +47,7 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self {
-            max_connections: 10,
-            statement_timeout: Duration::from_secs(5),
-            acquire_timeout: Duration::from_secs(5),
-        }
+        Self { max_connections: 10, statement_timeout: Duration::from_secs(5), acquire_timeout: Duration::from_secs(5) }
     }
 }
 
@@ -58,15 +56,16 @@ impl Default for StoreOptions {
 pub struct SeaStore {
     pub(crate) db: DatabaseConnection,
     statements: Arc<AtomicU64>,
+    /// Serialises report writes within this process on SQLite (PostgreSQL uses an advisory
+    /// lock, which also holds across replicas). See `write.rs`.
+    pub(crate) writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SeaStore {
     /// Connects to `url` (`sqlite://...` or `postgres://...`).
     pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self> {
         let mut opts = ConnectOptions::new(url.to_owned());
-        opts.max_connections(options.max_connections)
-            .acquire_timeout(options.acquire_timeout)
-            .sqlx_logging(false);
+        opts.max_connections(options.max_connections).acquire_timeout(options.acquire_timeout).sqlx_logging(false);
         if url.starts_with("postgres") {
             opts.statement_timeout(options.statement_timeout);
         }
@@ -79,11 +78,9 @@ impl SeaStore {
         });
         if db.get_database_backend() == DatabaseBackend::Sqlite {
             // WAL lets readers proceed while one writer commits.
-            db.execute_unprepared("PRAGMA journal_mode=WAL")
-                .await
-                .db()?;
+            db.execute_unprepared("PRAGMA journal_mode=WAL").await.db()?;
         }
-        Ok(Self { db, statements })
+        Ok(Self { db, statements, writer: Arc::new(tokio::sync::Mutex::new(())) })
     }
 
     /// Brings the schema up to date.
@@ -105,9 +102,7 @@ impl SeaStore {
 // ---- row → domain ----------------------------------------------------------------------------
 
 fn corrupt(what: &str, value: &str) -> Error {
-    Error::internal(std::io::Error::other(format!(
-        "stored {what} {value:?} is not valid"
-    )))
+    Error::internal(std::io::Error::other(format!("stored {what} {value:?} is not valid")))
 }
 
 fn to_section(m: section::Model) -> Section {
@@ -131,8 +126,8 @@ fn to_subsection(m: subsection::Model) -> Subsection {
 }
 
 fn to_task(m: task::Model) -> Result<Task> {
-    let mode = ResponsibilityMode::parse(&m.responsibility_mode)
-        .ok_or_else(|| corrupt("mode", &m.responsibility_mode))?;
+    let mode =
+        ResponsibilityMode::parse(&m.responsibility_mode).ok_or_else(|| corrupt("mode", &m.responsibility_mode))?;
     Ok(Task {
         id: TaskId(m.id),
         plan_id: PlanId(m.plan_id),
@@ -146,36 +141,30 @@ fn to_task(m: task::Model) -> Result<Task> {
 
 fn to_responsibility(m: responsibility::Model) -> Result<Responsibility> {
     let role = Role::parse(&m.role).ok_or_else(|| corrupt("role", &m.role))?;
-    Ok(Responsibility {
-        task_id: TaskId(m.task_id),
-        agency_id: AgencyId(m.agency_id),
-        role,
-        position: m.position,
-    })
+    Ok(Responsibility { task_id: TaskId(m.task_id), agency_id: AgencyId(m.agency_id), role, position: m.position })
 }
 
 fn to_province(m: province::Model) -> Result<Province> {
     let kind = ProvinceKind::parse(&m.kind).ok_or_else(|| corrupt("province kind", &m.kind))?;
-    Ok(Province {
-        id: ProvinceId(m.id),
-        code: m.code,
-        name: m.name,
-        name_zh: m.name_zh,
-        kind,
-    })
+    Ok(Province { id: ProvinceId(m.id), code: m.code, name: m.name, name_zh: m.name_zh, kind })
 }
 
-fn to_report(m: progress_report::Model) -> Result<ProgressReport> {
+pub(crate) fn to_report(m: progress_report::Model) -> Result<ProgressReport> {
     let status = ReportStatus::parse(&m.status).ok_or_else(|| corrupt("status", &m.status))?;
+    let state = ReportState::parse(&m.state).ok_or_else(|| corrupt("state", &m.state))?;
     let reporter = match (m.agency_id, m.province_id) {
         (Some(a), None) => Reporter::Agency(AgencyId(a)),
         (None, Some(p)) => Reporter::Province(ProvinceId(p)),
         _ => return Err(corrupt("reporter of report", &m.id.to_string())),
     };
-    let evidence_urls: Vec<String> = serde_json::from_str(&m.evidence_urls)
-        .map_err(|_| corrupt("evidence URLs", &m.evidence_urls))?;
+    let evidence_urls: Vec<String> =
+        serde_json::from_str(&m.evidence_urls).map_err(|_| corrupt("evidence URLs", &m.evidence_urls))?;
     Ok(ProgressReport {
         id: ReportId(m.id),
+        state,
+        client_report_id: m.client_report_id,
+        review_comment: m.review_comment,
+        updated_at: m.updated_at.unwrap_or(m.submitted_at),
         task_id: TaskId(m.task_id),
         reporter,
         period: m.period,
@@ -229,8 +218,7 @@ fn task_select(filter: &TaskFilter) -> sea_orm::Select<task::Entity> {
     }
     if let Some(search) = &filter.search {
         q = q.filter(
-            lower((task::Entity, task::Column::Text))
-                .like(LikeExpr::new(contains_pattern(search)).escape('\\')),
+            lower((task::Entity, task::Column::Text)).like(LikeExpr::new(contains_pattern(search)).escape('\\')),
         );
     }
     q
@@ -264,9 +252,38 @@ fn agency_select(filter: &AgencyFilter) -> sea_orm::Select<agency::Entity> {
     q
 }
 
+/// The condition that keeps rows within `scope`; `state`, `agency` and `province` name the
+/// table's columns (reports and the change feed share the shape).
+pub(crate) fn scope_condition(
+    scope: &ReportScope,
+    state: impl ColumnTrait,
+    agency: impl ColumnTrait,
+    province: impl ColumnTrait,
+) -> Option<sea_orm::Condition> {
+    use sea_orm::Condition;
+    match scope {
+        ReportScope::All => None,
+        ReportScope::NotDraft => Some(Condition::all().add(state.ne(ReportState::Draft.as_str()))),
+        ReportScope::Accepted => Some(Condition::all().add(state.eq(ReportState::Accepted.as_str()))),
+        ReportScope::OwnOrAccepted(own) => {
+            let mine = match own {
+                Reporter::Agency(AgencyId(a)) => agency.eq(*a),
+                Reporter::Province(ProvinceId(p)) => province.eq(*p),
+            };
+            Some(Condition::any().add(mine).add(state.eq(ReportState::Accepted.as_str())))
+        }
+    }
+}
+
 fn report_select(filter: &ReportFilter) -> sea_orm::Select<progress_report::Entity> {
     use progress_report::Column as C;
     let mut q = progress_report::Entity::find();
+    if let Some(cond) = scope_condition(&filter.scope, C::State, C::AgencyId, C::ProvinceId) {
+        q = q.filter(cond);
+    }
+    if let Some(state) = filter.state {
+        q = q.filter(C::State.eq(state.as_str()));
+    }
     if let Some(number) = filter.task_number {
         let sub = Query::select()
             .column(task::Column::Id)
@@ -320,11 +337,7 @@ impl SeaStore {
             return Ok(Vec::new());
         }
         let ids: Vec<i64> = rows.iter().map(|a| a.id).collect();
-        let lead = Expr::case(
-            Expr::col(responsibility::Column::Role).eq(Role::Lead.as_str()),
-            1,
-        )
-        .finally(0);
+        let lead = Expr::case(Expr::col(responsibility::Column::Role).eq(Role::Lead.as_str()), 1).finally(0);
         let counts: Vec<(i64, i64, i64)> = responsibility::Entity::find()
             .filter(responsibility::Column::AgencyId.is_in(ids.clone()))
             .select_only()
@@ -336,8 +349,7 @@ impl SeaStore {
             .all(&self.db)
             .await
             .db()?;
-        let mut counts: HashMap<i64, (i64, i64)> =
-            counts.into_iter().map(|(id, t, l)| (id, (t, l))).collect();
+        let mut counts: HashMap<i64, (i64, i64)> = counts.into_iter().map(|(id, t, l)| (id, (t, l))).collect();
         let aliases = agency_alias::Entity::find()
             .filter(agency_alias::Column::AgencyId.is_in(ids))
             .order_by_asc(agency_alias::Column::Id)
@@ -381,21 +393,14 @@ impl SeaStore {
             .all(&self.db)
             .await
             .db()?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(p, n)| Some((p?, n)))
-            .collect())
+        Ok(rows.into_iter().filter_map(|(p, n)| Some((p?, n))).collect())
     }
 }
 
 #[async_trait]
 impl PlanRepository for SeaStore {
     async fn plan(&self) -> Result<Option<Plan>> {
-        let row = plan::Entity::find()
-            .order_by_asc(plan::Column::Id)
-            .one(&self.db)
-            .await
-            .db()?;
+        let row = plan::Entity::find().order_by_asc(plan::Column::Id).one(&self.db).await.db()?;
         Ok(row.map(|m| Plan {
             id: PlanId(m.id),
             document: DocumentInfo {
@@ -422,11 +427,8 @@ impl PlanRepository for SeaStore {
     }
 
     async fn sections_by_ids(&self, ids_: &[SectionId]) -> Result<Vec<Section>> {
-        let rows = section::Entity::find()
-            .filter(section::Column::Id.is_in(ids(ids_, |i| i.0)))
-            .all(&self.db)
-            .await
-            .db()?;
+        let rows =
+            section::Entity::find().filter(section::Column::Id.is_in(ids(ids_, |i| i.0))).all(&self.db).await.db()?;
         Ok(rows.into_iter().map(to_section).collect())
     }
 
@@ -451,11 +453,7 @@ impl PlanRepository for SeaStore {
     }
 
     async fn tasks_by_ids(&self, ids_: &[TaskId]) -> Result<Vec<Task>> {
-        let rows = task::Entity::find()
-            .filter(task::Column::Id.is_in(ids(ids_, |i| i.0)))
-            .all(&self.db)
-            .await
-            .db()?;
+        let rows = task::Entity::find().filter(task::Column::Id.is_in(ids(ids_, |i| i.0))).all(&self.db).await.db()?;
         collect(rows, to_task)
     }
 
@@ -471,15 +469,10 @@ impl PlanRepository for SeaStore {
 
     async fn list_tasks(&self, query: &TaskQuery) -> Result<Page<Task>> {
         let ascending = query.order == SortOrder::Ascending;
-        let rows = keyset(
-            task_select(&query.filter),
-            task::Column::Number,
-            ascending,
-            &query.page,
-        )
-        .all(&self.db)
-        .await
-        .db()?;
+        let rows = keyset(task_select(&query.filter), task::Column::Number, ascending, &query.page)
+            .all(&self.db)
+            .await
+            .db()?;
         Ok(query.page.finish(collect(rows, to_task)?))
     }
 
@@ -513,10 +506,7 @@ impl PlanRepository for SeaStore {
         )
         .await
         .db()?;
-        groups
-            .into_iter()
-            .map(|(k, rows)| Ok((k, query.page.finish(collect(rows, to_task)?))))
-            .collect()
+        groups.into_iter().map(|(k, rows)| Ok((k, query.page.finish(collect(rows, to_task)?)))).collect()
     }
 
     async fn count_tasks_grouped(
@@ -525,16 +515,12 @@ impl PlanRepository for SeaStore {
         ids: &[i64],
         filter: &TaskFilter,
     ) -> Result<HashMap<i64, i64>> {
-        self.grouped_counts(task_select(filter), task_parent_col(parent), ids)
-            .await
+        self.grouped_counts(task_select(filter), task_parent_col(parent), ids).await
     }
 
     async fn agencies_by_ids(&self, ids_: &[AgencyId]) -> Result<Vec<Agency>> {
-        let rows = agency::Entity::find()
-            .filter(agency::Column::Id.is_in(ids(ids_, |i| i.0)))
-            .all(&self.db)
-            .await
-            .db()?;
+        let rows =
+            agency::Entity::find().filter(agency::Column::Id.is_in(ids(ids_, |i| i.0))).all(&self.db).await.db()?;
         self.with_aliases(rows).await
     }
 
@@ -561,15 +547,8 @@ impl PlanRepository for SeaStore {
     }
 
     async fn list_agencies(&self, query: &AgencyQuery) -> Result<Page<Agency>> {
-        let rows = keyset(
-            agency_select(&query.filter),
-            agency::Column::Name,
-            true,
-            &query.page,
-        )
-        .all(&self.db)
-        .await
-        .db()?;
+        let rows =
+            keyset(agency_select(&query.filter), agency::Column::Name, true, &query.page).all(&self.db).await.db()?;
         let page = query.page.finish(rows);
         Ok(Page {
             items: self.with_aliases(page.items).await?,
@@ -594,48 +573,29 @@ impl PlanRepository for SeaStore {
         collect(rows, to_responsibility)
     }
 
-    async fn responsibilities_by_agencies(
-        &self,
-        ids_: &[AgencyId],
-        role: Option<Role>,
-    ) -> Result<Vec<Responsibility>> {
-        let mut q = responsibility::Entity::find()
-            .filter(responsibility::Column::AgencyId.is_in(ids(ids_, |i| i.0)));
+    async fn responsibilities_by_agencies(&self, ids_: &[AgencyId], role: Option<Role>) -> Result<Vec<Responsibility>> {
+        let mut q = responsibility::Entity::find().filter(responsibility::Column::AgencyId.is_in(ids(ids_, |i| i.0)));
         if let Some(role) = role {
             q = q.filter(responsibility::Column::Role.eq(role.as_str()));
         }
-        let rows = q
-            .order_by_asc(responsibility::Column::TaskId)
-            .all(&self.db)
-            .await
-            .db()?;
+        let rows = q.order_by_asc(responsibility::Column::TaskId).all(&self.db).await.db()?;
         collect(rows, to_responsibility)
     }
 
     async fn provinces(&self) -> Result<Vec<Province>> {
-        let rows = province::Entity::find()
-            .order_by_asc(province::Column::Code)
-            .all(&self.db)
-            .await
-            .db()?;
+        let rows = province::Entity::find().order_by_asc(province::Column::Code).all(&self.db).await.db()?;
         collect(rows, to_province)
     }
 
     async fn provinces_by_ids(&self, ids_: &[ProvinceId]) -> Result<Vec<Province>> {
-        let rows = province::Entity::find()
-            .filter(province::Column::Id.is_in(ids(ids_, |i| i.0)))
-            .all(&self.db)
-            .await
-            .db()?;
+        let rows =
+            province::Entity::find().filter(province::Column::Id.is_in(ids(ids_, |i| i.0))).all(&self.db).await.db()?;
         collect(rows, to_province)
     }
 
     async fn provinces_by_codes(&self, codes: &[String]) -> Result<Vec<Province>> {
-        let rows = province::Entity::find()
-            .filter(province::Column::Code.is_in(codes.to_vec()))
-            .all(&self.db)
-            .await
-            .db()?;
+        let rows =
+            province::Entity::find().filter(province::Column::Code.is_in(codes.to_vec())).all(&self.db).await.db()?;
         collect(rows, to_province)
     }
 }
@@ -649,6 +609,44 @@ impl Health for SeaStore {
 
 #[async_trait]
 impl ReportRepository for SeaStore {
+    async fn create_report(
+        &self,
+        actor: &Principal,
+        report: NewReport,
+        idempotency: Option<Idempotency>,
+    ) -> Result<ProgressReport> {
+        self.write_create(actor, report, idempotency).await
+    }
+
+    async fn edit_report(
+        &self,
+        actor: &Principal,
+        id: ReportId,
+        expected_version: i32,
+        edit: Edit,
+        idempotency: Option<Idempotency>,
+    ) -> Result<ProgressReport> {
+        self.write_edit(actor, id, expected_version, edit, idempotency).await
+    }
+
+    async fn sync_reports(
+        &self,
+        actor: &Principal,
+        reporter: Reporter,
+        items: Vec<ValidSyncItem>,
+        dry_run: bool,
+    ) -> Result<Vec<SyncItemResult>> {
+        self.write_sync(actor, reporter, items, dry_run).await
+    }
+
+    async fn history(&self, ids_: &[ReportId]) -> Result<Vec<HistoryEntry>> {
+        self.read_history(&ids(ids_, |i| i.0)).await
+    }
+
+    async fn list_changes(&self, after: Option<i64>, size: u32, scope: &ReportScope) -> Result<(Vec<Change>, bool)> {
+        self.read_changes(after, size, scope).await
+    }
+
     async fn reports_by_ids(&self, ids_: &[ReportId]) -> Result<Vec<ProgressReport>> {
         let rows = progress_report::Entity::find()
             .filter(progress_report::Column::Id.is_in(ids(ids_, |i| i.0)))
@@ -659,15 +657,10 @@ impl ReportRepository for SeaStore {
     }
 
     async fn list_reports(&self, query: &ReportQuery) -> Result<Page<ProgressReport>> {
-        let rows = keyset(
-            report_select(&query.filter),
-            progress_report::Column::Id,
-            false,
-            &query.page,
-        )
-        .all(&self.db)
-        .await
-        .db()?;
+        let rows = keyset(report_select(&query.filter), progress_report::Column::Id, query.oldest_first, &query.page)
+            .all(&self.db)
+            .await
+            .db()?;
         Ok(query.page.finish(collect(rows, to_report)?))
     }
 
@@ -688,7 +681,7 @@ impl ReportRepository for SeaStore {
             report_parent_col(parent),
             ids,
             progress_report::Column::Id,
-            false,
+            query.oldest_first,
             &query.page,
             |m: &progress_report::Model| match parent {
                 ReportParent::Task => Some(m.task_id),
@@ -699,10 +692,7 @@ impl ReportRepository for SeaStore {
         )
         .await
         .db()?;
-        groups
-            .into_iter()
-            .map(|(k, rows)| Ok((k, query.page.finish(collect(rows, to_report)?))))
-            .collect()
+        groups.into_iter().map(|(k, rows)| Ok((k, query.page.finish(collect(rows, to_report)?)))).collect()
     }
 
     async fn count_reports_grouped(
@@ -711,14 +701,7 @@ impl ReportRepository for SeaStore {
         ids: &[i64],
         filter: &ReportFilter,
     ) -> Result<HashMap<i64, i64>> {
-        self.grouped_counts(report_select(filter), report_parent_col(parent), ids)
-            .await
-    }
-
-    async fn insert_report(&self, report: NewReport) -> Result<ProgressReport> {
-        let model = report_active_model(report)?;
-        let row = model.insert(&self.db).await.db()?;
-        to_report(row)
+        self.grouped_counts(report_select(filter), report_parent_col(parent), ids).await
     }
 }
 
@@ -735,12 +718,14 @@ pub(crate) fn report_active_model(report: NewReport) -> Result<progress_report::
         status: Set(report.fields.status.as_str().to_owned()),
         percent_complete: Set(report.fields.percent_complete),
         summary: Set(report.fields.summary),
-        evidence_urls: Set(
-            serde_json::to_string(&report.fields.evidence_urls).map_err(Error::internal)?
-        ),
+        evidence_urls: Set(serde_json::to_string(&report.fields.evidence_urls).map_err(Error::internal)?),
         submitted_at: Set(report.submitted_at),
+        updated_at: Set(Some(report.submitted_at)),
         version: Set(1),
         is_demo: Set(report.is_demo),
+        state: Set(report.state.as_str().to_owned()),
+        client_report_id: Set(report.client_report_id),
+        review_comment: Set(None),
         ..Default::default()
     })
 }

@@ -27,29 +27,19 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://workplan.db?mode=rwc";
 /// The embedded plan and provinces.
 pub fn seed_data() -> anyhow::Result<(PlanSeed, Vec<ProvinceSeed>)> {
     let plan = PlanSeed::from_json(PLAN_JSON).context("the embedded plan is invalid")?;
-    let provinces =
-        provinces_from_json(PROVINCES_JSON).context("the embedded provinces are invalid")?;
+    let provinces = provinces_from_json(PROVINCES_JSON).context("the embedded provinces are invalid")?;
     Ok((plan, provinces))
 }
 
 /// Connects, migrates and loads the plan if it is not there yet. Running it again changes
 /// nothing.
-pub async fn prepare_database(
-    database_url: &str,
-    options: &StoreOptions,
-) -> anyhow::Result<SeaStore> {
+pub async fn prepare_database(database_url: &str, options: &StoreOptions) -> anyhow::Result<SeaStore> {
     let store = SeaStore::connect(database_url, options)
         .await
         .with_context(|| format!("cannot connect to the database at {}", redact(database_url)))?;
-    store
-        .migrate()
-        .await
-        .context("migrating the database failed")?;
+    store.migrate().await.context("migrating the database failed")?;
     let (plan, provinces) = seed_data()?;
-    let outcome = store
-        .load_seed(&plan, &provinces)
-        .await
-        .context("loading the plan failed")?;
+    let outcome = store.load_seed(&plan, &provinces).await.context("loading the plan failed")?;
     if outcome.plan_inserted {
         tracing::info!(document = %plan.document.document_number, "loaded the plan");
     }
@@ -86,22 +76,17 @@ impl Application {
         database_url: &str,
         listen: SocketAddr,
         options: &StoreOptions,
+        config: workplan_api::auth::ApiConfig,
     ) -> anyhow::Result<Self> {
         let store = prepare_database(database_url, options).await?;
-        let state = workplan_api::AppState::new(Arc::new(store.clone()));
+        let state = workplan_api::AppState::with_config(Arc::new(store.clone()), config);
         let request_id = HeaderName::from_static("x-request-id");
         let router = workplan_api::router(state)
             .layer(PropagateRequestIdLayer::new(request_id.clone()))
             .layer(TraceLayer::new_for_http())
             .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
-        let listener = TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("cannot listen on {listen}"))?;
-        Ok(Self {
-            listener,
-            router,
-            store,
-        })
+        let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        Ok(Self { listener, router, store })
     }
 
     /// The address actually bound.
@@ -119,10 +104,7 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("the server failed")
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.context("the server failed")
     }
 }
 
@@ -153,11 +135,7 @@ pub async fn shutdown_signal() {
 
 /// Store options from defaults; kept here so the CLI and tests agree.
 pub fn store_options(max_connections: u32) -> StoreOptions {
-    StoreOptions {
-        max_connections,
-        statement_timeout: Duration::from_secs(5),
-        acquire_timeout: Duration::from_secs(5),
-    }
+    StoreOptions { max_connections, statement_timeout: Duration::from_secs(5), acquire_timeout: Duration::from_secs(5) }
 }
 
 #[cfg(test)]
@@ -166,14 +144,8 @@ mod tests {
 
     #[test]
     fn redacts_passwords() {
-        assert_eq!(
-            redact("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(
-            redact("sqlite://workplan.db?mode=rwc"),
-            "sqlite://workplan.db?mode=rwc"
-        );
+        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact("sqlite://workplan.db?mode=rwc"), "sqlite://workplan.db?mode=rwc");
     }
 
     #[test]

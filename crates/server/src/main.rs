@@ -5,11 +5,14 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
+use workplan_api::auth::ApiConfig;
+use workplan_domain::model::AccessRole;
+use workplan_domain::ports::{PlanRepository, TokenRepository};
 use workplan_domain::seed::AgencyRegistry;
+use workplan_persistence::SeaStore;
 use workplan_server::telemetry::{self, LogFormat};
 use workplan_server::{
-    AGENCIES_JSON, Application, DEFAULT_DATABASE_URL, prepare_database, shutdown_signal,
-    store_options,
+    AGENCIES_JSON, Application, DEFAULT_DATABASE_URL, prepare_database, shutdown_signal, store_options,
 };
 
 /// workplan: who must do what in a government work plan, and how far along it is.
@@ -21,22 +24,15 @@ struct Cli {
     database_url: String,
 
     /// Log format.
-    #[arg(
-        long,
-        env = "WORKPLAN_LOG_FORMAT",
-        value_enum,
-        default_value = "human",
-        global = true
-    )]
+    #[arg(long, env = "WORKPLAN_LOG_FORMAT", value_enum, default_value = "human", global = true)]
     log_format: LogFormat,
 
+    /// Let anonymous callers read the plan and accepted reports.
+    #[arg(long, env = "WORKPLAN_PUBLIC_READ", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    public_read: bool,
+
     /// Largest number of pooled database connections.
-    #[arg(
-        long,
-        env = "WORKPLAN_DB_MAX_CONNECTIONS",
-        default_value_t = 10,
-        global = true
-    )]
+    #[arg(long, env = "WORKPLAN_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
     db_max_connections: u32,
 
     #[command(subcommand)]
@@ -84,6 +80,59 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Create a token; its secret is printed once, on the last line of stdout.
+    Create {
+        /// A unique name, e.g. guangdong-sync.
+        #[arg(long)]
+        name: String,
+        /// admin, supervisor, agency-reporter, province-reporter or reader.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// For agency-reporter: the agency's name, alias or abbreviation.
+        #[arg(long)]
+        agency: Option<String>,
+        /// For province-reporter: the province's GB/T 2260 code.
+        #[arg(long)]
+        province: Option<String>,
+        /// Expire after this many days.
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by name.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    Admin,
+    Supervisor,
+    AgencyReporter,
+    ProvinceReporter,
+    Reader,
+}
+
+impl From<RoleArg> for AccessRole {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Admin => Self::Admin,
+            RoleArg::Supervisor => Self::Supervisor,
+            RoleArg::AgencyReporter => Self::AgencyReporter,
+            RoleArg::ProvinceReporter => Self::ProvinceReporter,
+            RoleArg::Reader => Self::Reader,
+        }
+    }
 }
 
 #[tokio::main]
@@ -91,11 +140,10 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init(cli.log_format);
     let options = store_options(cli.db_max_connections);
-    match cli.command.unwrap_or(Command::Serve {
-        listen: default_listen()?,
-    }) {
+    match cli.command.unwrap_or(Command::Serve { listen: default_listen()? }) {
         Command::Serve { listen } => {
-            let app = Application::build(&cli.database_url, listen, &options).await?;
+            let config = ApiConfig { public_read: cli.public_read };
+            let app = Application::build(&cli.database_url, listen, &options, config).await?;
             let addr = app.local_addr()?;
             tracing::info!(%addr, "serving GraphQL at http://{addr}/graphql and GraphiQL at http://{addr}/");
             app.run_until(shutdown_signal()).await
@@ -105,22 +153,10 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("the database is up to date");
             Ok(())
         }
-        Command::ImportPlan {
-            file,
-            registry,
-            out,
-            check,
-        } => import_plan(&file, registry.as_deref(), &out, check),
-        Command::Seed {
-            demo,
-            reports,
-            seed,
-            allow_mixed,
-        } => {
+        Command::ImportPlan { file, registry, out, check } => import_plan(&file, registry.as_deref(), &out, check),
+        Command::Seed { demo, reports, seed, allow_mixed } => {
             if !demo {
-                bail!(
-                    "only demo data can be generated: pass --demo (real reports come through the API)"
-                );
+                bail!("only demo data can be generated: pass --demo (real reports come through the API)");
             }
             let store = prepare_database(&cli.database_url, &options).await?;
             let (real, existing_demo) = store.report_counts().await?;
@@ -142,13 +178,16 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", workplan_api::sdl());
             Ok(())
         }
+        Command::Token(command) => {
+            let store = prepare_database(&cli.database_url, &options).await?;
+            token(&store, command).await
+        }
     }
 }
 
 fn default_listen() -> anyhow::Result<SocketAddr> {
     let text = std::env::var("WORKPLAN_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
-    text.parse()
-        .with_context(|| format!("WORKPLAN_LISTEN={text:?} is not an address"))
+    text.parse().with_context(|| format!("WORKPLAN_LISTEN={text:?} is not an address"))
 }
 
 fn import_plan(
@@ -157,18 +196,13 @@ fn import_plan(
     out: &std::path::Path,
     check: bool,
 ) -> anyhow::Result<()> {
-    let source =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let source = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let registry_text = match registry {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?,
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
         None => AGENCIES_JSON.to_owned(),
     };
     let registry = AgencyRegistry::from_json(&registry_text)?;
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let plan = workplan_domain::importer::import_plan(&source, &name, &registry)
         .with_context(|| format!("cannot import {}", file.display()))?;
     let json = plan.to_json()?;
@@ -176,16 +210,12 @@ fn import_plan(
         "{}: {} sections, {} subsections, {} tasks, {} agencies",
         plan.document.document_number,
         plan.sections.len(),
-        plan.sections
-            .iter()
-            .map(|s| s.subsections.len())
-            .sum::<usize>(),
+        plan.sections.iter().map(|s| s.subsections.len()).sum::<usize>(),
         plan.tasks().count(),
         plan.agencies.len()
     );
     if check {
-        let current = std::fs::read_to_string(out)
-            .with_context(|| format!("cannot read {}", out.display()))?;
+        let current = std::fs::read_to_string(out).with_context(|| format!("cannot read {}", out.display()))?;
         if current != json {
             bail!(
                 "{} is out of date with {}; run `workplan import-plan {}`",
@@ -202,4 +232,59 @@ fn import_plan(
         eprintln!("{summary}; wrote {}", out.display());
     }
     Ok(())
+}
+
+async fn token(store: &SeaStore, command: TokenCommand) -> anyhow::Result<()> {
+    match command {
+        TokenCommand::Create { name, role, agency, province, expires_in_days } => {
+            let agency = match agency {
+                Some(a) => {
+                    Some(store.agency_by_name(&a).await?.with_context(|| format!("no agency is named {a:?}"))?.id)
+                }
+                None => None,
+            };
+            let expires_at =
+                expires_in_days.map(|d| chrono_now() + std::time::Duration::from_secs(u64::from(d) * 86_400));
+            let secret = workplan_api::auth::new_secret()?;
+            let issued = workplan_domain::service::create_token(
+                store,
+                &name,
+                role.into(),
+                agency,
+                province.as_deref(),
+                expires_at,
+                secret,
+            )
+            .await?;
+            eprintln!(
+                "created token {:?} ({}); the secret is shown once:",
+                issued.token.name,
+                issued.token.role.as_str()
+            );
+            println!("{}", issued.secret);
+            Ok(())
+        }
+        TokenCommand::List => {
+            for t in store.tokens().await? {
+                let status = match (t.revoked_at, t.expires_at) {
+                    (Some(at), _) => format!("revoked {at}"),
+                    (None, Some(at)) => format!("expires {at}"),
+                    (None, None) => "active".to_owned(),
+                };
+                let used = t.last_used_at.map_or("never used".to_owned(), |at| format!("last used {at}"));
+                println!("{}\t{}\t{}\t{}", t.name, t.role.as_str(), status, used);
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { name } => {
+            let token = store.token_by_name(&name).await?.with_context(|| format!("no token is named {name:?}"))?;
+            store.revoke_token(token.id).await?;
+            eprintln!("revoked token {name:?}");
+            Ok(())
+        }
+    }
+}
+
+fn chrono_now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
 }

@@ -47,23 +47,12 @@ impl Agency {
     async fn responsibilities(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only tasks where the agency has this role.")] role: Option<
-            ResponsibilityRole,
-        >,
+        #[graphql(desc = "Only tasks where the agency has this role.")] role: Option<ResponsibilityRole>,
     ) -> async_graphql::Result<Vec<Responsibility>> {
-        let rows = load(
-            ctx,
-            ResponsibilitiesOfAgency(self.0.id, role.map(Into::into)),
-        )
-        .await?
-        .unwrap_or_default();
+        let rows = load(ctx, ResponsibilitiesOfAgency(self.0.id, role.map(Into::into))).await?.unwrap_or_default();
         Ok(rows
             .into_iter()
-            .map(|(r, task)| Responsibility {
-                responsibility: r,
-                agency: Some(self.0.clone()),
-                task: Some(task),
-            })
+            .map(|(r, task)| Responsibility { responsibility: r, agency: Some(self.0.clone()), task: Some(task) })
             .collect())
     }
 
@@ -81,15 +70,13 @@ impl Agency {
     async fn reports(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only reports matching this filter.")] filter: Option<
-            ProgressReportFilter,
-        >,
+        #[graphql(desc = "Only reports matching this filter.")] filter: Option<ProgressReportFilter>,
         #[graphql(desc = "Return the first n reports (1–100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return reports after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n reports (1–100).")] last: Option<i32>,
         #[graphql(desc = "Return reports before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ProgressReportConnection> {
-        let query = report_query(filter, first, after, last, before)?;
+        let query = report_query(ctx, filter, first, after, last, before)?;
         nested(ctx, ReportParent::Agency, self.0.id.0, query).await
     }
 }
@@ -117,23 +104,11 @@ pub(crate) async fn list(
     before: Option<String>,
 ) -> async_graphql::Result<AgencyConnection> {
     let filter = filter.unwrap_or_default();
-    let filter = AgencyFilter {
-        search: filter.search,
-        role: filter.role.map(Into::into),
-    }
-    .validated("filter")
-    .gql()?;
-    let query = AgencyQuery {
-        filter,
-        page: page_request("agency", first, after, last, before)?,
-    };
+    let filter = AgencyFilter { search: filter.search, role: filter.role.map(Into::into) }.validated("filter").gql()?;
+    let query = AgencyQuery { filter, page: page_request("agency", first, after, last, before)? };
     let page = super::store(ctx)?.list_agencies(&query).await.gql()?;
     Ok(AgencyConnection {
-        cursors: page
-            .items
-            .iter()
-            .map(|a| ids::cursor("agency", &a.name))
-            .collect(),
+        cursors: page.items.iter().map(|a| ids::cursor("agency", &a.name)).collect(),
         items: page.items.into_iter().map(Agency).collect(),
         has_next_page: page.has_next_page,
         has_previous_page: page.has_previous_page,

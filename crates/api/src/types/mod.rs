@@ -13,11 +13,25 @@ pub mod agency;
 pub mod plan;
 pub mod province;
 pub mod report;
+pub mod sync;
 pub mod task;
 
 /// The request's loaders.
 pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
     ctx.data::<Loaders>().map_err(|_| internal())
+}
+
+/// The caller.
+pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> &'a workplan_domain::auth::Viewer {
+    static ANONYMOUS: workplan_domain::auth::Viewer = workplan_domain::auth::Viewer::Anonymous;
+    ctx.data::<workplan_domain::auth::Viewer>().unwrap_or(&ANONYMOUS)
+}
+
+/// Which reports the caller may read.
+pub(crate) fn scope(ctx: &Context<'_>) -> async_graphql::Result<workplan_domain::page::ReportScope> {
+    use crate::error::GqlResultExt;
+    let config = ctx.data::<crate::auth::ApiConfig>().copied().unwrap_or_default();
+    viewer(ctx).report_scope(config.public_read).gql()
 }
 
 /// The store, for list queries that are not relations.
@@ -133,10 +147,7 @@ macro_rules! connection {
                 self.items
                     .iter()
                     .zip(&self.cursors)
-                    .map(|(node, cursor)| $edge {
-                        cursor: cursor.clone(),
-                        node: node.clone(),
-                    })
+                    .map(|(node, cursor)| $edge { cursor: cursor.clone(), node: node.clone() })
                     .collect()
             }
 
@@ -156,10 +167,7 @@ macro_rules! connection {
             }
 
             /// How many items the whole list holds (all pages, with the filter applied).
-            async fn total_count(
-                &self,
-                ctx: &async_graphql::Context<'_>,
-            ) -> async_graphql::Result<i64> {
+            async fn total_count(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<i64> {
                 self.total.resolve(ctx).await
             }
         }
@@ -171,18 +179,10 @@ pub(crate) use connection;
 #[derive(Debug, Clone)]
 pub(crate) enum Total {
     Tasks(workplan_domain::page::TaskFilter),
-    TasksOf(
-        workplan_domain::page::TaskParent,
-        i64,
-        workplan_domain::page::TaskFilter,
-    ),
+    TasksOf(workplan_domain::page::TaskParent, i64, workplan_domain::page::TaskFilter),
     Agencies(workplan_domain::page::AgencyFilter),
     Reports(workplan_domain::page::ReportFilter),
-    ReportsOf(
-        workplan_domain::page::ReportParent,
-        i64,
-        workplan_domain::page::ReportFilter,
-    ),
+    ReportsOf(workplan_domain::page::ReportParent, i64, workplan_domain::page::ReportFilter),
 }
 
 impl Total {
@@ -193,16 +193,12 @@ impl Total {
             Self::Tasks(f) => store(ctx)?.count_tasks(f).await.gql(),
             Self::Agencies(f) => store(ctx)?.count_agencies(f).await.gql(),
             Self::Reports(f) => store(ctx)?.count_reports(f).await.gql(),
-            Self::TasksOf(p, id, f) => Ok(loaders(ctx)?
-                .load_one(TaskCountOf(*p, *id, f.clone()))
-                .await
-                .gql()?
-                .unwrap_or(0)),
-            Self::ReportsOf(p, id, f) => Ok(loaders(ctx)?
-                .load_one(ReportCountOf(*p, *id, f.clone()))
-                .await
-                .gql()?
-                .unwrap_or(0)),
+            Self::TasksOf(p, id, f) => {
+                Ok(loaders(ctx)?.load_one(TaskCountOf(*p, *id, f.clone())).await.gql()?.unwrap_or(0))
+            }
+            Self::ReportsOf(p, id, f) => {
+                Ok(loaders(ctx)?.load_one(ReportCountOf(*p, *id, f.clone())).await.gql()?.unwrap_or(0))
+            }
         }
     }
 }
@@ -211,13 +207,10 @@ impl Total {
 pub(crate) async fn load<K>(
     ctx: &Context<'_>,
     key: K,
-) -> async_graphql::Result<
-    Option<<crate::loaders::StoreLoader as async_graphql::dataloader::Loader<K>>::Value>,
->
+) -> async_graphql::Result<Option<<crate::loaders::StoreLoader as async_graphql::dataloader::Loader<K>>::Value>>
 where
     K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
-    crate::loaders::StoreLoader:
-        async_graphql::dataloader::Loader<K, Error = Arc<workplan_domain::Error>>,
+    crate::loaders::StoreLoader: async_graphql::dataloader::Loader<K, Error = Arc<workplan_domain::Error>>,
 {
     use crate::error::GqlResultExt;
     loaders(ctx)?.load_one(key).await.gql()
@@ -227,13 +220,10 @@ where
 pub(crate) async fn require<K>(
     ctx: &Context<'_>,
     key: K,
-) -> async_graphql::Result<
-    <crate::loaders::StoreLoader as async_graphql::dataloader::Loader<K>>::Value,
->
+) -> async_graphql::Result<<crate::loaders::StoreLoader as async_graphql::dataloader::Loader<K>>::Value>
 where
     K: Send + Sync + std::hash::Hash + Eq + Clone + std::fmt::Debug + 'static,
-    crate::loaders::StoreLoader:
-        async_graphql::dataloader::Loader<K, Error = Arc<workplan_domain::Error>>,
+    crate::loaders::StoreLoader: async_graphql::dataloader::Loader<K, Error = Arc<workplan_domain::Error>>,
 {
     match load(ctx, key.clone()).await? {
         Some(v) => Ok(v),

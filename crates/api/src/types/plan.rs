@@ -65,13 +65,7 @@ impl Plan {
 
     /// The plan's sections, in order.
     async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Section>> {
-        Ok(store(ctx)?
-            .sections()
-            .await
-            .gql()?
-            .into_iter()
-            .map(Section)
-            .collect())
+        Ok(store(ctx)?.sections().await.gql()?.into_iter().map(Section).collect())
     }
 
     /// How many key tasks the plan has.
@@ -81,10 +75,7 @@ impl Plan {
 
     /// How many central agencies the plan names.
     async fn agency_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
-        store(ctx)?
-            .count_agencies(&AgencyFilter::default())
-            .await
-            .gql()
+        store(ctx)?.count_agencies(&AgencyFilter::default()).await.gql()
     }
 }
 
@@ -117,24 +108,17 @@ impl Section {
 
     /// The section's subsections, in order.
     async fn subsections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Subsection>> {
-        let rows = load(ctx, SubsectionsOf(self.0.id))
-            .await?
-            .unwrap_or_default();
+        let rows = load(ctx, SubsectionsOf(self.0.id)).await?.unwrap_or_default();
         Ok(rows.into_iter().map(Subsection).collect())
     }
 
     /// The section's tasks.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "Relay connection arguments plus filter and order"
-    )]
+    #[expect(clippy::too_many_arguments, reason = "Relay connection arguments plus filter and order")]
     async fn tasks(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only tasks matching this filter.")] filter: Option<TaskFilterInput>,
-        #[graphql(desc = "Sort order (default: by number, ascending).")] order_by: Option<
-            TaskOrder,
-        >,
+        #[graphql(desc = "Sort order (default: by number, ascending).")] order_by: Option<TaskOrder>,
         #[graphql(desc = "Return the first n tasks (1–100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return tasks after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n tasks (1–100).")] last: Option<i32>,
@@ -178,17 +162,12 @@ impl Subsection {
     }
 
     /// The subsection's tasks.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "Relay connection arguments plus filter and order"
-    )]
+    #[expect(clippy::too_many_arguments, reason = "Relay connection arguments plus filter and order")]
     async fn tasks(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only tasks matching this filter.")] filter: Option<TaskFilterInput>,
-        #[graphql(desc = "Sort order (default: by number, ascending).")] order_by: Option<
-            TaskOrder,
-        >,
+        #[graphql(desc = "Sort order (default: by number, ascending).")] order_by: Option<TaskOrder>,
         #[graphql(desc = "Return the first n tasks (1–100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return tasks after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n tasks (1–100).")] last: Option<i32>,

@@ -44,15 +44,13 @@ impl Province {
     async fn reports(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only reports matching this filter.")] filter: Option<
-            ProgressReportFilter,
-        >,
+        #[graphql(desc = "Only reports matching this filter.")] filter: Option<ProgressReportFilter>,
         #[graphql(desc = "Return the first n reports (1–100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return reports after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n reports (1–100).")] last: Option<i32>,
         #[graphql(desc = "Return reports before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ProgressReportConnection> {
-        let query = report_query(filter, first, after, last, before)?;
+        let query = report_query(ctx, filter, first, after, last, before)?;
         nested(ctx, ReportParent::Province, self.0.id.0, query).await
     }
 }

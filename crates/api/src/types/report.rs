@@ -18,6 +18,8 @@ use crate::loaders::ReportPageOf;
 #[derive(Clone)]
 pub struct ProgressReport(pub m::ProgressReport);
 
+use workplan_domain::auth::Viewer;
+
 /// Who filed a report.
 #[derive(Union)]
 pub enum Reporter {
@@ -87,6 +89,125 @@ impl ProgressReport {
     async fn is_demo(&self) -> bool {
         self.0.is_demo
     }
+
+    /// Where the report is in its lifecycle; only ACCEPTED reports are official.
+    async fn state(&self) -> ReportState {
+        self.0.state.into()
+    }
+
+    /// The reporter's own stable id for the report (batch sync), if any.
+    async fn client_report_id(&self) -> Option<&str> {
+        self.0.client_report_id.as_deref()
+    }
+
+    /// The supervisor's comment (the reason, when returned). Null for anonymous callers.
+    async fn review_comment(&self, ctx: &Context<'_>) -> Option<&str> {
+        super::viewer(ctx).can_see_internals().then_some(self.0.review_comment.as_deref()).flatten()
+    }
+
+    /// When the report last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    /// Every write to the report, oldest first: who, when, what, and each changed field's
+    /// before and after. Needs a token. Read-only: history cannot be edited.
+    async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<HistoryEntry>> {
+        super::viewer(ctx).principal().gql()?;
+        let rows = load(ctx, crate::loaders::HistoryOf(self.0.id)).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(HistoryEntry).collect())
+    }
+
+    /// Whether the caller may edit or withdraw this report now.
+    async fn viewer_can_edit(&self, ctx: &Context<'_>) -> bool {
+        match super::viewer(ctx) {
+            Viewer::Token(p) => {
+                workplan_domain::auth::can_edit(p, &self.0).is_ok()
+                    && !matches!(self.0.state, m::ReportState::Accepted | m::ReportState::Withdrawn)
+            }
+            Viewer::Anonymous => false,
+        }
+    }
+
+    /// Whether the caller may review this report now.
+    async fn viewer_can_review(&self, ctx: &Context<'_>) -> bool {
+        match super::viewer(ctx) {
+            Viewer::Token(p) => {
+                workplan_domain::auth::can_review(p).is_ok() && self.0.state == m::ReportState::Submitted
+            }
+            Viewer::Anonymous => false,
+        }
+    }
+}
+
+/// A report's lifecycle state.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "workplan_domain::model::ReportState")]
+pub enum ReportState {
+    /// Saved by its reporter, not yet submitted; only the reporter (and supervisors) see it.
+    Draft,
+    /// Waiting for review.
+    Submitted,
+    /// Accepted by a supervisor: official, and locked.
+    Accepted,
+    /// Returned by a supervisor with a reason; the reporter edits and resubmits it.
+    Returned,
+    /// Withdrawn by its reporter (a tombstone).
+    Withdrawn,
+}
+
+/// One write to a report.
+pub struct HistoryEntry(pub m::HistoryEntry);
+
+/// One write to a report: who, when, what, and the fields it changed.
+#[Object]
+impl HistoryEntry {
+    /// The version the write produced.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    /// CREATE, UPDATE, SUBMIT, SYNC, WITHDRAW, ACCEPT or RETURN.
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+
+    /// Who wrote (token name and role).
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+
+    /// When.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+
+    /// The fields that changed.
+    async fn changes(&self) -> Vec<FieldChange> {
+        self.0.changes.iter().cloned().map(FieldChange).collect()
+    }
+}
+
+/// One field's value before and after a write.
+pub struct FieldChange(pub m::FieldChange);
+
+/// One field's value before and after a write (as JSON; null when absent).
+#[Object]
+impl FieldChange {
+    /// The field's name, as in ProgressReport.
+    async fn field(&self) -> &str {
+        &self.0.field
+    }
+
+    /// The value before.
+    async fn before(&self) -> Option<async_graphql::Json<serde_json::Value>> {
+        self.0.before.clone().map(async_graphql::Json)
+    }
+
+    /// The value after.
+    async fn after(&self) -> Option<async_graphql::Json<serde_json::Value>> {
+        self.0.after.clone().map(async_graphql::Json)
+    }
 }
 
 /// Which reports to list. All conditions must hold.
@@ -104,14 +225,13 @@ pub struct ProgressReportFilter {
     pub status: Option<ReportStatus>,
     /// Only demo reports (true) or only real ones (false).
     pub demo: Option<bool>,
+    /// Only reports in this lifecycle state (within what the caller may see).
+    pub state: Option<ReportState>,
 }
 
 impl ProgressReportFilter {
     fn into_domain(self) -> async_graphql::Result<ReportFilter> {
-        let agency = self
-            .agency
-            .map(|id| ids::decode(Kind::Agency, &id, "filter.agency"))
-            .transpose()?;
+        let agency = self.agency.map(|id| ids::decode(Kind::Agency, &id, "filter.agency")).transpose()?;
         let period = self
             .period
             .map(|p| Period::parse(p.trim()).map(|p| p.to_string()))
@@ -124,6 +244,8 @@ impl ProgressReportFilter {
             })
             .gql()?;
         Ok(ReportFilter {
+            scope: Default::default(),
+            state: self.state.map(Into::into),
             task_number: self.task_number,
             agency: agency.map(m::AgencyId),
             province_code: self.province_code,
@@ -134,37 +256,30 @@ impl ProgressReportFilter {
     }
 }
 
-connection!(
-    ProgressReportConnection,
-    ProgressReportEdge,
-    ProgressReport,
-    "progress reports"
-);
+connection!(ProgressReportConnection, ProgressReportEdge, ProgressReport, "progress reports");
 
 /// Builds a report query from Relay arguments.
 pub(crate) fn report_query(
+    ctx: &Context<'_>,
     filter: Option<ProgressReportFilter>,
     first: Option<i32>,
     after: Option<String>,
     last: Option<i32>,
     before: Option<String>,
 ) -> async_graphql::Result<ReportQuery> {
-    Ok(ReportQuery {
-        filter: filter.unwrap_or_default().into_domain()?,
-        page: page_request("report", first, after, last, before)?,
-    })
+    let mut filter = filter.unwrap_or_default().into_domain()?;
+    filter.scope = super::scope(ctx)?;
+    Ok(ReportQuery { filter, page: page_request("report", first, after, last, before)?, oldest_first: false })
 }
 
-pub(crate) fn report_connection(
-    page: Page<m::ProgressReport>,
-    total: Total,
-) -> ProgressReportConnection {
+/// Whether the caller may see `report`.
+pub(crate) fn visible(ctx: &Context<'_>, report: &m::ProgressReport) -> async_graphql::Result<bool> {
+    Ok(workplan_domain::auth::in_scope(&super::scope(ctx)?, report.state, report.reporter))
+}
+
+pub(crate) fn report_connection(page: Page<m::ProgressReport>, total: Total) -> ProgressReportConnection {
     ProgressReportConnection {
-        cursors: page
-            .items
-            .iter()
-            .map(|r| ids::cursor("report", &r.id.0.to_string()))
-            .collect(),
+        cursors: page.items.iter().map(|r| ids::cursor("report", &r.id.0.to_string())).collect(),
         items: page.items.into_iter().map(ProgressReport).collect(),
         has_next_page: page.has_next_page,
         has_previous_page: page.has_previous_page,
@@ -180,13 +295,12 @@ pub(crate) async fn nested(
     query: ReportQuery,
 ) -> async_graphql::Result<ProgressReportConnection> {
     let total = Total::ReportsOf(parent, id, query.filter.clone());
-    let page = load(ctx, ReportPageOf(parent, id, query))
-        .await?
-        .unwrap_or_default();
+    let page = load(ctx, ReportPageOf(parent, id, query)).await?.unwrap_or_default();
     Ok(report_connection(page, total))
 }
 
-/// Who is reporting: exactly one of `agencyId` or `provinceCode`.
+/// Who is reporting: exactly one of `agencyId` or `provinceCode`. Reporter tokens may omit it
+/// (they report for their own agency or province); admins must give it.
 #[derive(InputObject, Debug)]
 pub struct ReporterInput {
     /// A central agency (an Agency ID). It must be responsible for the task.
@@ -200,8 +314,8 @@ pub struct ReporterInput {
 pub struct SubmitProgressReportInput {
     /// The number of the task reported on (1–106).
     pub task_number: i32,
-    /// Who is reporting.
-    pub reporter: ReporterInput,
+    /// Who is reporting. Optional for reporter tokens; required for admins.
+    pub reporter: Option<ReporterInput>,
     /// The period reported on: a year ("2016"), half ("2016-H2"), quarter ("2016-Q3") or month
     /// ("2016-09").
     pub period: String,
@@ -214,33 +328,42 @@ pub struct SubmitProgressReportInput {
     /// Up to 10 http or https links to evidence.
     #[graphql(default)]
     pub evidence_urls: Vec<String>,
+    /// Save as a DRAFT instead of submitting for review.
+    #[graphql(default)]
+    pub as_draft: bool,
+    /// A key of the caller's choosing: retrying with the same key and input returns the first
+    /// result instead of writing again; the same key with different input is a CONFLICT.
+    pub idempotency_key: Option<String>,
+}
+
+impl ReporterInput {
+    pub(crate) fn into_ref(self) -> async_graphql::Result<ReporterRef> {
+        match (self.agency_id, self.province_code) {
+            (Some(id), None) => {
+                Ok(ReporterRef::Agency(m::AgencyId(ids::decode(Kind::Agency, &id, "reporter.agencyId")?)))
+            }
+            (None, Some(code)) => Ok(ReporterRef::Province(code)),
+            _ => Err(crate::error::bad_input("reporter", "give exactly one of agencyId or provinceCode")),
+        }
+    }
 }
 
 impl SubmitProgressReportInput {
-    pub(crate) fn into_command(self) -> async_graphql::Result<SubmitReport> {
-        let reporter = match (self.reporter.agency_id, self.reporter.province_code) {
-            (Some(id), None) => ReporterRef::Agency(m::AgencyId(ids::decode(
-                Kind::Agency,
-                &id,
-                "reporter.agencyId",
-            )?)),
-            (None, Some(code)) => ReporterRef::Province(code),
-            _ => {
-                return Err(crate::error::bad_input(
-                    "reporter",
-                    "give exactly one of agencyId or provinceCode",
-                ));
-            }
-        };
-        Ok(SubmitReport {
+    /// The command, the named reporter, whether a draft, and the idempotency key.
+    pub(crate) fn into_command(
+        self,
+    ) -> async_graphql::Result<(SubmitReport, Option<ReporterRef>, bool, Option<String>)> {
+        let reporter = self.reporter.map(ReporterInput::into_ref).transpose()?;
+        let command = SubmitReport {
             task_number: self.task_number,
-            reporter,
+            reporter: reporter.clone().unwrap_or(ReporterRef::Province(String::new())),
             period: self.period,
             status: self.status.into(),
             percent_complete: self.percent_complete,
             summary: self.summary,
             evidence_urls: self.evidence_urls,
-        })
+        };
+        Ok((command, reporter, self.as_draft, self.idempotency_key))
     }
 }
 

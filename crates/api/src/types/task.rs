@@ -7,10 +7,7 @@ use workplan_domain::page::{ReportParent, ReportQuery, TaskFilter, TaskParent, T
 use super::agency::Agency;
 use super::plan::{Section, Subsection};
 use super::report::{ProgressReport, ProgressReportConnection, ProgressReportFilter, report_query};
-use super::{
-    OrderDirection, ResponsibilityMode, ResponsibilityRole, Total, connection, load, page_request,
-    require,
-};
+use super::{OrderDirection, ResponsibilityMode, ResponsibilityRole, Total, connection, load, page_request, require};
 use crate::error::GqlResultExt;
 use crate::ids::{self, Kind};
 use crate::loaders::{ReportPageOf, ResponsibilitiesOfTask, TaskPageOf};
@@ -53,65 +50,69 @@ impl Task {
     }
 
     /// Every responsible agency in the order the plan lists them, with its role.
-    async fn responsibilities(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<Responsibility>> {
-        let rows = load(ctx, ResponsibilitiesOfTask(self.0.id))
-            .await?
-            .unwrap_or_default();
+    async fn responsibilities(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Responsibility>> {
+        let rows = load(ctx, ResponsibilitiesOfTask(self.0.id)).await?.unwrap_or_default();
         Ok(rows
             .into_iter()
-            .map(|(r, a)| Responsibility {
-                responsibility: r,
-                agency: Some(a),
-                task: Some(self.0.clone()),
-            })
+            .map(|(r, a)| Responsibility { responsibility: r, agency: Some(a), task: Some(self.0.clone()) })
             .collect())
     }
 
     /// The agencies that lead the task, in listed order.
     async fn lead_agencies(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Agency>> {
-        let rows = load(ctx, ResponsibilitiesOfTask(self.0.id))
-            .await?
-            .unwrap_or_default();
-        Ok(rows
-            .into_iter()
-            .filter(|(r, _)| r.role == m::Role::Lead)
-            .map(|(_, a)| Agency(a))
-            .collect())
+        let rows = load(ctx, ResponsibilitiesOfTask(self.0.id)).await?.unwrap_or_default();
+        Ok(rows.into_iter().filter(|(r, _)| r.role == m::Role::Lead).map(|(_, a)| Agency(a)).collect())
     }
 
     /// Progress reports on this task, newest first.
     async fn reports(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only reports matching this filter.")] filter: Option<
-            ProgressReportFilter,
-        >,
+        #[graphql(desc = "Only reports matching this filter.")] filter: Option<ProgressReportFilter>,
         #[graphql(desc = "Return the first n reports (1–100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return reports after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n reports (1–100).")] last: Option<i32>,
         #[graphql(desc = "Return reports before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ProgressReportConnection> {
-        let query = report_query(filter, first, after, last, before)?;
+        let query = report_query(ctx, filter, first, after, last, before)?;
         super::report::nested(ctx, ReportParent::Task, self.0.id.0, query).await
     }
 
     /// The most recently submitted report on this task, if any.
-    async fn latest_report(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<ProgressReport>> {
-        let query = ReportQuery {
-            page: workplan_domain::page::PageRequest::first(1),
-            ..Default::default()
-        };
-        let page = load(ctx, ReportPageOf(ReportParent::Task, self.0.id.0, query)).await?;
-        Ok(page
-            .and_then(|p| p.items.into_iter().next())
-            .map(ProgressReport))
+    async fn latest_report(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ProgressReport>> {
+        latest(ctx, self.0.id.0, None).await
     }
+
+    /// The most recently submitted ACCEPTED report on this task: its official status.
+    async fn latest_accepted_report(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ProgressReport>> {
+        latest(ctx, self.0.id.0, Some(m::ReportState::Accepted)).await
+    }
+
+    /// Whether the caller may file a report on this task: a province reporter always, an agency
+    /// reporter when its agency is responsible, an admin always.
+    async fn viewer_can_report(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let workplan_domain::auth::Viewer::Token(p) = super::viewer(ctx) else { return Ok(false) };
+        Ok(match p.role {
+            m::AccessRole::Admin | m::AccessRole::ProvinceReporter => true,
+            m::AccessRole::AgencyReporter => {
+                let rows = load(ctx, ResponsibilitiesOfTask(self.0.id)).await?.unwrap_or_default();
+                rows.iter().any(|(r, _)| Some(r.agency_id) == p.agency)
+            }
+            m::AccessRole::Supervisor | m::AccessRole::Reader => false,
+        })
+    }
+}
+
+/// The newest report on a task the caller may see (in `state`, if given).
+async fn latest(
+    ctx: &Context<'_>,
+    task: i64,
+    state: Option<m::ReportState>,
+) -> async_graphql::Result<Option<ProgressReport>> {
+    let filter = workplan_domain::page::ReportFilter { scope: super::scope(ctx)?, state, ..Default::default() };
+    let query = ReportQuery { filter, page: workplan_domain::page::PageRequest::first(1), oldest_first: false };
+    let page = load(ctx, ReportPageOf(ReportParent::Task, task, query)).await?;
+    Ok(page.and_then(|p| p.items.into_iter().next()).map(ProgressReport))
 }
 
 /// One agency's place on one task.
@@ -131,9 +132,7 @@ impl Responsibility {
     async fn agency(&self, ctx: &Context<'_>) -> async_graphql::Result<Agency> {
         match &self.agency {
             Some(agency) => Ok(Agency(agency.clone())),
-            None => require(ctx, self.responsibility.agency_id)
-                .await
-                .map(Agency),
+            None => require(ctx, self.responsibility.agency_id).await.map(Agency),
         }
     }
 
@@ -176,13 +175,10 @@ pub struct TaskFilterInput {
 
 impl TaskFilterInput {
     pub(crate) fn into_domain(self) -> async_graphql::Result<TaskFilter> {
-        let decode = |kind, id: Option<ID>, field: &str| {
-            id.map(|id| ids::decode(kind, &id, field)).transpose()
-        };
+        let decode = |kind, id: Option<ID>, field: &str| id.map(|id| ids::decode(kind, &id, field)).transpose();
         TaskFilter {
             section: decode(Kind::Section, self.section, "filter.section")?.map(m::SectionId),
-            subsection: decode(Kind::Subsection, self.subsection, "filter.subsection")?
-                .map(m::SubsectionId),
+            subsection: decode(Kind::Subsection, self.subsection, "filter.subsection")?.map(m::SubsectionId),
             agency: decode(Kind::Agency, self.agency, "filter.agency")?.map(m::AgencyId),
             role: self.role.map(Into::into),
             mode: self.mode.map(Into::into),
@@ -230,16 +226,9 @@ pub(crate) fn task_query(
     })
 }
 
-pub(crate) fn task_connection(
-    page: workplan_domain::page::Page<m::Task>,
-    total: Total,
-) -> TaskConnection {
+pub(crate) fn task_connection(page: workplan_domain::page::Page<m::Task>, total: Total) -> TaskConnection {
     TaskConnection {
-        cursors: page
-            .items
-            .iter()
-            .map(|t| ids::cursor("task", &t.number.to_string()))
-            .collect(),
+        cursors: page.items.iter().map(|t| ids::cursor("task", &t.number.to_string())).collect(),
         items: page.items.into_iter().map(Task).collect(),
         has_next_page: page.has_next_page,
         has_previous_page: page.has_previous_page,
@@ -255,8 +244,6 @@ pub(crate) async fn nested(
     query: TaskQuery,
 ) -> async_graphql::Result<TaskConnection> {
     let total = Total::TasksOf(parent, id, query.filter.clone());
-    let page = load(ctx, TaskPageOf(parent, id, query))
-        .await?
-        .unwrap_or_default();
+    let page = load(ctx, TaskPageOf(parent, id, query)).await?.unwrap_or_default();
     Ok(task_connection(page, total))
 }

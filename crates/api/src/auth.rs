@@ -1,0 +1,39 @@
+//! Who is calling: bearer tokens on HTTP (and, later, the graphql-ws `connection_init` payload).
+
+use axum::http::{HeaderMap, header};
+use workplan_domain::auth::{SECRET_PREFIX, Viewer};
+use workplan_domain::ports::Store;
+use workplan_domain::{Error, Result, service};
+
+/// Request-independent API settings.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiConfig {
+    /// Whether anonymous callers may read the plan and accepted reports.
+    pub public_read: bool,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self { public_read: true }
+    }
+}
+
+/// A fresh token secret: the prefix and 32 random bytes in hex.
+pub fn new_secret() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| Error::internal(std::io::Error::other(e.to_string())))?;
+    Ok(format!("{SECRET_PREFIX}{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+}
+
+/// The viewer an `Authorization` header names: anonymous without one, UNAUTHENTICATED for a
+/// malformed, unknown, revoked or expired token.
+pub async fn viewer_from_headers(store: &dyn Store, headers: &HeaderMap) -> Result<Viewer> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(Viewer::Anonymous) };
+    let value = value.to_str().map_err(|_| Error::Unauthenticated("the Authorization header is not text".into()))?;
+    let secret = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .ok_or_else(|| Error::Unauthenticated("use Authorization: Bearer <token>".into()))?;
+    service::authenticate(store, secret).await.map(Viewer::Token)
+}

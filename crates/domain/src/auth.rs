@@ -1,0 +1,271 @@
+//! Who is calling and what they may do. Pure rules: the callers look up the facts (the token,
+//! the task's agencies, the report) and these functions decide.
+
+use sha2::{Digest, Sha256};
+
+use crate::model::{AccessRole, AgencyId, ApiToken, ProgressReport, ProvinceId, ReportState, Reporter, TokenId};
+use crate::page::ReportScope;
+use crate::report::ReporterRef;
+use crate::{Error, Result};
+
+/// The prefix of every API token secret, so leaked secrets are easy to find and revoke.
+pub const SECRET_PREFIX: &str = "wpt_";
+
+/// The stored form of a token secret: its SHA-256, hex.
+pub fn hash_secret(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A token holder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub token: TokenId,
+    pub name: String,
+    pub role: AccessRole,
+    pub agency: Option<AgencyId>,
+    pub province: Option<ProvinceId>,
+}
+
+impl From<&ApiToken> for Principal {
+    fn from(t: &ApiToken) -> Self {
+        Self { token: t.id, name: t.name.clone(), role: t.role, agency: t.agency, province: t.province }
+    }
+}
+
+impl Principal {
+    /// The reporter this principal is bound to, if any.
+    pub fn own_reporter(&self) -> Option<Reporter> {
+        match self.role {
+            AccessRole::AgencyReporter => self.agency.map(Reporter::Agency),
+            AccessRole::ProvinceReporter => self.province.map(Reporter::Province),
+            _ => None,
+        }
+    }
+
+    /// How this principal appears in history and the change feed.
+    pub fn actor(&self) -> String {
+        format!("{} ({})", self.name, self.role.as_str())
+    }
+}
+
+/// The caller of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Viewer {
+    /// No token.
+    Anonymous,
+    /// A valid token.
+    Token(Principal),
+}
+
+impl Viewer {
+    /// The principal, or UNAUTHENTICATED.
+    pub fn principal(&self) -> Result<&Principal> {
+        match self {
+            Self::Token(p) => Ok(p),
+            Self::Anonymous => Err(Error::Unauthenticated("this needs an API token (Authorization: Bearer …)".into())),
+        }
+    }
+
+    /// Which reports the viewer may read. Anonymous callers read accepted reports only, and
+    /// only while public reading is on.
+    pub fn report_scope(&self, public_read: bool) -> Result<ReportScope> {
+        match self {
+            Self::Anonymous if public_read => Ok(ReportScope::Accepted),
+            Self::Anonymous => Err(Error::Unauthenticated("public reading is off: send an API token".into())),
+            Self::Token(p) => Ok(match p.role {
+                AccessRole::Admin | AccessRole::Supervisor => ReportScope::All,
+                AccessRole::Reader => ReportScope::NotDraft,
+                AccessRole::AgencyReporter | AccessRole::ProvinceReporter => match p.own_reporter() {
+                    Some(own) => ReportScope::OwnOrAccepted(own),
+                    None => ReportScope::Accepted,
+                },
+            }),
+        }
+    }
+
+    /// Whether the viewer may read the plan at all.
+    pub fn can_read_plan(&self, public_read: bool) -> Result<()> {
+        self.report_scope(public_read).map(|_| ())
+    }
+
+    /// Whether the viewer may see review comments and history.
+    pub fn can_see_internals(&self) -> bool {
+        matches!(self, Self::Token(_))
+    }
+}
+
+/// Whether `scope` lets its holder see `report`.
+pub fn in_scope(scope: &ReportScope, state: ReportState, reporter: Reporter) -> bool {
+    match scope {
+        ReportScope::All => true,
+        ReportScope::NotDraft => state != ReportState::Draft,
+        ReportScope::Accepted => state == ReportState::Accepted,
+        ReportScope::OwnOrAccepted(own) => *own == reporter || state == ReportState::Accepted,
+    }
+}
+
+/// Who files a new report: the token's own reporter, or — for an admin — the one named.
+/// `task_agencies` are the agencies responsible for the task.
+pub fn acting_reporter(principal: &Principal, requested: Option<&ReporterRef>) -> Result<ActingReporter> {
+    match principal.role {
+        AccessRole::Admin => match requested {
+            Some(r) => Ok(ActingReporter::OnBehalf(r.clone())),
+            None => Err(Error::validation("reporter", "an admin must name the reporter it acts for")),
+        },
+        AccessRole::AgencyReporter | AccessRole::ProvinceReporter => {
+            let own = principal
+                .own_reporter()
+                .ok_or_else(|| Error::Forbidden("this token is bound to no reporter".into()))?;
+            let matches = match (requested, own) {
+                (None, _) => true,
+                (Some(ReporterRef::Agency(a)), Reporter::Agency(b)) => *a == b,
+                (Some(ReporterRef::Province(_)), Reporter::Province(_)) => true, // code checked by the caller
+                _ => false,
+            };
+            if matches {
+                Ok(ActingReporter::Own(own, requested.cloned()))
+            } else {
+                Err(Error::Forbidden(format!("{} may only report for its own {}", principal.name, kind(own))))
+            }
+        }
+        AccessRole::Supervisor | AccessRole::Reader => {
+            Err(Error::Forbidden(format!("a {} token cannot file reports", principal.role.as_str())))
+        }
+    }
+}
+
+fn kind(r: Reporter) -> &'static str {
+    match r {
+        Reporter::Agency(_) => "agency",
+        Reporter::Province(_) => "province",
+    }
+}
+
+/// The reporter a write acts as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActingReporter {
+    /// The token's own reporter (and what the input named, to be checked against it).
+    Own(Reporter, Option<ReporterRef>),
+    /// An admin acting for the named reporter.
+    OnBehalf(ReporterRef),
+}
+
+/// Whether an agency reporter may report on a task (it must be responsible for it).
+pub fn check_responsible(
+    principal_role: Option<AccessRole>,
+    agency: AgencyId,
+    task_agencies: &[AgencyId],
+    task_number: i32,
+) -> Result<()> {
+    if task_agencies.contains(&agency) {
+        return Ok(());
+    }
+    let message = format!("the agency is not responsible for task {task_number}");
+    match principal_role {
+        Some(AccessRole::Admin) | None => Err(Error::validation("reporter.agencyId", message)),
+        Some(_) => Err(Error::Forbidden(message)),
+    }
+}
+
+/// Whether `principal` may edit or withdraw `report` (its own reporter, or an admin).
+pub fn can_edit(principal: &Principal, report: &ProgressReport) -> Result<()> {
+    let owner = principal.role == AccessRole::Admin || principal.own_reporter() == Some(report.reporter);
+    if !owner {
+        return Err(Error::Forbidden("only the report's own reporter (or an admin) may change it".into()));
+    }
+    Ok(())
+}
+
+/// Whether `principal` may review reports.
+pub fn can_review(principal: &Principal) -> Result<()> {
+    match principal.role {
+        AccessRole::Admin | AccessRole::Supervisor => Ok(()),
+        _ => Err(Error::Forbidden("only supervisors and admins review reports".into())),
+    }
+}
+
+/// Whether `principal` may manage tokens.
+pub fn can_manage_tokens(principal: &Principal) -> Result<()> {
+    match principal.role {
+        AccessRole::Admin => Ok(()),
+        _ => Err(Error::Forbidden("only admins manage tokens".into())),
+    }
+}
+
+/// A token to create: its binding must match its role.
+pub fn check_token_binding(role: AccessRole, agency: Option<AgencyId>, province: Option<ProvinceId>) -> Result<()> {
+    match (role, agency, province) {
+        (AccessRole::AgencyReporter, Some(_), None) | (AccessRole::ProvinceReporter, None, Some(_)) => Ok(()),
+        (AccessRole::AgencyReporter, _, _) => {
+            Err(Error::validation("agency", "an AGENCY_REPORTER token is bound to exactly one agency"))
+        }
+        (AccessRole::ProvinceReporter, _, _) => {
+            Err(Error::validation("province", "a PROVINCE_REPORTER token is bound to exactly one province"))
+        }
+        (_, None, None) => Ok(()),
+        _ => Err(Error::validation("role", "only reporter tokens are bound to an agency or province")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(role: AccessRole) -> Principal {
+        Principal {
+            token: TokenId(1),
+            name: "t".into(),
+            role,
+            agency: (role == AccessRole::AgencyReporter).then_some(AgencyId(7)),
+            province: (role == AccessRole::ProvinceReporter).then_some(ProvinceId(3)),
+        }
+    }
+
+    #[test]
+    fn hashes_are_stable_hex() {
+        assert_eq!(hash_secret("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn scopes() {
+        assert_eq!(Viewer::Anonymous.report_scope(true).expect("public"), ReportScope::Accepted);
+        assert!(Viewer::Anonymous.report_scope(false).is_err());
+        assert_eq!(Viewer::Token(p(AccessRole::Supervisor)).report_scope(false).expect("ok"), ReportScope::All);
+        assert_eq!(
+            Viewer::Token(p(AccessRole::AgencyReporter)).report_scope(true).expect("ok"),
+            ReportScope::OwnOrAccepted(Reporter::Agency(AgencyId(7)))
+        );
+        let own = ReportScope::OwnOrAccepted(Reporter::Province(ProvinceId(3)));
+        assert!(in_scope(&own, ReportState::Draft, Reporter::Province(ProvinceId(3))));
+        assert!(!in_scope(&own, ReportState::Submitted, Reporter::Province(ProvinceId(4))));
+        assert!(in_scope(&own, ReportState::Accepted, Reporter::Province(ProvinceId(4))));
+        assert!(!in_scope(&ReportScope::NotDraft, ReportState::Draft, Reporter::Province(ProvinceId(4))));
+    }
+
+    #[test]
+    fn acting_reporters() {
+        assert!(acting_reporter(&p(AccessRole::Reader), None).is_err());
+        assert!(acting_reporter(&p(AccessRole::Supervisor), None).is_err());
+        assert!(acting_reporter(&p(AccessRole::Admin), None).is_err());
+        assert!(acting_reporter(&p(AccessRole::Admin), Some(&ReporterRef::Agency(AgencyId(9)))).is_ok());
+        assert!(acting_reporter(&p(AccessRole::AgencyReporter), None).is_ok());
+        assert!(matches!(
+            acting_reporter(&p(AccessRole::AgencyReporter), Some(&ReporterRef::Agency(AgencyId(8)))),
+            Err(Error::Forbidden(_))
+        ));
+        assert!(matches!(
+            acting_reporter(&p(AccessRole::AgencyReporter), Some(&ReporterRef::Province("110000".into()))),
+            Err(Error::Forbidden(_))
+        ));
+    }
+
+    #[test]
+    fn token_bindings() {
+        assert!(check_token_binding(AccessRole::AgencyReporter, Some(AgencyId(1)), None).is_ok());
+        assert!(check_token_binding(AccessRole::AgencyReporter, None, None).is_err());
+        assert!(check_token_binding(AccessRole::ProvinceReporter, Some(AgencyId(1)), Some(ProvinceId(1))).is_err());
+        assert!(check_token_binding(AccessRole::Reader, Some(AgencyId(1)), None).is_err());
+        assert!(check_token_binding(AccessRole::Admin, None, None).is_ok());
+    }
+}

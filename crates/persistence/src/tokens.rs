@@ -1,0 +1,89 @@
+//! API tokens: stored by the hash of their secret, never the secret.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use workplan_domain::model::{AccessRole, AgencyId, ApiToken, ProvinceId, TokenId};
+use workplan_domain::ports::{NewToken, TokenRepository};
+use workplan_domain::{Error, Result};
+
+use crate::entities::api_token;
+use crate::error::DbResultExt;
+use crate::repo::SeaStore;
+
+fn to_token(m: api_token::Model) -> Result<ApiToken> {
+    let role = AccessRole::parse(&m.role)
+        .ok_or_else(|| Error::internal(std::io::Error::other(format!("token {} has role {:?}", m.id, m.role))))?;
+    Ok(ApiToken {
+        id: TokenId(m.id),
+        name: m.name,
+        role,
+        agency: m.agency_id.map(AgencyId),
+        province: m.province_id.map(ProvinceId),
+        created_at: m.created_at,
+        expires_at: m.expires_at,
+        revoked_at: m.revoked_at,
+        last_used_at: m.last_used_at,
+    })
+}
+
+#[async_trait]
+impl TokenRepository for SeaStore {
+    async fn create_token(&self, token: NewToken) -> Result<ApiToken> {
+        let row = api_token::ActiveModel {
+            name: Set(token.name),
+            role: Set(token.role.as_str().to_owned()),
+            agency_id: Set(token.agency.map(|a| a.0)),
+            province_id: Set(token.province.map(|p| p.0)),
+            secret_hash: Set(token.secret_hash),
+            created_at: Set(Utc::now()),
+            expires_at: Set(token.expires_at),
+            revoked_at: Set(None),
+            last_used_at: Set(None),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .db()?;
+        to_token(row)
+    }
+
+    async fn tokens(&self) -> Result<Vec<ApiToken>> {
+        let rows = api_token::Entity::find().order_by_asc(api_token::Column::Id).all(&self.db).await.db()?;
+        rows.into_iter().map(to_token).collect()
+    }
+
+    async fn token_by_secret_hash(&self, hash: &str) -> Result<Option<ApiToken>> {
+        let row = api_token::Entity::find().filter(api_token::Column::SecretHash.eq(hash)).one(&self.db).await.db()?;
+        row.map(to_token).transpose()
+    }
+
+    async fn token_by_name(&self, name: &str) -> Result<Option<ApiToken>> {
+        let row = api_token::Entity::find().filter(api_token::Column::Name.eq(name)).one(&self.db).await.db()?;
+        row.map(to_token).transpose()
+    }
+
+    async fn revoke_token(&self, id: TokenId) -> Result<ApiToken> {
+        let row = api_token::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .db()?
+            .ok_or_else(|| Error::not_found("token", Some("id")))?;
+        if row.revoked_at.is_some() {
+            return to_token(row);
+        }
+        let mut active: api_token::ActiveModel = row.into();
+        active.revoked_at = Set(Some(Utc::now()));
+        to_token(active.update(&self.db).await.db()?)
+    }
+
+    async fn touch_token(&self, id: TokenId, at: DateTime<Utc>) -> Result<()> {
+        api_token::Entity::update_many()
+            .col_expr(api_token::Column::LastUsedAt, sea_orm::sea_query::Expr::value(at))
+            .filter(api_token::Column::Id.eq(id.0))
+            .exec(&self.db)
+            .await
+            .db()?;
+        Ok(())
+    }
+}
