@@ -3,8 +3,12 @@
 
 mod agencies;
 mod http;
+mod lifecycle;
 mod nodes;
 mod pagination;
+mod permissions;
 mod plan;
 mod reports;
 mod statements;
+mod sync;
+mod tokens;

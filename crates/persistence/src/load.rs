@@ -28,6 +28,7 @@ impl SeaStore {
     /// Loads the plan and the provinces unless they are already present. Runs in one
     /// transaction: either all of the plan is there afterwards, or none of it.
     pub async fn load_seed(&self, seed: &PlanSeed, provinces: &[ProvinceSeed]) -> Result<LoadOutcome> {
+        let _writer = self.sqlite_writer().await;
         let txn = self.db.begin().await.db()?;
         let existing = plan::Entity::find()
             .filter(plan::Column::DocumentNumber.eq(seed.document.document_number.as_str()))
@@ -192,6 +193,7 @@ impl SeaStore {
             return Err(Error::validation("reports", "only demo reports can be bulk-inserted"));
         }
         let total = reports.len();
+        let _writer = self.sqlite_writer().await;
         let txn = self.db.begin().await.db()?;
         let mut batch = Vec::with_capacity(500);
         for report in reports {

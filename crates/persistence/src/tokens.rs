@@ -30,6 +30,7 @@ fn to_token(m: api_token::Model) -> Result<ApiToken> {
 #[async_trait]
 impl TokenRepository for SeaStore {
     async fn create_token(&self, token: NewToken) -> Result<ApiToken> {
+        let _writer = self.sqlite_writer().await;
         let row = api_token::ActiveModel {
             name: Set(token.name),
             role: Set(token.role.as_str().to_owned()),
@@ -64,6 +65,7 @@ impl TokenRepository for SeaStore {
     }
 
     async fn revoke_token(&self, id: TokenId) -> Result<ApiToken> {
+        let _writer = self.sqlite_writer().await;
         let row = api_token::Entity::find_by_id(id.0)
             .one(&self.db)
             .await
@@ -78,6 +80,7 @@ impl TokenRepository for SeaStore {
     }
 
     async fn touch_token(&self, id: TokenId, at: DateTime<Utc>) -> Result<()> {
+        let _writer = self.sqlite_writer().await;
         api_token::Entity::update_many()
             .col_expr(api_token::Column::LastUsedAt, sea_orm::sea_query::Expr::value(at))
             .filter(api_token::Column::Id.eq(id.0))

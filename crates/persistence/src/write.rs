@@ -44,10 +44,19 @@ fn reporter_cols(reporter: Reporter) -> (Option<i64>, Option<i64>) {
 }
 
 impl SeaStore {
+    /// On SQLite, the process-wide writer lock: SQLite has one writer at a time, and a
+    /// transaction that read before writing fails at once (no busy wait) if another connection
+    /// wrote in between, so every write in this process takes turns. `None` on PostgreSQL.
+    pub(crate) async fn sqlite_writer(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.db.get_database_backend() {
+            DatabaseBackend::Sqlite => Some(self.writer.clone().lock_owned().await),
+            _ => None,
+        }
+    }
+
     async fn begin_write(&self) -> Result<WriteTx> {
         let backend = self.db.get_database_backend();
-        let guard =
-            if backend == DatabaseBackend::Sqlite { Some(self.writer.clone().lock_owned().await) } else { None };
+        let guard = self.sqlite_writer().await;
         let txn = self.db.begin().await.db()?;
         if backend == DatabaseBackend::Postgres {
             txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")).await.db()?;
