@@ -177,7 +177,7 @@ async fn graphiql_examples_run_without_errors() {
     let app = TestApp::spawn().await;
     let html = app.client.get(app.url("/")).send().await.expect("get").text().await.expect("text");
     let examples = graphiql_examples(&html);
-    assert_eq!(examples.len(), 5, "plan, task, agency, search and report examples");
+    assert_eq!(examples.len(), 8, "plan, task, agency, search, report, viewer, sync and feed examples");
     for (query, variables) in examples {
         let data = app.data(&query, variables).await;
         assert!(data.as_object().is_some_and(|o| o.values().all(|v| !v.is_null())), "{query} gave {data}");

@@ -110,6 +110,10 @@ async fn batch_limits_and_callers() {
     let one = json!({ "i": { "reports": [item("a", 1, "x")] } });
     assert_eq!(app.error_as(None, SYNC, one.clone()).await.0, "UNAUTHENTICATED");
     assert_eq!(app.error_as(Some(&sup), SYNC, one.clone()).await.0, "FORBIDDEN");
+    let other_province = json!({ "i": { "reports": [item("a", 1, "x")], "reporter": { "provinceCode": "110000" } } });
+    assert_eq!(app.error_as(Some(&gd), SYNC, other_province).await.0, "FORBIDDEN");
+    let own_province = json!({ "i": { "reports": [item("own", 1, "x")], "reporter": { "provinceCode": "440000" } } });
+    assert_eq!(app.data_as(Some(&gd), SYNC, own_province).await["syncProgressReports"]["created"], 1);
     assert_eq!(app.error(SYNC, one.clone()).await, ("BAD_USER_INPUT".into(), Some("reporter".into())));
     let as_admin = json!({ "i": { "reports": [item("a", 1, "x")], "reporter": { "provinceCode": "110000" } } });
     let d = app.data(SYNC, as_admin).await;

@@ -40,15 +40,10 @@ async fn task_agencies(store: &dyn Store, task: &Task) -> Result<Vec<AgencyId>> 
     Ok(store.responsibilities_by_tasks(&[task.id]).await?.iter().map(|r| r.agency_id).collect())
 }
 
-/// Resolves who a write acts as, checking the token's binding and, for agencies, that the
-/// agency is responsible for the task.
-async fn resolve_reporter(
-    store: &dyn Store,
-    principal: &Principal,
-    requested: Option<&ReporterRef>,
-    task: &Task,
-) -> Result<Reporter> {
-    let reporter = match acting_reporter(principal, requested)? {
+/// Resolves who a write acts as: the token's own reporter (checking that what the input named,
+/// if anything, is that reporter), or for an admin the reporter it named.
+async fn reporter_for(store: &dyn Store, principal: &Principal, requested: Option<&ReporterRef>) -> Result<Reporter> {
+    Ok(match acting_reporter(principal, requested)? {
         ActingReporter::Own(own, named) => {
             if let (Some(ReporterRef::Province(code)), Reporter::Province(id)) = (named.as_ref(), own) {
                 let named_id = store.provinces_by_codes(std::slice::from_ref(code)).await?.first().map(|p| p.id);
@@ -70,7 +65,17 @@ async fn resolve_reporter(
                     .id,
             )
         }
-    };
+    })
+}
+
+/// [`reporter_for`], and for an agency, a check that it is responsible for `task`.
+async fn resolve_reporter(
+    store: &dyn Store,
+    principal: &Principal,
+    requested: Option<&ReporterRef>,
+    task: &Task,
+) -> Result<Reporter> {
+    let reporter = reporter_for(store, principal, requested).await?;
     if let Reporter::Agency(agency) = reporter {
         check_responsible(Some(principal.role), agency, &task_agencies(store, task).await?, task.number)?;
     }
@@ -143,34 +148,13 @@ pub async fn sync_reports(
     if principal.role == AccessRole::Admin && requested.is_none() {
         return Err(Error::validation("reporter", "an admin must name the reporter it syncs for"));
     }
-    // The reporter, checked once (task-independent for provinces; per task for agencies).
+    // The tasks and their agencies, read once for the whole batch.
     let mut numbers: Vec<i32> = items.iter().map(|i| i.report.task_number).collect();
     numbers.sort_unstable();
     numbers.dedup();
     let tasks = store.tasks_by_numbers(&numbers).await?;
     let responsibilities = store.responsibilities_by_tasks(&tasks.iter().map(|t| t.id).collect::<Vec<_>>()).await?;
-    let reporter =
-        match acting_reporter(principal, requested.as_ref())? {
-            ActingReporter::Own(own, _) => own,
-            ActingReporter::OnBehalf(r) => {
-                let probe = tasks.first().cloned();
-                match (r, probe) {
-                    (ReporterRef::Agency(id), _) => Reporter::Agency(
-                        store
-                            .agencies_by_ids(&[id])
-                            .await?
-                            .first()
-                            .map(|a| a.id)
-                            .ok_or_else(|| Error::not_found("agency", Some("reporter.agencyId")))?,
-                    ),
-                    (ReporterRef::Province(code), _) => Reporter::Province(
-                        store.provinces_by_codes(std::slice::from_ref(&code)).await?.first().map(|p| p.id).ok_or_else(
-                            || Error::not_found(format!("province {code:?}"), Some("reporter.provinceCode")),
-                        )?,
-                    ),
-                }
-            }
-        };
+    let reporter = reporter_for(store, principal, requested.as_ref()).await?;
 
     let mut results: Vec<SyncItemResult> = Vec::new();
     let mut valid: Vec<ValidSyncItem> = Vec::new();
