@@ -30,6 +30,10 @@ use crate::repo::{SeaStore, report_active_model, scope_condition, to_report};
 /// The advisory lock key report writers share on PostgreSQL ("workplan" in ASCII, truncated).
 const WRITE_LOCK_KEY: i64 = 0x776f_726b_706c_616e;
 
+/// How long a write transaction's statements (including the wait for the lock) may take on
+/// PostgreSQL, in milliseconds.
+const WRITE_TIMEOUT_MS: u32 = 15_000;
+
 /// An open write transaction holding the write lock.
 struct WriteTx {
     txn: DatabaseTransaction,
@@ -59,6 +63,9 @@ impl SeaStore {
         let guard = self.sqlite_writer().await;
         let txn = self.db.begin().await.db()?;
         if backend == DatabaseBackend::Postgres {
+            // Waiting for the lock counts against the statement timeout; writers queue behind
+            // each other, so give them longer than readers get.
+            txn.execute_unprepared(&format!("SET LOCAL statement_timeout = {WRITE_TIMEOUT_MS}")).await.db()?;
             txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")).await.db()?;
         }
         Ok(WriteTx { txn, _guard: guard })
