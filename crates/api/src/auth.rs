@@ -10,11 +10,16 @@ use workplan_domain::{Error, Result, service};
 pub struct ApiConfig {
     /// Whether anonymous callers may read the plan and accepted reports.
     pub public_read: bool,
+    /// The production profile: no introspection for anonymous callers, no "did you mean"
+    /// suggestions. GraphiQL keeps working for token holders.
+    pub production: bool,
+    /// Request limits.
+    pub limits: crate::limits::Limits,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        Self { public_read: true }
+        Self { public_read: true, production: false, limits: crate::limits::Limits::default() }
     }
 }
 

@@ -15,12 +15,10 @@ use workplan_domain::ports::Store;
 
 use crate::auth::{ApiConfig, viewer_from_headers};
 use crate::error::code;
+use crate::limits::{LimitExceeded, check_document, check_shape, check_variables};
 use crate::loaders;
 use crate::schema::{WorkplanSchema, build_schema};
 use workplan_domain::auth::Viewer;
-
-/// The largest request body accepted, in bytes.
-pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -42,7 +40,7 @@ impl AppState {
 
     /// State serving `store` with `config`.
     pub fn with_config(store: Arc<dyn Store>, config: ApiConfig) -> Self {
-        Self { schema: build_schema(store.clone()), store, config }
+        Self { schema: build_schema(store.clone(), &config), store, config }
     }
 }
 
@@ -55,7 +53,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphiql/assets/{file}", get(asset))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");
             error_response(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, "internal error; it has been logged")
@@ -128,8 +126,16 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
     if value.is_array() {
         return error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "batched requests are not supported");
     }
-    if !value.get("query").is_some_and(serde_json::Value::is_string) {
+    let Some(query) = value.get("query").and_then(serde_json::Value::as_str) else {
         return error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "the request has no `query` string");
+    };
+    if let Err(e) = check_document(query, &state.config.limits) {
+        return limit_response(&e);
+    }
+    if let Some(variables) = value.get("variables")
+        && let Err(e) = check_variables(variables, &state.config.limits)
+    {
+        return limit_response(&e);
     }
     let request: async_graphql::Request = match serde_json::from_value(value) {
         Ok(r) => r,
@@ -152,22 +158,42 @@ struct GetParams {
     extensions: Option<String>,
 }
 
-fn get_request(uri: &Uri) -> Result<async_graphql::Request, String> {
-    let Query(params) = Query::<GetParams>::try_from_uri(uri).map_err(|e| e.body_text())?;
-    let query = params.query.filter(|q| !q.is_empty()).ok_or("the `query` parameter is required")?;
+/// Why a request was refused before execution.
+enum Refusal {
+    Malformed(String),
+    Limit(LimitExceeded),
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Malformed(m) => {
+                error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, &format!("not a GraphQL request: {m}"))
+            }
+            Self::Limit(e) => limit_response(&e),
+        }
+    }
+}
+
+fn get_request(uri: &Uri, limits: &crate::limits::Limits) -> Result<async_graphql::Request, Refusal> {
+    let bad = |m: &str| Refusal::Malformed(m.to_owned());
+    let Query(params) = Query::<GetParams>::try_from_uri(uri).map_err(|e| bad(&e.body_text()))?;
+    let query = params.query.filter(|q| !q.is_empty()).ok_or_else(|| bad("the `query` parameter is required"))?;
+    check_document(&query, limits).map_err(Refusal::Limit)?;
     let mut request = async_graphql::Request::new(query);
     if let Some(name) = params.operation_name.filter(|n| !n.is_empty()) {
         request = request.operation_name(name);
     }
     if let Some(variables) = params.variables.filter(|v| !v.is_empty()) {
-        let json: serde_json::Value = serde_json::from_str(&variables).map_err(|_| "`variables` is not JSON")?;
+        let json: serde_json::Value = serde_json::from_str(&variables).map_err(|_| bad("`variables` is not JSON"))?;
         if !json.is_object() {
-            return Err("`variables` must be a JSON object".to_owned());
+            return Err(bad("`variables` must be a JSON object"));
         }
+        check_variables(&json, limits).map_err(Refusal::Limit)?;
         request = request.variables(async_graphql::Variables::from_json(json));
     }
     if params.extensions.is_some_and(|e| !e.is_empty() && serde_json::from_str::<serde_json::Value>(&e).is_err()) {
-        return Err("`extensions` is not JSON".to_owned());
+        return Err(bad("`extensions` is not JSON"));
     }
     Ok(request)
 }
@@ -177,12 +203,9 @@ async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, uri: Uri
         Ok(m) => m,
         Err(r) => return r.into_response(),
     };
-    let request = match get_request(&uri) {
+    let request = match get_request(&uri, &state.config.limits) {
         Ok(r) => r,
-        Err(e) => {
-            let message = format!("not a GraphQL request: {e}");
-            return error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, &message);
-        }
+        Err(refusal) => return refusal.into_response(),
     };
     if is_mutation(&request) {
         let mut response =
@@ -231,8 +254,22 @@ async fn execute(
             );
         }
     };
+    let mut request = request;
+    if let Ok(doc) = request.parsed_query()
+        && let Err(e) = check_shape(doc, &state.config.limits)
+    {
+        return limit_response(&e);
+    }
+    if state.config.production && viewer == Viewer::Anonymous {
+        request = request.disable_introspection();
+    }
     let request = request.data(loaders::for_request(state.store.clone())).data(viewer).data(state.config);
-    let mut response = state.schema.execute(request).await;
+    let timeout = state.config.limits.request_timeout;
+    let Ok(mut response) = tokio::time::timeout(timeout, state.schema.execute(request)).await else {
+        tracing::warn!(?timeout, "request timed out");
+        let message = format!("the request took longer than {} s and was stopped", timeout.as_secs_f32());
+        return error_response(StatusCode::GATEWAY_TIMEOUT, code::INTERNAL, &message);
+    };
     // Errors raised before execution (syntax, validation, coercion) come without a code.
     for error in &mut response.errors {
         ensure_code(error);
@@ -254,6 +291,12 @@ async fn execute(
             error_response(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, "internal error; it has been logged")
         }
     }
+}
+
+fn limit_response(e: &LimitExceeded) -> Response {
+    let status = if e.limit == "maxDocumentBytes" { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST };
+    let body = serde_json::json!({ "errors": [{ "message": e.message, "extensions": { "code": code::BAD_USER_INPUT, "limit": e.limit } }] });
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))], body.to_string()).into_response()
 }
 
 fn unauthenticated(message: &str) -> Response {

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 pub mod http;
 mod ids;
+pub mod limits;
 mod loaders;
 pub mod schema;
 mod types;

@@ -58,6 +58,7 @@ impl PlanQuery {
     }
 
     /// The plan's sections, in order.
+    #[graphql(complexity = "6 * child_complexity")]
     async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Section>> {
         Ok(store(ctx)?.sections().await.gql()?.into_iter().map(Section).collect())
     }
@@ -73,6 +74,7 @@ impl PlanQuery {
 
     /// Tasks, filtered and paginated.
     #[expect(clippy::too_many_arguments, reason = "Relay connection arguments plus filter and order")]
+    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
     async fn tasks(
         &self,
         ctx: &Context<'_>,
@@ -120,6 +122,7 @@ impl AgencyQuery {
     }
 
     /// Agencies by name, filtered and paginated.
+    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
     async fn agencies(
         &self,
         ctx: &Context<'_>,
@@ -141,6 +144,7 @@ pub struct ProvinceQuery;
 #[Object]
 impl ProvinceQuery {
     /// The 31 provincial-level divisions, by code.
+    #[graphql(complexity = "31 * child_complexity")]
     async fn provinces(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Province>> {
         Ok(store(ctx)?.provinces().await.gql()?.into_iter().map(Province).collect())
     }
@@ -166,6 +170,7 @@ pub struct ReportQuery;
 #[Object]
 impl ReportQuery {
     /// Progress reports, newest first, filtered and paginated.
+    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
     async fn progress_reports(
         &self,
         ctx: &Context<'_>,
@@ -217,6 +222,7 @@ impl NodeQuery {
     }
 
     /// The objects with these global IDs (at most 100), in the same order; null where none.
+    #[graphql(complexity = "ids.len().max(1) * child_complexity")]
     async fn nodes(
         &self,
         ctx: &Context<'_>,
@@ -242,6 +248,7 @@ impl SyncQuery {
     }
 
     /// Submitted reports waiting for review, oldest first (SUPERVISOR and ADMIN).
+    #[graphql(complexity = "crate::limits::page_cost(first, None) * child_complexity")]
     async fn review_queue(
         &self,
         ctx: &Context<'_>,
@@ -263,6 +270,7 @@ impl SyncQuery {
     /// Every change to the reports the caller may see, in commit order. Poll with
     /// `after: <last endCursor>`: every change is seen exactly once, even while many writers
     /// commit concurrently.
+    #[graphql(complexity = "crate::limits::page_cost(first.or(Some(100)), None) * child_complexity")]
     async fn changes(
         &self,
         ctx: &Context<'_>,
@@ -277,6 +285,7 @@ impl SyncQuery {
     }
 
     /// Every API token (ADMIN).
+    #[graphql(complexity = "100 * child_complexity")]
     async fn api_tokens(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ApiToken>> {
         workplan_domain::auth::can_manage_tokens(viewer(ctx).principal().gql()?).gql()?;
         Ok(store(ctx)?.tokens().await.gql()?.into_iter().map(ApiToken).collect())
@@ -426,17 +435,25 @@ impl Mutation {
 /// The workplan schema.
 pub type WorkplanSchema = async_graphql::Schema<Query, Mutation, EmptySubscription>;
 
-/// The schema builder with every type and limit, and no data: enough to print the SDL.
+/// The schema builder with every type, and no data or limits: enough to print the SDL.
 pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
     async_graphql::Schema::build(Query::default(), Mutation, EmptySubscription)
-        .limit_depth(16)
-        .limit_recursive_depth(32)
         .extension(async_graphql::extensions::Tracing)
 }
 
-/// The schema serving `store`.
-pub fn build_schema(store: Arc<dyn Store>) -> WorkplanSchema {
-    schema_builder().data(store).finish()
+/// The schema serving `store`, with `config`'s limits.
+pub fn build_schema(store: Arc<dyn Store>, config: &crate::auth::ApiConfig) -> WorkplanSchema {
+    let l = &config.limits;
+    let mut builder = schema_builder()
+        .limit_depth(l.max_depth)
+        .limit_complexity(l.max_complexity)
+        .limit_directives(l.max_directives)
+        .limit_recursive_depth(l.max_nesting)
+        .data(store);
+    if config.production {
+        builder = builder.disable_suggestions();
+    }
+    builder.finish()
 }
 
 /// The SDL clients see (`schema.graphql`).

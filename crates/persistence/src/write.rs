@@ -31,8 +31,8 @@ use crate::repo::{SeaStore, report_active_model, scope_condition, to_report};
 const WRITE_LOCK_KEY: i64 = 0x776f_726b_706c_616e;
 
 /// How long a write transaction's statements (including the wait for the lock) may take on
-/// PostgreSQL, in milliseconds.
-const WRITE_TIMEOUT_MS: u32 = 15_000;
+/// PostgreSQL, in milliseconds: under the 10 s request timeout.
+const WRITE_TIMEOUT_MS: u32 = 9_000;
 
 /// An open write transaction holding the write lock.
 struct WriteTx {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 use workplan_api::auth::ApiConfig;
+use workplan_api::limits::Limits;
 use workplan_domain::model::AccessRole;
 use workplan_domain::ports::{PlanRepository, TokenRepository};
 use workplan_domain::seed::AgencyRegistry;
@@ -31,12 +32,72 @@ struct Cli {
     #[arg(long, env = "WORKPLAN_PUBLIC_READ", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     public_read: bool,
 
+    /// The production profile: no introspection for anonymous callers and no "did you mean"
+    /// suggestions (GraphiQL keeps working with a token).
+    #[arg(long, env = "WORKPLAN_PRODUCTION", global = true)]
+    production: bool,
+
+    #[command(flatten)]
+    limits: LimitArgs,
+
     /// Largest number of pooled database connections.
     #[arg(long, env = "WORKPLAN_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
     db_max_connections: u32,
 
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+/// Request limits (see README "Limits").
+#[derive(clap::Args, Debug)]
+struct LimitArgs {
+    /// Largest request body in bytes (413 beyond).
+    #[arg(long, env = "WORKPLAN_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes, global = true)]
+    max_body_bytes: usize,
+    /// Longest GraphQL document in bytes.
+    #[arg(long, env = "WORKPLAN_MAX_DOCUMENT_BYTES", default_value_t = Limits::default().max_document_bytes, global = true)]
+    max_document_bytes: usize,
+    /// Most tokens in a document.
+    #[arg(long, env = "WORKPLAN_MAX_TOKENS", default_value_t = Limits::default().max_tokens, global = true)]
+    max_tokens: usize,
+    /// Deepest nesting of brackets in a document or variables.
+    #[arg(long, env = "WORKPLAN_MAX_NESTING", default_value_t = Limits::default().max_nesting, global = true)]
+    max_nesting: usize,
+    /// Deepest selection.
+    #[arg(long, env = "WORKPLAN_MAX_DEPTH", default_value_t = Limits::default().max_depth, global = true)]
+    max_depth: usize,
+    /// Highest query complexity.
+    #[arg(long, env = "WORKPLAN_MAX_COMPLEXITY", default_value_t = Limits::default().max_complexity, global = true)]
+    max_complexity: usize,
+    /// Most aliases in a document.
+    #[arg(long, env = "WORKPLAN_MAX_ALIASES", default_value_t = Limits::default().max_aliases, global = true)]
+    max_aliases: usize,
+    /// Most root fields in an operation.
+    #[arg(long, env = "WORKPLAN_MAX_ROOT_FIELDS", default_value_t = Limits::default().max_root_fields, global = true)]
+    max_root_fields: usize,
+    /// Most directives on one field.
+    #[arg(long, env = "WORKPLAN_MAX_DIRECTIVES", default_value_t = Limits::default().max_directives, global = true)]
+    max_directives: usize,
+    /// Longest a request may run, in seconds.
+    #[arg(long, env = "WORKPLAN_REQUEST_TIMEOUT_SECS", default_value_t = 10, global = true)]
+    request_timeout_secs: u64,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_body_bytes: self.max_body_bytes,
+            max_document_bytes: self.max_document_bytes,
+            max_tokens: self.max_tokens,
+            max_nesting: self.max_nesting,
+            max_depth: self.max_depth,
+            max_complexity: self.max_complexity,
+            max_aliases: self.max_aliases,
+            max_root_fields: self.max_root_fields,
+            max_directives: self.max_directives,
+            request_timeout: std::time::Duration::from_secs(self.request_timeout_secs.max(1)),
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -142,7 +203,8 @@ async fn main() -> anyhow::Result<()> {
     let options = store_options(cli.db_max_connections);
     match cli.command.unwrap_or(Command::Serve { listen: default_listen()? }) {
         Command::Serve { listen } => {
-            let config = ApiConfig { public_read: cli.public_read };
+            let config =
+                ApiConfig { public_read: cli.public_read, production: cli.production, limits: cli.limits.limits() };
             let app = Application::build(&cli.database_url, listen, &options, config).await?;
             let addr = app.local_addr()?;
             tracing::info!(%addr, "serving GraphQL at http://{addr}/graphql and GraphiQL at http://{addr}/");

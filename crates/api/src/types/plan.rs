@@ -64,6 +64,7 @@ impl Plan {
     }
 
     /// The plan's sections, in order.
+    #[graphql(complexity = "6 * child_complexity")]
     async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Section>> {
         Ok(store(ctx)?.sections().await.gql()?.into_iter().map(Section).collect())
     }
@@ -107,6 +108,7 @@ impl Section {
     }
 
     /// The section's subsections, in order.
+    #[graphql(complexity = "10 * child_complexity")]
     async fn subsections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Subsection>> {
         let rows = load(ctx, SubsectionsOf(self.0.id)).await?.unwrap_or_default();
         Ok(rows.into_iter().map(Subsection).collect())
@@ -114,6 +116,7 @@ impl Section {
 
     /// The section's tasks.
     #[expect(clippy::too_many_arguments, reason = "Relay connection arguments plus filter and order")]
+    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
     async fn tasks(
         &self,
         ctx: &Context<'_>,
@@ -163,6 +166,7 @@ impl Subsection {
 
     /// The subsection's tasks.
     #[expect(clippy::too_many_arguments, reason = "Relay connection arguments plus filter and order")]
+    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
     async fn tasks(
         &self,
         ctx: &Context<'_>,

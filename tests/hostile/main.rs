@@ -1,0 +1,215 @@
+//! Hostile and careless requests: oversized, deep, wide, aliased, batched, malformed and
+//! mis-typed. Each must be refused with the right status and code, quickly, and the server must
+//! still answer afterwards.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use workplan_tests::TestApp;
+
+/// Sends a raw POST body; returns status, body and time taken.
+async fn post(app: &TestApp, body: String) -> (u16, Value, Duration) {
+    let start = Instant::now();
+    let r = app
+        .client
+        .post(app.url("/graphql"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("send");
+    let status = r.status().as_u16();
+    let body = r.json().await.unwrap_or(Value::Null);
+    (status, body, start.elapsed())
+}
+
+async fn still_serving(app: &TestApp) {
+    let d = app.data_as(None, "{ plan { taskCount } }", json!({})).await;
+    assert_eq!(d["plan"]["taskCount"], 106, "the server still answers");
+}
+
+fn query(q: &str) -> String {
+    json!({ "query": q }).to_string()
+}
+
+fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_default()
+}
+
+const QUICK: Duration = Duration::from_secs(5);
+
+#[tokio::test]
+async fn deep_nesting_never_reaches_the_parser() {
+    let app = TestApp::spawn().await;
+    // Well under the document size limit, so the nesting check itself must refuse these.
+    let n = 10_000;
+    let cases = [
+        ("list argument", format!("{{ task(number: {}1{}) {{ number }} }}", "[".repeat(n), "]".repeat(n))),
+        (
+            "object argument",
+            format!("{{ tasks(filter: {}) {{ totalCount }} }}", "{a:".repeat(n) + "1" + &"}".repeat(n)),
+        ),
+        ("variable default", format!("query($v: Int = {}1{}) {{ plan {{ id }} }}", "[".repeat(n), "]".repeat(n))),
+        ("selections", format!("{}{}", "{a".repeat(n), "}".repeat(n))),
+        ("parentheses", format!("{{ plan{} }}", "(".repeat(n))),
+    ];
+    for (what, q) in cases {
+        let body = query(&q);
+        let (status, body_json, took) = post(&app, body).await;
+        assert_eq!(status, 400, "{what}");
+        assert_eq!(body_json["errors"][0]["extensions"]["limit"], "maxNesting", "{what}");
+        assert_eq!(code(&body_json), "BAD_USER_INPUT", "{what}");
+        assert!(took < QUICK, "{what} took {took:?}");
+    }
+    // Just under the limit parses and is judged normally.
+    let ok = format!("{{ task(number: {}1{}) {{ number }} }}", "[".repeat(60), "]".repeat(60));
+    let (status, body, _) = post(&app, query(&ok)).await;
+    assert_eq!(status, 200);
+    assert_eq!(code(&body), "BAD_USER_INPUT", "a type error, reported as one");
+    // Deep variables.
+    let mut v = json!(1);
+    for _ in 0..100 {
+        v = json!([v]);
+    }
+    let (status, _, _) =
+        post(&app, json!({ "query": "query($x: Int) { plan { id } }", "variables": { "x": v } }).to_string()).await;
+    assert_eq!(status, 400);
+    // JSON nested past serde's own limit is simply not JSON we accept.
+    let deep_json = format!(
+        "{{\"query\":\"{{plan{{id}}}}\",\"variables\":{{\"x\":{}1{}}}}}",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    let (status, _, took) = post(&app, deep_json).await;
+    assert_eq!(status, 400);
+    assert!(took < QUICK);
+    // And over GET.
+    let deep = format!("{{ task(number: {}1{}) {{ number }} }}", "[".repeat(5000), "]".repeat(5000));
+    let r = app.client.get(app.url("/graphql")).query(&[("query", deep.as_str())]).send().await.expect("get");
+    assert_eq!(r.status(), 400);
+    still_serving(&app).await;
+}
+
+#[tokio::test]
+async fn wide_aliased_and_long_documents_are_refused() {
+    let app = TestApp::spawn().await;
+    let many_tokens = format!("{{ plan {{ {} }} }}", "id ".repeat(20_000));
+    let (status, body, _) = post(&app, query(&many_tokens)).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["limit"].as_str()), (400, Some("maxTokens")));
+    let aliases = format!("{{ plan {{ {} }} }}", (0..100).map(|i| format!("a{i}: id")).collect::<Vec<_>>().join(" "));
+    let (status, body, _) = post(&app, query(&aliases)).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["limit"].as_str()), (400, Some("maxAliases")));
+    let roots = format!("{{ {} }}", (0..40).map(|i| format!("p{i}: plan {{ id }}")).collect::<Vec<_>>().join(" "));
+    let (status, body, _) = post(&app, query(&roots)).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["limit"].as_str()), (400, Some("maxRootFields")));
+    let long = format!("{{ plan {{ id }} }} #{}", "x".repeat(70_000));
+    let (status, body, _) = post(&app, query(&long)).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["limit"].as_str()), (413, Some("maxDocumentBytes")));
+    let directives = format!("{{ plan {} {{ id }} }}", "@include(if: true) ".repeat(20));
+    let (status, body, _) = post(&app, query(&directives)).await;
+    assert_eq!(status, 200);
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    still_serving(&app).await;
+}
+
+#[tokio::test]
+async fn deep_and_costly_selections_are_refused() {
+    let app = TestApp::spawn().await;
+    let mut deep = "number".to_owned();
+    for _ in 0..12 {
+        deep = format!("section {{ tasks(first: 1) {{ nodes {{ {deep} }} }} }}");
+    }
+    let (status, body, took) = post(&app, query(&format!("{{ task(number: 1) {{ {deep} }} }}"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(code(&body), "BAD_USER_INPUT", "too deep: {body}");
+    assert!(took < QUICK);
+    let costly = "{ tasks(first: 100) { nodes { reports(first: 100) { nodes { task { reports(first: 100) { nodes { id summary } } } } } } } }";
+    let (status, body, _) = post(&app, query(costly)).await;
+    assert_eq!(status, 200);
+    assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("omplex")), "{body}");
+    assert_eq!(code(&body), "BAD_USER_INPUT");
+    let huge_page = "{ tasks(first: 1000) { totalCount } }";
+    let (_, body, _) = post(&app, query(huge_page)).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT");
+    still_serving(&app).await;
+}
+
+#[tokio::test]
+async fn malformed_batched_and_mistyped_requests() {
+    let app = TestApp::spawn().await;
+    for (what, body, status) in [
+        ("not JSON", "{\"query\":".to_owned(), 400),
+        ("JSON but not an object", "42".to_owned(), 400),
+        ("no query", "{\"variables\":{}}".to_owned(), 400),
+        ("query not a string", "{\"query\":7}".to_owned(), 400),
+        ("batched", json!([{ "query": "{ plan { id } }" }, { "query": "{ plan { id } }" }]).to_string(), 400),
+        ("variables not an object", json!({ "query": "{ plan { id } }", "variables": [1] }).to_string(), 400),
+        ("NUL in the document", json!({ "query": "{ plan { id\u{0} } }" }).to_string(), 400),
+        ("invalid UTF-8", String::from_utf8_lossy(b"{\"query\":\"\xff\xfe\"}").into_owned(), 200),
+    ] {
+        let (got, body, took) = post(&app, body).await;
+        assert_eq!(got, status, "{what}: {body}");
+        if got != 200 {
+            assert_eq!(code(&body), "BAD_USER_INPUT", "{what}");
+        }
+        assert!(took < QUICK, "{what}");
+    }
+    for (q, vars) in [
+        ("query($n: Int!) { task(number: $n) { number } }", json!({ "n": "seven" })),
+        ("query($n: Int!) { task(number: $n) { number } }", json!({ "n": 1e40 })),
+        ("query($n: Int!) { task(number: $n) { number } }", json!({})),
+        ("{ task(number: \"1\") { number } }", json!({})),
+        ("{ nope }", json!({})),
+        ("{ plan { id ", json!({})),
+        ("mutation { nope }", json!({})),
+    ] {
+        let body = app.graphql_as(None, q, vars.clone()).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{q} {vars}: {body}");
+        let text = body.to_string();
+        assert!(
+            !text.contains("sqlx") && !text.contains("SELECT") && !text.contains("/src/"),
+            "no internals leak: {text}"
+        );
+    }
+    still_serving(&app).await;
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_on_the_graphql_route() {
+    let app = TestApp::spawn().await;
+    let big = json!({ "query": "{ plan { id } }", "variables": { "x": "a".repeat(2 << 20) } }).to_string();
+    let (status, _, took) = post(&app, big).await;
+    assert_eq!(status, 413);
+    assert!(took < QUICK);
+    still_serving(&app).await;
+}
+
+#[tokio::test]
+async fn a_slow_request_times_out_cleanly() {
+    let db = workplan_tests::TestDb::create().await.expect("db");
+    let mut config = workplan_api::auth::ApiConfig::default();
+    config.limits.request_timeout = Duration::from_millis(1);
+    let app = TestApp::spawn_with(db, workplan_server::store_options(3), config).await;
+    let q = "{ sections { tasks(first: 100) { nodes { responsibilities { agency { name reports(first: 5) { totalCount } } } } } } }";
+    let (status, body, took) = post(&app, query(q)).await;
+    assert_eq!(status, 504, "{body}");
+    assert_eq!(code(&body), "INTERNAL");
+    assert!(took < QUICK);
+}
+
+#[tokio::test]
+async fn production_hides_introspection_and_suggestions_from_anonymous_callers() {
+    let db = workplan_tests::TestDb::create().await.expect("db");
+    let config = workplan_api::auth::ApiConfig { production: true, ..Default::default() };
+    let app = TestApp::spawn_with(db, workplan_server::store_options(3), config).await;
+    let intro = "{ __schema { queryType { name } } }";
+    let anon = app.graphql_as(None, intro, json!({})).await;
+    assert!(anon.get("errors").is_some() || anon["data"]["__schema"].is_null(), "{anon}");
+    let staff = app.data(intro, json!({})).await;
+    assert_eq!(staff["__schema"]["queryType"]["name"], "Query");
+    let typo = app.graphql_as(None, "{ plam { id } }", json!({})).await;
+    assert!(!typo.to_string().contains("Did you mean"), "{typo}");
+    let dev = TestApp::spawn().await;
+    let typo = dev.graphql_as(None, "{ plam { id } }", json!({})).await;
+    assert!(typo.to_string().contains("Did you mean"), "suggestions stay on outside production: {typo}");
+}
