@@ -189,6 +189,7 @@ async fn a_slow_request_times_out_cleanly() {
     let db = workplan_tests::TestDb::create().await.expect("db");
     let mut config = workplan_api::auth::ApiConfig::default();
     config.limits.request_timeout = Duration::from_millis(1);
+    let config = config;
     let app = TestApp::spawn_with(db, workplan_server::store_options(3), config).await;
     let q = "{ sections { tasks(first: 100) { nodes { responsibilities { agency { name reports(first: 5) { totalCount } } } } } } }";
     let (status, body, took) = post(&app, query(q)).await;

@@ -183,3 +183,30 @@ async fn graphiql_examples_run_without_errors() {
         assert!(data.as_object().is_some_and(|o| o.values().all(|v| !v.is_null())), "{query} gave {data}");
     }
 }
+
+#[tokio::test]
+async fn cors_is_off_by_default_and_an_explicit_allow_list_when_on() {
+    let preflight = |app: &TestApp, origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/graphql"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type,authorization")
+            .send()
+    };
+    let app = TestApp::spawn().await;
+    let r = preflight(&app, "https://dash.example").await.expect("send");
+    assert!(r.headers().get("access-control-allow-origin").is_none(), "no CORS by default");
+
+    let db = workplan_tests::TestDb::create().await.expect("db");
+    let config =
+        workplan_api::auth::ApiConfig { cors_origins: vec!["https://dash.example".into()], ..Default::default() };
+    let app = TestApp::spawn_with(db, workplan_server::store_options(3), config).await;
+    let r = preflight(&app, "https://dash.example").await.expect("send");
+    assert_eq!(
+        r.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()),
+        Some("https://dash.example")
+    );
+    let r = preflight(&app, "https://evil.example").await.expect("send");
+    assert!(r.headers().get("access-control-allow-origin").is_none(), "other origins get nothing");
+}

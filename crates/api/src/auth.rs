@@ -6,7 +6,7 @@ use workplan_domain::ports::Store;
 use workplan_domain::{Error, Result, service};
 
 /// Request-independent API settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ApiConfig {
     /// Whether anonymous callers may read the plan and accepted reports.
     pub public_read: bool,
@@ -15,11 +15,18 @@ pub struct ApiConfig {
     pub production: bool,
     /// Request limits.
     pub limits: crate::limits::Limits,
+    /// Browser origins allowed to call the API cross-origin (CORS); none by default.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        Self { public_read: true, production: false, limits: crate::limits::Limits::default() }
+        Self {
+            public_read: true,
+            production: false,
+            limits: crate::limits::Limits::default(),
+            cors_origins: Vec::new(),
+        }
     }
 }
 

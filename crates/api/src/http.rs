@@ -46,7 +46,8 @@ impl AppState {
 
 /// The application's routes.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let cors = cors_layer(&state.config.cors_origins);
+    let router = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/", get(graphiql))
         .route("/graphiql", get(graphiql))
@@ -58,7 +59,26 @@ pub fn router(state: AppState) -> Router {
             tracing::error!("a request handler panicked");
             error_response(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, "internal error; it has been logged")
         }))
-        .with_state(state)
+        .with_state(state);
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
+}
+
+/// CORS for an explicit allow-list of origins; none (no CORS headers at all) when empty.
+fn cors_layer(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    Some(
+        tower_http::cors::CorsLayer::new()
+            .allow_origin(origins)
+            .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+            .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
 }
 
 /// A GraphQL-shaped error body outside execution.
@@ -263,7 +283,7 @@ async fn execute(
     if state.config.production && viewer == Viewer::Anonymous {
         request = request.disable_introspection();
     }
-    let request = request.data(loaders::for_request(state.store.clone())).data(viewer).data(state.config);
+    let request = request.data(loaders::for_request(state.store.clone())).data(viewer).data(state.config.clone());
     let timeout = state.config.limits.request_timeout;
     let Ok(mut response) = tokio::time::timeout(timeout, state.schema.execute(request)).await else {
         tracing::warn!(?timeout, "request timed out");
@@ -275,16 +295,19 @@ async fn execute(
         ensure_code(error);
     }
     // With the new media type, a request that never executed is a client error (400).
-    let status = if media == GRAPHQL_RESPONSE_JSON
-        && response.data == Value::Null
+    // A request that failed before execution (syntax, validation) has errors without a path
+    // and no data. Per GraphQL over HTTP, its body has no `data` entry, and with the new media
+    // type its status is 400.
+    let not_executed = response.data == Value::Null
         && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty())
-    {
-        StatusCode::BAD_REQUEST
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let status = if not_executed && media == GRAPHQL_RESPONSE_JSON { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let body = if not_executed {
+        serde_json::to_vec(&serde_json::json!({ "errors": response.errors }))
     } else {
-        StatusCode::OK
+        serde_json::to_vec(&response)
     };
-    match serde_json::to_vec(&response) {
+    match body {
         Ok(body) => (status, [(header::CONTENT_TYPE, HeaderValue::from_static(media))], body).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "could not serialise a response");

@@ -40,6 +40,11 @@ struct Cli {
     #[command(flatten)]
     limits: LimitArgs,
 
+    /// A browser origin allowed to call the API (CORS), e.g. https://dashboard.example.gov.cn;
+    /// repeat or comma-separate. None by default: no cross-origin access.
+    #[arg(long = "cors-origin", env = "WORKPLAN_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    cors_origins: Vec<String>,
+
     /// Largest number of pooled database connections.
     #[arg(long, env = "WORKPLAN_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
     db_max_connections: u32,
@@ -203,8 +208,12 @@ async fn main() -> anyhow::Result<()> {
     let options = store_options(cli.db_max_connections);
     match cli.command.unwrap_or(Command::Serve { listen: default_listen()? }) {
         Command::Serve { listen } => {
-            let config =
-                ApiConfig { public_read: cli.public_read, production: cli.production, limits: cli.limits.limits() };
+            let config = ApiConfig {
+                public_read: cli.public_read,
+                production: cli.production,
+                limits: cli.limits.limits(),
+                cors_origins: cli.cors_origins.clone(),
+            };
             let app = Application::build(&cli.database_url, listen, &options, config).await?;
             let addr = app.local_addr()?;
             tracing::info!(%addr, "serving GraphQL at http://{addr}/graphql and GraphiQL at http://{addr}/");

@@ -30,8 +30,8 @@ pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> &'a workplan_domain::auth::Viewer
 /// Which reports the caller may read.
 pub(crate) fn scope(ctx: &Context<'_>) -> async_graphql::Result<workplan_domain::page::ReportScope> {
     use crate::error::GqlResultExt;
-    let config = ctx.data::<crate::auth::ApiConfig>().copied().unwrap_or_default();
-    viewer(ctx).report_scope(config.public_read).gql()
+    let public_read = ctx.data::<crate::auth::ApiConfig>().map_or(true, |c| c.public_read);
+    viewer(ctx).report_scope(public_read).gql()
 }
 
 /// The store, for list queries that are not relations.
