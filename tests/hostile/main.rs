@@ -214,3 +214,32 @@ async fn production_hides_introspection_and_suggestions_from_anonymous_callers()
     let typo = dev.graphql_as(None, "{ plam { id } }", json!({})).await;
     assert!(typo.to_string().contains("Did you mean"), "suggestions stay on outside production: {typo}");
 }
+
+#[tokio::test]
+async fn costly_callers_are_rate_limited_per_token_and_per_ip() {
+    let db = workplan_tests::TestDb::create().await.expect("db");
+    let config = workplan_api::auth::ApiConfig {
+        rate_limit: Some(workplan_api::rate::RateLimit { capacity: 3000.0, refill_per_second: 1.0 }),
+        ..Default::default()
+    };
+    let app = TestApp::spawn_with(db, workplan_server::store_options(3), config).await;
+    let q = "{ tasks(first: 100) { nodes { number text } } }"; // costs about 100 × 3
+    let mut limited = None;
+    for i in 0..20 {
+        let r = app.client.post(app.url("/graphql")).json(&json!({ "query": q })).send().await.expect("send");
+        if r.status() == 429 {
+            limited = Some((i, r));
+            break;
+        }
+        assert_eq!(r.status(), 200);
+    }
+    let (i, r) = limited.expect("an anonymous caller is limited");
+    assert!(i >= 5, "the bucket allowed some requests first ({i})");
+    let retry: u64 = r.headers()["retry-after"].to_str().expect("text").parse().expect("seconds");
+    assert!(retry >= 1);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(code(&body), "RATE_LIMITED");
+    // Another caller (a token) has its own bucket.
+    let d = app.data(q, json!({})).await;
+    assert_eq!(d["tasks"]["nodes"].as_array().map(Vec::len), Some(100));
+}

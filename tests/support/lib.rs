@@ -117,7 +117,8 @@ impl TestApp {
     pub async fn spawn() -> Self {
         let db = TestDb::create().await.expect("create a test database");
         let options = workplan_server::store_options(5);
-        Self::spawn_with(db, options, ApiConfig::default()).await
+        // Rate limiting has tests of its own; here it would only make tests depend on timing.
+        Self::spawn_with(db, options, ApiConfig { rate_limit: None, ..ApiConfig::default() }).await
     }
 
     /// Starts the server with `config`.

@@ -17,6 +17,8 @@ pub struct ApiConfig {
     pub limits: crate::limits::Limits,
     /// Browser origins allowed to call the API cross-origin (CORS); none by default.
     pub cors_origins: Vec<String>,
+    /// Per-caller rate limit by cost; `None` turns it off.
+    pub rate_limit: Option<crate::rate::RateLimit>,
 }
 
 impl Default for ApiConfig {
@@ -26,6 +28,7 @@ impl Default for ApiConfig {
             production: false,
             limits: crate::limits::Limits::default(),
             cors_origins: Vec::new(),
+            rate_limit: Some(crate::rate::RateLimit::default()),
         }
     }
 }

@@ -16,6 +16,18 @@ use workplan_domain::ports::Store;
 use crate::auth::{ApiConfig, viewer_from_headers};
 use crate::error::code;
 use crate::limits::{LimitExceeded, check_document, check_shape, check_variables};
+use crate::rate::{RateKey, RateLimiter};
+
+/// The client's address, when the server was started with connect info.
+pub struct ClientAddr(Option<std::net::SocketAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0)))
+    }
+}
 use crate::loaders;
 use crate::schema::{WorkplanSchema, build_schema};
 use workplan_domain::auth::Viewer;
@@ -30,6 +42,7 @@ pub struct AppState {
     schema: WorkplanSchema,
     store: Arc<dyn Store>,
     config: ApiConfig,
+    limiter: Option<Arc<RateLimiter>>,
 }
 
 impl AppState {
@@ -40,7 +53,8 @@ impl AppState {
 
     /// State serving `store` with `config`.
     pub fn with_config(store: Arc<dyn Store>, config: ApiConfig) -> Self {
-        Self { schema: build_schema(store.clone(), &config), store, config }
+        let limiter = config.rate_limit.map(|l| Arc::new(RateLimiter::new(l)));
+        Self { schema: build_schema(store.clone(), &config), store, config, limiter }
     }
 }
 
@@ -123,7 +137,7 @@ fn negotiate(headers: &HeaderMap) -> Result<&'static str, NotAcceptable> {
     }
 }
 
-async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn graphql_post(State(state): State<AppState>, client: ClientAddr, headers: HeaderMap, body: Bytes) -> Response {
     let media = match negotiate(&headers) {
         Ok(m) => m,
         Err(r) => return r.into_response(),
@@ -164,7 +178,7 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
             return error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, &message);
         }
     };
-    execute(&state, &headers, request, media).await
+    execute(&state, &client, &headers, request, media).await
 }
 
 /// The parameters of a GET request, as the GraphQL-over-HTTP spec names them. (async-graphql's
@@ -218,7 +232,7 @@ fn get_request(uri: &Uri, limits: &crate::limits::Limits) -> Result<async_graphq
     Ok(request)
 }
 
-async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+async fn graphql_get(State(state): State<AppState>, client: ClientAddr, headers: HeaderMap, uri: Uri) -> Response {
     let media = match negotiate(&headers) {
         Ok(m) => m,
         Err(r) => return r.into_response(),
@@ -233,7 +247,7 @@ async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, uri: Uri
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&state, &headers, request, media).await
+    execute(&state, &client, &headers, request, media).await
 }
 
 /// Whether the operation a request would run is a mutation. Unparsable documents are left to
@@ -255,6 +269,7 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
 
 async fn execute(
     state: &AppState,
+    client: &ClientAddr,
     headers: &HeaderMap,
     request: async_graphql::Request,
     media: &'static str,
@@ -283,7 +298,15 @@ async fn execute(
     if state.config.production && viewer == Viewer::Anonymous {
         request = request.disable_introspection();
     }
-    let request = request.data(loaders::for_request(state.store.clone())).data(viewer).data(state.config.clone());
+    let rate_key = match (&viewer, client.0) {
+        (Viewer::Token(p), _) => RateKey::Token(p.token.0),
+        (Viewer::Anonymous, Some(addr)) => RateKey::Ip(addr.ip()),
+        (Viewer::Anonymous, None) => RateKey::Unknown,
+    };
+    let mut request = request.data(loaders::for_request(state.store.clone())).data(viewer).data(state.config.clone());
+    if let Some(limiter) = &state.limiter {
+        request = request.data(limiter.clone()).data(rate_key);
+    }
     let timeout = state.config.limits.request_timeout;
     let Ok(mut response) = tokio::time::timeout(timeout, state.schema.execute(request)).await else {
         tracing::warn!(?timeout, "request timed out");
@@ -301,14 +324,32 @@ async fn execute(
     let not_executed = response.data == Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    let status = if not_executed && media == GRAPHQL_RESPONSE_JSON { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let retry_after = response.errors.iter().find_map(|e| {
+        let ext = e.extensions.as_ref()?;
+        (ext.get("code")? == &Value::from(code::RATE_LIMITED))
+            .then(|| ext.get("retryAfter").map(|v| v.to_string()).unwrap_or_else(|| "1".into()))
+    });
+    let status = if retry_after.is_some() {
+        StatusCode::TOO_MANY_REQUESTS
+    } else if not_executed && media == GRAPHQL_RESPONSE_JSON {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     let body = if not_executed {
         serde_json::to_vec(&serde_json::json!({ "errors": response.errors }))
     } else {
         serde_json::to_vec(&response)
     };
     match body {
-        Ok(body) => (status, [(header::CONTENT_TYPE, HeaderValue::from_static(media))], body).into_response(),
+        Ok(body) => {
+            let mut response =
+                (status, [(header::CONTENT_TYPE, HeaderValue::from_static(media))], body).into_response();
+            if let Some(secs) = retry_after.and_then(|s| HeaderValue::from_str(&s).ok()) {
+                response.headers_mut().insert(header::RETRY_AFTER, secs);
+            }
+            response
+        }
         Err(e) => {
             tracing::error!(error = %e, "could not serialise a response");
             error_response(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, "internal error; it has been logged")

@@ -439,6 +439,7 @@ pub type WorkplanSchema = async_graphql::Schema<Query, Mutation, EmptySubscripti
 pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
     async_graphql::Schema::build(Query::default(), Mutation, EmptySubscription)
         .extension(async_graphql::extensions::Tracing)
+        .extension(crate::rate::RateLimitExtension)
 }
 
 /// The schema serving `store`, with `config`'s limits.

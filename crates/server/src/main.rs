@@ -7,6 +7,7 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 use workplan_api::auth::ApiConfig;
 use workplan_api::limits::Limits;
+use workplan_api::rate::RateLimit;
 use workplan_domain::model::AccessRole;
 use workplan_domain::ports::{PlanRepository, TokenRepository};
 use workplan_domain::seed::AgencyRegistry;
@@ -39,6 +40,15 @@ struct Cli {
 
     #[command(flatten)]
     limits: LimitArgs,
+
+    /// Rate limit: the cost units (query complexity) a caller may spend at once; 0 turns
+    /// rate limiting off. Callers are tokens, or client IPs for anonymous callers.
+    #[arg(long, env = "WORKPLAN_RATE_LIMIT_CAPACITY", default_value_t = RateLimit::default().capacity, global = true)]
+    rate_limit_capacity: f64,
+
+    /// Rate limit: cost units returned to each caller per second.
+    #[arg(long, env = "WORKPLAN_RATE_LIMIT_REFILL", default_value_t = RateLimit::default().refill_per_second, global = true)]
+    rate_limit_refill: f64,
 
     /// A browser origin allowed to call the API (CORS), e.g. https://dashboard.example.gov.cn;
     /// repeat or comma-separate. None by default: no cross-origin access.
@@ -213,6 +223,10 @@ async fn main() -> anyhow::Result<()> {
                 production: cli.production,
                 limits: cli.limits.limits(),
                 cors_origins: cli.cors_origins.clone(),
+                rate_limit: (cli.rate_limit_capacity > 0.0).then_some(RateLimit {
+                    capacity: cli.rate_limit_capacity,
+                    refill_per_second: cli.rate_limit_refill,
+                }),
             };
             let app = Application::build(&cli.database_url, listen, &options, config).await?;
             let addr = app.local_addr()?;
