@@ -210,3 +210,30 @@ async fn cors_is_off_by_default_and_an_explicit_allow_list_when_on() {
     let r = preflight(&app, "https://evil.example").await.expect("send");
     assert!(r.headers().get("access-control-allow-origin").is_none(), "other origins get nothing");
 }
+
+#[tokio::test]
+async fn metrics_in_prometheus_text() {
+    let app = TestApp::spawn().await;
+    app.data("query Dashboard { plan { taskCount } }", json!({})).await;
+    let sync = "mutation($i: SyncProgressReportsInput!) { syncProgressReports(input: $i) { created } }";
+    let item =
+        json!({ "clientReportId": "m1", "taskNumber": 1, "period": "2016", "status": "ONGOING", "summary": "s" });
+    app.data(sync, json!({ "i": { "reports": [item], "reporter": { "provinceCode": "110000" } } })).await;
+    let deep = format!("{{ task(number: {}1{}) {{ number }} }}", "[".repeat(100), "]".repeat(100));
+    let r = app.client.post(app.url("/graphql")).json(&json!({ "query": deep })).send().await.expect("send");
+    assert_eq!(r.status(), 400);
+    let r = app.client.get(app.url("/metrics")).send().await.expect("get");
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap_or_default().starts_with("application/openmetrics-text"));
+    let text = r.text().await.expect("text");
+    for needle in [
+        r#"workplan_graphql_requests_total{operation_type="query",operation_name="Dashboard",outcome="ok"} 1"#,
+        r#"workplan_graphql_request_duration_seconds_count{operation_type="query",operation_name="Dashboard"} 1"#,
+        r#"workplan_requests_rejected_total{limit="maxNesting"} 1"#,
+        r#"workplan_sync_items_total{outcome="CREATED"} 1"#,
+        r#"workplan_db_pool_connections{state="idle"}"#,
+        "workplan_db_statements_total",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from\n{text}");
+    }
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{ServerError, Value};
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -16,7 +16,9 @@ use workplan_domain::ports::Store;
 use crate::auth::{ApiConfig, viewer_from_headers};
 use crate::error::code;
 use crate::limits::{LimitExceeded, check_document, check_shape, check_variables};
+use crate::metrics::Metrics;
 use crate::rate::{RateKey, RateLimiter};
+use tracing::Instrument as _;
 
 /// The client's address, when the server was started with connect info.
 pub struct ClientAddr(Option<std::net::SocketAddr>);
@@ -43,6 +45,7 @@ pub struct AppState {
     store: Arc<dyn Store>,
     config: ApiConfig,
     limiter: Option<Arc<RateLimiter>>,
+    metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -54,7 +57,19 @@ impl AppState {
     /// State serving `store` with `config`.
     pub fn with_config(store: Arc<dyn Store>, config: ApiConfig) -> Self {
         let limiter = config.rate_limit.map(|l| Arc::new(RateLimiter::new(l)));
-        Self { schema: build_schema(store.clone(), &config), store, config, limiter }
+        Self {
+            schema: build_schema(store.clone(), &config),
+            store,
+            config,
+            limiter,
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+
+    /// Refuses a request over a limit, counting it.
+    fn refuse(&self, e: &LimitExceeded) -> Response {
+        self.metrics.rejected(e.limit);
+        limit_response(e)
     }
 }
 
@@ -68,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphiql/assets/{file}", get(asset))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");
@@ -137,7 +153,7 @@ fn negotiate(headers: &HeaderMap) -> Result<&'static str, NotAcceptable> {
     }
 }
 
-async fn graphql_post(State(state): State<AppState>, client: ClientAddr, headers: HeaderMap, body: Bytes) -> Response {
+async fn graphql_post(State(state): State<AppState>, client: ClientAddr, headers: HeaderMap, body: Body) -> Response {
     let media = match negotiate(&headers) {
         Ok(m) => m,
         Err(r) => return r.into_response(),
@@ -151,6 +167,12 @@ async fn graphql_post(State(state): State<AppState>, client: ClientAddr, headers
             "POST /graphql takes Content-Type: application/json",
         );
     }
+    // The body limit, enforced here on the route itself.
+    let Ok(body) = axum::body::to_bytes(body, state.config.limits.max_body_bytes).await else {
+        state.metrics.rejected("maxBodyBytes");
+        let message = format!("the request body is over {} bytes", state.config.limits.max_body_bytes);
+        return error_response(StatusCode::PAYLOAD_TOO_LARGE, code::BAD_USER_INPUT, &message);
+    };
     let value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(_) => {
@@ -164,12 +186,12 @@ async fn graphql_post(State(state): State<AppState>, client: ClientAddr, headers
         return error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "the request has no `query` string");
     };
     if let Err(e) = check_document(query, &state.config.limits) {
-        return limit_response(&e);
+        return state.refuse(&e);
     }
     if let Some(variables) = value.get("variables")
         && let Err(e) = check_variables(variables, &state.config.limits)
     {
-        return limit_response(&e);
+        return state.refuse(&e);
     }
     let request: async_graphql::Request = match serde_json::from_value(value) {
         Ok(r) => r,
@@ -239,6 +261,7 @@ async fn graphql_get(State(state): State<AppState>, client: ClientAddr, headers:
     };
     let request = match get_request(&uri, &state.config.limits) {
         Ok(r) => r,
+        Err(Refusal::Limit(e)) => return state.refuse(&e),
         Err(refusal) => return refusal.into_response(),
     };
     if is_mutation(&request) {
@@ -290,11 +313,63 @@ async fn execute(
         }
     };
     let mut request = request;
-    if let Ok(doc) = request.parsed_query()
-        && let Err(e) = check_shape(doc, &state.config.limits)
-    {
-        return limit_response(&e);
+    let mut operation = ("unknown", None);
+    let requested_name = request.operation_name.clone();
+    if let Ok(doc) = request.parsed_query() {
+        if let Err(e) = check_shape(doc, &state.config.limits) {
+            return state.refuse(&e);
+        }
+        operation = operation_of(doc, requested_name.as_deref());
     }
+    let (operation_type, operation_name) = operation;
+    let span = tracing::info_span!(
+        "graphql",
+        graphql.operation.name = operation_name.as_deref().unwrap_or(""),
+        graphql.operation.type = operation_type,
+        outcome = tracing::field::Empty,
+    );
+    let started = std::time::Instant::now();
+    let response = execute_parsed(state, client, viewer, request, media).instrument(span.clone()).await;
+    let outcome = response.1;
+    span.record("outcome", outcome);
+    state.metrics.request(operation_type, operation_name.as_deref(), outcome, started.elapsed().as_secs_f64());
+    response.0
+}
+
+/// The operation a request runs: its type and name.
+fn operation_of(
+    doc: &async_graphql::parser::types::ExecutableDocument,
+    name: Option<&str>,
+) -> (&'static str, Option<String>) {
+    let op = match (&doc.operations, name) {
+        (DocumentOperations::Single(op), _) => Some((None, op)),
+        (DocumentOperations::Multiple(ops), Some(name)) => {
+            ops.iter().find(|(n, _)| n.as_str() == name).map(|(n, op)| (Some(n), op))
+        }
+        (DocumentOperations::Multiple(ops), None) => ops.iter().next().map(|(n, op)| (Some(n), op)),
+    };
+    match op {
+        Some((n, op)) => {
+            let ty = match op.node.ty {
+                OperationType::Query => "query",
+                OperationType::Mutation => "mutation",
+                OperationType::Subscription => "subscription",
+            };
+            (ty, n.map(|n| n.to_string()).or_else(|| name.map(str::to_owned)))
+        }
+        None => ("unknown", name.map(str::to_owned)),
+    }
+}
+
+/// Runs a checked request; returns the response and its outcome for logs and metrics.
+async fn execute_parsed(
+    state: &AppState,
+    client: &ClientAddr,
+    viewer: Viewer,
+    request: async_graphql::Request,
+    media: &'static str,
+) -> (Response, &'static str) {
+    let mut request = request;
     if state.config.production && viewer == Viewer::Anonymous {
         request = request.disable_introspection();
     }
@@ -303,7 +378,11 @@ async fn execute(
         (Viewer::Anonymous, Some(addr)) => RateKey::Ip(addr.ip()),
         (Viewer::Anonymous, None) => RateKey::Unknown,
     };
-    let mut request = request.data(loaders::for_request(state.store.clone())).data(viewer).data(state.config.clone());
+    let mut request = request
+        .data(loaders::for_request(state.store.clone()))
+        .data(viewer)
+        .data(state.config.clone())
+        .data(state.metrics.clone());
     if let Some(limiter) = &state.limiter {
         request = request.data(limiter.clone()).data(rate_key);
     }
@@ -311,7 +390,7 @@ async fn execute(
     let Ok(mut response) = tokio::time::timeout(timeout, state.schema.execute(request)).await else {
         tracing::warn!(?timeout, "request timed out");
         let message = format!("the request took longer than {} s and was stopped", timeout.as_secs_f32());
-        return error_response(StatusCode::GATEWAY_TIMEOUT, code::INTERNAL, &message);
+        return (error_response(StatusCode::GATEWAY_TIMEOUT, code::INTERNAL, &message), "timeout");
     };
     // Errors raised before execution (syntax, validation, coercion) come without a code.
     for error in &mut response.errors {
@@ -336,12 +415,21 @@ async fn execute(
     } else {
         StatusCode::OK
     };
+    let outcome = if retry_after.is_some() {
+        "rate_limited"
+    } else if not_executed {
+        "invalid"
+    } else if response.errors.is_empty() {
+        "ok"
+    } else {
+        "error"
+    };
     let body = if not_executed {
         serde_json::to_vec(&serde_json::json!({ "errors": response.errors }))
     } else {
         serde_json::to_vec(&response)
     };
-    match body {
+    let response = match body {
         Ok(body) => {
             let mut response =
                 (status, [(header::CONTENT_TYPE, HeaderValue::from_static(media))], body).into_response();
@@ -354,7 +442,13 @@ async fn execute(
             tracing::error!(error = %e, "could not serialise a response");
             error_response(StatusCode::INTERNAL_SERVER_ERROR, code::INTERNAL, "internal error; it has been logged")
         }
-    }
+    };
+    (response, outcome)
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let text = state.metrics.render(state.store.pool_stats());
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
 }
 
 fn limit_response(e: &LimitExceeded) -> Response {

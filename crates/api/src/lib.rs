@@ -10,6 +10,7 @@ pub mod http;
 mod ids;
 pub mod limits;
 mod loaders;
+pub mod metrics;
 pub mod rate;
 pub mod schema;
 mod types;

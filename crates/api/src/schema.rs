@@ -394,6 +394,16 @@ impl Mutation {
     ) -> async_graphql::Result<SyncProgressReportsPayload> {
         let (items, reporter, dry_run) = input.into_items()?;
         let results = service::sync_reports(store(ctx)?.as_ref(), viewer(ctx), items, reporter, dry_run).await.gql()?;
+        if let (Ok(metrics), false) = (ctx.data::<Arc<crate::metrics::Metrics>>(), dry_run) {
+            for (outcome, label) in [
+                (workplan_domain::sync::SyncOutcome::Created, "CREATED"),
+                (workplan_domain::sync::SyncOutcome::Updated, "UPDATED"),
+                (workplan_domain::sync::SyncOutcome::Unchanged, "UNCHANGED"),
+                (workplan_domain::sync::SyncOutcome::Rejected, "REJECTED"),
+            ] {
+                metrics.sync_items(label, results.iter().filter(|r| r.outcome == outcome).count() as u64);
+            }
+        }
         Ok(SyncProgressReportsPayload::from_results(results, dry_run))
     }
 

@@ -162,11 +162,24 @@ pub trait TokenRepository: Send + Sync {
     async fn touch_token(&self, id: TokenId, at: chrono::DateTime<chrono::Utc>) -> Result<()>;
 }
 
+/// How the database pool is doing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections open.
+    pub size: u32,
+    /// Of those, idle.
+    pub idle: u32,
+    /// SQL statements run since start.
+    pub statements: u64,
+}
+
 /// Whether storage can be reached.
 #[async_trait]
 pub trait Health: Send + Sync {
     /// Succeeds when the database answers.
     async fn ping(&self) -> Result<()>;
+    /// The pool's state, for metrics.
+    fn pool_stats(&self) -> PoolStats;
 }
 
 /// Everything the API needs from storage.

@@ -22,7 +22,7 @@ use workplan_domain::page::{
     AgencyFilter, AgencyQuery, Page, ReportFilter, ReportParent, ReportQuery, ReportScope, SortOrder, TaskFilter,
     TaskParent, TaskQuery,
 };
-use workplan_domain::ports::{Health, Idempotency, PlanRepository, ReportRepository, SyncItemResult};
+use workplan_domain::ports::{Health, Idempotency, PlanRepository, PoolStats, ReportRepository, SyncItemResult};
 use workplan_domain::report::{Edit, NewReport};
 use workplan_domain::sync::ValidSyncItem;
 use workplan_domain::{Error, Result};
@@ -604,6 +604,21 @@ impl PlanRepository for SeaStore {
 impl Health for SeaStore {
     async fn ping(&self) -> Result<()> {
         self.db.ping().await.db()
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        let (size, idle) = match self.db.get_database_backend() {
+            DatabaseBackend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX))
+            }
+            DatabaseBackend::Sqlite => {
+                let pool = self.db.get_sqlite_connection_pool();
+                (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX))
+            }
+            _ => (0, 0),
+        };
+        PoolStats { size, idle, statements: self.statement_count() }
     }
 }
 
