@@ -214,7 +214,7 @@ impl From<RoleArg> for AccessRole {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    telemetry::init(cli.log_format);
+    let _telemetry = telemetry::init(cli.log_format)?;
     let options = store_options(cli.db_max_connections);
     match cli.command.unwrap_or(Command::Serve { listen: default_listen()? }) {
         Command::Serve { listen } => {
