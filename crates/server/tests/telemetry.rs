@@ -6,8 +6,11 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// A stand-in OTLP/HTTP collector: records (path, body) of every POST.
-fn collector() -> (String, Arc<Mutex<Vec<(String, Vec<u8>)>>>) {
+/// What the stand-in collector received: (path, body) of every POST.
+type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// A stand-in OTLP/HTTP collector.
+fn collector() -> (String, Received) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     let seen = Arc::new(Mutex::new(Vec::new()));
