@@ -201,7 +201,7 @@ async fn a_slow_request_times_out_cleanly() {
 #[tokio::test]
 async fn production_hides_introspection_and_suggestions_from_anonymous_callers() {
     let db = workplan_tests::TestDb::create().await.expect("db");
-    let config = workplan_api::auth::ApiConfig { production: true, ..Default::default() };
+    let config = workplan_api::auth::ApiConfig::default().production();
     let app = TestApp::spawn_with(db, workplan_server::store_options(3), config).await;
     let intro = "{ __schema { queryType { name } } }";
     let anon = app.graphql_as(None, intro, json!({})).await;
@@ -242,4 +242,15 @@ async fn costly_callers_are_rate_limited_per_token_and_per_ip() {
     // Another caller (a token) has its own bucket.
     let d = app.data(q, json!({})).await;
     assert_eq!(d["tasks"]["nodes"].as_array().map(Vec::len), Some(100));
+}
+
+#[tokio::test]
+async fn introspection_can_be_turned_off_for_everyone() {
+    let db = workplan_tests::TestDb::create().await.expect("db");
+    let config =
+        workplan_api::auth::ApiConfig { introspection: workplan_api::auth::Introspection::Off, ..Default::default() };
+    let app = TestApp::spawn_with(db, workplan_server::store_options(3), config).await;
+    let staff = app.graphql("{ __schema { queryType { name } } }", json!({})).await;
+    assert!(staff.get("errors").is_some() || staff["data"]["__schema"].is_null(), "{staff}");
+    still_serving(&app).await;
 }

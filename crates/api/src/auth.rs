@@ -10,9 +10,10 @@ use workplan_domain::{Error, Result, service};
 pub struct ApiConfig {
     /// Whether anonymous callers may read the plan and accepted reports.
     pub public_read: bool,
-    /// The production profile: no introspection for anonymous callers, no "did you mean"
-    /// suggestions. GraphiQL keeps working for token holders.
-    pub production: bool,
+    /// Who may introspect the schema.
+    pub introspection: Introspection,
+    /// Whether errors suggest field names ("did you mean …").
+    pub suggestions: bool,
     /// Request limits.
     pub limits: crate::limits::Limits,
     /// Browser origins allowed to call the API cross-origin (CORS); none by default.
@@ -25,11 +26,30 @@ impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             public_read: true,
-            production: false,
+            introspection: Introspection::Everyone,
+            suggestions: true,
             limits: crate::limits::Limits::default(),
             cors_origins: Vec::new(),
             rate_limit: Some(crate::rate::RateLimit::default()),
         }
+    }
+}
+
+/// Who may introspect the schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Introspection {
+    /// Anyone (development).
+    Everyone,
+    /// Token holders only (the production profile): GraphiQL keeps working for staff.
+    Tokens,
+    /// No one.
+    Off,
+}
+
+impl ApiConfig {
+    /// The production profile: introspection for token holders only, no suggestions.
+    pub fn production(self) -> Self {
+        Self { introspection: Introspection::Tokens, suggestions: false, ..self }
     }
 }
 

@@ -370,7 +370,12 @@ async fn execute_parsed(
     media: &'static str,
 ) -> (Response, &'static str) {
     let mut request = request;
-    if state.config.production && viewer == Viewer::Anonymous {
+    let introspect = match state.config.introspection {
+        crate::auth::Introspection::Everyone => true,
+        crate::auth::Introspection::Tokens => viewer != Viewer::Anonymous,
+        crate::auth::Introspection::Off => false,
+    };
+    if !introspect {
         request = request.disable_introspection();
     }
     let rate_key = match (&viewer, client.0) {

@@ -461,7 +461,7 @@ pub fn build_schema(store: Arc<dyn Store>, config: &crate::auth::ApiConfig) -> W
         .limit_directives(l.max_directives)
         .limit_recursive_depth(l.max_nesting)
         .data(store);
-    if config.production {
+    if !config.suggestions {
         builder = builder.disable_suggestions();
     }
     builder.finish()

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
-use workplan_api::auth::ApiConfig;
+use workplan_api::auth::{ApiConfig, Introspection};
 use workplan_api::limits::Limits;
 use workplan_api::rate::RateLimit;
 use workplan_domain::model::AccessRole;
@@ -33,10 +33,18 @@ struct Cli {
     #[arg(long, env = "WORKPLAN_PUBLIC_READ", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     public_read: bool,
 
-    /// The production profile: no introspection for anonymous callers and no "did you mean"
-    /// suggestions (GraphiQL keeps working with a token).
+    /// The production profile: introspection for token holders only and no "did you mean"
+    /// suggestions (GraphiQL keeps working with a token). Overrides the two settings below.
     #[arg(long, env = "WORKPLAN_PRODUCTION", global = true)]
     production: bool,
+
+    /// Who may introspect the schema: everyone, tokens or off.
+    #[arg(long, env = "WORKPLAN_INTROSPECTION", value_enum, default_value = "everyone", global = true)]
+    introspection: IntrospectionArg,
+
+    /// Suggest field names in errors ("did you mean …").
+    #[arg(long, env = "WORKPLAN_SUGGESTIONS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    suggestions: bool,
 
     #[command(flatten)]
     limits: LimitArgs,
@@ -191,6 +199,13 @@ enum TokenCommand {
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum IntrospectionArg {
+    Everyone,
+    Tokens,
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum RoleArg {
     Admin,
     Supervisor,
@@ -220,7 +235,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve { listen } => {
             let config = ApiConfig {
                 public_read: cli.public_read,
-                production: cli.production,
+                introspection: match cli.introspection {
+                    IntrospectionArg::Everyone => Introspection::Everyone,
+                    IntrospectionArg::Tokens => Introspection::Tokens,
+                    IntrospectionArg::Off => Introspection::Off,
+                },
+                suggestions: cli.suggestions,
                 limits: cli.limits.limits(),
                 cors_origins: cli.cors_origins.clone(),
                 rate_limit: (cli.rate_limit_capacity > 0.0).then_some(RateLimit {
@@ -228,6 +248,7 @@ async fn main() -> anyhow::Result<()> {
                     refill_per_second: cli.rate_limit_refill,
                 }),
             };
+            let config = if cli.production { config.production() } else { config };
             let app = Application::build(&cli.database_url, listen, &options, config).await?;
             let addr = app.local_addr()?;
             tracing::info!(%addr, "serving GraphQL at http://{addr}/graphql and GraphiQL at http://{addr}/");
