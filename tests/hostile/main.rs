@@ -254,3 +254,77 @@ async fn introspection_can_be_turned_off_for_everyone() {
     assert!(staff.get("errors").is_some() || staff["data"]["__schema"].is_null(), "{staff}");
     still_serving(&app).await;
 }
+
+mod websocket {
+    use futures::{SinkExt as _, StreamExt as _};
+    use serde_json::{Value, json};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+    use workplan_tests::TestApp;
+
+    type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+    async fn connect(app: &TestApp, init: Value) -> Ws {
+        let mut request = format!("ws://{}/graphql/ws", app.addr).into_client_request().expect("request");
+        request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().expect("header"));
+        let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("connect");
+        ws.send(Message::Text(json!({ "type": "connection_init", "payload": init }).to_string().into()))
+            .await
+            .expect("init");
+        ws
+    }
+
+    async fn next_json(ws: &mut Ws) -> Option<Value> {
+        loop {
+            match tokio::time::timeout(std::time::Duration::from_secs(5), ws.next()).await.ok()?? {
+                Ok(Message::Text(t)) => return serde_json::from_str(t.as_str()).ok(),
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn queries_run_over_graphql_ws_with_a_token_in_connection_init() {
+        let app = TestApp::spawn().await;
+        let mut ws = connect(&app, json!({ "Authorization": format!("Bearer {}", app.admin) })).await;
+        assert_eq!(next_json(&mut ws).await.expect("ack")["type"], "connection_ack");
+        let sub =
+            json!({ "id": "1", "type": "subscribe", "payload": { "query": "{ viewer { role } plan { taskCount } }" } });
+        ws.send(Message::Text(sub.to_string().into())).await.expect("send");
+        let next = next_json(&mut ws).await.expect("next");
+        assert_eq!(next["type"], "next");
+        assert_eq!(next["payload"]["data"], json!({ "viewer": { "role": "ADMIN" }, "plan": { "taskCount": 106 } }));
+    }
+
+    #[tokio::test]
+    async fn deep_or_oversized_messages_close_the_connection_before_parsing() {
+        let app = TestApp::spawn().await;
+        for query in [
+            format!("{{ task(number: {}1{}) {{ number }} }}", "[".repeat(10_000), "]".repeat(10_000)),
+            format!("{{ plan {{ {} }} }}", (0..100).map(|i| format!("a{i}: id")).collect::<Vec<_>>().join(" ")),
+        ] {
+            let mut ws = connect(&app, json!({})).await;
+            assert_eq!(next_json(&mut ws).await.expect("ack")["type"], "connection_ack");
+            let sub = json!({ "id": "1", "type": "subscribe", "payload": { "query": query } });
+            let _ = ws.send(Message::Text(sub.to_string().into())).await;
+            assert!(next_json(&mut ws).await.is_none(), "the connection is closed, nothing answered");
+        }
+        let mut deep_init = json!(1);
+        for _ in 0..100 {
+            deep_init = json!([deep_init]);
+        }
+        let mut ws = connect(&app, json!({ "x": deep_init })).await;
+        assert!(next_json(&mut ws).await.is_none(), "a deep connection_init payload closes the connection");
+        let d = app.data_as(None, "{ plan { taskCount } }", json!({})).await;
+        assert_eq!(d["plan"]["taskCount"], 106, "the server still answers");
+    }
+
+    #[tokio::test]
+    async fn a_bad_token_in_connection_init_is_refused() {
+        let app = TestApp::spawn().await;
+        let mut ws = connect(&app, json!({ "Authorization": "Bearer wpt_nope" })).await;
+        let first = next_json(&mut ws).await;
+        assert!(first.as_ref().is_none_or(|m| m["type"] != "connection_ack"), "{first:?}");
+    }
+}

@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/graphql/ws", get(graphql_ws))
         .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");
@@ -520,4 +521,96 @@ async fn readyz(State(state): State<AppState>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
         }
     }
+}
+
+/// Why a WebSocket message was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct WsRefused(String);
+
+/// Checks a graphql-ws / graphql-transport-ws client message before async-graphql parses it:
+/// the same limits as POST and GET.
+fn check_ws_message(text: &str, limits: &crate::limits::Limits) -> Result<(), String> {
+    if text.len() > limits.max_body_bytes {
+        return Err("message too large".into());
+    }
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|_| "not JSON".to_owned())?;
+    check_variables(&value, limits).map_err(|e| e.message)?;
+    let kind = value.get("type").and_then(serde_json::Value::as_str).unwrap_or_default();
+    if matches!(kind, "subscribe" | "start")
+        && let Some(query) = value.pointer("/payload/query").and_then(serde_json::Value::as_str)
+    {
+        check_document(query, limits).map_err(|e| e.message)?;
+        let doc = async_graphql::parser::parse_query(query).map_err(|e| e.to_string())?;
+        check_shape(&doc, limits).map_err(|e| e.message)?;
+    }
+    Ok(())
+}
+
+/// GraphQL over WebSocket (`graphql-transport-ws` and the older `graphql-ws`) at `/graphql/ws`.
+/// The token goes in the `connection_init` payload as `{"Authorization": "Bearer wpt_…"}`.
+/// Every message passes the request limits before it reaches the parser; a message over a
+/// limit closes the connection.
+async fn graphql_ws(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    protocol: async_graphql_axum::GraphQLProtocol,
+    upgrade: axum::extract::ws::WebSocketUpgrade,
+) -> Response {
+    use futures::{StreamExt as _, future};
+    let limits = state.config.limits;
+    upgrade.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS).max_message_size(limits.max_body_bytes).on_upgrade(
+        move |socket| async move {
+            let (sink, stream) = socket.split();
+            let metrics = state.metrics.clone();
+            let stream = stream
+                .map(move |message| match message {
+                    Ok(axum::extract::ws::Message::Text(text)) => match check_ws_message(text.as_str(), &limits) {
+                        Ok(()) => Ok(axum::extract::ws::Message::Text(text)),
+                        Err(why) => {
+                            metrics.rejected("webSocketMessage");
+                            Err(axum::Error::new(WsRefused(why)))
+                        }
+                    },
+                    other => other,
+                })
+                .take_while(|m| future::ready(m.is_ok()));
+            let init_state = state.clone();
+            let schema = state.schema.clone();
+            async_graphql_axum::GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let header = ["Authorization", "authorization"]
+                        .iter()
+                        .find_map(|k| payload.get(*k).and_then(serde_json::Value::as_str))
+                        .map(str::to_owned);
+                    let mut headers = HeaderMap::new();
+                    if let Some(value) = header.and_then(|h| HeaderValue::from_str(&h).ok()) {
+                        headers.insert(header::AUTHORIZATION, value);
+                    }
+                    let viewer = viewer_from_headers(init_state.store.as_ref(), &headers)
+                        .await
+                        .map_err(|e| async_graphql::Error::new(e.to_string()))?;
+                    if viewer == Viewer::Anonymous && !init_state.config.public_read {
+                        return Err(async_graphql::Error::new("public reading is off: send a token"));
+                    }
+                    let rate_key = match (&viewer, client.0) {
+                        (Viewer::Token(p), _) => RateKey::Token(p.token.0),
+                        (Viewer::Anonymous, Some(addr)) => RateKey::Ip(addr.ip()),
+                        (Viewer::Anonymous, None) => RateKey::Unknown,
+                    };
+                    let mut data = async_graphql::Data::default();
+                    data.insert(loaders::for_request(init_state.store.clone()));
+                    data.insert(viewer);
+                    data.insert(init_state.config.clone());
+                    data.insert(init_state.metrics.clone());
+                    if let Some(limiter) = &init_state.limiter {
+                        data.insert(limiter.clone());
+                        data.insert(rate_key);
+                    }
+                    Ok(data)
+                })
+                .serve()
+                .await;
+        },
+    )
 }
