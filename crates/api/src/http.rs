@@ -379,11 +379,7 @@ async fn execute_parsed(
     if !introspect {
         request = request.disable_introspection();
     }
-    let rate_key = match (&viewer, client.0) {
-        (Viewer::Token(p), _) => RateKey::Token(p.token.0),
-        (Viewer::Anonymous, Some(addr)) => RateKey::Ip(addr.ip()),
-        (Viewer::Anonymous, None) => RateKey::Unknown,
-    };
+    let rate_key = RateKey::of(&viewer, client.0);
     let mut request = request
         .data(loaders::for_request(state.store.clone()))
         .data(viewer)
@@ -593,11 +589,7 @@ async fn graphql_ws(
                     if viewer == Viewer::Anonymous && !init_state.config.public_read {
                         return Err(async_graphql::Error::new("public reading is off: send a token"));
                     }
-                    let rate_key = match (&viewer, client.0) {
-                        (Viewer::Token(p), _) => RateKey::Token(p.token.0),
-                        (Viewer::Anonymous, Some(addr)) => RateKey::Ip(addr.ip()),
-                        (Viewer::Anonymous, None) => RateKey::Unknown,
-                    };
+                    let rate_key = RateKey::of(&viewer, client.0);
                     let mut data = async_graphql::Data::default();
                     data.insert(loaders::for_request(init_state.store.clone()));
                     data.insert(viewer);
