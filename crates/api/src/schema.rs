@@ -300,6 +300,21 @@ pub struct Query(PlanQuery, AgencyQuery, ProvinceQuery, ReportQuery, NodeQuery, 
 #[derive(Default)]
 pub struct Mutation;
 
+/// Applies `edit` to the report `id` at `expected_version`: the one path for every edit.
+async fn edit(
+    ctx: &Context<'_>,
+    id: &ID,
+    expected_version: i32,
+    edit: Edit,
+    idempotency_key: Option<String>,
+) -> async_graphql::Result<ProgressReportPayload> {
+    let id = report_id(id)?;
+    let report = service::edit_report(store(ctx)?.as_ref(), viewer(ctx), id, expected_version, edit, idempotency_key)
+        .await
+        .gql()?;
+    Ok(ProgressReportPayload { report: ProgressReport(report) })
+}
+
 /// Writes. Every write checks every rule first; on any error nothing is written.
 #[Object]
 impl Mutation {
@@ -327,18 +342,7 @@ impl Mutation {
         #[graphql(desc = "What to change.")] patch: ProgressReportPatch,
         #[graphql(desc = "Retries with the same key return the first result.")] idempotency_key: Option<String>,
     ) -> async_graphql::Result<ProgressReportPayload> {
-        let id = report_id(&id)?;
-        let report = service::edit_report(
-            store(ctx)?.as_ref(),
-            viewer(ctx),
-            id,
-            expected_version,
-            patch.into(),
-            idempotency_key,
-        )
-        .await
-        .gql()?;
-        Ok(ProgressReportPayload { report: ProgressReport(report) })
+        edit(ctx, &id, expected_version, patch.into(), idempotency_key).await
     }
 
     /// Withdraws a report that was not accepted (its reporter, or an admin). The change feed
@@ -350,18 +354,7 @@ impl Mutation {
         #[graphql(desc = "The version the withdrawal is based on.")] expected_version: i32,
         #[graphql(desc = "Retries with the same key return the first result.")] idempotency_key: Option<String>,
     ) -> async_graphql::Result<ProgressReportPayload> {
-        let id = report_id(&id)?;
-        let report = service::edit_report(
-            store(ctx)?.as_ref(),
-            viewer(ctx),
-            id,
-            expected_version,
-            Edit::Withdraw,
-            idempotency_key,
-        )
-        .await
-        .gql()?;
-        Ok(ProgressReportPayload { report: ProgressReport(report) })
+        edit(ctx, &id, expected_version, Edit::Withdraw, idempotency_key).await
     }
 
     /// Accepts or returns a SUBMITTED report (SUPERVISOR and ADMIN). Returning needs a comment.
@@ -374,13 +367,14 @@ impl Mutation {
         #[graphql(desc = "The reviewer's comment; the reason when returning.")] comment: Option<String>,
         #[graphql(desc = "Retries with the same key return the first result.")] idempotency_key: Option<String>,
     ) -> async_graphql::Result<ProgressReportPayload> {
-        let id = report_id(&id)?;
-        let edit = Edit::Review { accept: decision == ReviewDecision::Accept, comment };
-        let report =
-            service::edit_report(store(ctx)?.as_ref(), viewer(ctx), id, expected_version, edit, idempotency_key)
-                .await
-                .gql()?;
-        Ok(ProgressReportPayload { report: ProgressReport(report) })
+        edit(
+            ctx,
+            &id,
+            expected_version,
+            Edit::Review { accept: decision == ReviewDecision::Accept, comment },
+            idempotency_key,
+        )
+        .await
     }
 
     /// Applies a batch of reports keyed by the caller's own ids: identical re-sends change
