@@ -4,13 +4,16 @@
 //! Owns the entities, the queries and the classification of database errors. Nothing here is
 //! visible to the API but domain types.
 
+mod convert;
 mod entities;
 mod error;
 mod load;
 mod paging;
-mod repo;
+mod plan;
+mod reports;
+mod store;
 mod tokens;
 mod write;
 
 pub use load::LoadOutcome;
-pub use repo::{SeaStore, StoreOptions};
+pub use store::{SeaStore, StoreOptions};

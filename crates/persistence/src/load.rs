@@ -9,11 +9,12 @@ use workplan_domain::report::NewReport;
 use workplan_domain::seed::{PlanSeed, ProvinceSeed};
 use workplan_domain::{Error, Result};
 
+use crate::convert::report_active_model;
 use crate::entities::{
     agency, agency_alias, plan, progress_report, province, responsibility, section, subsection, task,
 };
 use crate::error::DbResultExt;
-use crate::repo::{SeaStore, report_active_model};
+use crate::store::SeaStore;
 
 /// What loading the seed data did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,8 +1,9 @@
-//! Keyset pagination on SeaORM selects, for one list or one page per parent in one statement.
+//! Keyset pagination on SeaORM selects, for one list or one page per parent in one statement,
+//! and the matching counts per parent.
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Alias, Asterisk, Query, SelectStatement, UnionType};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query, SelectStatement, UnionType};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Order, QueryFilter, QueryOrder, QuerySelect,
     QueryTrait, Select, Value,
@@ -85,6 +86,26 @@ where
         }
     }
     Ok(groups)
+}
+
+/// Counts the rows of `select` per parent in one `GROUP BY` statement. Parents without rows
+/// are absent from the map.
+pub(crate) async fn grouped_counts<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    parent: impl ColumnTrait,
+    ids: &[i64],
+) -> Result<HashMap<i64, i64>, DbErr> {
+    let rows: Vec<(Option<i64>, i64)> = select
+        .filter(parent.is_in(ids.to_vec()))
+        .select_only()
+        .column(parent)
+        .column_as(Expr::col(parent).count(), "n")
+        .group_by(parent)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().filter_map(|(p, n)| Some((p?, n))).collect())
 }
 
 /// `LIKE` pattern matching `needle` anywhere, with `\` escaping the wildcards.

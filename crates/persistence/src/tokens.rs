@@ -3,49 +3,20 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
-use workplan_domain::model::{AccessRole, AgencyId, ApiToken, ProvinceId, TokenId};
+use workplan_domain::model::{ApiToken, TokenId};
 use workplan_domain::ports::{NewToken, TokenRepository};
 use workplan_domain::{Error, Result};
 
+use crate::convert::{to_token, token_active_model};
 use crate::entities::api_token;
 use crate::error::DbResultExt;
-use crate::repo::SeaStore;
-
-fn to_token(m: api_token::Model) -> Result<ApiToken> {
-    let role = AccessRole::parse(&m.role)
-        .ok_or_else(|| Error::internal(std::io::Error::other(format!("token {} has role {:?}", m.id, m.role))))?;
-    Ok(ApiToken {
-        id: TokenId(m.id),
-        name: m.name,
-        role,
-        agency: m.agency_id.map(AgencyId),
-        province: m.province_id.map(ProvinceId),
-        created_at: m.created_at,
-        expires_at: m.expires_at,
-        revoked_at: m.revoked_at,
-        last_used_at: m.last_used_at,
-    })
-}
+use crate::store::SeaStore;
 
 #[async_trait]
 impl TokenRepository for SeaStore {
     async fn create_token(&self, token: NewToken) -> Result<ApiToken> {
         let _writer = self.sqlite_writer().await;
-        let row = api_token::ActiveModel {
-            name: Set(token.name),
-            role: Set(token.role.as_str().to_owned()),
-            agency_id: Set(token.agency.map(|a| a.0)),
-            province_id: Set(token.province.map(|p| p.0)),
-            secret_hash: Set(token.secret_hash),
-            created_at: Set(Utc::now()),
-            expires_at: Set(token.expires_at),
-            revoked_at: Set(None),
-            last_used_at: Set(None),
-            ..Default::default()
-        }
-        .insert(&self.db)
-        .await
-        .db()?;
+        let row = token_active_model(token, Utc::now()).insert(&self.db).await.db()?;
         to_token(row)
     }
 

@@ -1,0 +1,317 @@
+//! Rows ↔ domain values: every conversion between an entity and the domain lives here, so a
+//! column that changes shape is changed in one place.
+//!
+//! A stored value the domain cannot read (an unknown enum string, a malformed JSON column, a
+//! report with both or neither reporter column) is an internal error: the database holds what
+//! this crate wrote, so a bad value means corruption, not bad input.
+
+use sea_orm::sea_query::SimpleExpr;
+use sea_orm::{ColumnTrait, Set};
+use workplan_domain::model::{
+    AccessRole, Agency, AgencyId, ApiToken, Change, ChangeId, ChangeKind, DocumentInfo, FieldChange, HistoryEntry,
+    Plan, PlanId, ProgressReport, Province, ProvinceId, ProvinceKind, ReportId, ReportState, ReportStatus, Reporter,
+    Responsibility, ResponsibilityMode, Role, Section, SectionId, Subsection, SubsectionId, Task, TaskId, TokenId,
+};
+use workplan_domain::ports::NewToken;
+use workplan_domain::report::{Applied, NewReport, ValidReportFields};
+use workplan_domain::{Error, Result};
+
+use crate::entities::{
+    agency, api_token, plan, progress_report, province, report_change, report_history, responsibility, section,
+    subsection, task,
+};
+
+fn corrupt(what: &str, value: &str) -> Error {
+    Error::internal(std::io::Error::other(format!("stored {what} {value:?} is not valid")))
+}
+
+/// Converts every row, stopping at the first that does not convert.
+pub(crate) fn collect<T, U>(rows: Vec<T>, f: impl Fn(T) -> Result<U>) -> Result<Vec<U>> {
+    rows.into_iter().map(f).collect()
+}
+
+/// The column values of `ids`, sorted and without repeats (a stable, short `IN` list).
+pub(crate) fn ids<T: Copy>(ids: &[T], f: impl Fn(T) -> i64) -> Vec<i64> {
+    let mut out: Vec<i64> = ids.iter().map(|&i| f(i)).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+// ---- the reporter: exactly one of (agency_id, province_id) -----------------------------------
+
+/// The `(agency_id, province_id)` columns that store `reporter`.
+pub(crate) fn reporter_cols(reporter: Reporter) -> (Option<i64>, Option<i64>) {
+    match reporter {
+        Reporter::Agency(AgencyId(a)) => (Some(a), None),
+        Reporter::Province(ProvinceId(p)) => (None, Some(p)),
+    }
+}
+
+/// The reporter stored in `(agency_id, province_id)`; `None` unless exactly one is set.
+pub(crate) fn reporter_from_cols(agency_id: Option<i64>, province_id: Option<i64>) -> Option<Reporter> {
+    match (agency_id, province_id) {
+        (Some(a), None) => Some(Reporter::Agency(AgencyId(a))),
+        (None, Some(p)) => Some(Reporter::Province(ProvinceId(p))),
+        _ => None,
+    }
+}
+
+/// The condition "the row's reporter is `reporter`", on a table's agency and province columns.
+pub(crate) fn reporter_is(reporter: Reporter, agency: impl ColumnTrait, province: impl ColumnTrait) -> SimpleExpr {
+    match reporter {
+        Reporter::Agency(AgencyId(a)) => agency.eq(a),
+        Reporter::Province(ProvinceId(p)) => province.eq(p),
+    }
+}
+
+// ---- the plan --------------------------------------------------------------------------------
+
+pub(crate) fn to_plan(m: plan::Model) -> Plan {
+    Plan {
+        id: PlanId(m.id),
+        document: DocumentInfo {
+            title: m.title,
+            plan_title: m.plan_title,
+            issuing_office: m.issuing_office,
+            document_number: m.document_number,
+            issue_date: m.issue_date,
+            implements_title: m.implements_title,
+            implements_reference: m.implements_reference,
+            notice: m.notice,
+        },
+    }
+}
+
+pub(crate) fn to_section(m: section::Model) -> Section {
+    Section {
+        id: SectionId(m.id),
+        plan_id: PlanId(m.plan_id),
+        position: m.position,
+        numeral: m.numeral,
+        title: m.title,
+    }
+}
+
+pub(crate) fn to_subsection(m: subsection::Model) -> Subsection {
+    Subsection {
+        id: SubsectionId(m.id),
+        section_id: SectionId(m.section_id),
+        position: m.position,
+        numeral: m.numeral,
+        title: m.title,
+    }
+}
+
+pub(crate) fn to_task(m: task::Model) -> Result<Task> {
+    let mode =
+        ResponsibilityMode::parse(&m.responsibility_mode).ok_or_else(|| corrupt("mode", &m.responsibility_mode))?;
+    Ok(Task {
+        id: TaskId(m.id),
+        plan_id: PlanId(m.plan_id),
+        section_id: SectionId(m.section_id),
+        subsection_id: SubsectionId(m.subsection_id),
+        number: m.number,
+        text: m.text,
+        mode,
+    })
+}
+
+pub(crate) fn to_responsibility(m: responsibility::Model) -> Result<Responsibility> {
+    let role = Role::parse(&m.role).ok_or_else(|| corrupt("role", &m.role))?;
+    Ok(Responsibility { task_id: TaskId(m.task_id), agency_id: AgencyId(m.agency_id), role, position: m.position })
+}
+
+/// An agency from its row, its aliases and its `(task_count, lead_task_count)`, which other
+/// tables hold.
+pub(crate) fn to_agency(m: agency::Model, aliases: Vec<String>, (task_count, lead_task_count): (i64, i64)) -> Agency {
+    Agency {
+        id: AgencyId(m.id),
+        aliases,
+        task_count,
+        lead_task_count,
+        name: m.name,
+        name_zh: m.name_zh,
+        abbreviation: m.abbreviation,
+    }
+}
+
+pub(crate) fn to_province(m: province::Model) -> Result<Province> {
+    let kind = ProvinceKind::parse(&m.kind).ok_or_else(|| corrupt("province kind", &m.kind))?;
+    Ok(Province { id: ProvinceId(m.id), code: m.code, name: m.name, name_zh: m.name_zh, kind })
+}
+
+// ---- reports ---------------------------------------------------------------------------------
+
+pub(crate) fn to_report(m: progress_report::Model) -> Result<ProgressReport> {
+    let status = ReportStatus::parse(&m.status).ok_or_else(|| corrupt("status", &m.status))?;
+    let state = ReportState::parse(&m.state).ok_or_else(|| corrupt("state", &m.state))?;
+    let reporter = reporter_from_cols(m.agency_id, m.province_id)
+        .ok_or_else(|| corrupt("reporter of report", &m.id.to_string()))?;
+    let evidence_urls: Vec<String> =
+        serde_json::from_str(&m.evidence_urls).map_err(|_| corrupt("evidence URLs", &m.evidence_urls))?;
+    Ok(ProgressReport {
+        id: ReportId(m.id),
+        state,
+        client_report_id: m.client_report_id,
+        review_comment: m.review_comment,
+        updated_at: m.updated_at.unwrap_or(m.submitted_at),
+        task_id: TaskId(m.task_id),
+        reporter,
+        period: m.period,
+        status,
+        percent_complete: m.percent_complete,
+        summary: m.summary,
+        evidence_urls,
+        submitted_at: m.submitted_at,
+        version: m.version,
+        is_demo: m.is_demo,
+    })
+}
+
+/// Sets a report row's content columns (evidence URLs are stored as a JSON array).
+fn set_fields(row: &mut progress_report::ActiveModel, fields: ValidReportFields) -> Result<()> {
+    row.period = Set(fields.period.to_string());
+    row.status = Set(fields.status.as_str().to_owned());
+    row.percent_complete = Set(fields.percent_complete);
+    row.summary = Set(fields.summary);
+    row.evidence_urls = Set(serde_json::to_string(&fields.evidence_urls).map_err(Error::internal)?);
+    Ok(())
+}
+
+/// The row to insert for a new report, at version 1.
+pub(crate) fn report_active_model(report: NewReport) -> Result<progress_report::ActiveModel> {
+    let (agency_id, province_id) = reporter_cols(report.reporter);
+    let mut row = progress_report::ActiveModel {
+        task_id: Set(report.task_id.0),
+        agency_id: Set(agency_id),
+        province_id: Set(province_id),
+        submitted_at: Set(report.submitted_at),
+        updated_at: Set(Some(report.submitted_at)),
+        version: Set(1),
+        is_demo: Set(report.is_demo),
+        state: Set(report.state.as_str().to_owned()),
+        client_report_id: Set(report.client_report_id),
+        review_comment: Set(None),
+        ..Default::default()
+    };
+    set_fields(&mut row, report.fields)?;
+    Ok(row)
+}
+
+/// The update that applies `applied` to `current`: the next version, changed at `at`.
+pub(crate) fn report_update_model(
+    current: &ProgressReport,
+    applied: &Applied,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<progress_report::ActiveModel> {
+    let mut row = progress_report::ActiveModel {
+        id: Set(current.id.0),
+        state: Set(applied.state.as_str().to_owned()),
+        review_comment: Set(applied.review_comment.clone()),
+        version: Set(current.version + 1),
+        updated_at: Set(Some(at)),
+        ..Default::default()
+    };
+    set_fields(&mut row, applied.fields.clone())?;
+    Ok(row)
+}
+
+// ---- history and the change feed -------------------------------------------------------------
+
+/// The history row for a write that left `report` as it is, by `actor`.
+pub(crate) fn history_active_model(
+    report: &ProgressReport,
+    actor: String,
+    action: &str,
+    changes: &[FieldChange],
+) -> Result<report_history::ActiveModel> {
+    Ok(report_history::ActiveModel {
+        report_id: Set(report.id.0),
+        version: Set(report.version),
+        action: Set(action.to_owned()),
+        actor: Set(actor),
+        at: Set(report.updated_at),
+        changes: Set(serde_json::to_string(changes).map_err(Error::internal)?),
+        ..Default::default()
+    })
+}
+
+pub(crate) fn to_history(h: report_history::Model) -> Result<HistoryEntry> {
+    Ok(HistoryEntry {
+        report_id: ReportId(h.report_id),
+        version: h.version,
+        action: h.action,
+        actor: h.actor,
+        at: h.at,
+        changes: serde_json::from_str(&h.changes).map_err(Error::internal)?,
+    })
+}
+
+/// The change-feed row for a write that left `report` as it is, by `actor`.
+pub(crate) fn change_active_model(
+    report: &ProgressReport,
+    actor: String,
+    kind: ChangeKind,
+) -> report_change::ActiveModel {
+    let (agency_id, province_id) = reporter_cols(report.reporter);
+    report_change::ActiveModel {
+        report_id: Set(report.id.0),
+        kind: Set(kind.as_str().to_owned()),
+        version: Set(report.version),
+        state: Set(report.state.as_str().to_owned()),
+        agency_id: Set(agency_id),
+        province_id: Set(province_id),
+        actor: Set(actor),
+        at: Set(report.updated_at),
+        ..Default::default()
+    }
+}
+
+pub(crate) fn to_change(c: report_change::Model) -> Result<Change> {
+    let bad = || Error::internal(std::io::Error::other(format!("change {} is malformed", c.id)));
+    Ok(Change {
+        id: ChangeId(c.id),
+        report_id: ReportId(c.report_id),
+        kind: ChangeKind::parse(&c.kind).ok_or_else(bad)?,
+        version: c.version,
+        state: ReportState::parse(&c.state).ok_or_else(bad)?,
+        reporter: reporter_from_cols(c.agency_id, c.province_id).ok_or_else(bad)?,
+        actor: c.actor,
+        at: c.at,
+    })
+}
+
+// ---- tokens ----------------------------------------------------------------------------------
+
+/// The row for a new token, created at `at`.
+pub(crate) fn token_active_model(token: NewToken, at: chrono::DateTime<chrono::Utc>) -> api_token::ActiveModel {
+    api_token::ActiveModel {
+        name: Set(token.name),
+        role: Set(token.role.as_str().to_owned()),
+        agency_id: Set(token.agency.map(|a| a.0)),
+        province_id: Set(token.province.map(|p| p.0)),
+        secret_hash: Set(token.secret_hash),
+        created_at: Set(at),
+        expires_at: Set(token.expires_at),
+        revoked_at: Set(None),
+        last_used_at: Set(None),
+        ..Default::default()
+    }
+}
+
+pub(crate) fn to_token(m: api_token::Model) -> Result<ApiToken> {
+    let role = AccessRole::parse(&m.role)
+        .ok_or_else(|| Error::internal(std::io::Error::other(format!("token {} has role {:?}", m.id, m.role))))?;
+    Ok(ApiToken {
+        id: TokenId(m.id),
+        name: m.name,
+        role,
+        agency: m.agency_id.map(AgencyId),
+        province: m.province_id.map(ProvinceId),
+        created_at: m.created_at,
+        expires_at: m.expires_at,
+        revoked_at: m.revoked_at,
+        last_used_at: m.last_used_at,
+    })
+}

@@ -1,0 +1,211 @@
+//! Report reads ([`ReportRepository`]'s read half): lists, counts and grouped pages of
+//! reports, their audit history and the change feed, all within a [`ReportScope`].
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use workplan_domain::auth::Principal;
+use workplan_domain::model::{AgencyId, Change, HistoryEntry, ProgressReport, ReportId, ReportState, Reporter};
+use workplan_domain::page::{Page, ReportFilter, ReportParent, ReportQuery, ReportScope};
+use workplan_domain::ports::{Idempotency, ReportRepository, SyncItemResult};
+use workplan_domain::report::{Edit, NewReport};
+use workplan_domain::sync::ValidSyncItem;
+use workplan_domain::{Error, Result};
+
+use crate::convert::{collect, ids, reporter_is, to_change, to_history, to_report};
+use crate::entities::{progress_report, province, report_change, report_history, task};
+use crate::error::DbResultExt;
+use crate::paging::{grouped_counts, grouped_pages, keyset};
+use crate::store::SeaStore;
+
+/// The condition that keeps rows within `scope`; `state`, `agency` and `province` name the
+/// table's columns (reports and the change feed share the shape).
+fn scope_condition(
+    scope: &ReportScope,
+    state: impl ColumnTrait,
+    agency: impl ColumnTrait,
+    province: impl ColumnTrait,
+) -> Option<sea_orm::Condition> {
+    match scope {
+        ReportScope::All => None,
+        ReportScope::NotDraft => Some(Condition::all().add(state.ne(ReportState::Draft.as_str()))),
+        ReportScope::Accepted => Some(Condition::all().add(state.eq(ReportState::Accepted.as_str()))),
+        ReportScope::OwnOrAccepted(own) => {
+            let mine = reporter_is(*own, agency, province);
+            Some(Condition::any().add(mine).add(state.eq(ReportState::Accepted.as_str())))
+        }
+    }
+}
+
+fn report_select(filter: &ReportFilter) -> sea_orm::Select<progress_report::Entity> {
+    use progress_report::Column as C;
+    let mut q = progress_report::Entity::find();
+    if let Some(cond) = scope_condition(&filter.scope, C::State, C::AgencyId, C::ProvinceId) {
+        q = q.filter(cond);
+    }
+    if let Some(state) = filter.state {
+        q = q.filter(C::State.eq(state.as_str()));
+    }
+    if let Some(number) = filter.task_number {
+        let sub = Query::select()
+            .column(task::Column::Id)
+            .from(task::Entity)
+            .and_where(Expr::col(task::Column::Number).eq(number))
+            .take();
+        q = q.filter(Expr::col((progress_report::Entity, C::TaskId)).in_subquery(sub));
+    }
+    if let Some(AgencyId(id)) = filter.agency {
+        q = q.filter(C::AgencyId.eq(id));
+    }
+    if let Some(code) = &filter.province_code {
+        let sub = Query::select()
+            .column(province::Column::Id)
+            .from(province::Entity)
+            .and_where(Expr::col(province::Column::Code).eq(code.as_str()))
+            .take();
+        q = q.filter(Expr::col((progress_report::Entity, C::ProvinceId)).in_subquery(sub));
+    }
+    if let Some(period) = &filter.period {
+        q = q.filter(C::Period.eq(period.as_str()));
+    }
+    if let Some(status) = filter.status {
+        q = q.filter(C::Status.eq(status.as_str()));
+    }
+    if let Some(demo) = filter.demo {
+        q = q.filter(C::IsDemo.eq(demo));
+    }
+    q
+}
+
+fn report_parent_col(parent: ReportParent) -> progress_report::Column {
+    match parent {
+        ReportParent::Task => progress_report::Column::TaskId,
+        ReportParent::Agency => progress_report::Column::AgencyId,
+        ReportParent::Province => progress_report::Column::ProvinceId,
+    }
+}
+
+#[async_trait]
+impl ReportRepository for SeaStore {
+    async fn reports_by_ids(&self, ids_: &[ReportId]) -> Result<Vec<ProgressReport>> {
+        let rows = progress_report::Entity::find()
+            .filter(progress_report::Column::Id.is_in(ids(ids_, |i| i.0)))
+            .all(&self.db)
+            .await
+            .db()?;
+        collect(rows, to_report)
+    }
+
+    async fn list_reports(&self, query: &ReportQuery) -> Result<Page<ProgressReport>> {
+        let rows = keyset(report_select(&query.filter), progress_report::Column::Id, query.oldest_first, &query.page)
+            .all(&self.db)
+            .await
+            .db()?;
+        Ok(query.page.finish(collect(rows, to_report)?))
+    }
+
+    async fn count_reports(&self, filter: &ReportFilter) -> Result<i64> {
+        let n = report_select(filter).count(&self.db).await.db()?;
+        i64::try_from(n).map_err(Error::internal)
+    }
+
+    async fn list_reports_grouped(
+        &self,
+        parent: ReportParent,
+        ids: &[i64],
+        query: &ReportQuery,
+    ) -> Result<HashMap<i64, Page<ProgressReport>>> {
+        let groups = grouped_pages(
+            &self.db,
+            report_select(&query.filter),
+            report_parent_col(parent),
+            ids,
+            progress_report::Column::Id,
+            query.oldest_first,
+            &query.page,
+            |m: &progress_report::Model| match parent {
+                ReportParent::Task => Some(m.task_id),
+                ReportParent::Agency => m.agency_id,
+                ReportParent::Province => m.province_id,
+            },
+            |m| m.id,
+        )
+        .await
+        .db()?;
+        groups.into_iter().map(|(k, rows)| Ok((k, query.page.finish(collect(rows, to_report)?)))).collect()
+    }
+
+    async fn count_reports_grouped(
+        &self,
+        parent: ReportParent,
+        ids: &[i64],
+        filter: &ReportFilter,
+    ) -> Result<HashMap<i64, i64>> {
+        grouped_counts(&self.db, report_select(filter), report_parent_col(parent), ids).await.db()
+    }
+
+    async fn history(&self, ids_: &[ReportId]) -> Result<Vec<HistoryEntry>> {
+        let rows = report_history::Entity::find()
+            .filter(report_history::Column::ReportId.is_in(ids(ids_, |i| i.0)))
+            .order_by_asc(report_history::Column::Id)
+            .all(&self.db)
+            .await
+            .db()?;
+        collect(rows, to_history)
+    }
+
+    async fn list_changes(&self, after: Option<i64>, size: u32, scope: &ReportScope) -> Result<(Vec<Change>, bool)> {
+        use report_change::Column as C;
+        let mut q = report_change::Entity::find();
+        if let Some(after) = after {
+            q = q.filter(C::Id.gt(after));
+        }
+        if let Some(cond) = scope_condition(scope, C::State, C::AgencyId, C::ProvinceId) {
+            q = q.filter(cond);
+        }
+        let mut rows = q.order_by_asc(C::Id).limit(u64::from(size) + 1).all(&self.db).await.db()?;
+        let more = rows.len() > size as usize;
+        rows.truncate(size as usize);
+        Ok((collect(rows, to_change)?, more))
+    }
+
+    // ---- glue: the writes live in `write.rs` ------------------------------------------------
+    //
+    // One `impl ReportRepository` cannot span two files, so the three writes forward to the
+    // inherent methods of the same name in `write.rs` (an inherent method wins over the trait's
+    // in `SeaStore::create_report`, so these do not recurse). When the port splits into
+    // `ReportReader` and `ReportWriter`, these three methods disappear and `write.rs`'s
+    // `impl SeaStore` becomes `impl ReportWriter for SeaStore`.
+
+    async fn create_report(
+        &self,
+        actor: &Principal,
+        report: NewReport,
+        idempotency: Option<Idempotency>,
+    ) -> Result<ProgressReport> {
+        SeaStore::create_report(self, actor, report, idempotency).await
+    }
+
+    async fn edit_report(
+        &self,
+        actor: &Principal,
+        id: ReportId,
+        expected_version: i32,
+        edit: Edit,
+        idempotency: Option<Idempotency>,
+    ) -> Result<ProgressReport> {
+        SeaStore::edit_report(self, actor, id, expected_version, edit, idempotency).await
+    }
+
+    async fn sync_reports(
+        &self,
+        actor: &Principal,
+        reporter: Reporter,
+        items: Vec<ValidSyncItem>,
+        dry_run: bool,
+    ) -> Result<Vec<SyncItemResult>> {
+        SeaStore::sync_reports(self, actor, reporter, items, dry_run).await
+    }
+}
