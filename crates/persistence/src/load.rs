@@ -2,11 +2,13 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
+};
 use workplan_domain::demo::DemoTask;
-use workplan_domain::model::{AgencyId, ProvinceId, TaskId};
+use workplan_domain::model::{AgencyId, DocumentInfo, ProvinceId, TaskId};
 use workplan_domain::report::NewReport;
-use workplan_domain::seed::{PlanSeed, ProvinceSeed};
+use workplan_domain::seed::{AgencySeed, PlanSeed, ProvinceSeed, SectionSeed, TaskSeed};
 use workplan_domain::{Error, Result};
 
 use crate::convert::report_active_model;
@@ -38,115 +40,13 @@ impl SeaStore {
             .db()?;
         let plan_inserted = existing == 0;
         if plan_inserted {
-            let d = &seed.document;
-            let plan = plan::ActiveModel {
-                document_number: Set(d.document_number.clone()),
-                title: Set(d.title.clone()),
-                plan_title: Set(d.plan_title.clone()),
-                issuing_office: Set(d.issuing_office.clone()),
-                issue_date: Set(d.issue_date),
-                implements_title: Set(d.implements_title.clone()),
-                implements_reference: Set(d.implements_reference.clone()),
-                notice: Set(d.notice.clone()),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await
-            .db()?;
-
-            let mut agency_ids: HashMap<&str, i64> = HashMap::new();
-            for a in &seed.agencies {
-                let row = agency::ActiveModel {
-                    name: Set(a.name.clone()),
-                    name_zh: Set(a.name_zh.clone()),
-                    abbreviation: Set(a.abbreviation.clone()),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await
-                .db()?;
-                for alias in &a.aliases {
-                    agency_alias::ActiveModel {
-                        agency_id: Set(row.id),
-                        alias: Set(alias.clone()),
-                        ..Default::default()
-                    }
-                    .insert(&txn)
-                    .await
-                    .db()?;
-                }
-                agency_ids.insert(a.name.as_str(), row.id);
-            }
-
+            let plan_id = insert_plan(&txn, &seed.document).await?;
+            let agency_ids = insert_agencies(&txn, &seed.agencies).await?;
             for (s_pos, s) in seed.sections.iter().enumerate() {
-                let section = section::ActiveModel {
-                    plan_id: Set(plan.id),
-                    position: Set(position(s_pos)?),
-                    numeral: Set(s.numeral.clone()),
-                    title: Set(s.title.clone()),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await
-                .db()?;
-                for (ss_pos, ss) in s.subsections.iter().enumerate() {
-                    let subsection = subsection::ActiveModel {
-                        section_id: Set(section.id),
-                        position: Set(position(ss_pos)?),
-                        numeral: Set(ss.numeral.clone()),
-                        title: Set(ss.title.clone()),
-                        ..Default::default()
-                    }
-                    .insert(&txn)
-                    .await
-                    .db()?;
-                    for t in &ss.tasks {
-                        let task = task::ActiveModel {
-                            plan_id: Set(plan.id),
-                            section_id: Set(section.id),
-                            subsection_id: Set(subsection.id),
-                            number: Set(t.number),
-                            text: Set(t.text.clone()),
-                            responsibility_mode: Set(t.mode.as_str().to_owned()),
-                            ..Default::default()
-                        }
-                        .insert(&txn)
-                        .await
-                        .db()?;
-                        let mut rows = Vec::with_capacity(t.responsibilities.len());
-                        for (r_pos, r) in t.responsibilities.iter().enumerate() {
-                            let agency_id = *agency_ids.get(r.agency.as_str()).ok_or_else(|| {
-                                Error::validation(
-                                    "plan",
-                                    format!("task {} names unknown agency {:?}", t.number, r.agency),
-                                )
-                            })?;
-                            rows.push(responsibility::ActiveModel {
-                                task_id: Set(task.id),
-                                agency_id: Set(agency_id),
-                                role: Set(r.role.as_str().to_owned()),
-                                position: Set(position(r_pos)?),
-                                ..Default::default()
-                            });
-                        }
-                        responsibility::Entity::insert_many(rows).exec(&txn).await.db()?;
-                    }
-                }
+                insert_section(&txn, plan_id, position(s_pos)?, s, &agency_ids).await?;
             }
         }
-
-        let mut provinces_inserted = 0;
-        if province::Entity::find().count(&txn).await.db()? == 0 && !provinces.is_empty() {
-            let rows = provinces.iter().map(|p| province::ActiveModel {
-                code: Set(p.code.clone()),
-                name: Set(p.name.clone()),
-                name_zh: Set(p.name_zh.clone()),
-                kind: Set(p.kind.as_str().to_owned()),
-                ..Default::default()
-            });
-            province::Entity::insert_many(rows).exec(&txn).await.db()?;
-            provinces_inserted = provinces.len();
-        }
+        let provinces_inserted = insert_provinces(&txn, provinces).await?;
         txn.commit().await.db()?;
         Ok(LoadOutcome { plan_inserted, provinces_inserted })
     }
@@ -213,4 +113,140 @@ impl SeaStore {
 
 fn position(index: usize) -> Result<i32> {
     i32::try_from(index + 1).map_err(Error::internal)
+}
+
+/// Inserts the plan's document row; returns its id.
+async fn insert_plan(txn: &DatabaseTransaction, d: &DocumentInfo) -> Result<i64> {
+    let plan = plan::ActiveModel {
+        document_number: Set(d.document_number.clone()),
+        title: Set(d.title.clone()),
+        plan_title: Set(d.plan_title.clone()),
+        issuing_office: Set(d.issuing_office.clone()),
+        issue_date: Set(d.issue_date),
+        implements_title: Set(d.implements_title.clone()),
+        implements_reference: Set(d.implements_reference.clone()),
+        notice: Set(d.notice.clone()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await
+    .db()?;
+    Ok(plan.id)
+}
+
+/// Inserts the agencies with their aliases; returns their ids by canonical name, which is how
+/// the tasks name them.
+async fn insert_agencies<'a>(txn: &DatabaseTransaction, agencies: &'a [AgencySeed]) -> Result<HashMap<&'a str, i64>> {
+    let mut agency_ids = HashMap::new();
+    for a in agencies {
+        let row = agency::ActiveModel {
+            name: Set(a.name.clone()),
+            name_zh: Set(a.name_zh.clone()),
+            abbreviation: Set(a.abbreviation.clone()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await
+        .db()?;
+        for alias in &a.aliases {
+            agency_alias::ActiveModel { agency_id: Set(row.id), alias: Set(alias.clone()), ..Default::default() }
+                .insert(txn)
+                .await
+                .db()?;
+        }
+        agency_ids.insert(a.name.as_str(), row.id);
+    }
+    Ok(agency_ids)
+}
+
+/// Inserts a section, its subsections and their tasks.
+async fn insert_section(
+    txn: &DatabaseTransaction,
+    plan_id: i64,
+    pos: i32,
+    s: &SectionSeed,
+    agency_ids: &HashMap<&str, i64>,
+) -> Result<()> {
+    let section = section::ActiveModel {
+        plan_id: Set(plan_id),
+        position: Set(pos),
+        numeral: Set(s.numeral.clone()),
+        title: Set(s.title.clone()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await
+    .db()?;
+    for (ss_pos, ss) in s.subsections.iter().enumerate() {
+        let subsection = subsection::ActiveModel {
+            section_id: Set(section.id),
+            position: Set(position(ss_pos)?),
+            numeral: Set(ss.numeral.clone()),
+            title: Set(ss.title.clone()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await
+        .db()?;
+        for t in &ss.tasks {
+            let place = task::ActiveModel {
+                plan_id: Set(plan_id),
+                section_id: Set(section.id),
+                subsection_id: Set(subsection.id),
+                ..Default::default()
+            };
+            insert_task(txn, place, t, agency_ids).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Inserts a task at `place` (its plan, section and subsection) with its responsibilities, in
+/// listed order.
+async fn insert_task(
+    txn: &DatabaseTransaction,
+    place: task::ActiveModel,
+    t: &TaskSeed,
+    agency_ids: &HashMap<&str, i64>,
+) -> Result<()> {
+    let task = task::ActiveModel {
+        number: Set(t.number),
+        text: Set(t.text.clone()),
+        responsibility_mode: Set(t.mode.as_str().to_owned()),
+        ..place
+    }
+    .insert(txn)
+    .await
+    .db()?;
+    let mut rows = Vec::with_capacity(t.responsibilities.len());
+    for (r_pos, r) in t.responsibilities.iter().enumerate() {
+        let agency_id = *agency_ids.get(r.agency.as_str()).ok_or_else(|| {
+            Error::validation("plan", format!("task {} names unknown agency {:?}", t.number, r.agency))
+        })?;
+        rows.push(responsibility::ActiveModel {
+            task_id: Set(task.id),
+            agency_id: Set(agency_id),
+            role: Set(r.role.as_str().to_owned()),
+            position: Set(position(r_pos)?),
+            ..Default::default()
+        });
+    }
+    responsibility::Entity::insert_many(rows).exec(txn).await.db()?;
+    Ok(())
+}
+
+/// Inserts the provinces if there are none yet; returns how many it inserted.
+async fn insert_provinces(txn: &DatabaseTransaction, provinces: &[ProvinceSeed]) -> Result<usize> {
+    if province::Entity::find().count(txn).await.db()? != 0 || provinces.is_empty() {
+        return Ok(0);
+    }
+    let rows = provinces.iter().map(|p| province::ActiveModel {
+        code: Set(p.code.clone()),
+        name: Set(p.name.clone()),
+        name_zh: Set(p.name_zh.clone()),
+        kind: Set(p.kind.as_str().to_owned()),
+        ..Default::default()
+    });
+    province::Entity::insert_many(rows).exec(txn).await.db()?;
+    Ok(provinces.len())
 }
