@@ -1,4 +1,4 @@
-//! SeaORM entities: the rows as stored. They never leave this crate; repositories turn them
+//! SeaORM entities: the rows as stored. They never leave this crate; `convert.rs` turns them
 //! into domain values.
 
 macro_rules! no_relations {

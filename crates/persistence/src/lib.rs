@@ -3,6 +3,12 @@
 //!
 //! Owns the entities, the queries and the classification of database errors. Nothing here is
 //! visible to the API but domain types.
+//!
+//! Rooms: `store.rs` (the [`SeaStore`]: pool, migrations, write lock, health), `plan.rs` (plan
+//! reads), `reports.rs` (report reads, history, change feed), `write.rs` (the one report write
+//! path), `tokens.rs`, `load.rs` (seed and demo loading), `convert.rs` (rows ↔ domain values),
+//! `entities.rs` (the rows), `paging.rs` (keyset pages) and `error.rs` (database errors → domain
+//! errors).
 
 mod convert;
 mod entities;
