@@ -32,12 +32,17 @@ impl Fill {
 /// duplicate keeps its submission times but gets no accepted content: it no longer counts.
 pub(super) fn plan(report: &Report, facts: Option<&Facts>, withdrawn_now: bool) -> Result<Fill, DbErr> {
     let facts = facts.cloned().unwrap_or_default();
-    // Reports older than the history were submitted when created: that is all we know.
-    let predates_history = matches!(report.state.as_str(), "SUBMITTED" | "ACCEPTED" | "RETURNED");
-    let (first, last) = match (facts.first_submitted, facts.last_submitted) {
-        (Some(first), Some(last)) => (Some(first), Some(last)),
-        _ if predates_history => (Some(report.created_at), Some(report.created_at)),
-        _ => (None, None),
+    // A report that was already submitted when its history began (reports older than the
+    // history were submitted when created) gets its creation time: that is all we know.
+    let first_known_state = match &facts.state_before_history {
+        Some(before) => before.as_deref(),
+        None => Some(report.state.as_str()),
+    };
+    let predates_history = matches!(first_known_state, Some("SUBMITTED" | "ACCEPTED" | "RETURNED"));
+    let (first, last) = if predates_history {
+        (Some(report.created_at), Some(facts.last_submitted.unwrap_or(report.created_at)))
+    } else {
+        (facts.first_submitted, facts.last_submitted)
     };
     let accepted_content = if report.state == "ACCEPTED" && !withdrawn_now {
         let accepted_at = facts.last_accepted.or(report.updated_at).unwrap_or(report.created_at);
@@ -64,6 +69,9 @@ fn accepted_content(report: &Report, accepted_at: DateTime<Utc>) -> Result<Strin
     Ok(content.to_string())
 }
 
+/// Reads one column's value off a [`Fill`].
+type ValueOf = fn(&Fill) -> Option<Value>;
+
 /// Writes `fills`, a chunk of reports per UPDATE (`SET col = CASE WHEN id = … THEN … END`).
 pub(super) async fn write<C: ConnectionTrait>(db: &C, fills: &[Fill]) -> Result<(), DbErr> {
     let fills: Vec<&Fill> = fills.iter().filter(|f| !f.is_empty()).collect();
@@ -71,7 +79,7 @@ pub(super) async fn write<C: ConnectionTrait>(db: &C, fills: &[Fill]) -> Result<
         let mut update = Query::update();
         update.table(P::Table).and_where(Expr::col(P::Id).is_in(chunk.iter().map(|f| f.id)));
         // The new columns are NULL, so a CASE without ELSE leaves the others as they are.
-        let columns: [(P, fn(&Fill) -> Option<Value>); 3] = [
+        let columns: [(P, ValueOf); 3] = [
             (P::SubmittedAt, |f| f.submitted_at.map(Value::from)),
             (P::FirstSubmittedAt, |f| f.first_submitted_at.map(Value::from)),
             (P::AcceptedContent, |f| f.accepted_content.clone().map(Value::from)),
@@ -123,7 +131,12 @@ mod tests {
 
     #[test]
     fn history_wins_and_older_reports_fall_back_to_the_creation_time() {
-        let facts = Facts { first_submitted: Some(t(110)), last_submitted: Some(t(200)), last_accepted: None };
+        let facts = Facts {
+            first_submitted: Some(t(110)),
+            last_submitted: Some(t(200)),
+            state_before_history: Some(Some("DRAFT".into())),
+            ..Facts::default()
+        };
         let fill = plan(&report("SUBMITTED"), Some(&facts), false).expect("plan");
         assert_eq!((fill.first_submitted_at, fill.submitted_at), (Some(t(110)), Some(t(200))));
         for state in ["SUBMITTED", "ACCEPTED", "RETURNED"] {
@@ -133,6 +146,23 @@ mod tests {
         for state in ["DRAFT", "WITHDRAWN"] {
             assert!(plan(&report(state), None, false).expect("plan").is_empty(), "{state}");
         }
+        // Withdrawn (say, by an earlier run of this migration) from a state it had before the
+        // history began.
+        let older = Facts { state_before_history: Some(Some("ACCEPTED".into())), ..Facts::default() };
+        let fill = plan(&report("WITHDRAWN"), Some(&older), false).expect("plan");
+        assert_eq!((fill.first_submitted_at, fill.submitted_at), (Some(t(100)), Some(t(100))));
+        // Submitted before the history began, returned and resubmitted within it.
+        let resubmitted = Facts {
+            first_submitted: Some(t(200)),
+            last_submitted: Some(t(200)),
+            state_before_history: Some(Some("SUBMITTED".into())),
+            ..Facts::default()
+        };
+        let fill = plan(&report("SUBMITTED"), Some(&resubmitted), false).expect("plan");
+        assert_eq!((fill.first_submitted_at, fill.submitted_at), (Some(t(100)), Some(t(200))));
+        // Created as a draft within the history and never submitted.
+        let draft = Facts { state_before_history: Some(None), ..Facts::default() };
+        assert!(plan(&report("WITHDRAWN"), Some(&draft), false).expect("plan").is_empty());
     }
 
     #[test]

@@ -30,20 +30,33 @@ pub(super) struct Report {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
-/// When the history says a report entered SUBMITTED (first and last time) and was last accepted.
+/// A state change an audit entry records: (before, after); `before` is None on creation.
+pub(super) type StateChange = (Option<String>, Option<String>);
+
+/// What the history says about a report: when it entered SUBMITTED (first and last time), when
+/// it was last accepted, and the state it was in when the history began.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct Facts {
     pub first_submitted: Option<DateTime<Utc>>,
     pub last_submitted: Option<DateTime<Utc>>,
     pub last_accepted: Option<DateTime<Utc>>,
+    /// The `before` of the earliest state change: `Some(None)` if the report was created
+    /// within the history, `Some(Some(state))` if it already existed in that state, `None` if
+    /// the history records no state change (the current state is the one it always had).
+    pub state_before_history: Option<Option<String>>,
 }
 
 impl Facts {
-    /// Takes one history entry into account.
-    pub fn record(&mut self, action: &str, at: DateTime<Utc>, entered_submitted: bool) {
-        if entered_submitted {
-            self.first_submitted = Some(self.first_submitted.map_or(at, |t| Ord::min(t, at)));
-            self.last_submitted = Some(self.last_submitted.map_or(at, |t| Ord::max(t, at)));
+    /// Takes one history entry into account; entries come in the order they were written.
+    pub fn record(&mut self, action: &str, at: DateTime<Utc>, state: Option<StateChange>) {
+        if let Some((before, after)) = state {
+            if self.state_before_history.is_none() {
+                self.state_before_history = Some(before);
+            }
+            if after.as_deref() == Some("SUBMITTED") {
+                self.first_submitted = Some(self.first_submitted.map_or(at, |t| Ord::min(t, at)));
+                self.last_submitted = Some(self.last_submitted.map_or(at, |t| Ord::max(t, at)));
+            }
         }
         if action == "ACCEPT" {
             self.last_accepted = Some(self.last_accepted.map_or(at, |t| Ord::max(t, at)));
@@ -101,23 +114,25 @@ pub(super) async fn reports<C: ConnectionTrait>(db: &C) -> Result<Vec<Report>, D
         .collect()
 }
 
-/// Whether a history entry's `changes` (a JSON array of `{field, before, after}`) moves the
-/// state to SUBMITTED: a CREATE or SYNC straight to SUBMITTED, a SUBMIT, a resubmission.
-pub(super) fn enters_submitted(changes: &str) -> Result<bool, serde_json::Error> {
+/// The state change in a history entry's `changes` (a JSON array of `{field, before, after}`),
+/// if it has one.
+pub(super) fn state_change(changes: &str) -> Result<Option<StateChange>, serde_json::Error> {
     let changes: Vec<Value> = serde_json::from_str(changes)?;
-    Ok(changes.iter().any(|c| {
-        c.get("field").and_then(Value::as_str) == Some("state")
-            && c.get("after").and_then(Value::as_str) == Some("SUBMITTED")
-    }))
+    let text = |c: &Value, key: &str| c.get(key).and_then(Value::as_str).map(str::to_owned);
+    Ok(changes
+        .iter()
+        .find(|c| c.get("field").and_then(Value::as_str) == Some("state"))
+        .map(|c| (text(c, "before"), text(c, "after"))))
 }
 
-/// What the history says about each report that was ever submitted or accepted.
+/// What the history says about each report whose state it records changing, or that it
+/// records being accepted.
 pub(super) async fn history_facts<C: ConnectionTrait>(db: &C) -> Result<HashMap<i64, Facts>, DbErr> {
-    // Only entries that accept or mention SUBMITTED can matter; the rest need not be read.
+    // Entries without the word "state" change no state; they need not be read.
     let query = Query::select()
         .columns([H::Id, H::ReportId, H::Action, H::At, H::Changes])
         .from(H::Table)
-        .cond_where(Cond::any().add(Expr::col(H::Action).eq("ACCEPT")).add(Expr::col(H::Changes).like("%SUBMITTED%")))
+        .cond_where(Cond::any().add(Expr::col(H::Action).eq("ACCEPT")).add(Expr::col(H::Changes).like("%state%")))
         .order_by(H::Id, Order::Asc)
         .take();
     let mut facts: HashMap<i64, Facts> = HashMap::new();
@@ -125,9 +140,9 @@ pub(super) async fn history_facts<C: ConnectionTrait>(db: &C) -> Result<HashMap<
         let id: i64 = get(&row, "id")?;
         let action: String = get(&row, "action")?;
         let changes: String = get(&row, "changes")?;
-        let entered = enters_submitted(&changes)
+        let state = state_change(&changes)
             .map_err(|e| DbErr::Migration(format!("report_history row {id}: changes are not a JSON array: {e}")))?;
-        facts.entry(get(&row, "report_id")?).or_default().record(&action, get(&row, "at")?, entered);
+        facts.entry(get(&row, "report_id")?).or_default().record(&action, get(&row, "at")?, state);
     }
     Ok(facts)
 }
@@ -136,37 +151,48 @@ pub(super) async fn history_facts<C: ConnectionTrait>(db: &C) -> Result<HashMap<
 mod tests {
     use super::*;
 
-    #[test]
-    fn state_changes_to_submitted_count_and_nothing_else_does() {
-        let yes = [
-            r#"[{"field":"state","before":null,"after":"SUBMITTED"}]"#,
-            r#"[{"field":"summary","before":"a","after":"b"},{"field":"state","before":"RETURNED","after":"SUBMITTED"}]"#,
-        ];
-        for changes in yes {
-            assert!(enters_submitted(changes).expect("json"), "{changes}");
-        }
-        let no = [
-            "[]",
-            r#"[{"field":"state","before":"SUBMITTED","after":"ACCEPTED"}]"#,
-            r#"[{"field":"summary","before":null,"after":"SUBMITTED"}]"#,
-            r#"[{"field":"state","before":null,"after":"DRAFT"}]"#,
-        ];
-        for changes in no {
-            assert!(!enters_submitted(changes).expect("json"), "{changes}");
-        }
-        assert!(enters_submitted("not json").is_err());
+    fn change(before: Option<&str>, after: &str) -> Option<StateChange> {
+        Some((before.map(str::to_owned), Some(after.to_owned())))
     }
 
     #[test]
-    fn facts_keep_the_first_and_last_submission_and_the_last_acceptance() {
+    fn the_state_change_is_found_among_the_fields() {
+        let cases = [
+            (r#"[{"field":"state","before":null,"after":"SUBMITTED"}]"#, change(None, "SUBMITTED")),
+            (
+                r#"[{"field":"summary","before":"a","after":"state"},{"field":"state","before":"RETURNED","after":"SUBMITTED"}]"#,
+                change(Some("RETURNED"), "SUBMITTED"),
+            ),
+            ("[]", None),
+            (r#"[{"field":"summary","before":null,"after":"SUBMITTED"}]"#, None),
+        ];
+        for (changes, expected) in cases {
+            assert_eq!(state_change(changes).expect("json"), expected, "{changes}");
+        }
+        assert!(state_change("not json").is_err());
+    }
+
+    #[test]
+    fn facts_keep_the_first_and_last_submission_the_last_acceptance_and_the_first_state() {
         let t = |s: i64| DateTime::<Utc>::from_timestamp(s, 0).expect("time");
         let mut f = Facts::default();
-        f.record("SUBMIT", t(20), true);
-        f.record("RETURN", t(30), false);
-        f.record("SUBMIT", t(40), true);
-        f.record("CREATE", t(10), true);
-        f.record("ACCEPT", t(50), false);
-        f.record("ACCEPT", t(45), false);
-        assert_eq!(f, Facts { first_submitted: Some(t(10)), last_submitted: Some(t(40)), last_accepted: Some(t(50)) });
+        f.record("CREATE", t(10), change(None, "SUBMITTED"));
+        f.record("RETURN", t(30), change(Some("SUBMITTED"), "RETURNED"));
+        f.record("SUBMIT", t(40), change(Some("RETURNED"), "SUBMITTED"));
+        f.record("SYNC", t(45), None);
+        f.record("ACCEPT", t(50), change(Some("SUBMITTED"), "ACCEPTED"));
+        assert_eq!(
+            f,
+            Facts {
+                first_submitted: Some(t(10)),
+                last_submitted: Some(t(40)),
+                last_accepted: Some(t(50)),
+                state_before_history: Some(None),
+            }
+        );
+        let mut older = Facts::default();
+        older.record("WITHDRAW", t(60), change(Some("ACCEPTED"), "WITHDRAWN"));
+        assert_eq!(older.state_before_history, Some(Some("ACCEPTED".to_owned())));
+        assert_eq!(older.first_submitted, None);
     }
 }
