@@ -189,3 +189,16 @@ impl MigrationTrait for Migration {
         Some(true)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_live_indexes_are_partial_on_both_databases() {
+        let index = live_index(UX_LIVE_AGENCY, ProgressReports::AgencyId);
+        let expected = r#"CREATE UNIQUE INDEX "ux_reports_live_agency" ON "progress_reports" ("agency_id", "task_id", "period", "kind") WHERE "agency_id" IS NOT NULL AND "state" <> 'WITHDRAWN'"#;
+        assert_eq!(index.to_string(SqliteQueryBuilder), expected);
+        assert_eq!(index.to_string(PostgresQueryBuilder), expected);
+    }
+}

@@ -358,3 +358,42 @@ async fn migration_cleans_duplicates_and_backfills_from_history() {
     assert_one_live_report_per_key(&db).await;
     db.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn migration_withdraws_many_duplicates_in_batches() {
+    let test_db = TestDb::create().await.expect("db");
+    let db = Database::connect(test_db.url()).await.expect("connect");
+    Upgrade::up(&db, Some(2)).await.expect("the first two migrations");
+    for statement in PLAN.split(';').filter(|s| !s.trim().is_empty()) {
+        db.execute_unprepared(statement).await.expect("plan fixture");
+    }
+    // More reports than one statement writes: 250 for one key, older than the history.
+    let values: Vec<String> = (1..=250)
+        .map(|id| {
+            format!("({id}, 1, 1, '2016-Q4', 'ONGOING', 's', '[]', '{}', 1, FALSE, 'SUBMITTED')", t(8, 0).to_rfc3339())
+        })
+        .collect();
+    db.execute_unprepared(&format!(
+        "INSERT INTO progress_reports (id, task_id, agency_id, period, status, summary, evidence_urls, submitted_at,
+           version, is_demo, state) VALUES {}",
+        values.join(", ")
+    ))
+    .await
+    .expect("reports");
+
+    Upgrade::up(&db, None).await.expect("report integrity up");
+    let after = reports_after(&db).await;
+    assert_eq!(after.len(), 250);
+    for (id, state, version, created, first, last) in after {
+        let (expected_state, expected_version) = if id == 250 { ("SUBMITTED", 1) } else { ("WITHDRAWN", 2) };
+        assert_eq!((state.as_str(), version), (expected_state, expected_version), "report {id}");
+        assert_eq!((first, last), (Some(created), Some(created)), "report {id}");
+    }
+    let (history, feed) = migration_writes(&db).await;
+    assert_eq!(history.len(), 249);
+    assert_eq!(feed.len(), 249);
+    assert!(
+        history.iter().all(|(id, version, changes)| *version == 2 && *changes == reason("SUBMITTED", 250) && *id < 250)
+    );
+    db.close().await.expect("close");
+}
