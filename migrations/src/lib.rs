@@ -6,8 +6,11 @@
 
 pub use sea_orm_migration::prelude::*;
 
-mod m20261124_000001_plan;
-mod m20261124_000002_sync;
+pub mod m20261124_000001_plan;
+pub mod m20261124_000002_sync;
+// Not in `Migrator::migrations()` yet: it is registered together with the entities that know
+// its columns (created_at, submitted_at NULL, first_submitted_at, kind, accepted_content).
+pub mod m20261126_000003_report_integrity;
 
 /// Runs the workplan migrations.
 #[derive(Debug)]

@@ -4,6 +4,7 @@
 mod agencies;
 mod http;
 mod lifecycle;
+mod migration;
 mod nodes;
 mod pagination;
 mod permissions;
