@@ -1,6 +1,6 @@
 use std::{future::Future, pin::Pin, sync::Arc};
 
-use futures_util::{FutureExt, StreamExt as _, stream::FuturesUnordered};
+use futures_util::{FutureExt, StreamExt as _, stream::FuturesOrdered};
 use indexmap::IndexMap;
 
 use crate::{
@@ -189,7 +189,10 @@ pub(crate) async fn do_resolve_container<'a>(
     };
 
     if parallel {
-        let mut set = FuturesUnordered::new();
+        // All fields still run concurrently; `FuturesOrdered` only hands the results back in
+        // selection order, so the response keeps the order the fields were asked in (GraphQL
+        // spec, "Serialized Map Ordering") instead of the order they happened to finish.
+        let mut set = FuturesOrdered::new();
         set.extend(futures);
         while let Some(field) = set.next().await {
             handle(field);
