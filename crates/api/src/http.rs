@@ -13,7 +13,8 @@ use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use workplan_domain::ports::Store;
 
-use crate::auth::{ApiConfig, viewer_from_headers};
+use crate::auth::viewer_from_headers;
+use crate::config::ApiConfig;
 use crate::error::code;
 use crate::limits::{LimitExceeded, check_document, check_shape, check_variables};
 use crate::metrics::Metrics;
@@ -372,9 +373,9 @@ async fn execute_parsed(
 ) -> (Response, &'static str) {
     let mut request = request;
     let introspect = match state.config.introspection {
-        crate::auth::Introspection::Everyone => true,
-        crate::auth::Introspection::Tokens => viewer != Viewer::Anonymous,
-        crate::auth::Introspection::Off => false,
+        crate::config::Introspection::Everyone => true,
+        crate::config::Introspection::Tokens => viewer != Viewer::Anonymous,
+        crate::config::Introspection::Off => false,
     };
     if !introspect {
         request = request.disable_introspection();
