@@ -247,8 +247,10 @@ async fn costly_callers_are_rate_limited_per_token_and_per_ip() {
 #[tokio::test]
 async fn introspection_can_be_turned_off_for_everyone() {
     let db = workplan_tests::TestDb::create().await.expect("db");
-    let config =
-        workplan_api::config::ApiConfig { introspection: workplan_api::config::Introspection::Off, ..Default::default() };
+    let config = workplan_api::config::ApiConfig {
+        introspection: workplan_api::config::Introspection::Off,
+        ..Default::default()
+    };
     let app = TestApp::spawn_with(db, workplan_server::store_options(3), config).await;
     let staff = app.graphql("{ __schema { queryType { name } } }", json!({})).await;
     assert!(staff.get("errors").is_some() || staff["data"]["__schema"].is_null(), "{staff}");

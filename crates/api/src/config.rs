@@ -1,5 +1,7 @@
 //! Request-independent API settings: access, introspection, limits, CORS and rate limiting.
 
+use workplan_domain::auth::Viewer;
+
 use crate::limits::Limits;
 use crate::rate::RateLimit;
 
@@ -42,6 +44,17 @@ pub enum Introspection {
     Tokens,
     /// No one.
     Off,
+}
+
+impl Introspection {
+    /// Whether `viewer` may introspect the schema.
+    pub fn allows(self, viewer: &Viewer) -> bool {
+        match self {
+            Self::Everyone => true,
+            Self::Tokens => *viewer != Viewer::Anonymous,
+            Self::Off => false,
+        }
+    }
 }
 
 impl ApiConfig {
