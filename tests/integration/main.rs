@@ -12,3 +12,4 @@ mod reports;
 mod statements;
 mod sync;
 mod tokens;
+mod websocket;
