@@ -187,7 +187,7 @@ async fn oversized_bodies_are_refused_on_the_graphql_route() {
 #[tokio::test]
 async fn a_slow_request_times_out_cleanly() {
     let db = workplan_tests::TestDb::create().await.expect("db");
-    let mut config = workplan_api::auth::ApiConfig::default();
+    let mut config = workplan_api::config::ApiConfig::default();
     config.limits.request_timeout = Duration::from_millis(1);
     let config = config;
     let app = TestApp::spawn_with(db, workplan_server::store_options(3), config).await;
@@ -201,7 +201,7 @@ async fn a_slow_request_times_out_cleanly() {
 #[tokio::test]
 async fn production_hides_introspection_and_suggestions_from_anonymous_callers() {
     let db = workplan_tests::TestDb::create().await.expect("db");
-    let config = workplan_api::auth::ApiConfig::default().production();
+    let config = workplan_api::config::ApiConfig::default().production();
     let app = TestApp::spawn_with(db, workplan_server::store_options(3), config).await;
     let intro = "{ __schema { queryType { name } } }";
     let anon = app.graphql_as(None, intro, json!({})).await;
@@ -218,7 +218,7 @@ async fn production_hides_introspection_and_suggestions_from_anonymous_callers()
 #[tokio::test]
 async fn costly_callers_are_rate_limited_per_token_and_per_ip() {
     let db = workplan_tests::TestDb::create().await.expect("db");
-    let config = workplan_api::auth::ApiConfig {
+    let config = workplan_api::config::ApiConfig {
         rate_limit: Some(workplan_api::rate::RateLimit { capacity: 3000.0, refill_per_second: 1.0 }),
         ..Default::default()
     };
@@ -247,8 +247,10 @@ async fn costly_callers_are_rate_limited_per_token_and_per_ip() {
 #[tokio::test]
 async fn introspection_can_be_turned_off_for_everyone() {
     let db = workplan_tests::TestDb::create().await.expect("db");
-    let config =
-        workplan_api::auth::ApiConfig { introspection: workplan_api::auth::Introspection::Off, ..Default::default() };
+    let config = workplan_api::config::ApiConfig {
+        introspection: workplan_api::config::Introspection::Off,
+        ..Default::default()
+    };
     let app = TestApp::spawn_with(db, workplan_server::store_options(3), config).await;
     let staff = app.graphql("{ __schema { queryType { name } } }", json!({})).await;
     assert!(staff.get("errors").is_some() || staff["data"]["__schema"].is_null(), "{staff}");

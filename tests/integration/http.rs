@@ -200,7 +200,7 @@ async fn cors_is_off_by_default_and_an_explicit_allow_list_when_on() {
 
     let db = workplan_tests::TestDb::create().await.expect("db");
     let config =
-        workplan_api::auth::ApiConfig { cors_origins: vec!["https://dash.example".into()], ..Default::default() };
+        workplan_api::config::ApiConfig { cors_origins: vec!["https://dash.example".into()], ..Default::default() };
     let app = TestApp::spawn_with(db, workplan_server::store_options(3), config).await;
     let r = preflight(&app, "https://dash.example").await.expect("send");
     assert_eq!(

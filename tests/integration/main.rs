@@ -14,3 +14,4 @@ mod reports;
 mod statements;
 mod sync;
 mod tokens;
+mod websocket;

@@ -117,7 +117,7 @@ async fn bad_expired_and_malformed_tokens_are_401() {
 #[tokio::test]
 async fn public_read_can_be_turned_off() {
     let db = workplan_tests::TestDb::create().await.expect("db");
-    let config = workplan_api::auth::ApiConfig { public_read: false, ..Default::default() };
+    let config = workplan_api::config::ApiConfig { public_read: false, ..Default::default() };
     let app = TestApp::spawn_with(db, workplan_server::store_options(3), config).await;
     let r =
         app.client.post(app.url("/graphql")).json(&json!({ "query": "{ plan { id } }" })).send().await.expect("send");

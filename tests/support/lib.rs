@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
-use workplan_api::auth::ApiConfig;
+use workplan_api::config::ApiConfig;
 use workplan_domain::model::AccessRole;
 use workplan_domain::ports::PlanRepository;
 use workplan_domain::service;

@@ -50,9 +50,12 @@ pub fn to_graphql(err: &Error) -> async_graphql::Error {
     }
 }
 
+/// The message clients see when something broke on our side.
+pub const INTERNAL_MESSAGE: &str = "internal error; it has been logged";
+
 /// The generic error clients see when something broke on our side.
 pub fn internal() -> async_graphql::Error {
-    async_graphql::Error::new("internal error; it has been logged").extend_with(|_, e| e.set("code", code::INTERNAL))
+    async_graphql::Error::new(INTERNAL_MESSAGE).extend_with(|_, e| e.set("code", code::INTERNAL))
 }
 
 /// A bad-input error on `field`, for checks made in the API layer (IDs, cursors).

@@ -5,7 +5,11 @@
 //! [`schema_builder`] needs no database, so the SDL can be printed anywhere.
 
 pub mod auth;
+pub mod config;
+mod connection;
+mod context;
 pub mod error;
+mod graphql;
 pub mod http;
 mod ids;
 pub mod limits;
@@ -13,7 +17,6 @@ mod loaders;
 pub mod metrics;
 pub mod rate;
 pub mod schema;
-mod types;
 
 pub use http::{AppState, router};
 pub use schema::{WorkplanSchema, build_schema, schema_builder, sdl};

@@ -1,6 +1,7 @@
 //! DataLoaders: every relation resolves through these, so a query costs the same number of
-//! statements whether it returns 5 rows or 500. One loader per request (created by the HTTP
-//! layer), so caches never outlive a request and the server stays stateless.
+//! statements whether it returns 5 rows or 500. One loader per request or WebSocket connection
+//! (created by the HTTP layer); it batches but does not cache, so no read outlives its request
+//! and the server stays stateless.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -173,66 +174,29 @@ fn dangling(what: &str, id: i64) -> Arc<Error> {
     Arc::new(Error::internal(std::io::Error::other(format!("a responsibility names missing {what} {id}"))))
 }
 
-impl Loader<TaskPageOf> for StoreLoader {
-    type Value = Page<Task>;
-    type Error = Arc<Error>;
+/// A loader for lists and counts under many parents: keys that share their query arguments
+/// become one grouped port call.
+macro_rules! grouped_loader {
+    ($key:ident, $value:ty, $method:ident) => {
+        impl Loader<$key> for StoreLoader {
+            type Value = $value;
+            type Error = Arc<Error>;
 
-    async fn load(&self, keys: &[TaskPageOf]) -> LoadResult<TaskPageOf, Page<Task>> {
-        let mut out = HashMap::new();
-        for ((parent, query), ids) in by_args(keys, |k| ((k.0, k.2.clone()), k.1)) {
-            let pages = self.store.list_tasks_grouped(parent, &ids, &query).await.map_err(Arc::new)?;
-            for (id, page) in pages {
-                out.insert(TaskPageOf(parent, id, query.clone()), page);
+            async fn load(&self, keys: &[$key]) -> LoadResult<$key, $value> {
+                let mut out = HashMap::new();
+                for ((parent, args), ids) in by_args(keys, |k| ((k.0, k.2.clone()), k.1)) {
+                    let found = self.store.$method(parent, &ids, &args).await.map_err(Arc::new)?;
+                    for (id, value) in found {
+                        out.insert($key(parent, id, args.clone()), value);
+                    }
+                }
+                Ok(out)
             }
         }
-        Ok(out)
-    }
+    };
 }
 
-impl Loader<TaskCountOf> for StoreLoader {
-    type Value = i64;
-    type Error = Arc<Error>;
-
-    async fn load(&self, keys: &[TaskCountOf]) -> LoadResult<TaskCountOf, i64> {
-        let mut out = HashMap::new();
-        for ((parent, filter), ids) in by_args(keys, |k| ((k.0, k.2.clone()), k.1)) {
-            let counts = self.store.count_tasks_grouped(parent, &ids, &filter).await.map_err(Arc::new)?;
-            for (id, n) in counts {
-                out.insert(TaskCountOf(parent, id, filter.clone()), n);
-            }
-        }
-        Ok(out)
-    }
-}
-
-impl Loader<ReportPageOf> for StoreLoader {
-    type Value = Page<ProgressReport>;
-    type Error = Arc<Error>;
-
-    async fn load(&self, keys: &[ReportPageOf]) -> LoadResult<ReportPageOf, Page<ProgressReport>> {
-        let mut out = HashMap::new();
-        for ((parent, query), ids) in by_args(keys, |k| ((k.0, k.2.clone()), k.1)) {
-            let pages = self.store.list_reports_grouped(parent, &ids, &query).await.map_err(Arc::new)?;
-            for (id, page) in pages {
-                out.insert(ReportPageOf(parent, id, query.clone()), page);
-            }
-        }
-        Ok(out)
-    }
-}
-
-impl Loader<ReportCountOf> for StoreLoader {
-    type Value = i64;
-    type Error = Arc<Error>;
-
-    async fn load(&self, keys: &[ReportCountOf]) -> LoadResult<ReportCountOf, i64> {
-        let mut out = HashMap::new();
-        for ((parent, filter), ids) in by_args(keys, |k| ((k.0, k.2.clone()), k.1)) {
-            let counts = self.store.count_reports_grouped(parent, &ids, &filter).await.map_err(Arc::new)?;
-            for (id, n) in counts {
-                out.insert(ReportCountOf(parent, id, filter.clone()), n);
-            }
-        }
-        Ok(out)
-    }
-}
+grouped_loader!(TaskPageOf, Page<Task>, list_tasks_grouped);
+grouped_loader!(TaskCountOf, i64, count_tasks_grouped);
+grouped_loader!(ReportPageOf, Page<ProgressReport>, list_reports_grouped);
+grouped_loader!(ReportCountOf, i64, count_reports_grouped);

@@ -76,7 +76,7 @@ impl Application {
         database_url: &str,
         listen: SocketAddr,
         options: &StoreOptions,
-        config: workplan_api::auth::ApiConfig,
+        config: workplan_api::config::ApiConfig,
     ) -> anyhow::Result<Self> {
         let store = prepare_database(database_url, options).await?;
         let state = workplan_api::AppState::with_config(Arc::new(store.clone()), config);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
-use workplan_api::auth::{ApiConfig, Introspection};
+use workplan_api::config::{ApiConfig, Introspection};
 use workplan_api::limits::Limits;
 use workplan_api::rate::RateLimit;
 use workplan_domain::model::AccessRole;

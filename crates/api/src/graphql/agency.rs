@@ -4,10 +4,11 @@ use async_graphql::{Context, ID, InputObject, Object};
 use workplan_domain::model as m;
 use workplan_domain::page::{AgencyFilter, AgencyQuery, ReportParent};
 
-use super::report::{ProgressReportConnection, ProgressReportFilter, nested, report_query};
-use super::task::Responsibility;
-use super::{ResponsibilityRole, Total, connection, load, page_request};
-use crate::error::GqlResultExt;
+use super::report::{ProgressReportConnection, ProgressReportFilter, report_query, reports_of_parent};
+use super::task::{Responsibility, ResponsibilityRole};
+use crate::connection::{Total, connection, page_request};
+use crate::context::{load, store};
+use crate::error::{GqlResultExt, bad_input};
 use crate::ids::{self, Kind};
 use crate::loaders::ResponsibilitiesOfAgency;
 
@@ -79,7 +80,7 @@ impl Agency {
         #[graphql(desc = "Return reports before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ProgressReportConnection> {
         let query = report_query(ctx, filter, first, after, last, before)?;
-        nested(ctx, ReportParent::Agency, self.0.id.0, query).await
+        reports_of_parent(ctx, ReportParent::Agency, self.0.id.0, query).await
     }
 }
 
@@ -108,7 +109,7 @@ pub(crate) async fn list(
     let filter = filter.unwrap_or_default();
     let filter = AgencyFilter { search: filter.search, role: filter.role.map(Into::into) }.validated("filter").gql()?;
     let query = AgencyQuery { filter, page: page_request("agency", first, after, last, before)? };
-    let page = super::store(ctx)?.list_agencies(&query).await.gql()?;
+    let page = store(ctx)?.list_agencies(&query).await.gql()?;
     Ok(AgencyConnection {
         cursors: page.items.iter().map(|a| ids::cursor("agency", &a.name)).collect(),
         items: page.items.into_iter().map(Agency).collect(),
@@ -116,4 +117,49 @@ pub(crate) async fn list(
         has_previous_page: page.has_previous_page,
         total: Total::Agencies(query.filter),
     })
+}
+
+/// Central agencies.
+#[derive(Default)]
+pub struct AgencyQueryRoot;
+
+/// Central agencies.
+#[Object]
+impl AgencyQueryRoot {
+    /// An agency by ID, or by name: its canonical name, any alias or its abbreviation (ignoring
+    /// case). Give exactly one.
+    async fn agency(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The agency's ID.")] id: Option<ID>,
+        #[graphql(desc = "The agency's name, an alias or its abbreviation.")] name: Option<String>,
+    ) -> async_graphql::Result<Option<Agency>> {
+        match (id, name) {
+            (Some(id), None) => {
+                let id = ids::decode(Kind::Agency, &id, "id")?;
+                Ok(load(ctx, m::AgencyId(id)).await?.map(Agency))
+            }
+            (None, Some(name)) => {
+                if name.len() > 500 {
+                    return Err(bad_input("name", "at most 500 characters"));
+                }
+                Ok(store(ctx)?.agency_by_name(&name).await.gql()?.map(Agency))
+            }
+            _ => Err(bad_input("id", "give exactly one of id or name")),
+        }
+    }
+
+    /// Agencies by name, filtered and paginated.
+    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
+    async fn agencies(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only agencies matching this filter.")] filter: Option<AgencyFilterInput>,
+        #[graphql(desc = "Return the first n agencies (1–100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return agencies after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n agencies (1–100).")] last: Option<i32>,
+        #[graphql(desc = "Return agencies before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<AgencyConnection> {
+        list(ctx, filter, first, after, last, before).await
+    }
 }

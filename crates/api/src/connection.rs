@@ -1,90 +1,11 @@
-//! GraphQL types: thin adapters over domain values. Each output type wraps a domain value;
-//! each input converts into a domain query or command, naming the field when it is wrong.
-
-use std::sync::Arc;
+//! Relay lists: page information, the connection and edge types every list declares with
+//! [`connection!`], lazy `totalCount`, and the validation of Relay arguments.
 
 use async_graphql::{Context, Enum, SimpleObject};
-use workplan_domain::ports::Store;
 
-use crate::error::internal;
-use crate::loaders::Loaders;
-
-pub mod agency;
-pub mod plan;
-pub mod province;
-pub mod report;
-pub mod sync;
-pub mod task;
-
-/// The request's loaders.
-pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
-    ctx.data::<Loaders>().map_err(|_| internal())
-}
-
-/// The caller.
-pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> &'a workplan_domain::auth::Viewer {
-    static ANONYMOUS: workplan_domain::auth::Viewer = workplan_domain::auth::Viewer::Anonymous;
-    ctx.data::<workplan_domain::auth::Viewer>().unwrap_or(&ANONYMOUS)
-}
-
-/// Which reports the caller may read.
-pub(crate) fn scope(ctx: &Context<'_>) -> async_graphql::Result<workplan_domain::page::ReportScope> {
-    use crate::error::GqlResultExt;
-    let public_read = ctx.data::<crate::auth::ApiConfig>().map_or(true, |c| c.public_read);
-    viewer(ctx).report_scope(public_read).gql()
-}
-
-/// The store, for list queries that are not relations.
-pub(crate) fn store<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<dyn Store>> {
-    ctx.data::<Arc<dyn Store>>().map_err(|_| internal())
-}
-
-/// Whether a task's agencies answer for it together or each for its own part.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "workplan_domain::model::ResponsibilityMode")]
-pub enum ResponsibilityMode {
-    /// The agencies answer for the task together; the leads coordinate.
-    Joint,
-    /// "Responsible for the various tasks based on the division of responsibilities": each
-    /// agency answers for its own part; the first listed still leads.
-    Divided,
-}
-
-/// An agency's role on a task.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "workplan_domain::model::Role")]
-pub enum ResponsibilityRole {
-    /// Leads the task: the first agency listed, or every agency the text says "take the lead".
-    Lead,
-    /// Takes part under the leads.
-    Participant,
-}
-
-/// The kind of a provincial-level division.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "workplan_domain::model::ProvinceKind")]
-pub enum ProvinceKind {
-    /// A province (省).
-    Province,
-    /// An autonomous region (自治区).
-    AutonomousRegion,
-    /// A municipality directly under the Central Government (直辖市).
-    Municipality,
-}
-
-/// Where a task stands, as reported.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "workplan_domain::model::ReportStatus")]
-pub enum ReportStatus {
-    /// Work has not started (0% complete).
-    NotStarted,
-    /// Work is under way.
-    InProgress,
-    /// The task is done (100% complete).
-    Completed,
-    /// Continuous work with no end state.
-    Ongoing,
-}
+use crate::context::{loaders, store};
+use crate::error::GqlResultExt;
+use crate::loaders::{ReportCountOf, TaskCountOf};
 
 /// Sort direction.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
@@ -127,7 +48,7 @@ macro_rules! connection {
             pub(crate) cursors: Vec<String>,
             pub(crate) has_next_page: bool,
             pub(crate) has_previous_page: bool,
-            pub(crate) total: crate::types::Total,
+            pub(crate) total: crate::connection::Total,
         }
 
         #[doc = concat!("One of ", $what, " with its cursor.")]
@@ -157,8 +78,8 @@ macro_rules! connection {
             }
 
             /// Where this page is in the list.
-            async fn page_info(&self) -> crate::types::PageInfo {
-                crate::types::PageInfo {
+            async fn page_info(&self) -> crate::connection::PageInfo {
+                crate::connection::PageInfo {
                     has_next_page: self.has_next_page,
                     has_previous_page: self.has_previous_page,
                     start_cursor: self.cursors.first().cloned(),
@@ -187,8 +108,6 @@ pub(crate) enum Total {
 
 impl Total {
     pub(crate) async fn resolve(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
-        use crate::error::GqlResultExt;
-        use crate::loaders::{ReportCountOf, TaskCountOf};
         match self {
             Self::Tasks(f) => store(ctx)?.count_tasks(f).await.gql(),
             Self::Agencies(f) => store(ctx)?.count_agencies(f).await.gql(),
@@ -203,37 +122,6 @@ impl Total {
     }
 }
 
-/// Loads one value through the request's loader.
-pub(crate) async fn load<K>(
-    ctx: &Context<'_>,
-    key: K,
-) -> async_graphql::Result<Option<<crate::loaders::StoreLoader as async_graphql::dataloader::Loader<K>>::Value>>
-where
-    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
-    crate::loaders::StoreLoader: async_graphql::dataloader::Loader<K, Error = Arc<workplan_domain::Error>>,
-{
-    use crate::error::GqlResultExt;
-    loaders(ctx)?.load_one(key).await.gql()
-}
-
-/// Loads a value that must exist (a foreign key): a miss is an internal error.
-pub(crate) async fn require<K>(
-    ctx: &Context<'_>,
-    key: K,
-) -> async_graphql::Result<<crate::loaders::StoreLoader as async_graphql::dataloader::Loader<K>>::Value>
-where
-    K: Send + Sync + std::hash::Hash + Eq + Clone + std::fmt::Debug + 'static,
-    crate::loaders::StoreLoader: async_graphql::dataloader::Loader<K, Error = Arc<workplan_domain::Error>>,
-{
-    match load(ctx, key.clone()).await? {
-        Some(v) => Ok(v),
-        None => {
-            tracing::error!(?key, "dangling reference");
-            Err(internal())
-        }
-    }
-}
-
 /// Validates Relay arguments and decodes cursors of list `list`.
 pub(crate) fn page_request<K: std::str::FromStr>(
     list: &str,
@@ -242,7 +130,6 @@ pub(crate) fn page_request<K: std::str::FromStr>(
     last: Option<i32>,
     before: Option<String>,
 ) -> async_graphql::Result<workplan_domain::page::PageRequest<K>> {
-    use crate::error::GqlResultExt;
     let after = crate::ids::parse_cursor(list, after, "after")?;
     let before = crate::ids::parse_cursor(list, before, "before")?;
     workplan_domain::page::PageRequest::new(first, after, last, before).gql()

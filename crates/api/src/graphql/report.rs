@@ -1,15 +1,19 @@
-//! Progress reports.
+//! Progress reports: the report, its filters and lists, and submitting one.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject, Union};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Union};
 use chrono::{DateTime, Utc};
+use workplan_domain::auth::Viewer;
 use workplan_domain::model as m;
 use workplan_domain::page::{Page, ReportFilter, ReportParent, ReportQuery};
 use workplan_domain::report::{Period, ReporterRef, SubmitReport};
+use workplan_domain::service;
 
 use super::agency::Agency;
+use super::history::HistoryEntry;
 use super::province::Province;
 use super::task::Task;
-use super::{ReportStatus, Total, connection, load, page_request, require};
+use crate::connection::{Total, connection, page_request};
+use crate::context::{load, require, scope, store, viewer};
 use crate::error::GqlResultExt;
 use crate::ids::{self, Kind};
 use crate::loaders::ReportPageOf;
@@ -17,8 +21,6 @@ use crate::loaders::ReportPageOf;
 /// A progress report on a task, from an agency or a province.
 #[derive(Clone)]
 pub struct ProgressReport(pub m::ProgressReport);
-
-use workplan_domain::auth::Viewer;
 
 /// Who filed a report.
 #[derive(Union)]
@@ -102,7 +104,7 @@ impl ProgressReport {
 
     /// The supervisor's comment (the reason, when returned). Null for anonymous callers.
     async fn review_comment(&self, ctx: &Context<'_>) -> Option<&str> {
-        super::viewer(ctx).can_see_internals().then_some(self.0.review_comment.as_deref()).flatten()
+        viewer(ctx).can_see_internals().then_some(self.0.review_comment.as_deref()).flatten()
     }
 
     /// When the report last changed.
@@ -114,14 +116,14 @@ impl ProgressReport {
     /// before and after. Needs a token. Read-only: history cannot be edited.
     #[graphql(complexity = "20 * child_complexity")]
     async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<HistoryEntry>> {
-        super::viewer(ctx).principal().gql()?;
+        viewer(ctx).principal().gql()?;
         let rows = load(ctx, crate::loaders::HistoryOf(self.0.id)).await?.unwrap_or_default();
         Ok(rows.into_iter().map(HistoryEntry).collect())
     }
 
     /// Whether the caller may edit or withdraw this report now.
     async fn viewer_can_edit(&self, ctx: &Context<'_>) -> bool {
-        match super::viewer(ctx) {
+        match viewer(ctx) {
             Viewer::Token(p) => {
                 workplan_domain::auth::can_edit(p, &self.0).is_ok()
                     && !matches!(self.0.state, m::ReportState::Accepted | m::ReportState::Withdrawn)
@@ -132,7 +134,7 @@ impl ProgressReport {
 
     /// Whether the caller may review this report now.
     async fn viewer_can_review(&self, ctx: &Context<'_>) -> bool {
-        match super::viewer(ctx) {
+        match viewer(ctx) {
             Viewer::Token(p) => {
                 workplan_domain::auth::can_review(p).is_ok() && self.0.state == m::ReportState::Submitted
             }
@@ -142,7 +144,7 @@ impl ProgressReport {
 }
 
 /// A report's lifecycle state.
-#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "workplan_domain::model::ReportState")]
 pub enum ReportState {
     /// Saved by its reporter, not yet submitted; only the reporter (and supervisors) see it.
@@ -157,58 +159,18 @@ pub enum ReportState {
     Withdrawn,
 }
 
-/// One write to a report.
-pub struct HistoryEntry(pub m::HistoryEntry);
-
-/// One write to a report: who, when, what, and the fields it changed.
-#[Object]
-impl HistoryEntry {
-    /// The version the write produced.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-
-    /// CREATE, UPDATE, SUBMIT, SYNC, WITHDRAW, ACCEPT or RETURN.
-    async fn action(&self) -> &str {
-        &self.0.action
-    }
-
-    /// Who wrote (token name and role).
-    async fn actor(&self) -> &str {
-        &self.0.actor
-    }
-
-    /// When.
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.at
-    }
-
-    /// The fields that changed.
-    async fn changes(&self) -> Vec<FieldChange> {
-        self.0.changes.iter().cloned().map(FieldChange).collect()
-    }
-}
-
-/// One field's value before and after a write.
-pub struct FieldChange(pub m::FieldChange);
-
-/// One field's value before and after a write (as JSON; null when absent).
-#[Object]
-impl FieldChange {
-    /// The field's name, as in ProgressReport.
-    async fn field(&self) -> &str {
-        &self.0.field
-    }
-
-    /// The value before.
-    async fn before(&self) -> Option<async_graphql::Json<serde_json::Value>> {
-        self.0.before.clone().map(async_graphql::Json)
-    }
-
-    /// The value after.
-    async fn after(&self) -> Option<async_graphql::Json<serde_json::Value>> {
-        self.0.after.clone().map(async_graphql::Json)
-    }
+/// Where a task stands, as reported.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "workplan_domain::model::ReportStatus")]
+pub enum ReportStatus {
+    /// Work has not started (0% complete).
+    NotStarted,
+    /// Work is under way.
+    InProgress,
+    /// The task is done (100% complete).
+    Completed,
+    /// Continuous work with no end state.
+    Ongoing,
 }
 
 /// Which reports to list. All conditions must hold.
@@ -269,13 +231,13 @@ pub(crate) fn report_query(
     before: Option<String>,
 ) -> async_graphql::Result<ReportQuery> {
     let mut filter = filter.unwrap_or_default().into_domain()?;
-    filter.scope = super::scope(ctx)?;
+    filter.scope = scope(ctx)?;
     Ok(ReportQuery { filter, page: page_request("report", first, after, last, before)?, oldest_first: false })
 }
 
 /// Whether the caller may see `report`.
 pub(crate) fn visible(ctx: &Context<'_>, report: &m::ProgressReport) -> async_graphql::Result<bool> {
-    Ok(workplan_domain::auth::in_scope(&super::scope(ctx)?, report.state, report.reporter))
+    Ok(workplan_domain::auth::in_scope(&scope(ctx)?, report.state, report.reporter))
 }
 
 pub(crate) fn report_connection(page: Page<m::ProgressReport>, total: Total) -> ProgressReportConnection {
@@ -289,7 +251,7 @@ pub(crate) fn report_connection(page: Page<m::ProgressReport>, total: Total) -> 
 }
 
 /// A page of the reports of a task, agency or province, batched with its siblings.
-pub(crate) async fn nested(
+pub(crate) async fn reports_of_parent(
     ctx: &Context<'_>,
     parent: ReportParent,
     id: i64,
@@ -373,4 +335,50 @@ impl SubmitProgressReportInput {
 pub struct SubmitProgressReportPayload {
     /// The recorded report.
     pub report: ProgressReport,
+}
+
+/// Progress reports.
+#[derive(Default)]
+pub struct ReportQueryRoot;
+
+/// Progress reports.
+#[Object]
+impl ReportQueryRoot {
+    /// Progress reports, newest first, filtered and paginated.
+    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
+    async fn progress_reports(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only reports matching this filter.")] filter: Option<ProgressReportFilter>,
+        #[graphql(desc = "Return the first n reports (1–100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return reports after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n reports (1–100).")] last: Option<i32>,
+        #[graphql(desc = "Return reports before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<ProgressReportConnection> {
+        let query = report_query(ctx, filter, first, after, last, before)?;
+        let page = store(ctx)?.list_reports(&query).await.gql()?;
+        Ok(report_connection(page, Total::Reports(query.filter)))
+    }
+}
+
+/// Submitting progress reports.
+#[derive(Default)]
+pub struct ReportMutationRoot;
+
+/// Submitting progress reports.
+#[Object]
+impl ReportMutationRoot {
+    /// Records a progress report: SUBMITTED for review, or a DRAFT. The reporter comes from the
+    /// token; an admin names it. On any error nothing is written and `extensions.field` names
+    /// the input field at fault.
+    async fn submit_progress_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The report.")] input: SubmitProgressReportInput,
+    ) -> async_graphql::Result<SubmitProgressReportPayload> {
+        let (command, reporter, as_draft, key) = input.into_command()?;
+        let report =
+            service::submit_report(store(ctx)?.as_ref(), viewer(ctx), command, reporter, as_draft, key).await.gql()?;
+        Ok(SubmitProgressReportPayload { report: ProgressReport(report) })
+    }
 }

@@ -1,12 +1,14 @@
 //! Provincial-level divisions.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, Enum, ID, Object};
 use workplan_domain::model as m;
 use workplan_domain::page::ReportParent;
 
-use super::ProvinceKind;
-use super::report::{ProgressReportConnection, ProgressReportFilter, nested, report_query};
+use super::report::{ProgressReportConnection, ProgressReportFilter, report_query, reports_of_parent};
+use crate::context::{load, store};
+use crate::error::{GqlResultExt, bad_input};
 use crate::ids::{self, Kind};
+use crate::loaders::ProvinceCode;
 
 /// A provincial-level division of mainland China, which implements the plan locally.
 #[derive(Clone)]
@@ -52,6 +54,44 @@ impl Province {
         #[graphql(desc = "Return reports before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ProgressReportConnection> {
         let query = report_query(ctx, filter, first, after, last, before)?;
-        nested(ctx, ReportParent::Province, self.0.id.0, query).await
+        reports_of_parent(ctx, ReportParent::Province, self.0.id.0, query).await
+    }
+}
+
+/// The kind of a provincial-level division.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "workplan_domain::model::ProvinceKind")]
+pub enum ProvinceKind {
+    /// A province (省).
+    Province,
+    /// An autonomous region (自治区).
+    AutonomousRegion,
+    /// A municipality directly under the Central Government (直辖市).
+    Municipality,
+}
+
+/// Provinces.
+#[derive(Default)]
+pub struct ProvinceQueryRoot;
+
+/// Provinces.
+#[Object]
+impl ProvinceQueryRoot {
+    /// The 31 provincial-level divisions, by code.
+    #[graphql(complexity = "31 * child_complexity")]
+    async fn provinces(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Province>> {
+        Ok(store(ctx)?.provinces().await.gql()?.into_iter().map(Province).collect())
+    }
+
+    /// A province by GB/T 2260 code (e.g. "440000"), or null.
+    async fn province(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The six-digit GB/T 2260 code.")] code: String,
+    ) -> async_graphql::Result<Option<Province>> {
+        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad_input("code", "a GB/T 2260 code is six digits"));
+        }
+        Ok(load(ctx, ProvinceCode(code)).await?.map(Province))
     }
 }

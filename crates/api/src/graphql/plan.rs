@@ -5,8 +5,8 @@ use chrono::NaiveDate;
 use workplan_domain::model as m;
 use workplan_domain::page::{AgencyFilter, TaskFilter, TaskParent};
 
-use super::task::{TaskConnection, TaskFilterInput, TaskOrder, nested, task_query};
-use super::{load, require, store};
+use super::task::{TaskConnection, TaskFilterInput, TaskOrder, task_query, tasks_of_parent};
+use crate::context::{load, require, store};
 use crate::error::GqlResultExt;
 use crate::ids::{self, Kind};
 use crate::loaders::SubsectionsOf;
@@ -128,7 +128,7 @@ impl Section {
         #[graphql(desc = "Return tasks before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<TaskConnection> {
         let query = task_query(filter, order_by, first, after, last, before)?;
-        nested(ctx, TaskParent::Section, self.0.id.0, query).await
+        tasks_of_parent(ctx, TaskParent::Section, self.0.id.0, query).await
     }
 }
 
@@ -178,6 +178,28 @@ impl Subsection {
         #[graphql(desc = "Return tasks before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<TaskConnection> {
         let query = task_query(filter, order_by, first, after, last, before)?;
-        nested(ctx, TaskParent::Subsection, self.0.id.0, query).await
+        tasks_of_parent(ctx, TaskParent::Subsection, self.0.id.0, query).await
+    }
+}
+
+/// The plan and its sections.
+#[derive(Default)]
+pub struct PlanQueryRoot;
+
+/// The plan and its sections.
+#[Object]
+impl PlanQueryRoot {
+    /// The work plan.
+    async fn plan(&self, ctx: &Context<'_>) -> async_graphql::Result<Plan> {
+        match store(ctx)?.plan().await.gql()? {
+            Some(plan) => Ok(Plan(plan)),
+            None => Err(crate::error::to_graphql(&workplan_domain::Error::not_found("plan (none is loaded)", None))),
+        }
+    }
+
+    /// The plan's sections, in order.
+    #[graphql(complexity = "6 * child_complexity")]
+    async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Section>> {
+        Ok(store(ctx)?.sections().await.gql()?.into_iter().map(Section).collect())
     }
 }

@@ -1,16 +1,17 @@
-//! Tasks and who is responsible for them.
+//! Tasks and who is responsible for them: the task, its responsibilities, its filters and lists.
 
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, Enum, ID, InputObject, Object};
 use workplan_domain::model as m;
 use workplan_domain::page::{ReportParent, ReportQuery, TaskFilter, TaskParent, TaskQuery};
 
 use super::agency::Agency;
 use super::plan::{Section, Subsection};
-use super::report::{ProgressReport, ProgressReportConnection, ProgressReportFilter, report_query};
-use super::{OrderDirection, ResponsibilityMode, ResponsibilityRole, Total, connection, load, page_request, require};
+use super::report::{ProgressReport, ProgressReportConnection, ProgressReportFilter, report_query, reports_of_parent};
+use crate::connection::{OrderDirection, Total, connection, page_request};
+use crate::context::{load, require, scope, store, viewer};
 use crate::error::GqlResultExt;
 use crate::ids::{self, Kind};
-use crate::loaders::{ReportPageOf, ResponsibilitiesOfTask, TaskPageOf};
+use crate::loaders::{ReportPageOf, ResponsibilitiesOfTask, TaskNumber, TaskPageOf};
 
 /// A numbered key task of the plan.
 #[derive(Clone)]
@@ -78,7 +79,7 @@ impl Task {
         #[graphql(desc = "Return reports before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ProgressReportConnection> {
         let query = report_query(ctx, filter, first, after, last, before)?;
-        super::report::nested(ctx, ReportParent::Task, self.0.id.0, query).await
+        reports_of_parent(ctx, ReportParent::Task, self.0.id.0, query).await
     }
 
     /// The most recently submitted report on this task, if any.
@@ -94,7 +95,7 @@ impl Task {
     /// Whether the caller may file a report on this task: a province reporter always, an agency
     /// reporter when its agency is responsible, an admin always.
     async fn viewer_can_report(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        let workplan_domain::auth::Viewer::Token(p) = super::viewer(ctx) else { return Ok(false) };
+        let workplan_domain::auth::Viewer::Token(p) = viewer(ctx) else { return Ok(false) };
         Ok(match p.role {
             m::AccessRole::Admin | m::AccessRole::ProvinceReporter => true,
             m::AccessRole::AgencyReporter => {
@@ -112,7 +113,7 @@ async fn latest(
     task: i64,
     state: Option<m::ReportState>,
 ) -> async_graphql::Result<Option<ProgressReport>> {
-    let filter = workplan_domain::page::ReportFilter { scope: super::scope(ctx)?, state, ..Default::default() };
+    let filter = workplan_domain::page::ReportFilter { scope: scope(ctx)?, state, ..Default::default() };
     let query = ReportQuery { filter, page: workplan_domain::page::PageRequest::first(1), oldest_first: false };
     let page = load(ctx, ReportPageOf(ReportParent::Task, task, query)).await?;
     Ok(page.and_then(|p| p.items.into_iter().next()).map(ProgressReport))
@@ -158,6 +159,27 @@ impl Responsibility {
     }
 }
 
+/// Whether a task's agencies answer for it together or each for its own part.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "workplan_domain::model::ResponsibilityMode")]
+pub enum ResponsibilityMode {
+    /// The agencies answer for the task together; the leads coordinate.
+    Joint,
+    /// "Responsible for the various tasks based on the division of responsibilities": each
+    /// agency answers for its own part; the first listed still leads.
+    Divided,
+}
+
+/// An agency's role on a task.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "workplan_domain::model::Role")]
+pub enum ResponsibilityRole {
+    /// Leads the task: the first agency listed, or every agency the text says "take the lead".
+    Lead,
+    /// Takes part under the leads.
+    Participant,
+}
+
 /// Which tasks to list. All conditions must hold.
 #[derive(InputObject, Default, Debug)]
 #[graphql(name = "TaskFilter")]
@@ -193,7 +215,7 @@ impl TaskFilterInput {
 }
 
 /// What to sort tasks by.
-#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
 pub enum TaskOrderField {
     /// The task number.
     #[default]
@@ -240,7 +262,7 @@ pub(crate) fn task_connection(page: workplan_domain::page::Page<m::Task>, total:
 }
 
 /// A page of the tasks of a section or subsection, batched with its siblings.
-pub(crate) async fn nested(
+pub(crate) async fn tasks_of_parent(
     ctx: &Context<'_>,
     parent: TaskParent,
     id: i64,
@@ -249,4 +271,39 @@ pub(crate) async fn nested(
     let total = Total::TasksOf(parent, id, query.filter.clone());
     let page = load(ctx, TaskPageOf(parent, id, query)).await?.unwrap_or_default();
     Ok(task_connection(page, total))
+}
+
+/// Tasks.
+#[derive(Default)]
+pub struct TaskQueryRoot;
+
+/// Tasks.
+#[Object]
+impl TaskQueryRoot {
+    /// A task by its number, or null if there is no such task.
+    async fn task(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The task number (1–106).")] number: i32,
+    ) -> async_graphql::Result<Option<Task>> {
+        Ok(load(ctx, TaskNumber(number)).await?.map(Task))
+    }
+
+    /// Tasks, filtered and paginated.
+    #[expect(clippy::too_many_arguments, reason = "Relay connection arguments plus filter and order")]
+    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
+    async fn tasks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only tasks matching this filter.")] filter: Option<TaskFilterInput>,
+        #[graphql(desc = "Sort order (default: by number, ascending).")] order_by: Option<TaskOrder>,
+        #[graphql(desc = "Return the first n tasks (1–100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return tasks after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n tasks (1–100).")] last: Option<i32>,
+        #[graphql(desc = "Return tasks before this cursor.")] before: Option<String>,
+    ) -> async_graphql::Result<TaskConnection> {
+        let query = task_query(filter, order_by, first, after, last, before)?;
+        let page = store(ctx)?.list_tasks(&query).await.gql()?;
+        Ok(task_connection(page, Total::Tasks(query.filter)))
+    }
 }

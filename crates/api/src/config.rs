@@ -1,0 +1,65 @@
+//! Request-independent API settings: access, introspection, limits, CORS and rate limiting.
+
+use workplan_domain::auth::Viewer;
+
+use crate::limits::Limits;
+use crate::rate::RateLimit;
+
+/// Request-independent API settings.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Whether anonymous callers may read the plan and accepted reports.
+    pub public_read: bool,
+    /// Who may introspect the schema.
+    pub introspection: Introspection,
+    /// Whether errors suggest field names ("did you mean …").
+    pub suggestions: bool,
+    /// Request limits.
+    pub limits: Limits,
+    /// Browser origins allowed to call the API cross-origin (CORS); none by default.
+    pub cors_origins: Vec<String>,
+    /// Per-caller rate limit by cost; `None` turns it off.
+    pub rate_limit: Option<RateLimit>,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            public_read: true,
+            introspection: Introspection::Everyone,
+            suggestions: true,
+            limits: Limits::default(),
+            cors_origins: Vec::new(),
+            rate_limit: Some(RateLimit::default()),
+        }
+    }
+}
+
+/// Who may introspect the schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Introspection {
+    /// Anyone (development).
+    Everyone,
+    /// Token holders only (the production profile): GraphiQL keeps working for staff.
+    Tokens,
+    /// No one.
+    Off,
+}
+
+impl Introspection {
+    /// Whether `viewer` may introspect the schema.
+    pub fn allows(self, viewer: &Viewer) -> bool {
+        match self {
+            Self::Everyone => true,
+            Self::Tokens => *viewer != Viewer::Anonymous,
+            Self::Off => false,
+        }
+    }
+}
+
+impl ApiConfig {
+    /// The production profile: introspection for token holders only, no suggestions.
+    pub fn production(self) -> Self {
+        Self { introspection: Introspection::Tokens, suggestions: false, ..self }
+    }
+}

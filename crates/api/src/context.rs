@@ -1,0 +1,63 @@
+//! What a resolver takes from the request context: the store, the loaders, the caller and the
+//! reports the caller may read.
+
+use std::sync::Arc;
+
+use async_graphql::Context;
+use async_graphql::dataloader::Loader;
+use workplan_domain::auth::Viewer;
+use workplan_domain::page::ReportScope;
+use workplan_domain::ports::Store;
+
+use crate::config::ApiConfig;
+use crate::error::{GqlResultExt, internal};
+use crate::loaders::{Loaders, StoreLoader};
+
+/// The request's loaders.
+pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
+    ctx.data::<Loaders>().map_err(|_| internal())
+}
+
+/// The caller.
+pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
+    static ANONYMOUS: Viewer = Viewer::Anonymous;
+    ctx.data::<Viewer>().unwrap_or(&ANONYMOUS)
+}
+
+/// Which reports the caller may read.
+pub(crate) fn scope(ctx: &Context<'_>) -> async_graphql::Result<ReportScope> {
+    let public_read = ctx.data::<ApiConfig>().map_or(true, |c| c.public_read);
+    viewer(ctx).report_scope(public_read).gql()
+}
+
+/// The store, for list queries that are not relations.
+pub(crate) fn store<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<dyn Store>> {
+    ctx.data::<Arc<dyn Store>>().map_err(|_| internal())
+}
+
+/// Loads one value through the request's loader.
+pub(crate) async fn load<K>(
+    ctx: &Context<'_>,
+    key: K,
+) -> async_graphql::Result<Option<<StoreLoader as Loader<K>>::Value>>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    StoreLoader: Loader<K, Error = Arc<workplan_domain::Error>>,
+{
+    loaders(ctx)?.load_one(key).await.gql()
+}
+
+/// Loads a value that must exist (a foreign key): a miss is an internal error.
+pub(crate) async fn require<K>(ctx: &Context<'_>, key: K) -> async_graphql::Result<<StoreLoader as Loader<K>>::Value>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + std::fmt::Debug + 'static,
+    StoreLoader: Loader<K, Error = Arc<workplan_domain::Error>>,
+{
+    match load(ctx, key.clone()).await? {
+        Some(v) => Ok(v),
+        None => {
+            tracing::error!(?key, "dangling reference");
+            Err(internal())
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! The change feed: every change to the reports a caller may see, in commit order.
+
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use workplan_domain::model as m;
+
+use super::report::{ProgressReport, ReportState, visible};
+use crate::connection::PageInfo;
+use crate::context::{load, scope, store};
+use crate::error::{GqlResultExt, bad_input};
+use crate::ids::{self, Kind};
+
+/// What kind of change a feed entry records.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "workplan_domain::model::ChangeKind")]
+pub enum ChangeKind {
+    /// A report was created.
+    Created,
+    /// A report's content changed.
+    Updated,
+    /// Its reporter moved it between states (submitted or resubmitted it).
+    StatusChanged,
+    /// A supervisor accepted or returned it.
+    Reviewed,
+    /// Its reporter withdrew it: a tombstone (the report id is kept).
+    Withdrawn,
+}
+
+/// One entry of the change feed.
+pub struct Change(pub m::Change);
+
+/// One change to a report, in commit order.
+#[Object]
+impl Change {
+    /// What happened.
+    async fn kind(&self) -> ChangeKind {
+        self.0.kind.into()
+    }
+
+    /// The report's ID (kept for tombstones).
+    async fn report_id(&self) -> ID {
+        ids::encode(Kind::ProgressReport, self.0.report_id.0)
+    }
+
+    /// The report's version after the change.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    /// The report's state after the change.
+    async fn state(&self) -> ReportState {
+        self.0.state.into()
+    }
+
+    /// Who made the change (token name and role).
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+
+    /// When.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+
+    /// The report as it stands now, if the caller may see it.
+    async fn report(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ProgressReport>> {
+        match load(ctx, self.0.report_id).await? {
+            Some(r) if visible(ctx, &r)? => Ok(Some(ProgressReport(r))),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// A change with its cursor.
+#[derive(SimpleObject)]
+pub struct ChangeEdge {
+    /// Pass as `after` to continue from here.
+    pub cursor: String,
+    /// The change.
+    pub node: Change,
+}
+
+/// A page of the change feed.
+#[derive(SimpleObject)]
+pub struct ChangeConnection {
+    /// The changes with their cursors, in commit order.
+    pub edges: Vec<ChangeEdge>,
+    /// Where this page is. When `hasNextPage` is false, poll again later with `endCursor`.
+    pub page_info: PageInfo,
+}
+
+/// Decodes a change-feed cursor.
+pub(crate) fn change_cursor(after: Option<String>) -> async_graphql::Result<Option<i64>> {
+    ids::parse_cursor("change", after, "after")
+}
+
+/// Builds a page of the feed.
+pub(crate) fn change_connection(
+    changes: Vec<m::Change>,
+    more: bool,
+    after: Option<i64>,
+    after_cursor: Option<String>,
+) -> ChangeConnection {
+    let edges: Vec<ChangeEdge> = changes
+        .into_iter()
+        .map(|c| ChangeEdge { cursor: ids::cursor("change", &c.id.0.to_string()), node: Change(c) })
+        .collect();
+    // With no new changes, the end cursor stays where the caller was, so it can keep polling.
+    let end = edges.last().map(|e| e.cursor.clone()).or(after_cursor);
+    ChangeConnection {
+        page_info: PageInfo {
+            has_next_page: more,
+            has_previous_page: after.is_some(),
+            start_cursor: edges.first().map(|e| e.cursor.clone()),
+            end_cursor: end,
+        },
+        edges,
+    }
+}
+
+/// Checks a page size.
+pub(crate) fn feed_size(first: Option<i32>) -> async_graphql::Result<u32> {
+    let n = first.unwrap_or(100);
+    u32::try_from(n)
+        .ok()
+        .filter(|n| (1..=500).contains(n))
+        .ok_or_else(|| bad_input("first", format!("must be between 1 and 500, got {n}")))
+}
+
+/// The change feed.
+#[derive(Default)]
+pub struct ChangesQueryRoot;
+
+/// The change feed.
+#[Object]
+impl ChangesQueryRoot {
+    /// Every change to the reports the caller may see, in commit order. Poll with
+    /// `after: <last endCursor>`: every change is seen exactly once, even while many writers
+    /// commit concurrently.
+    #[graphql(complexity = "crate::limits::page_cost(first.or(Some(100)), None) * child_complexity")]
+    async fn changes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Continue after this cursor (from a previous page's endCursor).")] after: Option<String>,
+        #[graphql(desc = "At most this many changes (1–500, default 100).")] first: Option<i32>,
+    ) -> async_graphql::Result<ChangeConnection> {
+        let scope = scope(ctx)?;
+        let size = feed_size(first)?;
+        let after_id = change_cursor(after.clone())?;
+        let (changes, more) = store(ctx)?.list_changes(after_id, size, &scope).await.gql()?;
+        Ok(change_connection(changes, more, after_id, after))
+    }
+}

@@ -1,0 +1,73 @@
+//! Review: the queue of submitted reports and a supervisor's decision on one.
+
+use async_graphql::{Context, Enum, ID, Object};
+use workplan_domain::auth::can_review;
+use workplan_domain::model as m;
+use workplan_domain::page::{ReportFilter, ReportQuery};
+use workplan_domain::report::Edit;
+
+use super::edit::{ProgressReportPayload, edit};
+use super::report::{ProgressReportConnection, report_connection};
+use crate::connection::{Total, page_request};
+use crate::context::{store, viewer};
+use crate::error::GqlResultExt;
+
+/// A supervisor's decision.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ReviewDecision {
+    /// Make the report official (and lock it).
+    Accept,
+    /// Send it back to its reporter; needs a comment saying why.
+    Return,
+}
+
+/// The review queue.
+#[derive(Default)]
+pub struct ReviewQueryRoot;
+
+/// The review queue.
+#[Object]
+impl ReviewQueryRoot {
+    /// Submitted reports waiting for review, oldest first (SUPERVISOR and ADMIN).
+    #[graphql(complexity = "crate::limits::page_cost(first, None) * child_complexity")]
+    async fn review_queue(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n reports (1–100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return reports after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<ProgressReportConnection> {
+        can_review(viewer(ctx).principal().gql()?).gql()?;
+        let filter = ReportFilter { state: Some(m::ReportState::Submitted), ..Default::default() };
+        let query = ReportQuery { filter, page: page_request("report", first, after, None, None)?, oldest_first: true };
+        let page = store(ctx)?.list_reports(&query).await.gql()?;
+        Ok(report_connection(page, Total::Reports(query.filter)))
+    }
+}
+
+/// Review decisions.
+#[derive(Default)]
+pub struct ReviewMutationRoot;
+
+/// Review decisions.
+#[Object]
+impl ReviewMutationRoot {
+    /// Accepts or returns a SUBMITTED report (SUPERVISOR and ADMIN). Returning needs a comment.
+    async fn review_progress_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The report's ID.")] id: ID,
+        #[graphql(desc = "The version the review is based on.")] expected_version: i32,
+        #[graphql(desc = "ACCEPT or RETURN.")] decision: ReviewDecision,
+        #[graphql(desc = "The reviewer's comment; the reason when returning.")] comment: Option<String>,
+        #[graphql(desc = "Retries with the same key return the first result.")] idempotency_key: Option<String>,
+    ) -> async_graphql::Result<ProgressReportPayload> {
+        edit(
+            ctx,
+            &id,
+            expected_version,
+            Edit::Review { accept: decision == ReviewDecision::Accept, comment },
+            idempotency_key,
+        )
+        .await
+    }
+}

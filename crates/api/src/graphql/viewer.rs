@@ -1,0 +1,72 @@
+//! Who is calling: anonymous, or a token with its role and scope.
+
+use async_graphql::{Context, Object};
+use workplan_domain::auth::Viewer as DomainViewer;
+
+use super::agency::Agency;
+use super::province::Province;
+use super::token::AccessRole;
+use crate::context::{require, viewer};
+
+/// The caller.
+pub struct Viewer(pub DomainViewer);
+
+/// Who is calling: anonymous, or a token with its role and scope.
+#[Object]
+impl Viewer {
+    /// Whether the request carried a valid token.
+    async fn authenticated(&self) -> bool {
+        matches!(self.0, DomainViewer::Token(_))
+    }
+
+    /// The token's name.
+    async fn name(&self) -> Option<&str> {
+        match &self.0 {
+            DomainViewer::Token(p) => Some(&p.name),
+            DomainViewer::Anonymous => None,
+        }
+    }
+
+    /// The token's role.
+    async fn role(&self) -> Option<AccessRole> {
+        match &self.0 {
+            DomainViewer::Token(p) => Some(p.role.into()),
+            DomainViewer::Anonymous => None,
+        }
+    }
+
+    /// The agency an AGENCY_REPORTER token reports for.
+    async fn agency(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Agency>> {
+        match &self.0 {
+            DomainViewer::Token(p) => match p.agency {
+                Some(id) => Ok(Some(Agency(require(ctx, id).await?))),
+                None => Ok(None),
+            },
+            DomainViewer::Anonymous => Ok(None),
+        }
+    }
+
+    /// The province a PROVINCE_REPORTER token reports for.
+    async fn province(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Province>> {
+        match &self.0 {
+            DomainViewer::Token(p) => match p.province {
+                Some(id) => Ok(Some(Province(require(ctx, id).await?))),
+                None => Ok(None),
+            },
+            DomainViewer::Anonymous => Ok(None),
+        }
+    }
+}
+
+/// Who is calling.
+#[derive(Default)]
+pub struct ViewerQueryRoot;
+
+/// Who is calling.
+#[Object]
+impl ViewerQueryRoot {
+    /// Who is calling: anonymous, or a token with its role and scope.
+    async fn viewer(&self, ctx: &Context<'_>) -> Viewer {
+        Viewer(viewer(ctx).clone())
+    }
+}

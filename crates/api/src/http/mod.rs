@@ -1,0 +1,127 @@
+//! The HTTP surface: GraphQL over HTTP and over WebSocket, GraphiQL (embedded, works offline),
+//! health checks and metrics.
+
+mod assets;
+mod graphql;
+mod health;
+mod respond;
+mod ws;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::CorsLayer;
+use workplan_domain::auth::Viewer;
+use workplan_domain::ports::Store;
+
+use crate::config::ApiConfig;
+use crate::limits::LimitExceeded;
+use crate::loaders;
+use crate::metrics::Metrics;
+use crate::rate::{RateKey, RateLimiter};
+use crate::schema::{WorkplanSchema, build_schema};
+use respond::{internal_response, limit_response};
+
+/// What the handlers share: the schema and the store. Nothing per client: replicas are
+/// interchangeable.
+#[derive(Clone)]
+pub struct AppState {
+    schema: WorkplanSchema,
+    store: Arc<dyn Store>,
+    config: ApiConfig,
+    limiter: Option<Arc<RateLimiter>>,
+    metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// State serving `store` with `config`.
+    pub fn with_config(store: Arc<dyn Store>, config: ApiConfig) -> Self {
+        let limiter = config.rate_limit.map(|l| Arc::new(RateLimiter::new(l)));
+        Self {
+            schema: build_schema(store.clone(), &config),
+            store,
+            config,
+            limiter,
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+
+    /// What a resolver may take from the context, for one request or one WebSocket connection:
+    /// fresh loaders, the caller, the settings, the metrics and, when rate limiting is on, the
+    /// limiter and the caller's bucket.
+    fn request_data(&self, viewer: Viewer, client: Option<SocketAddr>) -> async_graphql::Data {
+        let mut data = async_graphql::Data::default();
+        if let Some(limiter) = &self.limiter {
+            data.insert(limiter.clone());
+            data.insert(RateKey::of(&viewer, client));
+        }
+        data.insert(loaders::for_request(self.store.clone()));
+        data.insert(viewer);
+        data.insert(self.config.clone());
+        data.insert(self.metrics.clone());
+        data
+    }
+
+    /// Refuses a request over a limit, counting it.
+    fn refuse(&self, e: &LimitExceeded) -> Response {
+        self.metrics.rejected(e.limit);
+        limit_response(e)
+    }
+}
+
+/// The client's address, when the server was started with connect info.
+struct ClientAddr(Option<SocketAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0)))
+    }
+}
+
+/// The application's routes.
+pub fn router(state: AppState) -> Router {
+    let cors = cors_layer(&state.config.cors_origins);
+    let router = Router::new()
+        .route("/graphql", get(graphql::graphql_get).post(graphql::graphql_post))
+        .route("/", get(assets::graphiql))
+        .route("/graphiql", get(assets::graphiql))
+        .route("/graphiql/assets/{file}", get(assets::asset))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/graphql/ws", get(ws::graphql_ws))
+        .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("a request handler panicked");
+            internal_response(StatusCode::INTERNAL_SERVER_ERROR)
+        }))
+        .with_state(state);
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
+}
+
+/// CORS for an explicit allow-list of origins; none (no CORS headers at all) when empty.
+fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    Some(
+        CorsLayer::new()
+            .allow_origin(origins)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
+}

@@ -1,0 +1,223 @@
+//! GraphQL over WebSocket (`graphql-transport-ws` and the older `graphql-ws`) at `/graphql/ws`.
+
+use std::sync::{Arc, Mutex};
+
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+use futures::{SinkExt as _, Stream, StreamExt as _, future};
+use workplan_domain::Error;
+use workplan_domain::auth::Viewer;
+
+use super::{AppState, ClientAddr};
+use crate::auth::viewer_from_headers;
+use crate::error::{code, to_graphql};
+use crate::limits::{Limits, check_document, check_shape, check_variables};
+use crate::metrics::Metrics;
+
+/// Why a WebSocket message was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct WsRefused(String);
+
+/// The upgrade to GraphQL over WebSocket. The token goes in the `connection_init` payload as
+/// `{"Authorization": "Bearer wpt_…"}`. Every message passes the request limits before it
+/// reaches the parser; a message over a limit closes the connection.
+pub(super) async fn graphql_ws(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(state.config.limits.max_body_bytes)
+        .on_upgrade(move |socket| serve(socket, state, client, protocol))
+}
+
+/// Serves one connection until either side closes it.
+async fn serve(socket: WebSocket, state: AppState, client: ClientAddr, protocol: GraphQLProtocol) {
+    let (sink, stream) = socket.split();
+    let stream = checked(stream, state.config.limits, state.metrics.clone());
+    let refusal = Refusal::default();
+    let sink = sink.with({
+        let refusal = refusal.clone();
+        move |message| future::ready(Ok::<_, axum::Error>(with_code(message, &refusal)))
+    });
+    let schema = state.schema.clone();
+    GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
+        .on_connection_init(move |payload| async move {
+            let data = connection_data(&state, client, &payload).await.map_err(|e| to_graphql(&e));
+            if let (Err(error), Ok(mut slot)) = (&data, refusal.lock()) {
+                *slot = Some(error.clone());
+            }
+            data
+        })
+        .serve()
+        .await;
+}
+
+/// What the connection's operations may take from the context, once its caller is known.
+async fn connection_data(
+    state: &AppState,
+    client: ClientAddr,
+    payload: &serde_json::Value,
+) -> workplan_domain::Result<async_graphql::Data> {
+    let viewer = viewer_of(state, payload).await?;
+    if viewer == Viewer::Anonymous && !state.config.public_read {
+        return Err(Error::Unauthenticated("public reading is off: send a token".into()));
+    }
+    Ok(state.request_data(viewer, client.0))
+}
+
+/// A refused `connection_init`, kept for the message that announces the refusal: async-graphql
+/// passes on only an error's message, so its code is put back on the way out.
+type Refusal = Arc<Mutex<Option<async_graphql::Error>>>;
+
+/// The longest close reason a WebSocket close frame carries, in bytes.
+const MAX_CLOSE_REASON: usize = 123;
+
+/// Puts the code back into the message refusing a `connection_init` (when one was refused;
+/// any other message passes unchanged). graphql-transport-ws refuses with a close frame: 4403,
+/// its "Forbidden", or 4500 for our own failures, with the GraphQL error as JSON for the
+/// reason. graphql-ws refuses with a `connection_error` message carrying the GraphQL error.
+fn with_code(message: Message, refusal: &Refusal) -> Message {
+    let Some(error) = refusal.lock().ok().and_then(|mut slot| slot.take()) else { return message };
+    match message {
+        Message::Close(_) => {
+            let internal = error_code(&error) == Some(code::INTERNAL);
+            let reason = close_reason(&error);
+            Message::Close(Some(CloseFrame { code: if internal { 4500 } else { 4403 }, reason: reason.into() }))
+        }
+        Message::Text(_) => {
+            Message::Text(serde_json::json!({ "type": "connection_error", "payload": error }).to_string().into())
+        }
+        other => other,
+    }
+}
+
+/// The error's `extensions.code`.
+fn error_code(error: &async_graphql::Error) -> Option<&str> {
+    match error.extensions.as_ref()?.get("code")? {
+        async_graphql::Value::String(code) => Some(code),
+        _ => None,
+    }
+}
+
+/// The GraphQL error as JSON, or only its code when the whole would not fit a close frame.
+fn close_reason(error: &async_graphql::Error) -> String {
+    let full = serde_json::to_string(error).unwrap_or_default();
+    if !full.is_empty() && full.len() <= MAX_CLOSE_REASON {
+        return full;
+    }
+    let code = error_code(error).unwrap_or(code::INTERNAL);
+    serde_json::json!({ "message": "connection refused", "extensions": { "code": code } }).to_string()
+}
+
+/// The caller a `connection_init` payload names, like an `Authorization` header would.
+async fn viewer_of(state: &AppState, payload: &serde_json::Value) -> workplan_domain::Result<Viewer> {
+    let token = ["Authorization", "authorization"].iter().find_map(|k| payload.get(*k).and_then(|v| v.as_str()));
+    let mut headers = HeaderMap::new();
+    if let Some(value) = token.and_then(|t| HeaderValue::from_str(t).ok()) {
+        headers.insert(header::AUTHORIZATION, value);
+    }
+    viewer_from_headers(state.store.as_ref(), &headers).await
+}
+
+/// The client's messages, each checked against the limits; the first refused one ends the
+/// stream, which closes the connection.
+fn checked(
+    stream: impl Stream<Item = Result<Message, axum::Error>>,
+    limits: Limits,
+    metrics: Arc<Metrics>,
+) -> impl Stream<Item = Result<Message, axum::Error>> {
+    stream
+        .map(move |message| match message {
+            Ok(Message::Text(text)) => match check_ws_message(text.as_str(), &limits) {
+                Ok(()) => Ok(Message::Text(text)),
+                Err(why) => {
+                    metrics.rejected("webSocketMessage");
+                    Err(axum::Error::new(WsRefused(why)))
+                }
+            },
+            other => other,
+        })
+        .take_while(|m| future::ready(m.is_ok()))
+}
+
+/// Checks a graphql-ws / graphql-transport-ws client message before async-graphql parses it:
+/// the same limits as POST and GET.
+fn check_ws_message(text: &str, limits: &Limits) -> Result<(), String> {
+    if text.len() > limits.max_body_bytes {
+        return Err("message too large".into());
+    }
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|_| "not JSON".to_owned())?;
+    check_variables(&value, limits).map_err(|e| e.message)?;
+    let kind = value.get("type").and_then(serde_json::Value::as_str).unwrap_or_default();
+    if matches!(kind, "subscribe" | "start")
+        && let Some(query) = value.pointer("/payload/query").and_then(serde_json::Value::as_str)
+    {
+        check_document(query, limits).map_err(|e| e.message)?;
+        let doc = async_graphql::parser::parse_query(query).map_err(|e| e.to_string())?;
+        check_shape(&doc, limits).map_err(|e| e.message)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(error: &Error) -> Refusal {
+        Arc::new(Mutex::new(Some(to_graphql(error))))
+    }
+
+    fn close_frame(message: Message) -> (u16, serde_json::Value) {
+        let Message::Close(Some(frame)) = message else { panic!("not a close frame: {message:?}") };
+        (frame.code, serde_json::from_str(frame.reason.as_str()).expect("the reason is JSON"))
+    }
+
+    #[test]
+    fn an_internal_refusal_carries_its_code_and_never_its_cause() {
+        let cause = std::io::Error::other("no such table: api_tokens");
+        let refusal = refused(&Error::internal(cause));
+        let (status, error) = close_frame(with_code(Message::Close(None), &refusal));
+        assert_eq!(status, 4500);
+        assert_eq!(error["extensions"]["code"], code::INTERNAL);
+        assert!(!error.to_string().contains("api_tokens"), "{error}");
+
+        let refusal = refused(&Error::internal(std::io::Error::other("no such table: api_tokens")));
+        let Message::Text(text) = with_code(Message::Text("{}".into()), &refusal) else { panic!("not text") };
+        let message: serde_json::Value = serde_json::from_str(text.as_str()).expect("JSON");
+        assert_eq!(message["type"], "connection_error");
+        assert_eq!(message["payload"]["extensions"]["code"], code::INTERNAL);
+        assert!(!text.as_str().contains("api_tokens"), "{text}");
+    }
+
+    #[test]
+    fn an_unauthenticated_refusal_is_forbidden_with_its_message() {
+        let refusal = refused(&Error::Unauthenticated("the API token is unknown, revoked or expired".into()));
+        let (status, error) = close_frame(with_code(Message::Close(None), &refusal));
+        assert_eq!(status, 4403);
+        assert_eq!(error["extensions"]["code"], code::UNAUTHENTICATED);
+        assert_eq!(error["message"], "the API token is unknown, revoked or expired");
+    }
+
+    #[test]
+    fn a_long_message_is_dropped_to_fit_the_close_frame() {
+        let refusal = refused(&Error::Unauthenticated("x".repeat(200)));
+        let Message::Close(Some(frame)) = with_code(Message::Close(None), &refusal) else { panic!("not closed") };
+        assert!(frame.reason.len() <= MAX_CLOSE_REASON);
+        let error: serde_json::Value = serde_json::from_str(frame.reason.as_str()).expect("JSON");
+        assert_eq!(error["extensions"]["code"], code::UNAUTHENTICATED);
+    }
+
+    #[test]
+    fn other_messages_pass_unchanged() {
+        let refusal = Refusal::default();
+        let message = with_code(Message::Text("{\"type\":\"connection_ack\"}".into()), &refusal);
+        assert_eq!(message, Message::Text("{\"type\":\"connection_ack\"}".into()));
+    }
+}
