@@ -7,7 +7,7 @@ use workplan_domain::page::{ReportParent, ReportQuery, TaskFilter, TaskParent, T
 use super::agency::Agency;
 use super::plan::{Section, Subsection};
 use super::report::{ProgressReport, ProgressReportConnection, ProgressReportFilter, report_query};
-use super::{OrderDirection, ResponsibilityMode, ResponsibilityRole, Total, connection, load, page_request, require};
+use super::{OrderDirection, ResponsibilityMode, ResponsibilityRole, Total, connection, load, require};
 use crate::error::GqlResultExt;
 use crate::ids::{self, Kind};
 use crate::loaders::{ReportPageOf, ResponsibilitiesOfTask, TaskPageOf};
@@ -225,7 +225,14 @@ pub(crate) fn task_query(
     Ok(TaskQuery {
         filter: filter.unwrap_or_default().into_domain()?,
         order: order_by.unwrap_or_default().direction.into(),
-        page: page_request("task", first, after, last, before)?,
+        page: workplan_domain::page::PageRequest::with_max_first(
+            workplan_domain::page::MAX_TASK_PAGE_SIZE,
+            first,
+            crate::ids::parse_cursor("task", after, "after")?,
+            last,
+            crate::ids::parse_cursor("task", before, "before")?,
+        )
+        .gql()?,
     })
 }
 
