@@ -5,6 +5,7 @@
 //! [`schema_builder`] needs no database, so the SDL can be printed anywhere.
 
 pub mod auth;
+pub mod cost;
 pub mod error;
 pub mod http;
 mod ids;
