@@ -443,7 +443,6 @@ pub type WorkplanSchema = async_graphql::Schema<Query, Mutation, EmptySubscripti
 pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
     async_graphql::Schema::build(Query::default(), Mutation, EmptySubscription)
         .extension(async_graphql::extensions::Tracing)
-        .extension(crate::rate::RateLimitExtension)
 }
 
 /// The schema serving `store`, with `config`'s limits.
@@ -454,6 +453,7 @@ pub fn build_schema(store: Arc<dyn Store>, config: &crate::auth::ApiConfig) -> W
         .limit_complexity(l.max_complexity)
         .limit_directives(l.max_directives)
         .limit_recursive_depth(l.max_nesting)
+        .extension(crate::limits::LimitsExtension::new(l))
         .data(store);
     if !config.suggestions {
         builder = builder.disable_suggestions();
