@@ -303,11 +303,6 @@ impl Extension for PricedRequest {
     }
 }
 
-/// The cost multiplier of a page: its size (`first` or `last`, default 20).
-pub fn page_cost(first: Option<i32>, last: Option<i32>) -> usize {
-    usize::try_from(first.or(last).unwrap_or(20).clamp(1, 500)).unwrap_or(1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

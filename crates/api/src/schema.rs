@@ -58,7 +58,6 @@ impl PlanQuery {
     }
 
     /// The plan's sections, in order.
-    #[graphql(complexity = "6 * child_complexity")]
     async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Section>> {
         Ok(store(ctx)?.sections().await.gql()?.into_iter().map(Section).collect())
     }
@@ -74,7 +73,6 @@ impl PlanQuery {
 
     /// Tasks, filtered and paginated.
     #[expect(clippy::too_many_arguments, reason = "Relay connection arguments plus filter and order")]
-    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
     async fn tasks(
         &self,
         ctx: &Context<'_>,
@@ -122,7 +120,6 @@ impl AgencyQuery {
     }
 
     /// Agencies by name, filtered and paginated.
-    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
     async fn agencies(
         &self,
         ctx: &Context<'_>,
@@ -144,7 +141,6 @@ pub struct ProvinceQuery;
 #[Object]
 impl ProvinceQuery {
     /// The 31 provincial-level divisions, by code.
-    #[graphql(complexity = "31 * child_complexity")]
     async fn provinces(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Province>> {
         Ok(store(ctx)?.provinces().await.gql()?.into_iter().map(Province).collect())
     }
@@ -170,7 +166,6 @@ pub struct ReportQuery;
 #[Object]
 impl ReportQuery {
     /// Progress reports, newest first, filtered and paginated.
-    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
     async fn progress_reports(
         &self,
         ctx: &Context<'_>,
@@ -222,7 +217,6 @@ impl NodeQuery {
     }
 
     /// The objects with these global IDs (at most 100), in the same order; null where none.
-    #[graphql(complexity = "ids.len().max(1) * child_complexity")]
     async fn nodes(
         &self,
         ctx: &Context<'_>,
@@ -248,7 +242,6 @@ impl SyncQuery {
     }
 
     /// Submitted reports waiting for review, oldest first (SUPERVISOR and ADMIN).
-    #[graphql(complexity = "crate::limits::page_cost(first, None) * child_complexity")]
     async fn review_queue(
         &self,
         ctx: &Context<'_>,
@@ -270,7 +263,6 @@ impl SyncQuery {
     /// Every change to the reports the caller may see, in commit order. Poll with
     /// `after: <last endCursor>`: every change is seen exactly once, even while many writers
     /// commit concurrently.
-    #[graphql(complexity = "crate::limits::page_cost(first.or(Some(100)), None) * child_complexity")]
     async fn changes(
         &self,
         ctx: &Context<'_>,
@@ -285,7 +277,6 @@ impl SyncQuery {
     }
 
     /// Every API token (ADMIN).
-    #[graphql(complexity = "100 * child_complexity")]
     async fn api_tokens(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ApiToken>> {
         workplan_domain::auth::can_manage_tokens(viewer(ctx).principal().gql()?).gql()?;
         Ok(store(ctx)?.tokens().await.gql()?.into_iter().map(ApiToken).collect())
@@ -450,7 +441,6 @@ pub fn build_schema(store: Arc<dyn Store>, config: &crate::auth::ApiConfig) -> W
     let l = &config.limits;
     let mut builder = schema_builder()
         .limit_depth(l.max_depth)
-        .limit_complexity(l.max_complexity)
         .limit_directives(l.max_directives)
         .limit_recursive_depth(l.max_nesting)
         .extension(crate::limits::LimitsExtension::new(l))

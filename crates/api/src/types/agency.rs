@@ -44,7 +44,6 @@ impl Agency {
     }
 
     /// The agency's tasks with its role on each, by task number.
-    #[graphql(complexity = "100 * child_complexity")]
     async fn responsibilities(
         &self,
         ctx: &Context<'_>,
@@ -68,7 +67,6 @@ impl Agency {
     }
 
     /// Progress reports this agency submitted, newest first.
-    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
     async fn reports(
         &self,
         ctx: &Context<'_>,

@@ -64,7 +64,6 @@ impl Plan {
     }
 
     /// The plan's sections, in order.
-    #[graphql(complexity = "6 * child_complexity")]
     async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Section>> {
         Ok(store(ctx)?.sections().await.gql()?.into_iter().map(Section).collect())
     }
@@ -108,7 +107,6 @@ impl Section {
     }
 
     /// The section's subsections, in order.
-    #[graphql(complexity = "10 * child_complexity")]
     async fn subsections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Subsection>> {
         let rows = load(ctx, SubsectionsOf(self.0.id)).await?.unwrap_or_default();
         Ok(rows.into_iter().map(Subsection).collect())
@@ -116,7 +114,6 @@ impl Section {
 
     /// The section's tasks.
     #[expect(clippy::too_many_arguments, reason = "Relay connection arguments plus filter and order")]
-    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
     async fn tasks(
         &self,
         ctx: &Context<'_>,
@@ -166,7 +163,6 @@ impl Subsection {
 
     /// The subsection's tasks.
     #[expect(clippy::too_many_arguments, reason = "Relay connection arguments plus filter and order")]
-    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
     async fn tasks(
         &self,
         ctx: &Context<'_>,

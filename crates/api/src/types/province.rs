@@ -41,7 +41,6 @@ impl Province {
     }
 
     /// Progress reports this province submitted, newest first.
-    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
     async fn reports(
         &self,
         ctx: &Context<'_>,

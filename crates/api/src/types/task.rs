@@ -50,7 +50,6 @@ impl Task {
     }
 
     /// Every responsible agency in the order the plan lists them, with its role.
-    #[graphql(complexity = "20 * child_complexity")]
     async fn responsibilities(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Responsibility>> {
         let rows = load(ctx, ResponsibilitiesOfTask(self.0.id)).await?.unwrap_or_default();
         Ok(rows
@@ -60,14 +59,12 @@ impl Task {
     }
 
     /// The agencies that lead the task, in listed order.
-    #[graphql(complexity = "5 * child_complexity")]
     async fn lead_agencies(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Agency>> {
         let rows = load(ctx, ResponsibilitiesOfTask(self.0.id)).await?.unwrap_or_default();
         Ok(rows.into_iter().filter(|(r, _)| r.role == m::Role::Lead).map(|(_, a)| Agency(a)).collect())
     }
 
     /// Progress reports on this task, newest first.
-    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
     async fn reports(
         &self,
         ctx: &Context<'_>,
