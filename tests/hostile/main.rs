@@ -128,10 +128,80 @@ async fn deep_and_costly_selections_are_refused() {
     assert_eq!(status, 200);
     assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("omplex")), "{body}");
     assert_eq!(code(&body), "BAD_USER_INPUT");
+    // The refusal says what the query costs and what it may cost.
+    let extensions = &body["errors"][0]["extensions"];
+    let (cost, limit) = (extensions["cost"].as_u64(), extensions["limit"].as_u64());
+    assert_eq!(limit, Some(150_000), "{body}");
+    assert!(cost > limit, "{body}");
+    // With the new media type, a refused query is a 400, as any request that never ran.
+    let r = app
+        .client
+        .post(app.url("/graphql"))
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({ "query": costly }))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 400);
     let huge_page = "{ tasks(first: 1000) { totalCount } }";
     let (_, body, _) = post(&app, query(huge_page)).await;
     assert_eq!(code(&body), "BAD_USER_INPUT");
     still_serving(&app).await;
+}
+
+/// What a dashboard shows of each task.
+const DASHBOARD_TASK: &str = "number text responsibilities { role agency { name abbreviation } } \
+                              latestReport { period status percentComplete submittedAt }";
+
+#[tokio::test]
+async fn the_whole_plan_is_one_query_in_production() {
+    let db = workplan_tests::TestDb::create().await.expect("db");
+    let config = workplan_api::config::ApiConfig::default().production();
+    let app = TestApp::spawn_with(db, workplan_server::store_options(3), config).await;
+    // An accepted report, so that anonymous callers see it.
+    let submitted = app
+        .data(
+            "mutation($i: SubmitProgressReportInput!) { submitProgressReport(input: $i) { report { id version } } }",
+            json!({ "i": { "taskNumber": 106, "reporter": { "provinceCode": "440000" }, "period": "2016",
+                           "status": "ONGOING", "summary": "s" } }),
+        )
+        .await;
+    let report = &submitted["submitProgressReport"]["report"];
+    app.data(
+        "mutation($id: ID!, $v: Int!) { reviewProgressReport(id: $id, expectedVersion: $v, decision: ACCEPT) { report { state } } }",
+        json!({ "id": report["id"], "v": report["version"] }),
+    )
+    .await;
+    let numbers = |tasks: Vec<&Value>| {
+        let mut n: Vec<i64> = tasks.iter().filter_map(|t| t["number"].as_i64()).collect();
+        n.sort_unstable();
+        n
+    };
+    let nodes = |v: &Value| v["tasks"]["nodes"].as_array().cloned().unwrap_or_default();
+
+    let nested = format!(
+        "{{ sections {{ numeral title subsections {{ numeral title tasks(first: 200) {{ nodes {{ {DASHBOARD_TASK} }} }} }} }} }}"
+    );
+    let d = app.data_as(None, &nested, json!({})).await;
+    let subsections: Vec<Value> = d["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .flat_map(|s| s["subsections"].as_array().cloned().unwrap_or_default())
+        .collect();
+    let tasks: Vec<Value> = subsections.iter().flat_map(nodes).collect();
+    assert_eq!(numbers(tasks.iter().collect()), (1..=106).collect::<Vec<_>>(), "every task, once");
+    let last = tasks.iter().find(|t| t["number"] == 106).expect("task 106");
+    assert_eq!(last["latestReport"]["period"], "2016");
+    assert!(last["responsibilities"][0]["agency"]["name"].is_string());
+
+    let flat = format!("{{ tasks(first: 200) {{ totalCount nodes {{ {DASHBOARD_TASK} }} }} }}");
+    let d = app.data_as(None, &flat, json!({})).await;
+    assert_eq!(d["tasks"]["totalCount"], 106);
+    assert_eq!(numbers(nodes(&d).iter().collect()), (1..=106).collect::<Vec<_>>());
+    // The largest page is 200.
+    let (_, body, _) = post(&app, query("{ tasks(first: 201) { totalCount } }")).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT");
 }
 
 #[tokio::test]

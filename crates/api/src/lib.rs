@@ -8,6 +8,7 @@ pub mod auth;
 pub mod config;
 mod connection;
 mod context;
+pub mod cost;
 pub mod error;
 mod graphql;
 pub mod http;

@@ -1,10 +1,16 @@
 //! Request limits: every dimension of a request is bounded, and the cheap checks run before the
 //! GraphQL parser sees the document (the parser recurses, so deep nesting must never reach it).
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use async_graphql::Positioned;
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest, NextValidation,
+};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{Positioned, Request, ServerError, ServerResult, ValidationResult, Variables};
+
+use crate::error::code;
 
 /// The limits, with their defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,8 +27,8 @@ pub struct Limits {
     pub max_nesting: usize,
     /// Deepest selection.
     pub max_depth: usize,
-    /// Highest complexity (a field costs 1; a list or connection costs its page size times its
-    /// children).
+    /// Highest cost of an operation (see [`crate::cost`]: a field costs 1; a list costs the
+    /// most items it can really return times what each item selects).
     pub max_complexity: usize,
     /// Most aliases in a document.
     pub max_aliases: usize,
@@ -208,9 +214,93 @@ pub fn check_shape(doc: &ExecutableDocument, limits: &Limits) -> Result<(), Limi
     Ok(())
 }
 
-/// The cost multiplier of a page: its size (`first` or `last`, default 20).
-pub fn page_cost(first: Option<i32>, last: Option<i32>) -> usize {
-    usize::try_from(first.or(last).unwrap_or(20).clamp(1, 500)).unwrap_or(1)
+/// The async-graphql extension that prices each operation ([`crate::cost`]), refuses one that
+/// costs more than [`Limits::max_complexity`] (BAD_USER_INPUT, with `extensions.cost` and
+/// `extensions.limit`), and charges the rest to the caller's rate-limit bucket.
+pub struct LimitsExtension {
+    max_cost: u64,
+}
+
+impl LimitsExtension {
+    /// The extension enforcing `limits`.
+    pub fn new(limits: &Limits) -> Self {
+        Self { max_cost: u64::try_from(limits.max_complexity).unwrap_or(u64::MAX) }
+    }
+}
+
+impl ExtensionFactory for LimitsExtension {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(PricedRequest { max_cost: self.max_cost, priced: Mutex::default() })
+    }
+}
+
+/// One request, as the hooks learn about it: the operation it runs, then what that costs.
+#[derive(Default)]
+struct Priced {
+    operation: Option<String>,
+    cost: Option<u64>,
+}
+
+struct PricedRequest {
+    max_cost: u64,
+    priced: Mutex<Priced>,
+}
+
+impl PricedRequest {
+    fn priced(&self) -> std::sync::MutexGuard<'_, Priced> {
+        self.priced.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for PricedRequest {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let request = next.run(ctx, request).await?;
+        self.priced().operation.clone_from(&request.operation_name);
+        Ok(request)
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        let mut priced = self.priced();
+        let cost = crate::cost::operation_cost(&ctx.schema_env.registry, &doc, variables, priced.operation.as_deref());
+        priced.cost = Some(cost);
+        Ok(doc)
+    }
+
+    /// Judged once the document is known to be valid, so a broken query is told what is wrong
+    /// with it rather than what it would cost.
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        let cost = self.priced().cost.unwrap_or(1);
+        if cost > self.max_cost {
+            let message = format!("the query is too complex: it costs {cost}, over the limit of {}", self.max_cost);
+            let mut error = ServerError::new(message, None);
+            let mut extensions = async_graphql::ErrorExtensionValues::default();
+            extensions.set("code", code::BAD_USER_INPUT);
+            extensions.set("cost", cost);
+            extensions.set("limit", self.max_cost);
+            error.extensions = Some(extensions);
+            return Err(vec![error]);
+        }
+        crate::rate::charge(ctx, cost).map_err(|e| vec![e])?;
+        Ok(result)
+    }
 }
 
 #[cfg(test)]

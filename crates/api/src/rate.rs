@@ -1,5 +1,6 @@
 //! Rate limiting by cost: each caller (a token, or an IP address for anonymous callers) has a
-//! bucket of cost units that refills over time; a request costs its GraphQL complexity. Buckets
+//! bucket of cost units that refills over time; a request costs what [`crate::cost`] says,
+//! charged by the limits extension once the request is valid and within its limits. Buckets
 //! live in each replica's memory: with N replicas behind a balancer a caller gets up to N times
 //! the rate, which bounds abuse without any shared store.
 
@@ -7,8 +8,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
-use async_graphql::{ServerError, ValidationResult};
+use async_graphql::ServerError;
+use async_graphql::extensions::ExtensionContext;
 
 use crate::error::code;
 
@@ -86,37 +87,23 @@ impl RateLimiter {
     }
 }
 
-/// The async-graphql extension that charges each validated request its complexity.
-pub struct RateLimitExtension;
-
-impl ExtensionFactory for RateLimitExtension {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RateLimitExtension)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for RateLimitExtension {
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
-        if let (Some(limiter), Some(key)) = (ctx.data_opt::<Arc<RateLimiter>>(), ctx.data_opt::<RateKey>()) {
-            let cost = result.complexity.max(1) as f64;
-            if let Err(wait) = limiter.take(key, cost) {
-                let secs = wait.as_secs().max(1);
-                let mut error = ServerError::new(format!("rate limit exceeded: retry in {secs} s"), None);
-                let mut extensions = async_graphql::ErrorExtensionValues::default();
-                extensions.set("code", code::RATE_LIMITED);
-                extensions.set("retryAfter", secs);
-                error.extensions = Some(extensions);
-                return Err(vec![error]);
-            }
-        }
-        Ok(result)
-    }
+/// Charges `cost` to the caller's bucket (when the request carries a limiter and a key), or
+/// refuses the request with RATE_LIMITED and `extensions.retryAfter`.
+pub(crate) fn charge(ctx: &ExtensionContext<'_>, cost: u64) -> Result<(), ServerError> {
+    let (Some(limiter), Some(key)) = (ctx.data_opt::<Arc<RateLimiter>>(), ctx.data_opt::<RateKey>()) else {
+        return Ok(());
+    };
+    #[expect(clippy::cast_precision_loss, reason = "costs far below 2^52; buckets count in f64")]
+    let cost = cost.max(1) as f64;
+    limiter.take(key, cost).map_err(|wait| {
+        let secs = wait.as_secs().max(1);
+        let mut error = ServerError::new(format!("rate limit exceeded: retry in {secs} s"), None);
+        let mut extensions = async_graphql::ErrorExtensionValues::default();
+        extensions.set("code", code::RATE_LIMITED);
+        extensions.set("retryAfter", secs);
+        error.extensions = Some(extensions);
+        error
+    })
 }
 
 #[cfg(test)]

@@ -47,7 +47,6 @@ pub type WorkplanSchema = async_graphql::Schema<Query, Mutation, EmptySubscripti
 pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
     async_graphql::Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .extension(async_graphql::extensions::Tracing)
-        .extension(crate::rate::RateLimitExtension)
 }
 
 /// The schema serving `store`, with `config`'s limits.
@@ -55,9 +54,9 @@ pub fn build_schema(store: Arc<dyn Store>, config: &ApiConfig) -> WorkplanSchema
     let l = &config.limits;
     let mut builder = schema_builder()
         .limit_depth(l.max_depth)
-        .limit_complexity(l.max_complexity)
         .limit_directives(l.max_directives)
         .limit_recursive_depth(l.max_nesting)
+        .extension(crate::limits::LimitsExtension::new(l))
         .data(store);
     if !config.suggestions {
         builder = builder.disable_suggestions();

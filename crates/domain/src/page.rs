@@ -10,6 +10,8 @@ use crate::{Error, Result};
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
 /// The largest page a client may ask for.
 pub const MAX_PAGE_SIZE: u32 = 100;
+/// The largest `first` on a list of tasks: the whole plan (106 tasks) fits in one page.
+pub const MAX_TASK_PAGE_SIZE: u32 = 200;
 /// The longest text search accepted.
 pub const MAX_SEARCH_LEN: usize = 200;
 
@@ -49,18 +51,29 @@ impl<K> PageRequest<K> {
 
     /// Validates Relay arguments: `first`/`last` in 1..=100 (default 20), not both.
     pub fn new(first: Option<i32>, after: Option<K>, last: Option<i32>, before: Option<K>) -> Result<Self> {
-        let check = |field: &str, n: i32| -> Result<u32> {
+        Self::with_max_first(MAX_PAGE_SIZE, first, after, last, before)
+    }
+
+    /// Like [`PageRequest::new`], but `first` may go up to `max_first`.
+    pub fn with_max_first(
+        max_first: u32,
+        first: Option<i32>,
+        after: Option<K>,
+        last: Option<i32>,
+        before: Option<K>,
+    ) -> Result<Self> {
+        let check = |field: &str, n: i32, max: u32| -> Result<u32> {
             u32::try_from(n)
                 .ok()
-                .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-                .ok_or_else(|| Error::validation(field, format!("must be between 1 and {MAX_PAGE_SIZE}, got {n}")))
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| Error::validation(field, format!("must be between 1 and {max}, got {n}")))
         };
         let (size, direction) = match (first, last) {
             (Some(_), Some(_)) => {
                 return Err(Error::validation("last", "give `first` or `last`, not both"));
             }
-            (Some(n), None) => (check("first", n)?, Direction::Forward),
-            (None, Some(n)) => (check("last", n)?, Direction::Backward),
+            (Some(n), None) => (check("first", n, max_first)?, Direction::Forward),
+            (None, Some(n)) => (check("last", n, MAX_PAGE_SIZE)?, Direction::Backward),
             (None, None) if before.is_some() && after.is_none() => (DEFAULT_PAGE_SIZE, Direction::Backward),
             (None, None) => (DEFAULT_PAGE_SIZE, Direction::Forward),
         };
@@ -245,6 +258,10 @@ mod tests {
         assert_eq!(p.size, DEFAULT_PAGE_SIZE);
         let p = PageRequest::<i32>::new(None, None, Some(100), None).expect("last");
         assert_eq!(p.direction, Direction::Backward);
+        let tasks = |first, last| PageRequest::<i32>::with_max_first(MAX_TASK_PAGE_SIZE, first, None, last, None);
+        assert_eq!(tasks(Some(200), None).map(|p| p.size).ok(), Some(200));
+        assert!(tasks(Some(201), None).is_err());
+        assert!(tasks(None, Some(101)).is_err(), "`last` keeps the common maximum");
     }
 
     #[test]

@@ -45,7 +45,6 @@ impl Agency {
     }
 
     /// The agency's tasks with its role on each, by task number.
-    #[graphql(complexity = "100 * child_complexity")]
     async fn responsibilities(
         &self,
         ctx: &Context<'_>,
@@ -69,7 +68,6 @@ impl Agency {
     }
 
     /// Progress reports this agency submitted, newest first.
-    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
     async fn reports(
         &self,
         ctx: &Context<'_>,
@@ -150,7 +148,6 @@ impl AgencyQueryRoot {
     }
 
     /// Agencies by name, filtered and paginated.
-    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
     async fn agencies(
         &self,
         ctx: &Context<'_>,

@@ -137,7 +137,6 @@ impl ChangesQueryRoot {
     /// Every change to the reports the caller may see, in commit order. Poll with
     /// `after: <last endCursor>`: every change is seen exactly once, even while many writers
     /// commit concurrently.
-    #[graphql(complexity = "crate::limits::page_cost(first.or(Some(100)), None) * child_complexity")]
     async fn changes(
         &self,
         ctx: &Context<'_>,

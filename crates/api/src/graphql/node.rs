@@ -65,7 +65,6 @@ impl NodeQueryRoot {
     }
 
     /// The objects with these global IDs (at most 100), in the same order; null where none.
-    #[graphql(complexity = "ids.len().max(1) * child_complexity")]
     async fn nodes(
         &self,
         ctx: &Context<'_>,

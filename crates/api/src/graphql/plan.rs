@@ -64,7 +64,6 @@ impl Plan {
     }
 
     /// The plan's sections, in order.
-    #[graphql(complexity = "6 * child_complexity")]
     async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Section>> {
         Ok(store(ctx)?.sections().await.gql()?.into_iter().map(Section).collect())
     }
@@ -108,7 +107,6 @@ impl Section {
     }
 
     /// The section's subsections, in order.
-    #[graphql(complexity = "10 * child_complexity")]
     async fn subsections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Subsection>> {
         let rows = load(ctx, SubsectionsOf(self.0.id)).await?.unwrap_or_default();
         Ok(rows.into_iter().map(Subsection).collect())
@@ -116,13 +114,12 @@ impl Section {
 
     /// The section's tasks.
     #[expect(clippy::too_many_arguments, reason = "Relay connection arguments plus filter and order")]
-    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
     async fn tasks(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only tasks matching this filter.")] filter: Option<TaskFilterInput>,
         #[graphql(desc = "Sort order (default: by number, ascending).")] order_by: Option<TaskOrder>,
-        #[graphql(desc = "Return the first n tasks (1–100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return the first n tasks (1–200, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return tasks after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n tasks (1–100).")] last: Option<i32>,
         #[graphql(desc = "Return tasks before this cursor.")] before: Option<String>,
@@ -166,13 +163,12 @@ impl Subsection {
 
     /// The subsection's tasks.
     #[expect(clippy::too_many_arguments, reason = "Relay connection arguments plus filter and order")]
-    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
     async fn tasks(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only tasks matching this filter.")] filter: Option<TaskFilterInput>,
         #[graphql(desc = "Sort order (default: by number, ascending).")] order_by: Option<TaskOrder>,
-        #[graphql(desc = "Return the first n tasks (1–100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return the first n tasks (1–200, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return tasks after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n tasks (1–100).")] last: Option<i32>,
         #[graphql(desc = "Return tasks before this cursor.")] before: Option<String>,
@@ -198,7 +194,6 @@ impl PlanQueryRoot {
     }
 
     /// The plan's sections, in order.
-    #[graphql(complexity = "6 * child_complexity")]
     async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Section>> {
         Ok(store(ctx)?.sections().await.gql()?.into_iter().map(Section).collect())
     }

@@ -43,7 +43,6 @@ impl Province {
     }
 
     /// Progress reports this province submitted, newest first.
-    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
     async fn reports(
         &self,
         ctx: &Context<'_>,
@@ -78,7 +77,6 @@ pub struct ProvinceQueryRoot;
 #[Object]
 impl ProvinceQueryRoot {
     /// The 31 provincial-level divisions, by code.
-    #[graphql(complexity = "31 * child_complexity")]
     async fn provinces(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Province>> {
         Ok(store(ctx)?.provinces().await.gql()?.into_iter().map(Province).collect())
     }

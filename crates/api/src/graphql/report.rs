@@ -114,7 +114,6 @@ impl ProgressReport {
 
     /// Every write to the report, oldest first: who, when, what, and each changed field's
     /// before and after. Needs a token. Read-only: history cannot be edited.
-    #[graphql(complexity = "20 * child_complexity")]
     async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<HistoryEntry>> {
         viewer(ctx).principal().gql()?;
         let rows = load(ctx, crate::loaders::HistoryOf(self.0.id)).await?.unwrap_or_default();
@@ -345,7 +344,6 @@ pub struct ReportQueryRoot;
 #[Object]
 impl ReportQueryRoot {
     /// Progress reports, newest first, filtered and paginated.
-    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
     async fn progress_reports(
         &self,
         ctx: &Context<'_>,

@@ -29,7 +29,6 @@ pub struct ReviewQueryRoot;
 #[Object]
 impl ReviewQueryRoot {
     /// Submitted reports waiting for review, oldest first (SUPERVISOR and ADMIN).
-    #[graphql(complexity = "crate::limits::page_cost(first, None) * child_complexity")]
     async fn review_queue(
         &self,
         ctx: &Context<'_>,

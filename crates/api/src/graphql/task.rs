@@ -7,7 +7,7 @@ use workplan_domain::page::{ReportParent, ReportQuery, TaskFilter, TaskParent, T
 use super::agency::Agency;
 use super::plan::{Section, Subsection};
 use super::report::{ProgressReport, ProgressReportConnection, ProgressReportFilter, report_query, reports_of_parent};
-use crate::connection::{OrderDirection, Total, connection, page_request};
+use crate::connection::{OrderDirection, Total, connection};
 use crate::context::{load, require, scope, store, viewer};
 use crate::error::GqlResultExt;
 use crate::ids::{self, Kind};
@@ -51,7 +51,6 @@ impl Task {
     }
 
     /// Every responsible agency in the order the plan lists them, with its role.
-    #[graphql(complexity = "20 * child_complexity")]
     async fn responsibilities(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Responsibility>> {
         let rows = load(ctx, ResponsibilitiesOfTask(self.0.id)).await?.unwrap_or_default();
         Ok(rows
@@ -61,14 +60,12 @@ impl Task {
     }
 
     /// The agencies that lead the task, in listed order.
-    #[graphql(complexity = "5 * child_complexity")]
     async fn lead_agencies(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Agency>> {
         let rows = load(ctx, ResponsibilitiesOfTask(self.0.id)).await?.unwrap_or_default();
         Ok(rows.into_iter().filter(|(r, _)| r.role == m::Role::Lead).map(|(_, a)| Agency(a)).collect())
     }
 
     /// Progress reports on this task, newest first.
-    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
     async fn reports(
         &self,
         ctx: &Context<'_>,
@@ -247,7 +244,14 @@ pub(crate) fn task_query(
     Ok(TaskQuery {
         filter: filter.unwrap_or_default().into_domain()?,
         order: order_by.unwrap_or_default().direction.into(),
-        page: page_request("task", first, after, last, before)?,
+        page: workplan_domain::page::PageRequest::with_max_first(
+            workplan_domain::page::MAX_TASK_PAGE_SIZE,
+            first,
+            crate::ids::parse_cursor("task", after, "after")?,
+            last,
+            crate::ids::parse_cursor("task", before, "before")?,
+        )
+        .gql()?,
     })
 }
 
@@ -291,7 +295,6 @@ impl TaskQueryRoot {
 
     /// Tasks, filtered and paginated.
     #[expect(clippy::too_many_arguments, reason = "Relay connection arguments plus filter and order")]
-    #[graphql(complexity = "crate::limits::page_cost(first, last) * child_complexity")]
     async fn tasks(
         &self,
         ctx: &Context<'_>,

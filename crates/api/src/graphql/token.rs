@@ -119,7 +119,6 @@ pub struct TokenQueryRoot;
 #[Object]
 impl TokenQueryRoot {
     /// Every API token (ADMIN).
-    #[graphql(complexity = "100 * child_complexity")]
     async fn api_tokens(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ApiToken>> {
         can_manage_tokens(viewer(ctx).principal().gql()?).gql()?;
         Ok(store(ctx)?.tokens().await.gql()?.into_iter().map(ApiToken).collect())
