@@ -4,6 +4,11 @@
 //! Migrations are frozen code: they name tables and columns with their own identifiers and
 //! never import entities, and they hold no seed data (the plan is loaded by the application).
 
+#![expect(
+    elided_lifetimes_in_paths,
+    reason = "`MigrationTrait` is an async_trait whose `&SchemaManager` cannot be written `<'_>` (the lifetime would become early-bound)"
+)]
+
 pub use sea_orm_migration::prelude::*;
 
 pub mod m20261124_000001_plan;

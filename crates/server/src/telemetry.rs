@@ -41,6 +41,9 @@ fn otlp_configured() -> bool {
 
 /// Installs the global subscriber, writing logs to stderr (stdout is for command output), and
 /// the OTLP trace exporter when an endpoint is configured.
+///
+/// # Errors
+/// When the OTLP exporter cannot be built from the `OTEL_*` variables.
 pub fn init(format: LogFormat) -> anyhow::Result<Telemetry> {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));

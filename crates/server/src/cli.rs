@@ -1,0 +1,245 @@
+//! The command line: flags, their environment variables and defaults, and the subcommands. Only
+//! shapes live here; [`crate::config::Settings`] turns the global flags into one settings value
+//! and [`crate::commands`] runs the subcommands.
+//!
+//! The doc comments on these items are also the `--help` text, which is why a few of them read as
+//! plain text rather than Markdown.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use workplan_api::config::Introspection;
+use workplan_api::limits::Limits;
+use workplan_api::rate::RateLimit;
+use workplan_domain::model::AccessRole;
+
+use crate::config::{DEFAULT_DATABASE_URL, DEFAULT_DB_MAX_CONNECTIONS, DEFAULT_LISTEN, LISTEN_ENV};
+use crate::telemetry::LogFormat;
+
+/// workplan: who must do what in a government work plan, and how far along it is.
+#[derive(Parser, Debug)]
+#[command(name = "workplan", version, about)]
+pub struct Cli {
+    /// The database: sqlite://FILE?mode=rwc or postgres://USER@HOST/DB.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true, hide_env_values = true)]
+    pub database_url: String,
+
+    /// Log format.
+    #[arg(long, env = "WORKPLAN_LOG_FORMAT", value_enum, default_value = "human", global = true)]
+    pub log_format: LogFormat,
+
+    /// Let anonymous callers read the plan and accepted reports.
+    #[arg(long, env = "WORKPLAN_PUBLIC_READ", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub public_read: bool,
+
+    /// The production profile: introspection for token holders only and no "did you mean"
+    /// suggestions (GraphiQL keeps working with a token). Overrides the two settings below.
+    #[arg(long, env = "WORKPLAN_PRODUCTION", global = true)]
+    pub production: bool,
+
+    /// Who may introspect the schema: everyone, tokens or off.
+    #[arg(long, env = "WORKPLAN_INTROSPECTION", value_enum, default_value = "everyone", global = true)]
+    pub introspection: IntrospectionArg,
+
+    /// Suggest field names in errors ("did you mean …").
+    #[arg(long, env = "WORKPLAN_SUGGESTIONS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub suggestions: bool,
+
+    /// The request limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+
+    /// Rate limit: the cost units (query complexity) a caller may spend at once; 0 turns
+    /// rate limiting off. Callers are tokens, or client IPs for anonymous callers.
+    #[arg(long, env = "WORKPLAN_RATE_LIMIT_CAPACITY", default_value_t = RateLimit::default().capacity, global = true)]
+    pub rate_limit_capacity: f64,
+
+    /// Rate limit: cost units returned to each caller per second.
+    #[arg(long, env = "WORKPLAN_RATE_LIMIT_REFILL", default_value_t = RateLimit::default().refill_per_second, global = true)]
+    pub rate_limit_refill: f64,
+
+    /// A browser origin allowed to call the API (CORS), e.g. https://dashboard.example.gov.cn;
+    /// repeat or comma-separate. None by default: no cross-origin access.
+    #[expect(rustdoc::bare_urls, reason = "this doc comment is --help text, where <…> would be printed as is")]
+    #[arg(long = "cors-origin", env = "WORKPLAN_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_origins: Vec<String>,
+
+    /// Largest number of pooled database connections.
+    #[arg(long, env = "WORKPLAN_DB_MAX_CONNECTIONS", default_value_t = DEFAULT_DB_MAX_CONNECTIONS, global = true)]
+    pub db_max_connections: u32,
+
+    /// What to do; `serve` when none is given.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Request limits (see README "Limits").
+#[derive(clap::Args, Debug)]
+pub struct LimitArgs {
+    /// Largest request body in bytes (413 beyond).
+    #[arg(long, env = "WORKPLAN_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes, global = true)]
+    pub max_body_bytes: usize,
+    /// Longest GraphQL document in bytes.
+    #[arg(long, env = "WORKPLAN_MAX_DOCUMENT_BYTES", default_value_t = Limits::default().max_document_bytes, global = true)]
+    pub max_document_bytes: usize,
+    /// Most tokens in a document.
+    #[arg(long, env = "WORKPLAN_MAX_TOKENS", default_value_t = Limits::default().max_tokens, global = true)]
+    pub max_tokens: usize,
+    /// Deepest nesting of brackets in a document or variables.
+    #[arg(long, env = "WORKPLAN_MAX_NESTING", default_value_t = Limits::default().max_nesting, global = true)]
+    pub max_nesting: usize,
+    /// Deepest selection.
+    #[arg(long, env = "WORKPLAN_MAX_DEPTH", default_value_t = Limits::default().max_depth, global = true)]
+    pub max_depth: usize,
+    /// Highest query complexity.
+    #[arg(long, env = "WORKPLAN_MAX_COMPLEXITY", default_value_t = Limits::default().max_complexity, global = true)]
+    pub max_complexity: usize,
+    /// Most aliases in a document.
+    #[arg(long, env = "WORKPLAN_MAX_ALIASES", default_value_t = Limits::default().max_aliases, global = true)]
+    pub max_aliases: usize,
+    /// Most root fields in an operation.
+    #[arg(long, env = "WORKPLAN_MAX_ROOT_FIELDS", default_value_t = Limits::default().max_root_fields, global = true)]
+    pub max_root_fields: usize,
+    /// Most directives on one field.
+    #[arg(long, env = "WORKPLAN_MAX_DIRECTIVES", default_value_t = Limits::default().max_directives, global = true)]
+    pub max_directives: usize,
+    /// Longest a request may run, in seconds.
+    #[arg(long, env = "WORKPLAN_REQUEST_TIMEOUT_SECS", default_value_t = Limits::default().request_timeout.as_secs(), global = true)]
+    pub request_timeout_secs: u64,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the GraphQL API and GraphiQL (the default). Migrates and loads the plan first.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = LISTEN_ENV, default_value = DEFAULT_LISTEN)]
+        listen: SocketAddr,
+    },
+    /// Bring the database schema up to date and load the plan if it is missing.
+    Migrate,
+    /// Parse a division-of-work document into the plan data file the service loads.
+    ImportPlan(ImportPlanArgs),
+    /// Generate sample data. Only demo data: real reports come through the API.
+    Seed(SeedArgs),
+    /// Print the GraphQL schema (SDL).
+    Schema,
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `workplan import-plan`.
+#[derive(clap::Args, Debug)]
+pub struct ImportPlanArgs {
+    /// The source text (e.g. seeds/division-of-work-2016-66.txt).
+    pub file: PathBuf,
+    /// The agency registry; the built-in one by default.
+    #[arg(long)]
+    pub registry: Option<PathBuf>,
+    /// Where to write the plan; "-" for stdout.
+    #[arg(long, default_value = "seeds/plan-2016-66.json")]
+    pub out: PathBuf,
+    /// Write nothing; fail if the output file differs from what the source gives.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// `workplan seed`.
+#[derive(clap::Args, Debug)]
+pub struct SeedArgs {
+    /// Generate demo progress reports (flagged isDemo, summaries start with "[DEMO]").
+    #[expect(
+        rustdoc::broken_intra_doc_links,
+        reason = "this doc comment is --help text, where \\[ would be printed as is"
+    )]
+    #[arg(long)]
+    pub demo: bool,
+    /// How many demo reports.
+    #[arg(long, default_value_t = 1000)]
+    pub reports: usize,
+    /// The random seed: the same seed gives the same reports.
+    #[arg(long, default_value_t = 2016)]
+    pub seed: u64,
+    /// Add demo reports even though the database holds real ones.
+    #[arg(long)]
+    pub allow_mixed: bool,
+}
+
+/// `workplan token …`.
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token; its secret is printed once, on the last line of stdout.
+    Create(TokenCreateArgs),
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by name.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
+}
+
+/// `workplan token create`.
+#[derive(clap::Args, Debug)]
+pub struct TokenCreateArgs {
+    /// A unique name, e.g. guangdong-sync.
+    #[arg(long)]
+    pub name: String,
+    /// admin, supervisor, agency-reporter, province-reporter or reader.
+    #[arg(long, value_enum)]
+    pub role: RoleArg,
+    /// For agency-reporter: the agency's name, alias or abbreviation.
+    #[arg(long)]
+    pub agency: Option<String>,
+    /// For province-reporter: the province's GB/T 2260 code.
+    #[arg(long)]
+    pub province: Option<String>,
+    /// Expire after this many days.
+    #[arg(long)]
+    pub expires_in_days: Option<u32>,
+}
+
+/// `--introspection`: who may introspect the schema.
+// The variants carry no doc comments: clap would print them beside each value in --help.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum IntrospectionArg {
+    Everyone,
+    Tokens,
+    Off,
+}
+
+impl From<IntrospectionArg> for Introspection {
+    fn from(arg: IntrospectionArg) -> Self {
+        match arg {
+            IntrospectionArg::Everyone => Self::Everyone,
+            IntrospectionArg::Tokens => Self::Tokens,
+            IntrospectionArg::Off => Self::Off,
+        }
+    }
+}
+
+/// `token create --role`: the role a token is issued for.
+// No doc comments on the variants, as for `IntrospectionArg`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum RoleArg {
+    Admin,
+    Supervisor,
+    AgencyReporter,
+    ProvinceReporter,
+    Reader,
+}
+
+impl From<RoleArg> for AccessRole {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Admin => Self::Admin,
+            RoleArg::Supervisor => Self::Supervisor,
+            RoleArg::AgencyReporter => Self::AgencyReporter,
+            RoleArg::ProvinceReporter => Self::ProvinceReporter,
+            RoleArg::Reader => Self::Reader,
+        }
+    }
+}

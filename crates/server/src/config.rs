@@ -1,0 +1,259 @@
+//! One [`Settings`] value for the whole process: the defaults written here, then the environment,
+//! then the flags (clap applies those two, see [`crate::cli`]), validated once at start. The API's
+//! [`ApiConfig`] and the store's [`StoreOptions`] are built from it, nowhere else.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail, ensure};
+use axum::http::HeaderValue;
+use workplan_api::config::{ApiConfig, Introspection};
+use workplan_api::limits::Limits;
+use workplan_api::rate::RateLimit;
+use workplan_persistence::StoreOptions;
+
+use crate::cli::Cli;
+use crate::redact;
+use crate::telemetry::LogFormat;
+
+/// The database used when `DATABASE_URL` is not set.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://workplan.db?mode=rwc";
+/// The environment variable for `serve --listen`.
+pub const LISTEN_ENV: &str = "WORKPLAN_LISTEN";
+/// The address `serve` listens on when neither `--listen` nor `WORKPLAN_LISTEN` says otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Largest number of pooled database connections, by default.
+pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 10;
+/// Longest a single PostgreSQL statement may run (writes, which queue for the write lock, get
+/// more in the store).
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest to wait for a pooled connection before the request fails.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Everything the process is configured with.
+#[derive(Clone)]
+pub struct Settings {
+    /// Where the data lives; may hold a password, so [`Settings`]' `Debug` redacts it.
+    pub database_url: String,
+    /// How logs are written.
+    pub log_format: LogFormat,
+    /// Largest number of pooled database connections.
+    pub db_max_connections: u32,
+    /// Longest a single PostgreSQL statement may run. Not a flag yet.
+    pub statement_timeout: Duration,
+    /// Longest to wait for a pooled connection. Not a flag yet.
+    pub acquire_timeout: Duration,
+    /// Whether anonymous callers may read the plan and accepted reports.
+    pub public_read: bool,
+    /// The production profile; overrides `introspection` and `suggestions`.
+    pub production: bool,
+    /// Who may introspect the schema (unless `production`).
+    pub introspection: Introspection,
+    /// Whether errors suggest field names (unless `production`).
+    pub suggestions: bool,
+    /// Request limits.
+    pub limits: Limits,
+    /// The per-caller rate limit; `None` turns it off.
+    pub rate_limit: Option<RateLimit>,
+    /// Browser origins allowed to call the API (CORS).
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let api = ApiConfig::default();
+        Self {
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            log_format: LogFormat::Human,
+            db_max_connections: DEFAULT_DB_MAX_CONNECTIONS,
+            statement_timeout: DEFAULT_STATEMENT_TIMEOUT,
+            acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
+            public_read: api.public_read,
+            production: false,
+            introspection: api.introspection,
+            suggestions: api.suggestions,
+            limits: api.limits,
+            rate_limit: api.rate_limit,
+            cors_origins: api.cors_origins,
+        }
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact(&self.database_url))
+            .field("log_format", &self.log_format)
+            .field("db_max_connections", &self.db_max_connections)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("public_read", &self.public_read)
+            .field("production", &self.production)
+            .field("introspection", &self.introspection)
+            .field("suggestions", &self.suggestions)
+            .field("limits", &self.limits)
+            .field("rate_limit", &self.rate_limit)
+            .field("cors_origins", &self.cors_origins)
+            .finish()
+    }
+}
+
+impl Settings {
+    /// The settings the command line (flags over environment over defaults) asks for, or an
+    /// error naming the first setting that cannot work.
+    ///
+    /// # Errors
+    /// A setting that would only fail later or be ignored: no pool connections, a rate that
+    /// is not a finite number, a CORS origin that is `*` or not a header value.
+    pub fn from_cli(cli: &Cli) -> anyhow::Result<Self> {
+        let limits = &cli.limits;
+        let settings = Self {
+            database_url: cli.database_url.clone(),
+            log_format: cli.log_format,
+            db_max_connections: cli.db_max_connections,
+            public_read: cli.public_read,
+            production: cli.production,
+            introspection: cli.introspection.into(),
+            suggestions: cli.suggestions,
+            limits: Limits {
+                max_body_bytes: limits.max_body_bytes,
+                max_document_bytes: limits.max_document_bytes,
+                max_tokens: limits.max_tokens,
+                max_nesting: limits.max_nesting,
+                max_depth: limits.max_depth,
+                max_complexity: limits.max_complexity,
+                max_aliases: limits.max_aliases,
+                max_root_fields: limits.max_root_fields,
+                max_directives: limits.max_directives,
+                // A zero timeout would fail every request; the shortest is one second.
+                request_timeout: Duration::from_secs(limits.request_timeout_secs.max(1)),
+            },
+            rate_limit: (cli.rate_limit_capacity > 0.0)
+                .then_some(RateLimit { capacity: cli.rate_limit_capacity, refill_per_second: cli.rate_limit_refill }),
+            cors_origins: cli.cors_origins.clone(),
+            ..Self::default()
+        };
+        settings.validate(cli)?;
+        Ok(settings)
+    }
+
+    /// Refuses settings that would only fail later, or fail silently.
+    fn validate(&self, cli: &Cli) -> anyhow::Result<()> {
+        ensure!(
+            self.db_max_connections > 0,
+            "--db-max-connections (WORKPLAN_DB_MAX_CONNECTIONS) must be at least 1: with no connections every request would wait and fail"
+        );
+        ensure!(
+            cli.rate_limit_capacity.is_finite() && cli.rate_limit_refill.is_finite() && cli.rate_limit_refill >= 0.0,
+            "--rate-limit-capacity and --rate-limit-refill (WORKPLAN_RATE_LIMIT_CAPACITY, WORKPLAN_RATE_LIMIT_REFILL) must be finite numbers, the refill at least 0 (capacity {}, refill {})",
+            cli.rate_limit_capacity,
+            cli.rate_limit_refill
+        );
+        for origin in &self.cors_origins {
+            // The CORS layer refuses `*` in a list by panicking, and would drop an origin that is
+            // not a valid header value without a word.
+            if origin == "*" {
+                bail!(
+                    "--cors-origin (WORKPLAN_CORS_ORIGINS) takes origins such as https://dashboard.example.gov.cn, not \"*\""
+                );
+            }
+            HeaderValue::from_str(origin)
+                .with_context(|| format!("--cors-origin (WORKPLAN_CORS_ORIGINS): {origin:?} is not an origin"))?;
+        }
+        Ok(())
+    }
+
+    /// The API's configuration.
+    pub fn api_config(&self) -> ApiConfig {
+        let config = ApiConfig {
+            public_read: self.public_read,
+            introspection: self.introspection,
+            suggestions: self.suggestions,
+            limits: self.limits,
+            cors_origins: self.cors_origins.clone(),
+            rate_limit: self.rate_limit,
+        };
+        if self.production { config.production() } else { config }
+    }
+
+    /// The store's connection settings.
+    pub fn store_options(&self) -> StoreOptions {
+        StoreOptions {
+            max_connections: self.db_max_connections,
+            statement_timeout: self.statement_timeout,
+            acquire_timeout: self.acquire_timeout,
+        }
+    }
+}
+
+/// The address `workplan` with no subcommand serves on: `WORKPLAN_LISTEN`, else the default, as
+/// `serve --listen` would have it.
+///
+/// # Errors
+/// When `WORKPLAN_LISTEN` is not a socket address.
+pub fn default_listen() -> anyhow::Result<SocketAddr> {
+    let text = std::env::var(LISTEN_ENV).unwrap_or_else(|_| DEFAULT_LISTEN.to_owned());
+    text.parse().with_context(|| format!("{LISTEN_ENV}={text:?} is not an address"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    fn settings(args: &[&str]) -> anyhow::Result<Settings> {
+        let cli = Cli::try_parse_from(std::iter::once("workplan").chain(args.iter().copied()))?;
+        Settings::from_cli(&cli)
+    }
+
+    #[test]
+    fn defaults_match_the_api_and_store_defaults() {
+        let settings = settings(&["schema"]).expect("valid");
+        let api = settings.api_config();
+        let defaults = ApiConfig::default();
+        assert_eq!(api.limits, defaults.limits);
+        assert_eq!(api.rate_limit, defaults.rate_limit);
+        assert_eq!(api.introspection, defaults.introspection);
+        let store = settings.store_options();
+        assert_eq!(store.max_connections, DEFAULT_DB_MAX_CONNECTIONS);
+        assert_eq!(store.statement_timeout, Duration::from_secs(5));
+        assert_eq!(store.acquire_timeout, Duration::from_secs(5));
+        assert!(DEFAULT_LISTEN.parse::<SocketAddr>().is_ok());
+    }
+
+    #[test]
+    fn flags_reach_the_api_config() {
+        let settings =
+            settings(&["--production", "--rate-limit-capacity", "0", "--request-timeout-secs", "0", "schema"])
+                .expect("valid");
+        let api = settings.api_config();
+        assert_eq!(api.introspection, Introspection::Tokens);
+        assert!(!api.suggestions);
+        assert!(api.rate_limit.is_none(), "capacity 0 turns rate limiting off");
+        assert_eq!(api.limits.request_timeout, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn settings_that_cannot_work_are_refused_with_the_flag_named() {
+        for args in [
+            &["--db-max-connections", "0"][..],
+            &["--rate-limit-refill", "NaN"],
+            &["--rate-limit-refill=-1"],
+            &["--cors-origin", "*"],
+            &["--cors-origin", "https://a.example\n"],
+        ] {
+            let error = settings(&[args, &["schema"]].concat()).expect_err("refused").to_string();
+            let flag = args[0].split('=').next().unwrap_or_default();
+            assert!(error.contains(flag), "{args:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn debug_hides_the_database_password() {
+        let settings = Settings { database_url: "postgres://u:secret@h/db".to_owned(), ..Settings::default() };
+        let text = format!("{settings:?}");
+        assert!(!text.contains("secret") && text.contains("u:***@h"), "{text}");
+    }
+}
