@@ -300,7 +300,7 @@ impl TaskQueryRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "Only tasks matching this filter.")] filter: Option<TaskFilterInput>,
         #[graphql(desc = "Sort order (default: by number, ascending).")] order_by: Option<TaskOrder>,
-        #[graphql(desc = "Return the first n tasks (1–100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return the first n tasks (1–200, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return tasks after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n tasks (1–100).")] last: Option<i32>,
         #[graphql(desc = "Return tasks before this cursor.")] before: Option<String>,
