@@ -283,3 +283,103 @@ pub async fn authenticate(store: &dyn Store, secret: &str) -> Result<Principal> 
     }
     Ok(Principal::from(&token))
 }
+
+#[cfg(test)]
+mod golden_fingerprints {
+    //! Fingerprints of stored idempotency keys, captured from the `Debug`-based formatter that
+    //! built them. Keys stored with these must keep replaying whatever the Rust types become.
+
+    use super::*;
+    use crate::model::{ProvinceId, ReportId, ReportStatus, TokenId};
+    use crate::report::ReportPatch;
+
+    fn principal() -> Principal {
+        Principal {
+            token: TokenId(7),
+            name: "t".into(),
+            role: AccessRole::Admin,
+            agency: None,
+            province: Some(ProvinceId(1)),
+        }
+    }
+
+    fn submit_print(input: &SubmitReport, requested: Option<&ReporterRef>, as_draft: bool) -> String {
+        let requested = requested.cloned();
+        let print = format!("{input:?}|{requested:?}|{as_draft}");
+        idempotency(Some("k".into()), &principal(), &["submit", &print]).expect("key").expect("some").fingerprint
+    }
+
+    fn edit_print(id: ReportId, expected_version: i32, edit: &Edit) -> String {
+        let print = format!("{id:?}|{expected_version}|{edit:?}");
+        idempotency(Some("k".into()), &principal(), &["edit", &print]).expect("key").expect("some").fingerprint
+    }
+
+    fn input(reporter: ReporterRef) -> SubmitReport {
+        SubmitReport {
+            task_number: 12,
+            reporter,
+            period: "2016-Q3".into(),
+            status: ReportStatus::InProgress,
+            percent_complete: Some(40),
+            summary: "Held a \"kick-off\" meeting.\nNext: drafts.".into(),
+            evidence_urls: vec!["https://example.org/a.pdf".into(), "http://b.example/x?y=1".into()],
+        }
+    }
+
+    #[test]
+    fn golden() {
+        let agency = ReporterRef::Agency(AgencyId(3));
+        let province = ReporterRef::Province("110000".into());
+        let placeholder = ReporterRef::Province(String::new());
+        let got = [
+            submit_print(&input(agency.clone()), Some(&agency), false),
+            submit_print(&input(placeholder.clone()), None, true),
+            submit_print(&input(province.clone()), Some(&province), false),
+            submit_print(
+                &SubmitReport {
+                    status: ReportStatus::NotStarted,
+                    percent_complete: None,
+                    summary: "Nothing yet".into(),
+                    evidence_urls: vec![],
+                    ..input(placeholder.clone())
+                },
+                None,
+                false,
+            ),
+            edit_print(ReportId(5), 3, &Edit::Withdraw),
+            edit_print(ReportId(5), 1, &Edit::Review { accept: true, comment: None }),
+            edit_print(ReportId(9), 2, &Edit::Review { accept: false, comment: Some("Needs \"data\"".into()) }),
+            edit_print(
+                ReportId(5),
+                4,
+                &Edit::Patch(ReportPatch {
+                    period: Some("2016-H2".into()),
+                    status: Some(ReportStatus::Completed),
+                    percent_complete: Some(Some(100)),
+                    summary: None,
+                    evidence_urls: Some(vec!["https://e.org/1".into()]),
+                    submit: true,
+                }),
+            ),
+            edit_print(
+                ReportId(5),
+                4,
+                &Edit::Patch(ReportPatch { percent_complete: Some(None), ..ReportPatch::default() }),
+            ),
+        ];
+        let expected: [&str; 9] = GOLDEN;
+        assert_eq!(got, expected.map(str::to_owned));
+    }
+
+    const GOLDEN: [&str; 9] = [
+        "2a58025c3f6fa8f88c8c092122c546e7fb85893fc9add17e250285d99d5f2128",
+        "0bf5529bcc0ade6f261995b244ce250bf4f46372980ae18470421caa3cc84e6f",
+        "b4b92adadd123ccdf7210ec8f1499bd9fb62c4e83fd1ddc305f65b080c03bdb6",
+        "9f8ea367992705d9ae9ce7f373de214d5ebbe481e825c7d32e7602a40790f22f",
+        "cb908aabf70ea0f743681dba1c2111d9e0d4183fbceba53ece32da63efbcc13c",
+        "17b9664cb51b80476a312731d5746424f860c4e2be268d7d880edf5dc3257e2e",
+        "3148e1e4a30da6afcd64973444db49f08d84294d51808c367bb0b34d5d63f870",
+        "19e7f192319d0274ecb969612079666891532a98c208bdd001a1538136166799",
+        "233a0ffb1e3e23b261d60fe667bfbc78877580c9b2e0979d54cfddf55ac05fda",
+    ];
+}
