@@ -256,8 +256,10 @@ impl SyncQuery {
         #[graphql(desc = "Return reports after this cursor.")] after: Option<String>,
     ) -> async_graphql::Result<ProgressReportConnection> {
         workplan_domain::auth::can_review(viewer(ctx).principal().gql()?).gql()?;
-        let filter =
-            workplan_domain::page::ReportFilter { state: Some(m::ReportState::Submitted), ..Default::default() };
+        let filter = workplan_domain::page::ReportFilter {
+            state: Some(m::ReportState::Submitted),
+            ..workplan_domain::page::ReportFilter::new(workplan_domain::page::ReportScope::All)
+        };
         let query = workplan_domain::page::ReportQuery {
             filter,
             page: crate::types::page_request("report", first, after, None, None)?,

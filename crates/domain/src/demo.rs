@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-use crate::model::{AgencyId, ProvinceId, ReportStatus, Reporter, TaskId};
-use crate::report::{NewReport, Period, ValidReportFields};
+use crate::ids::{AgencyId, ProvinceId, TaskId};
+use crate::report::{NewReport, Period, ReportState, ReportStatus, Reporter, ValidReportFields};
 
 /// SplitMix64: small, fast and the same on every platform, so a seed always yields the same data.
 #[derive(Debug, Clone)]
@@ -87,7 +87,7 @@ pub fn generate(tasks: &[DemoTask], provinces: &[ProvinceId], count: usize, seed
                 summary: format!("[DEMO] {phrase} (sample report {}).", i + 1),
                 evidence_urls: Vec::new(),
             },
-            state: crate::model::ReportState::Accepted,
+            state: ReportState::Accepted,
             client_report_id: None,
             submitted_at: base + Duration::minutes(i as i64),
             is_demo: true,

@@ -22,7 +22,7 @@ use workplan_domain::page::{
     AgencyFilter, AgencyQuery, Page, ReportFilter, ReportParent, ReportQuery, ReportScope, SortOrder, TaskFilter,
     TaskParent, TaskQuery,
 };
-use workplan_domain::ports::{Health, Idempotency, PlanRepository, PoolStats, ReportRepository, SyncItemResult};
+use workplan_domain::ports::{Health, Idempotency, PlanReader, PoolStats, ReportReader, ReportWriter, SyncItemResult};
 use workplan_domain::report::{Edit, NewReport};
 use workplan_domain::sync::ValidSyncItem;
 use workplan_domain::{Error, Result};
@@ -398,7 +398,7 @@ impl SeaStore {
 }
 
 #[async_trait]
-impl PlanRepository for SeaStore {
+impl PlanReader for SeaStore {
     async fn plan(&self) -> Result<Option<Plan>> {
         let row = plan::Entity::find().order_by_asc(plan::Column::Id).one(&self.db).await.db()?;
         Ok(row.map(|m| Plan {
@@ -623,7 +623,7 @@ impl Health for SeaStore {
 }
 
 #[async_trait]
-impl ReportRepository for SeaStore {
+impl ReportWriter for SeaStore {
     async fn create_report(
         &self,
         actor: &Principal,
@@ -653,7 +653,10 @@ impl ReportRepository for SeaStore {
     ) -> Result<Vec<SyncItemResult>> {
         self.write_sync(actor, reporter, items, dry_run).await
     }
+}
 
+#[async_trait]
+impl ReportReader for SeaStore {
     async fn history(&self, ids_: &[ReportId]) -> Result<Vec<HistoryEntry>> {
         self.read_history(&ids(ids_, |i| i.0)).await
     }

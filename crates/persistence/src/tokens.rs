@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use workplan_domain::model::{AccessRole, AgencyId, ApiToken, ProvinceId, TokenId};
-use workplan_domain::ports::{NewToken, TokenRepository};
+use workplan_domain::ports::{NewToken, TokenStore};
 use workplan_domain::{Error, Result};
 
 use crate::entities::api_token;
@@ -28,7 +28,7 @@ fn to_token(m: api_token::Model) -> Result<ApiToken> {
 }
 
 #[async_trait]
-impl TokenRepository for SeaStore {
+impl TokenStore for SeaStore {
     async fn create_token(&self, token: NewToken) -> Result<ApiToken> {
         let _writer = self.sqlite_writer().await;
         let row = api_token::ActiveModel {

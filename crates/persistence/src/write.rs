@@ -85,7 +85,7 @@ impl SeaStore {
             .await
             .db()?;
         let Some(found) = found else { return Ok(None) };
-        if found.fingerprint != idem.fingerprint {
+        if !idem.matches(&found.fingerprint) {
             return Err(Error::Conflict("this idempotencyKey was used for a different request".into()));
         }
         let row = progress_report::Entity::find_by_id(found.report_id).one(txn).await.db()?;
@@ -283,9 +283,7 @@ impl SeaStore {
                     (SyncOutcome::Updated, Some(Self::update_existing(&w.txn, actor, current, applied).await?), None)
                 }
                 SyncDecision::Unchanged => (SyncOutcome::Unchanged, current.cloned(), None),
-                SyncDecision::Rejected { code, message } => {
-                    (SyncOutcome::Rejected, current.cloned(), Some((code.to_owned(), message)))
-                }
+                SyncDecision::Rejected(reason) => (SyncOutcome::Rejected, current.cloned(), Some(reason)),
             };
             results.push(SyncItemResult {
                 index: item.index,

@@ -9,7 +9,7 @@ use workplan_api::auth::{ApiConfig, Introspection};
 use workplan_api::limits::Limits;
 use workplan_api::rate::RateLimit;
 use workplan_domain::model::AccessRole;
-use workplan_domain::ports::{PlanRepository, TokenRepository};
+use workplan_domain::ports::{PlanReader, TokenStore};
 use workplan_domain::seed::AgencyRegistry;
 use workplan_persistence::SeaStore;
 use workplan_server::telemetry::{self, LogFormat};

@@ -17,8 +17,8 @@
 
 use chrono::NaiveDate;
 
-use crate::model::{DocumentInfo, ResponsibilityMode, Role};
-use crate::seed::{AgencyRegistry, AgencySeed, PlanSeed, ResponsibilitySeed, SectionSeed, SubsectionSeed, TaskSeed};
+use super::seed::{AgencyRegistry, AgencySeed, PlanSeed, ResponsibilitySeed, SectionSeed, SubsectionSeed, TaskSeed};
+use crate::plan::{DocumentInfo, ResponsibilityMode, Role};
 use crate::{Error, Result};
 
 const DIVIDED_TAIL: &str = "the various tasks based on the division of responsibilities";

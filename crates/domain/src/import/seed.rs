@@ -8,7 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{DocumentInfo, ProvinceKind, ResponsibilityMode, Role};
+use crate::plan::{DocumentInfo, ResponsibilityMode, Role};
+use crate::province::ProvinceKind;
 use crate::{Error, Result};
 
 /// One entry of the agency registry (`seeds/agencies.json`).
