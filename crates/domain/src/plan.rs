@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{AgencyId, PlanId, SectionId, SubsectionId, TaskId, string_enum};
 
+pub mod snapshot;
+
 /// The document a plan comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
