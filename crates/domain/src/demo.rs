@@ -1,5 +1,5 @@
 //! The demo data generator: deterministic, seeded sample progress reports for demos and
-//! benchmarks. Everything it makes is flagged `is_demo` and its summaries say "[DEMO]", so demo
+//! benchmarks. Everything it makes is flagged `is_demo` and its summaries say `[DEMO]`, so demo
 //! data is never mistaken for real reports.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -12,10 +12,12 @@ use crate::report::{NewReport, Period, ReportState, ReportStatus, Reporter, Vali
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator seeded with `seed`.
     pub fn new(seed: u64) -> Self {
         Self(seed)
     }
 
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -33,7 +35,9 @@ impl Rng {
 /// What the generator draws from: each task with the agencies responsible for it.
 #[derive(Debug, Clone)]
 pub struct DemoTask {
+    /// The task.
     pub id: TaskId,
+    /// The agencies responsible for it.
     pub agencies: Vec<AgencyId>,
 }
 

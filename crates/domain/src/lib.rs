@@ -9,6 +9,8 @@
 //! submit, edit, sync and history rules), [`access`] (who may do what), [`token`], [`listing`]
 //! (pages and filters), [`ports`], [`usecases`], [`import`] and [`demo`].
 
+#![warn(missing_docs)]
+
 pub mod access;
 pub mod agency;
 pub mod demo;

@@ -27,13 +27,13 @@ pub struct DocumentInfo {
     pub plan_title: String,
     /// Who issued it.
     pub issuing_office: String,
-    /// e.g. "Letter No. 66 [2016]".
+    /// e.g. `Letter No. 66 [2016]`.
     pub document_number: String,
     /// The date the document was issued.
     pub issue_date: NaiveDate,
     /// The title of the opinions the plan implements.
     pub implements_title: String,
-    /// The reference of those opinions, e.g. "Guo Fa [2015] No. 71".
+    /// The reference of those opinions, e.g. `Guo Fa [2015] No. 71`.
     pub implements_reference: String,
     /// The notice's text to its addressees.
     pub notice: String,

@@ -2,7 +2,7 @@
 //! result; the same key with a different request is a CONFLICT. "The same request" is decided
 //! by a fingerprint, spelt out field by field so that renaming a Rust field or variant never
 //! changes it. Keys stored before that format carry the old fingerprint (the request's `Debug`
-//! text); [`legacy`] rebuilds that text explicitly so those keys keep replaying.
+//! text); `legacy` rebuilds that text explicitly so those keys keep replaying.
 
 use serde_json::Value;
 
