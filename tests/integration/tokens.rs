@@ -1,6 +1,6 @@
 use serde_json::json;
 use workplan_domain::model::AccessRole;
-use workplan_domain::ports::{NewToken, TokenRepository};
+use workplan_domain::ports::{NewToken, TokenStore};
 use workplan_tests::TestApp;
 
 const VIEWER: &str = "{ viewer { authenticated name role agency { abbreviation } province { code } } }";

@@ -13,7 +13,7 @@ use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use workplan_api::config::ApiConfig;
 use workplan_domain::model::AccessRole;
-use workplan_domain::ports::PlanRepository;
+use workplan_domain::ports::PlanReader;
 use workplan_domain::service;
 use workplan_persistence::SeaStore;
 use workplan_server::Application;

@@ -4,6 +4,7 @@
 
 use async_graphql::ErrorExtensions;
 use workplan_domain::Error;
+use workplan_domain::report::sync::RejectReason;
 
 /// Stable error codes, as sent in `extensions.code`.
 pub mod code {
@@ -14,6 +15,8 @@ pub mod code {
     pub const CONFLICT: &str = "CONFLICT";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     pub const INTERNAL: &str = "INTERNAL";
+    /// A batch-sync item names a report that is accepted or withdrawn (item results only).
+    pub const LOCKED: &str = "LOCKED";
 }
 
 /// Converts a domain error into a GraphQL error with `extensions.code` (and `field` where the
@@ -53,6 +56,28 @@ pub fn to_graphql(err: &Error) -> async_graphql::Error {
 /// The message clients see when something broke on our side.
 pub const INTERNAL_MESSAGE: &str = "internal error; it has been logged";
 
+/// The code and message of a rejected batch-sync item: the same codes as [`to_graphql`], plus
+/// LOCKED. The message names the field, as the item has no `extensions` to carry it.
+pub fn sync_rejection(reason: &RejectReason) -> (&'static str, String) {
+    match reason {
+        RejectReason::Locked(_) => (code::LOCKED, reason.to_string()),
+        RejectReason::Invalid(err) => match err {
+            Error::Validation { .. } => (code::BAD_USER_INPUT, err.to_string()),
+            Error::NotFound { field, .. } => {
+                (code::NOT_FOUND, format!("{}{err}", field.as_deref().map(|f| format!("{f}: ")).unwrap_or_default()))
+            }
+            Error::Forbidden(m) => (code::FORBIDDEN, m.clone()),
+            Error::Conflict(m) => (code::CONFLICT, m.clone()),
+            Error::StaleVersion { .. } => (code::CONFLICT, err.to_string()),
+            Error::Unauthenticated(m) => (code::UNAUTHENTICATED, m.clone()),
+            Error::Internal(cause) => {
+                tracing::error!(error = %cause, "internal error in a sync item");
+                (code::INTERNAL, INTERNAL_MESSAGE.to_owned())
+            }
+        },
+    }
+}
+
 /// The generic error clients see when something broke on our side.
 pub fn internal() -> async_graphql::Error {
     async_graphql::Error::new(INTERNAL_MESSAGE).extend_with(|_, e| e.set("code", code::INTERNAL))
@@ -77,5 +102,39 @@ impl<T> GqlResultExt<T> for Result<T, Error> {
 impl<T> GqlResultExt<T> for Result<T, std::sync::Arc<Error>> {
     fn gql(self) -> async_graphql::Result<T> {
         self.map_err(|e| to_graphql(&e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use workplan_domain::report::ReportState;
+
+    use super::*;
+
+    #[test]
+    fn sync_rejections_keep_their_codes_and_never_leak_internal_text() {
+        let cases = [
+            (
+                RejectReason::Invalid(Error::validation("summary", "must not be empty")),
+                "BAD_USER_INPUT",
+                "summary: must not be empty",
+            ),
+            (
+                RejectReason::Invalid(Error::not_found("task 107", Some("taskNumber"))),
+                "NOT_FOUND",
+                "taskNumber: task 107 not found",
+            ),
+            (RejectReason::Invalid(Error::Forbidden("not yours".into())), "FORBIDDEN", "not yours"),
+            (RejectReason::Invalid(Error::Conflict("twice".into())), "CONFLICT", "twice"),
+            (RejectReason::Locked(ReportState::Accepted), "LOCKED", "the report was accepted and is locked"),
+            (RejectReason::Locked(ReportState::Withdrawn), "LOCKED", "the report was withdrawn"),
+        ];
+        for (reason, code, message) in cases {
+            assert_eq!(sync_rejection(&reason), (code, message.to_owned()));
+        }
+        let db = std::io::Error::other("relation \"progress_reports\" does not exist");
+        let (code, message) = sync_rejection(&RejectReason::Invalid(Error::internal(db)));
+        assert_eq!(code, "INTERNAL");
+        assert!(!message.contains("progress_reports"), "{message}");
     }
 }

@@ -1,21 +1,23 @@
 //! The demo data generator: deterministic, seeded sample progress reports for demos and
-//! benchmarks. Everything it makes is flagged `is_demo` and its summaries say "[DEMO]", so demo
+//! benchmarks. Everything it makes is flagged `is_demo` and its summaries say `[DEMO]`, so demo
 //! data is never mistaken for real reports.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-use crate::model::{AgencyId, ProvinceId, ReportStatus, Reporter, TaskId};
-use crate::report::{NewReport, Period, ValidReportFields};
+use crate::ids::{AgencyId, ProvinceId, TaskId};
+use crate::report::{NewReport, Period, ReportState, ReportStatus, Reporter, ValidReportFields};
 
 /// SplitMix64: small, fast and the same on every platform, so a seed always yields the same data.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator seeded with `seed`.
     pub fn new(seed: u64) -> Self {
         Self(seed)
     }
 
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -33,7 +35,9 @@ impl Rng {
 /// What the generator draws from: each task with the agencies responsible for it.
 #[derive(Debug, Clone)]
 pub struct DemoTask {
+    /// The task.
     pub id: TaskId,
+    /// The agencies responsible for it.
     pub agencies: Vec<AgencyId>,
 }
 
@@ -87,7 +91,7 @@ pub fn generate(tasks: &[DemoTask], provinces: &[ProvinceId], count: usize, seed
                 summary: format!("[DEMO] {phrase} (sample report {}).", i + 1),
                 evidence_urls: Vec::new(),
             },
-            state: crate::model::ReportState::Accepted,
+            state: ReportState::Accepted,
             client_report_id: None,
             submitted_at: base + Duration::minutes(i as i64),
             is_demo: true,

@@ -9,7 +9,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// What went wrong, classified so that every layer above can map it once.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
-    /// The input broke a rule. `field` is the input path (e.g. `input.summary`).
+    /// The input broke a rule. `field` is the input path (e.g. `summary`, `patch.summary`, `filter.period`).
     #[error("{field}: {message}")]
     Validation {
         /// The input field at fault, as the client named it.

@@ -1,5 +1,6 @@
-//! The ports: what the domain needs from storage. Persistence implements them; the API and the
-//! services use them; tests can fake them.
+//! The ports: what the domain needs from storage, cut along what each caller uses. Persistence
+//! implements them; the API and the use cases take the ones they need; tests can fake them
+//! ([`crate::plan::snapshot::PlanSnapshot`] is an in-memory [`PlanReader`]).
 //!
 //! Every method that resolves a relation takes a batch of keys, so that a caller resolving a
 //! relation for `n` parents issues one call, not `n`.
@@ -7,36 +8,43 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::Result;
-use crate::auth::Principal;
-use crate::model::{
-    AccessRole, Agency, AgencyId, ApiToken, Change, HistoryEntry, Plan, ProgressReport, Province, ProvinceId, ReportId,
-    Reporter, Responsibility, Role, Section, SectionId, Subsection, SubsectionId, Task, TaskId, TokenId,
-};
-use crate::page::ReportScope;
-use crate::page::{
+use crate::access::{Principal, ReportScope};
+use crate::agency::Agency;
+use crate::ids::{AgencyId, ProvinceId, ReportId, SectionId, SubsectionId, TaskId, TokenId};
+use crate::listing::{
     AgencyFilter, AgencyQuery, Page, ReportFilter, ReportParent, ReportQuery, TaskFilter, TaskParent, TaskQuery,
 };
-use crate::report::Edit;
-use crate::report::NewReport;
-use crate::sync::{SyncOutcome, ValidSyncItem};
+use crate::plan::Role;
+use crate::plan::{Plan, Responsibility, Section, Subsection, Task};
+use crate::province::Province;
+use crate::report::sync::{RejectReason, SyncOutcome, ValidSyncItem};
+use crate::report::{Change, Edit, HistoryEntry, NewReport, ProgressReport, Reporter};
+use crate::token::{AccessRole, ApiToken};
 
 /// Reads the plan: sections, tasks, agencies, responsibilities and provinces.
 #[async_trait]
-pub trait PlanRepository: Send + Sync {
+pub trait PlanReader: Send + Sync {
     /// The plan, if one is loaded.
     async fn plan(&self) -> Result<Option<Plan>>;
     /// All sections in order.
     async fn sections(&self) -> Result<Vec<Section>>;
+    /// The sections with these ids (in no particular order; unknown ids are skipped).
     async fn sections_by_ids(&self, ids: &[SectionId]) -> Result<Vec<Section>>;
+    /// The subsections with these ids.
     async fn subsections_by_ids(&self, ids: &[SubsectionId]) -> Result<Vec<Subsection>>;
     /// The subsections of the given sections, in order.
     async fn subsections_by_sections(&self, ids: &[SectionId]) -> Result<Vec<Subsection>>;
 
+    /// The tasks with these ids.
     async fn tasks_by_ids(&self, ids: &[TaskId]) -> Result<Vec<Task>>;
+    /// The tasks with these numbers.
     async fn tasks_by_numbers(&self, numbers: &[i32]) -> Result<Vec<Task>>;
+    /// One page of tasks.
     async fn list_tasks(&self, query: &TaskQuery) -> Result<Page<Task>>;
+    /// How many tasks match.
     async fn count_tasks(&self, filter: &TaskFilter) -> Result<i64>;
     /// One page per parent (section or subsection), in one round trip.
     async fn list_tasks_grouped(
@@ -45,6 +53,7 @@ pub trait PlanRepository: Send + Sync {
         ids: &[i64],
         query: &TaskQuery,
     ) -> Result<HashMap<i64, Page<Task>>>;
+    /// How many tasks match, per parent.
     async fn count_tasks_grouped(
         &self,
         parent: TaskParent,
@@ -52,10 +61,13 @@ pub trait PlanRepository: Send + Sync {
         filter: &TaskFilter,
     ) -> Result<HashMap<i64, i64>>;
 
+    /// The agencies with these ids.
     async fn agencies_by_ids(&self, ids: &[AgencyId]) -> Result<Vec<Agency>>;
     /// The agency whose canonical name, alias or abbreviation is `name` (case-insensitive).
     async fn agency_by_name(&self, name: &str) -> Result<Option<Agency>>;
+    /// One page of agencies, by name.
     async fn list_agencies(&self, query: &AgencyQuery) -> Result<Page<Agency>>;
+    /// How many agencies match.
     async fn count_agencies(&self, filter: &AgencyFilter) -> Result<i64>;
 
     /// Responsibilities of the given tasks, in listed order.
@@ -65,15 +77,20 @@ pub trait PlanRepository: Send + Sync {
 
     /// All provinces by code.
     async fn provinces(&self) -> Result<Vec<Province>>;
+    /// The provinces with these ids.
     async fn provinces_by_ids(&self, ids: &[ProvinceId]) -> Result<Vec<Province>>;
+    /// The provinces with these GB/T 2260 codes.
     async fn provinces_by_codes(&self, codes: &[String]) -> Result<Vec<Province>>;
 }
 
-/// Reads and writes progress reports.
+/// Reads progress reports, their history and the change feed.
 #[async_trait]
-pub trait ReportRepository: Send + Sync {
+pub trait ReportReader: Send + Sync {
+    /// The reports with these ids.
     async fn reports_by_ids(&self, ids: &[ReportId]) -> Result<Vec<ProgressReport>>;
+    /// One page of reports.
     async fn list_reports(&self, query: &ReportQuery) -> Result<Page<ProgressReport>>;
+    /// How many reports match.
     async fn count_reports(&self, filter: &ReportFilter) -> Result<i64>;
     /// One page per parent (task, agency or province), in one round trip.
     async fn list_reports_grouped(
@@ -82,12 +99,24 @@ pub trait ReportRepository: Send + Sync {
         ids: &[i64],
         query: &ReportQuery,
     ) -> Result<HashMap<i64, Page<ProgressReport>>>;
+    /// How many reports match, per parent.
     async fn count_reports_grouped(
         &self,
         parent: ReportParent,
         ids: &[i64],
         filter: &ReportFilter,
     ) -> Result<HashMap<i64, i64>>;
+    /// The audit history of the given reports, oldest first.
+    async fn history(&self, ids: &[ReportId]) -> Result<Vec<HistoryEntry>>;
+    /// Up to `size` changes after `after` (a change id) within `scope`, in commit order, and
+    /// whether more follow.
+    async fn list_changes(&self, after: Option<i64>, size: u32, scope: &ReportScope) -> Result<(Vec<Change>, bool)>;
+}
+
+/// Writes progress reports: every write also records the history and the change feed, in the
+/// same transaction.
+#[async_trait]
+pub trait ReportWriter: Send + Sync {
     /// Stores a checked new report with its history and change entries, in one transaction.
     async fn create_report(
         &self,
@@ -113,53 +142,74 @@ pub trait ReportRepository: Send + Sync {
         items: Vec<ValidSyncItem>,
         dry_run: bool,
     ) -> Result<Vec<SyncItemResult>>;
-    /// The audit history of the given reports, oldest first.
-    async fn history(&self, ids: &[ReportId]) -> Result<Vec<HistoryEntry>>;
-    /// Up to `size` changes after `after` (a change id) within `scope`, in commit order, and
-    /// whether more follow.
-    async fn list_changes(&self, after: Option<i64>, size: u32, scope: &ReportScope) -> Result<(Vec<Change>, bool)>;
 }
 
 /// A client's idempotency key for a single write, with the fingerprint of the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Idempotency {
+    /// The client's key.
     pub key: String,
+    /// The request's fingerprint; stored with the key.
     pub fingerprint: String,
+    /// The same request's fingerprint as keys stored before the field-by-field format were
+    /// made (`Debug` text); a stored key matching it replays too.
+    pub legacy_fingerprint: String,
+}
+
+impl Idempotency {
+    /// Whether a key stored with `stored` was made by this same request (either format).
+    pub fn matches(&self, stored: &str) -> bool {
+        stored == self.fingerprint || stored == self.legacy_fingerprint
+    }
 }
 
 /// What one batch item did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncItemResult {
+    /// Position in the batch.
     pub index: usize,
+    /// The item's client report id.
     pub client_report_id: String,
+    /// What happened.
     pub outcome: SyncOutcome,
     /// The report as it stands (for CREATED, UPDATED, UNCHANGED; and the locked one when REJECTED).
     pub report: Option<ProgressReport>,
     /// Why it was rejected.
-    pub error: Option<(String, String)>,
+    pub error: Option<RejectReason>,
 }
 
 /// A token to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewToken {
+    /// Unique name.
     pub name: String,
+    /// What it may do.
     pub role: AccessRole,
+    /// For AGENCY_REPORTER.
     pub agency: Option<AgencyId>,
+    /// For PROVINCE_REPORTER.
     pub province: Option<ProvinceId>,
+    /// [`crate::token::hash_secret`] of the secret.
     pub secret_hash: String,
-    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// API tokens.
+/// Stores API tokens.
 #[async_trait]
-pub trait TokenRepository: Send + Sync {
+pub trait TokenStore: Send + Sync {
+    /// Stores a new token.
     async fn create_token(&self, token: NewToken) -> Result<ApiToken>;
+    /// Every token.
     async fn tokens(&self) -> Result<Vec<ApiToken>>;
+    /// The token with this secret hash.
     async fn token_by_secret_hash(&self, hash: &str) -> Result<Option<ApiToken>>;
+    /// The token with this name.
     async fn token_by_name(&self, name: &str) -> Result<Option<ApiToken>>;
+    /// Revokes a token (idempotent).
     async fn revoke_token(&self, id: TokenId) -> Result<ApiToken>;
     /// Records a use (callers throttle this).
-    async fn touch_token(&self, id: TokenId, at: chrono::DateTime<chrono::Utc>) -> Result<()>;
+    async fn touch_token(&self, id: TokenId, at: DateTime<Utc>) -> Result<()>;
 }
 
 /// How the database pool is doing.
@@ -182,7 +232,8 @@ pub trait Health: Send + Sync {
     fn pool_stats(&self) -> PoolStats;
 }
 
-/// Everything the API needs from storage.
-pub trait Store: PlanRepository + ReportRepository + TokenRepository + Health {}
+/// Every port at once, for the API's state until it holds the narrow ones. A `&dyn Store`
+/// coerces to any of them (trait upcasting).
+pub trait Store: PlanReader + ReportReader + ReportWriter + TokenStore + Health {}
 
-impl<T: PlanRepository + ReportRepository + TokenRepository + Health> Store for T {}
+impl<T: PlanReader + ReportReader + ReportWriter + TokenStore + Health> Store for T {}

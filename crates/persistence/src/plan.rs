@@ -1,4 +1,4 @@
-//! The plan's reads ([`PlanRepository`]): the document, its sections and tasks, the agencies
+//! The plan's reads ([`PlanReader`]): the document, its sections and tasks, the agencies
 //! responsible for them and the provinces. Each method is one batched query (agencies: three),
 //! whatever the number of ids it is given.
 
@@ -12,7 +12,7 @@ use workplan_domain::model::{
     Task, TaskId,
 };
 use workplan_domain::page::{AgencyFilter, AgencyQuery, Page, SortOrder, TaskFilter, TaskParent, TaskQuery};
-use workplan_domain::ports::PlanRepository;
+use workplan_domain::ports::PlanReader;
 use workplan_domain::{Error, Result};
 
 use crate::convert::{
@@ -133,7 +133,7 @@ impl SeaStore {
 }
 
 #[async_trait]
-impl PlanRepository for SeaStore {
+impl PlanReader for SeaStore {
     async fn plan(&self) -> Result<Option<Plan>> {
         let row = plan::Entity::find().order_by_asc(plan::Column::Id).one(&self.db).await.db()?;
         Ok(row.map(to_plan))

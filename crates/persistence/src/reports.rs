@@ -1,4 +1,4 @@
-//! Report reads ([`ReportRepository`]'s read half): lists, counts and grouped pages of
+//! Report reads ([`ReportReader`]): lists, counts and grouped pages of
 //! reports, their audit history and the change feed, all within a [`ReportScope`].
 
 use std::collections::HashMap;
@@ -6,12 +6,9 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
-use workplan_domain::auth::Principal;
-use workplan_domain::model::{AgencyId, Change, HistoryEntry, ProgressReport, ReportId, ReportState, Reporter};
+use workplan_domain::model::{AgencyId, Change, HistoryEntry, ProgressReport, ReportId, ReportState};
 use workplan_domain::page::{Page, ReportFilter, ReportParent, ReportQuery, ReportScope};
-use workplan_domain::ports::{Idempotency, ReportRepository, SyncItemResult};
-use workplan_domain::report::{Edit, NewReport};
-use workplan_domain::sync::ValidSyncItem;
+use workplan_domain::ports::ReportReader;
 use workplan_domain::{Error, Result};
 
 use crate::convert::{collect, ids, reporter_is, to_change, to_history, to_report};
@@ -88,7 +85,7 @@ fn report_parent_col(parent: ReportParent) -> progress_report::Column {
 }
 
 #[async_trait]
-impl ReportRepository for SeaStore {
+impl ReportReader for SeaStore {
     async fn reports_by_ids(&self, ids_: &[ReportId]) -> Result<Vec<ProgressReport>> {
         let rows = progress_report::Entity::find()
             .filter(progress_report::Column::Id.is_in(ids(ids_, |i| i.0)))
@@ -169,43 +166,5 @@ impl ReportRepository for SeaStore {
         let more = rows.len() > size as usize;
         rows.truncate(size as usize);
         Ok((collect(rows, to_change)?, more))
-    }
-
-    // ---- glue: the writes live in `write.rs` ------------------------------------------------
-    //
-    // One `impl ReportRepository` cannot span two files, so the three writes forward to the
-    // inherent methods of the same name in `write.rs` (an inherent method wins over the trait's
-    // in `SeaStore::create_report`, so these do not recurse). When the port splits into
-    // `ReportReader` and `ReportWriter`, these three methods disappear and `write.rs`'s
-    // `impl SeaStore` becomes `impl ReportWriter for SeaStore`.
-
-    async fn create_report(
-        &self,
-        actor: &Principal,
-        report: NewReport,
-        idempotency: Option<Idempotency>,
-    ) -> Result<ProgressReport> {
-        SeaStore::create_report(self, actor, report, idempotency).await
-    }
-
-    async fn edit_report(
-        &self,
-        actor: &Principal,
-        id: ReportId,
-        expected_version: i32,
-        edit: Edit,
-        idempotency: Option<Idempotency>,
-    ) -> Result<ProgressReport> {
-        SeaStore::edit_report(self, actor, id, expected_version, edit, idempotency).await
-    }
-
-    async fn sync_reports(
-        &self,
-        actor: &Principal,
-        reporter: Reporter,
-        items: Vec<ValidSyncItem>,
-        dry_run: bool,
-    ) -> Result<Vec<SyncItemResult>> {
-        SeaStore::sync_reports(self, actor, reporter, items, dry_run).await
     }
 }

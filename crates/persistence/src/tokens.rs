@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use workplan_domain::model::{ApiToken, TokenId};
-use workplan_domain::ports::{NewToken, TokenRepository};
+use workplan_domain::ports::{NewToken, TokenStore};
 use workplan_domain::{Error, Result};
 
 use crate::convert::{to_token, token_active_model};
@@ -13,7 +13,7 @@ use crate::error::DbResultExt;
 use crate::store::SeaStore;
 
 #[async_trait]
-impl TokenRepository for SeaStore {
+impl TokenStore for SeaStore {
     async fn create_token(&self, token: NewToken) -> Result<ApiToken> {
         let _writer = self.sqlite_writer().await;
         let row = token_active_model(token, Utc::now()).insert(&self.db).await.db()?;

@@ -1,4 +1,4 @@
-//! Every write to a report goes through here (`ReportRepository`'s write half): create, edit and
+//! Every write to a report goes through here ([`ReportWriter`]): create, edit and
 //! sync, each in one transaction that also records the audit history and the change feed, in
 //! one place, [`record`]. A notification of the change (a subscription, a webhook) hooks in
 //! there.
@@ -15,11 +15,13 @@
 
 use std::collections::HashMap;
 
+use async_trait::async_trait;
+
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use workplan_domain::auth::Principal;
 use workplan_domain::model::{ChangeKind, FieldChange, ProgressReport, ReportId, Reporter};
-use workplan_domain::ports::{Idempotency, SyncItemResult};
+use workplan_domain::ports::{Idempotency, ReportWriter, SyncItemResult};
 use workplan_domain::report::{Applied, Edit, NewReport, apply_edit, diff};
 use workplan_domain::sync::{SyncDecision, SyncOutcome, ValidSyncItem, decide};
 use workplan_domain::{Error, Result};
@@ -34,12 +36,10 @@ use crate::store::SeaStore;
 /// Most client report ids looked up in one `IN` list.
 const LOOKUP_CHUNK: usize = 500;
 
-// The three writes of `ReportRepository`, under the trait's names and signatures: when the port
-// splits, this block becomes `impl ReportWriter for SeaStore` and the glue at the end of
-// `reports.rs` goes away.
-impl SeaStore {
+#[async_trait]
+impl ReportWriter for SeaStore {
     /// Stores a checked new report with its history and change entries, in one transaction.
-    pub(crate) async fn create_report(
+    async fn create_report(
         &self,
         actor: &Principal,
         report: NewReport,
@@ -61,7 +61,7 @@ impl SeaStore {
 
     /// Applies an edit under the write lock: the domain's rules ([`apply_edit`]) run against
     /// the current row, then the row, its history and the change feed are written.
-    pub(crate) async fn edit_report(
+    async fn edit_report(
         &self,
         actor: &Principal,
         id: ReportId,
@@ -89,7 +89,7 @@ impl SeaStore {
 
     /// Applies a batch for one reporter in one transaction (rolled back when `dry_run`), each
     /// item as [`decide`] says.
-    pub(crate) async fn sync_reports(
+    async fn sync_reports(
         &self,
         actor: &Principal,
         reporter: Reporter,
@@ -127,7 +127,7 @@ async fn replay(
         .await
         .db()?;
     let Some(found) = found else { return Ok(None) };
-    if found.fingerprint != idem.fingerprint {
+    if !idem.matches(&found.fingerprint) {
         return Err(Error::Conflict("this idempotencyKey was used for a different request".into()));
     }
     let row = progress_report::Entity::find_by_id(found.report_id).one(txn).await.db()?;
@@ -253,9 +253,7 @@ async fn sync_item(
             (SyncOutcome::Updated, Some(update_existing(txn, actor, current, &applied).await?), None)
         }
         SyncDecision::Unchanged => (SyncOutcome::Unchanged, current.cloned(), None),
-        SyncDecision::Rejected { code, message } => {
-            (SyncOutcome::Rejected, current.cloned(), Some((code.to_owned(), message)))
-        }
+        SyncDecision::Rejected(reason) => (SyncOutcome::Rejected, current.cloned(), Some(reason)),
     };
     Ok(SyncItemResult { index: item.index, client_report_id: item.client_report_id, outcome, report, error })
 }

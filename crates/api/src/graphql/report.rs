@@ -192,7 +192,7 @@ pub struct ProgressReportFilter {
 }
 
 impl ProgressReportFilter {
-    fn into_domain(self) -> async_graphql::Result<ReportFilter> {
+    fn into_domain(self, scope: workplan_domain::page::ReportScope) -> async_graphql::Result<ReportFilter> {
         let agency = self.agency.map(|id| ids::decode(Kind::Agency, &id, "filter.agency")).transpose()?;
         let period = self
             .period
@@ -206,7 +206,7 @@ impl ProgressReportFilter {
             })
             .gql()?;
         Ok(ReportFilter {
-            scope: Default::default(),
+            scope,
             state: self.state.map(Into::into),
             task_number: self.task_number,
             agency: agency.map(m::AgencyId),
@@ -229,8 +229,7 @@ pub(crate) fn report_query(
     last: Option<i32>,
     before: Option<String>,
 ) -> async_graphql::Result<ReportQuery> {
-    let mut filter = filter.unwrap_or_default().into_domain()?;
-    filter.scope = scope(ctx)?;
+    let filter = filter.unwrap_or_default().into_domain(scope(ctx)?)?;
     Ok(ReportQuery { filter, page: page_request("report", first, after, last, before)?, oldest_first: false })
 }
 
@@ -318,12 +317,13 @@ impl SubmitProgressReportInput {
         let reporter = self.reporter.map(ReporterInput::into_ref).transpose()?;
         let command = SubmitReport {
             task_number: self.task_number,
-            reporter: reporter.clone().unwrap_or(ReporterRef::Province(String::new())),
-            period: self.period,
-            status: self.status.into(),
-            percent_complete: self.percent_complete,
-            summary: self.summary,
-            evidence_urls: self.evidence_urls,
+            content: workplan_domain::report::ReportContent {
+                period: self.period,
+                status: self.status.into(),
+                percent_complete: self.percent_complete,
+                summary: self.summary,
+                evidence_urls: self.evidence_urls,
+            },
         };
         Ok((command, reporter, self.as_draft, self.idempotency_key))
     }

@@ -57,12 +57,13 @@ impl SyncProgressReportsInput {
                 client_report_id: i.client_report_id,
                 report: workplan_domain::report::SubmitReport {
                     task_number: i.task_number,
-                    reporter: workplan_domain::report::ReporterRef::Province(String::new()),
-                    period: i.period,
-                    status: i.status.into(),
-                    percent_complete: i.percent_complete,
-                    summary: i.summary,
-                    evidence_urls: i.evidence_urls,
+                    content: workplan_domain::report::ReportContent {
+                        period: i.period,
+                        status: i.status.into(),
+                        percent_complete: i.percent_complete,
+                        summary: i.summary,
+                        evidence_urls: i.evidence_urls,
+                    },
                 },
             })
             .collect();
@@ -140,13 +141,16 @@ impl SyncProgressReportsPayload {
             rejected: count(DomainOutcome::Rejected),
             results: results
                 .into_iter()
-                .map(|r| SyncResult {
-                    index: i32::try_from(r.index).unwrap_or(i32::MAX),
-                    client_report_id: r.client_report_id,
-                    outcome: r.outcome.into(),
-                    report: r.report.map(ProgressReport),
-                    error_code: r.error.as_ref().map(|e| e.0.clone()),
-                    message: r.error.map(|e| e.1),
+                .map(|r| {
+                    let (error_code, message) = r.error.as_ref().map(crate::error::sync_rejection).unzip();
+                    SyncResult {
+                        index: i32::try_from(r.index).unwrap_or(i32::MAX),
+                        client_report_id: r.client_report_id,
+                        outcome: r.outcome.into(),
+                        report: r.report.map(ProgressReport),
+                        error_code: error_code.map(str::to_owned),
+                        message,
+                    }
                 })
                 .collect(),
         }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use workplan_domain::ports::{PlanRepository as _, TokenRepository as _};
+use workplan_domain::ports::{PlanReader as _, TokenStore as _};
 use workplan_persistence::SeaStore;
 
 use crate::cli::{TokenCommand, TokenCreateArgs};

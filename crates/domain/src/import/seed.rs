@@ -8,7 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{DocumentInfo, ProvinceKind, ResponsibilityMode, Role};
+use crate::plan::{DocumentInfo, ResponsibilityMode, Role};
+use crate::province::ProvinceKind;
 use crate::{Error, Result};
 
 /// One entry of the agency registry (`seeds/agencies.json`).
@@ -68,8 +69,11 @@ impl AgencyRegistry {
 pub struct ProvinceSeed {
     /// GB/T 2260 code.
     pub code: String,
+    /// English name.
     pub name: String,
+    /// Chinese name.
     pub name_zh: String,
+    /// Province, autonomous region or municipality.
     pub kind: ProvinceKind,
 }
 
@@ -95,9 +99,11 @@ pub fn provinces_from_json(text: &str) -> Result<Vec<ProvinceSeed>> {
 pub struct PlanSeed {
     /// Where the data comes from; informational.
     pub source: String,
+    /// What the document says about itself.
     pub document: DocumentInfo,
     /// The agencies the plan names, in order of first appearance.
     pub agencies: Vec<AgencySeed>,
+    /// The sections, in document order.
     pub sections: Vec<SectionSeed>,
 }
 
@@ -105,8 +111,11 @@ pub struct PlanSeed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AgencySeed {
+    /// Canonical English name.
     pub name: String,
+    /// Official Chinese name.
     pub name_zh: String,
+    /// Common English abbreviation, if one is in use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub abbreviation: Option<String>,
     /// Every other spelling of this agency seen in the source.
@@ -118,8 +127,11 @@ pub struct AgencySeed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SectionSeed {
+    /// As printed: "I", "II", ...
     pub numeral: String,
+    /// The heading's text.
     pub title: String,
+    /// The subsections, in order.
     pub subsections: Vec<SubsectionSeed>,
 }
 
@@ -127,8 +139,11 @@ pub struct SectionSeed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SubsectionSeed {
+    /// As printed, without parentheses: "i", "ii", ...
     pub numeral: String,
+    /// The heading's text.
     pub title: String,
+    /// The tasks, in order.
     pub tasks: Vec<TaskSeed>,
 }
 
@@ -136,9 +151,13 @@ pub struct SubsectionSeed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TaskSeed {
+    /// The task's number, as printed.
     pub number: i32,
+    /// What is to be done.
     pub text: String,
+    /// How the agencies share it.
     pub mode: ResponsibilityMode,
+    /// The agencies, as listed.
     pub responsibilities: Vec<ResponsibilitySeed>,
 }
 
@@ -146,7 +165,9 @@ pub struct TaskSeed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResponsibilitySeed {
+    /// The agency's canonical name.
     pub agency: String,
+    /// Lead or participant.
     pub role: Role,
 }
 

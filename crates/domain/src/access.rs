@@ -1,29 +1,23 @@
 //! Who is calling and what they may do. Pure rules: the callers look up the facts (the token,
 //! the task's agencies, the report) and these functions decide.
 
-use sha2::{Digest, Sha256};
-
-use crate::model::{AccessRole, AgencyId, ApiToken, ProgressReport, ProvinceId, ReportState, Reporter, TokenId};
-use crate::page::ReportScope;
-use crate::report::ReporterRef;
+use crate::ids::{AgencyId, ProvinceId, TokenId};
+use crate::report::{ProgressReport, ReportState, Reporter, ReporterRef};
+use crate::token::{AccessRole, ApiToken};
 use crate::{Error, Result};
-
-/// The prefix of every API token secret, so leaked secrets are easy to find and revoke.
-pub const SECRET_PREFIX: &str = "wpt_";
-
-/// The stored form of a token secret: its SHA-256, hex.
-pub fn hash_secret(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// A token holder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
+    /// The token.
     pub token: TokenId,
+    /// The token's name.
     pub name: String,
+    /// What it may do.
     pub role: AccessRole,
+    /// The agency an AGENCY_REPORTER token reports for.
     pub agency: Option<AgencyId>,
+    /// The province a PROVINCE_REPORTER token reports for.
     pub province: Option<ProvinceId>,
 }
 
@@ -58,6 +52,20 @@ pub enum Viewer {
     Token(Principal),
 }
 
+/// Which reports a caller may read. There is deliberately no default: every list, count and
+/// feed names the scope it means, so a forgotten scope cannot silently include drafts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReportScope {
+    /// Every report (supervisors, admins, internal use).
+    All,
+    /// Every report but drafts.
+    NotDraft,
+    /// Accepted reports only (anonymous callers).
+    Accepted,
+    /// The reporter's own reports in any state, and everyone's accepted ones.
+    OwnOrAccepted(Reporter),
+}
+
 impl Viewer {
     /// The principal, or UNAUTHENTICATED.
     pub fn principal(&self) -> Result<&Principal> {
@@ -84,11 +92,6 @@ impl Viewer {
         }
     }
 
-    /// Whether the viewer may read the plan at all.
-    pub fn can_read_plan(&self, public_read: bool) -> Result<()> {
-        self.report_scope(public_read).map(|_| ())
-    }
-
     /// Whether the viewer may see review comments and history.
     pub fn can_see_internals(&self) -> bool {
         matches!(self, Self::Token(_))
@@ -105,8 +108,8 @@ pub fn in_scope(scope: &ReportScope, state: ReportState, reporter: Reporter) -> 
     }
 }
 
-/// Who files a new report: the token's own reporter, or — for an admin — the one named.
-/// `task_agencies` are the agencies responsible for the task.
+/// Who files a new report: the token's own reporter, or — for an admin — the one named. Whether
+/// an agency is responsible for the task is checked afterwards ([`check_responsible`]).
 pub fn acting_reporter(principal: &Principal, requested: Option<&ReporterRef>) -> Result<ActingReporter> {
     match principal.role {
         AccessRole::Admin => match requested {
@@ -151,9 +154,10 @@ pub enum ActingReporter {
     OnBehalf(ReporterRef),
 }
 
-/// Whether an agency reporter may report on a task (it must be responsible for it).
+/// Whether an agency may report on a task: it must be responsible for it. An admin naming the
+/// wrong agency made a bad input; a reporter token reaching past its tasks is forbidden.
 pub fn check_responsible(
-    principal_role: Option<AccessRole>,
+    principal_role: AccessRole,
     agency: AgencyId,
     task_agencies: &[AgencyId],
     task_number: i32,
@@ -163,12 +167,24 @@ pub fn check_responsible(
     }
     let message = format!("the agency is not responsible for task {task_number}");
     match principal_role {
-        Some(AccessRole::Admin) | None => Err(Error::validation("reporter.agencyId", message)),
-        Some(_) => Err(Error::Forbidden(message)),
+        AccessRole::Admin => Err(Error::validation("reporter.agencyId", message)),
+        _ => Err(Error::Forbidden(message)),
     }
 }
 
-/// Whether `principal` may edit or withdraw `report` (its own reporter, or an admin).
+/// Whether `principal` may file a report on a task its own reporter answers for, given the
+/// agencies responsible for the task: an admin (for anyone) and a province reporter always, an
+/// agency reporter when its agency is among `task_agencies`, nobody else.
+pub fn may_report_on(principal: &Principal, task_agencies: &[AgencyId]) -> bool {
+    match principal.role {
+        AccessRole::Admin | AccessRole::ProvinceReporter => true,
+        AccessRole::AgencyReporter => principal.agency.is_some_and(|a| task_agencies.contains(&a)),
+        AccessRole::Supervisor | AccessRole::Reader => false,
+    }
+}
+
+/// Whether `principal` may edit or withdraw `report` (its own reporter, or an admin). Whether the
+/// report is still open to change is [`crate::report::can_change`].
 pub fn can_edit(principal: &Principal, report: &ProgressReport) -> Result<()> {
     let owner = principal.role == AccessRole::Admin || principal.own_reporter() == Some(report.reporter);
     if !owner {
@@ -193,21 +209,6 @@ pub fn can_manage_tokens(principal: &Principal) -> Result<()> {
     }
 }
 
-/// A token to create: its binding must match its role.
-pub fn check_token_binding(role: AccessRole, agency: Option<AgencyId>, province: Option<ProvinceId>) -> Result<()> {
-    match (role, agency, province) {
-        (AccessRole::AgencyReporter, Some(_), None) | (AccessRole::ProvinceReporter, None, Some(_)) => Ok(()),
-        (AccessRole::AgencyReporter, _, _) => {
-            Err(Error::validation("agency", "an AGENCY_REPORTER token is bound to exactly one agency"))
-        }
-        (AccessRole::ProvinceReporter, _, _) => {
-            Err(Error::validation("province", "a PROVINCE_REPORTER token is bound to exactly one province"))
-        }
-        (_, None, None) => Ok(()),
-        _ => Err(Error::validation("role", "only reporter tokens are bound to an agency or province")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,11 +221,6 @@ mod tests {
             agency: (role == AccessRole::AgencyReporter).then_some(AgencyId(7)),
             province: (role == AccessRole::ProvinceReporter).then_some(ProvinceId(3)),
         }
-    }
-
-    #[test]
-    fn hashes_are_stable_hex() {
-        assert_eq!(hash_secret("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]
@@ -261,11 +257,30 @@ mod tests {
     }
 
     #[test]
-    fn token_bindings() {
-        assert!(check_token_binding(AccessRole::AgencyReporter, Some(AgencyId(1)), None).is_ok());
-        assert!(check_token_binding(AccessRole::AgencyReporter, None, None).is_err());
-        assert!(check_token_binding(AccessRole::ProvinceReporter, Some(AgencyId(1)), Some(ProvinceId(1))).is_err());
-        assert!(check_token_binding(AccessRole::Reader, Some(AgencyId(1)), None).is_err());
-        assert!(check_token_binding(AccessRole::Admin, None, None).is_ok());
+    fn responsibility_errors_depend_on_who_asks() {
+        let agencies = [AgencyId(1), AgencyId(2)];
+        assert!(check_responsible(AccessRole::AgencyReporter, AgencyId(2), &agencies, 5).is_ok());
+        assert!(matches!(
+            check_responsible(AccessRole::Admin, AgencyId(9), &agencies, 5),
+            Err(Error::Validation { field, .. }) if field == "reporter.agencyId"
+        ));
+        assert!(matches!(
+            check_responsible(AccessRole::AgencyReporter, AgencyId(9), &agencies, 5),
+            Err(Error::Forbidden(_))
+        ));
+    }
+
+    #[test]
+    fn who_may_report_on_a_task() {
+        let mine = [AgencyId(7), AgencyId(8)];
+        let others = [AgencyId(8)];
+        assert!(may_report_on(&p(AccessRole::Admin), &others));
+        assert!(may_report_on(&p(AccessRole::ProvinceReporter), &[]));
+        assert!(may_report_on(&p(AccessRole::AgencyReporter), &mine));
+        assert!(!may_report_on(&p(AccessRole::AgencyReporter), &others));
+        let unbound = Principal { agency: None, ..p(AccessRole::AgencyReporter) };
+        assert!(!may_report_on(&unbound, &mine));
+        assert!(!may_report_on(&p(AccessRole::Supervisor), &mine));
+        assert!(!may_report_on(&p(AccessRole::Reader), &mine));
     }
 }

@@ -1,9 +1,12 @@
-//! Pagination and list queries, independent of how they are stored or served.
+//! Lists: pagination, filters and list queries, independent of how they are stored or served.
 //!
 //! Lists are keyset-paginated: a page is "the next `n` items after key `k` in sort order", so a
 //! page costs the same however deep it is, and pages stay stable while rows are added.
 
-use crate::model::{AgencyId, ReportState, ReportStatus, Reporter, ResponsibilityMode, Role, SectionId, SubsectionId};
+use crate::access::ReportScope;
+use crate::ids::{AgencyId, SectionId, SubsectionId};
+use crate::plan::{ResponsibilityMode, Role};
+use crate::report::{ReportState, ReportStatus};
 use crate::{Error, Result};
 
 /// Page size when neither `first` nor `last` is given.
@@ -97,8 +100,11 @@ impl<K> PageRequest<K> {
 /// One page of a list, in sort order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page<T> {
+    /// The items, in sort order.
     pub items: Vec<T>,
+    /// Whether items follow the last one.
     pub has_next_page: bool,
+    /// Whether items precede the first one.
     pub has_previous_page: bool,
 }
 
@@ -111,8 +117,10 @@ impl<T> Default for Page<T> {
 /// Sort direction of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SortOrder {
+    /// Smallest first.
     #[default]
     Ascending,
+    /// Largest first.
     Descending,
 }
 
@@ -133,12 +141,15 @@ fn normalise_search(search: Option<String>, field: &str) -> Result<Option<String
 /// Which tasks a list holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct TaskFilter {
+    /// Only tasks in this section.
     pub section: Option<SectionId>,
+    /// Only tasks in this subsection.
     pub subsection: Option<SubsectionId>,
     /// Tasks this agency is responsible for...
     pub agency: Option<AgencyId>,
     /// ...in this role (needs `agency`).
     pub role: Option<Role>,
+    /// Only tasks shared in this mode.
     pub mode: Option<ResponsibilityMode>,
     /// Case-insensitive substring of the task text.
     pub search: Option<String>,
@@ -158,6 +169,7 @@ impl TaskFilter {
 /// A task list query.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct TaskQuery {
+    /// Which tasks.
     pub filter: TaskFilter,
     /// By task number.
     pub order: SortOrder,
@@ -185,45 +197,71 @@ impl AgencyFilter {
 /// An agency list query, sorted by name; keys are names.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct AgencyQuery {
+    /// Which agencies.
     pub filter: AgencyFilter,
+    /// Which page of them.
     pub page: PageRequest<String>,
 }
 
-/// Which reports a caller may read.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum ReportScope {
-    /// Every report (supervisors, admins, internal use).
-    #[default]
-    All,
-    /// Every report but drafts.
-    NotDraft,
-    /// Accepted reports only (anonymous callers).
-    Accepted,
-    /// The reporter's own reports in any state, and everyone's accepted ones.
-    OwnOrAccepted(Reporter),
-}
-
 /// Which reports a list holds.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+///
+/// It has no `Default`: build it with [`ReportFilter::new`], which needs the caller's scope, so
+/// no list can forget it (and so include drafts by accident):
+///
+/// ```compile_fail
+/// let filter: workplan_domain::listing::ReportFilter = Default::default();
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ReportFilter {
     /// What the caller may see; always applied.
     pub scope: ReportScope,
+    /// Only reports in this lifecycle state (within the scope).
     pub state: Option<ReportState>,
+    /// Only reports on this task.
     pub task_number: Option<i32>,
+    /// Only reports by this agency.
     pub agency: Option<AgencyId>,
     /// GB/T 2260 code of the reporting province.
     pub province_code: Option<String>,
-    /// Exact, normalised period (see [`crate::report::Period`]).
+    /// Exact, normalised period (see [`crate::report::period::Period`]).
     pub period: Option<String>,
+    /// Only reports with this status.
     pub status: Option<ReportStatus>,
     /// Only demo (true) or only real (false) reports.
     pub demo: Option<bool>,
 }
 
-/// A report list query; keys are report ids.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+impl ReportFilter {
+    /// Every report `scope` lets its holder see; narrow it with the other fields:
+    ///
+    /// ```
+    /// use workplan_domain::access::ReportScope;
+    /// use workplan_domain::listing::ReportFilter;
+    /// use workplan_domain::report::ReportState;
+    ///
+    /// let queue = ReportFilter { state: Some(ReportState::Submitted), ..ReportFilter::new(ReportScope::All) };
+    /// assert_eq!(queue.scope, ReportScope::All);
+    /// ```
+    pub fn new(scope: ReportScope) -> Self {
+        Self {
+            scope,
+            state: None,
+            task_number: None,
+            agency: None,
+            province_code: None,
+            period: None,
+            status: None,
+            demo: None,
+        }
+    }
+}
+
+/// A report list query; keys are report ids. No `Default`, like [`ReportFilter`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ReportQuery {
+    /// Which reports.
     pub filter: ReportFilter,
+    /// Which page of them.
     pub page: PageRequest<i64>,
     /// Oldest first instead of newest first.
     pub oldest_first: bool,
@@ -232,15 +270,20 @@ pub struct ReportQuery {
 /// What a nested task list hangs off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TaskParent {
+    /// Keys are section ids.
     Section,
+    /// Keys are subsection ids.
     Subsection,
 }
 
 /// What a nested report list hangs off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReportParent {
+    /// Keys are task ids.
     Task,
+    /// Keys are agency ids.
     Agency,
+    /// Keys are province ids.
     Province,
 }
 
@@ -284,5 +327,15 @@ mod tests {
         assert_eq!(f.validated("filter").expect("ok").search, None);
         let f = AgencyFilter { search: Some("x".repeat(201)), ..Default::default() };
         assert!(f.validated("filter").is_err());
+    }
+
+    #[test]
+    fn a_report_filter_starts_from_the_scope_it_is_given() {
+        let own = ReportScope::OwnOrAccepted(crate::report::Reporter::Agency(AgencyId(7)));
+        for scope in [ReportScope::All, ReportScope::NotDraft, ReportScope::Accepted, own] {
+            let filter = ReportFilter::new(scope);
+            assert_eq!(filter.scope, scope);
+            assert_eq!(filter, ReportFilter { scope, ..ReportFilter::new(ReportScope::Accepted) });
+        }
     }
 }

@@ -1,0 +1,277 @@
+//! Changes to an existing report: edit its content (and maybe submit it), withdraw it, or
+//! review it. [`apply_edit`] checks who may, in which state and on which version, then hands
+//! each kind of edit to its own function.
+
+use super::history::{ChangeKind, FieldChange, diff};
+use super::submit::{ReportContent, ValidReportFields};
+use super::{ProgressReport, ReportState, ReportStatus, can_change};
+use crate::access::{Principal, can_edit, can_review};
+use crate::ids::TaskId;
+use crate::{Error, Result};
+
+/// Longest review comment, in characters.
+pub const MAX_COMMENT_CHARS: usize = 5000;
+
+/// Changes to a report's content; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportPatch {
+    /// A new period.
+    pub period: Option<String>,
+    /// A new status.
+    pub status: Option<ReportStatus>,
+    /// A new percentage; `Some(None)` clears it.
+    pub percent_complete: Option<Option<i32>>,
+    /// A new summary.
+    pub summary: Option<String>,
+    /// A new list of evidence links (replaces the old one).
+    pub evidence_urls: Option<Vec<String>>,
+    /// Move a DRAFT or RETURNED report to SUBMITTED.
+    pub submit: bool,
+}
+
+/// A change to an existing report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    /// Edit the content (and maybe submit).
+    Patch(ReportPatch),
+    /// Withdraw it.
+    Withdraw,
+    /// Accept or return it, with a comment (required to return).
+    Review {
+        /// Accept (true) or return (false).
+        accept: bool,
+        /// The supervisor's comment.
+        comment: Option<String>,
+    },
+}
+
+/// What applying an edit or a sync item produces: the new content and state, and what to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The task reported on.
+    pub task_id: TaskId,
+    /// The content after the write.
+    pub fields: ValidReportFields,
+    /// The state after the write.
+    pub state: ReportState,
+    /// The review comment after the write.
+    pub review_comment: Option<String>,
+    /// The history action: CREATE, UPDATE, SUBMIT, WITHDRAW, ACCEPT, RETURN, SYNC.
+    pub action: &'static str,
+    /// The change-feed kind.
+    pub kind: ChangeKind,
+    /// What changed, field by field.
+    pub changes: Vec<FieldChange>,
+}
+
+/// The content of a stored report, as validated fields.
+pub fn fields_of(report: &ProgressReport) -> Result<ValidReportFields> {
+    Ok(ValidReportFields {
+        period: super::Period::parse(&report.period)?,
+        status: report.status,
+        percent_complete: report.percent_complete,
+        summary: report.summary.clone(),
+        evidence_urls: report.evidence_urls.clone(),
+    })
+}
+
+/// The new content, state, comment and what to record, before the diff is taken.
+struct Outcome {
+    fields: ValidReportFields,
+    state: ReportState,
+    comment: Option<String>,
+    action: &'static str,
+    kind: ChangeKind,
+}
+
+fn prefixed(err: Error, prefix: &str) -> Error {
+    match err {
+        Error::Validation { field, message } => Error::validation(format!("{prefix}{field}"), message),
+        other => other,
+    }
+}
+
+/// Applies `edit` to `current` on behalf of `principal`, checking every rule: who may, in which
+/// state, and on which version. Nothing is decided elsewhere.
+pub fn apply_edit(
+    principal: &Principal,
+    current: &ProgressReport,
+    expected_version: i32,
+    edit: &Edit,
+) -> Result<Applied> {
+    match edit {
+        Edit::Review { .. } => can_review(principal)?,
+        Edit::Patch(_) | Edit::Withdraw => can_edit(principal, current)?,
+    }
+    if current.version != expected_version {
+        return Err(Error::StaleVersion { expected: expected_version, current: current.version });
+    }
+    let fields = fields_of(current)?;
+    let outcome = match edit {
+        Edit::Patch(patch) => apply_patch(current, patch)?,
+        Edit::Withdraw => apply_withdraw(current, &fields)?,
+        Edit::Review { accept, comment } => apply_review(current, &fields, *accept, comment.as_deref())?,
+    };
+    let before = Some((&fields, current.state, current.review_comment.as_deref()));
+    let changes = diff(before, (&outcome.fields, outcome.state, outcome.comment.as_deref()));
+    if changes.is_empty() {
+        return Err(Error::validation("patch", "the patch changes nothing"));
+    }
+    Ok(Applied {
+        task_id: current.task_id,
+        fields: outcome.fields,
+        state: outcome.state,
+        review_comment: outcome.comment,
+        action: outcome.action,
+        kind: outcome.kind,
+        changes,
+    })
+}
+
+/// Merges `patch` into the current content and checks the result as a whole.
+fn apply_patch(current: &ProgressReport, patch: &ReportPatch) -> Result<Outcome> {
+    if !can_change(current) {
+        return Err(Error::Conflict(format!("a {} report cannot be changed", current.state.as_str())));
+    }
+    let merged = ReportContent {
+        period: patch.period.clone().unwrap_or_else(|| current.period.clone()),
+        status: patch.status.unwrap_or(current.status),
+        percent_complete: patch.percent_complete.unwrap_or(current.percent_complete),
+        summary: patch.summary.clone().unwrap_or_else(|| current.summary.clone()),
+        evidence_urls: patch.evidence_urls.clone().unwrap_or_else(|| current.evidence_urls.clone()),
+    }
+    .validate()
+    .map_err(|e| prefixed(e, "patch."))?;
+    let state = if patch.submit { ReportState::Submitted } else { current.state };
+    let (action, kind) =
+        if state != current.state { ("SUBMIT", ChangeKind::StatusChanged) } else { ("UPDATE", ChangeKind::Updated) };
+    Ok(Outcome { fields: merged, state, comment: current.review_comment.clone(), action, kind })
+}
+
+/// Withdraws a report that is not locked.
+fn apply_withdraw(current: &ProgressReport, fields: &ValidReportFields) -> Result<Outcome> {
+    if !can_change(current) {
+        return Err(Error::Conflict(format!("a {} report cannot be withdrawn", current.state.as_str())));
+    }
+    Ok(Outcome {
+        fields: fields.clone(),
+        state: ReportState::Withdrawn,
+        comment: current.review_comment.clone(),
+        action: "WITHDRAW",
+        kind: ChangeKind::Withdrawn,
+    })
+}
+
+/// Accepts or returns a submitted report; returning needs a reason.
+fn apply_review(
+    current: &ProgressReport,
+    fields: &ValidReportFields,
+    accept: bool,
+    comment: Option<&str>,
+) -> Result<Outcome> {
+    if !super::awaits_review(current) {
+        return Err(Error::Conflict(format!(
+            "only SUBMITTED reports are reviewed; this one is {}",
+            current.state.as_str()
+        )));
+    }
+    let comment = comment.map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
+    if let Some(c) = &comment {
+        if c.chars().count() > MAX_COMMENT_CHARS {
+            return Err(Error::validation("comment", format!("at most {MAX_COMMENT_CHARS} characters")));
+        }
+        if c.contains('\0') {
+            return Err(Error::validation("comment", "must not contain NUL characters"));
+        }
+    }
+    if !accept && comment.is_none() {
+        return Err(Error::validation("comment", "returning a report needs a reason"));
+    }
+    let (state, action) = if accept { (ReportState::Accepted, "ACCEPT") } else { (ReportState::Returned, "RETURN") };
+    Ok(Outcome { fields: fields.clone(), state, comment, action, kind: ChangeKind::Reviewed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{AgencyId, TokenId};
+    use crate::report::tests::report;
+    use crate::token::AccessRole;
+
+    fn principal(role: AccessRole) -> Principal {
+        Principal { token: TokenId(1), name: "t".into(), role, agency: Some(AgencyId(7)), province: None }
+    }
+
+    fn patch(p: ReportPatch) -> Edit {
+        Edit::Patch(p)
+    }
+
+    #[test]
+    fn a_patch_updates_or_submits() {
+        let owner = principal(AccessRole::AgencyReporter);
+        let edit = patch(ReportPatch { summary: Some("More.".into()), ..ReportPatch::default() });
+        let applied = apply_edit(&owner, &report(ReportState::Draft), 1, &edit).expect("update");
+        assert_eq!((applied.action, applied.state), ("UPDATE", ReportState::Draft));
+        assert_eq!(applied.changes.len(), 1);
+        let edit = patch(ReportPatch { submit: true, ..ReportPatch::default() });
+        let applied = apply_edit(&owner, &report(ReportState::Returned), 1, &edit).expect("submit");
+        assert_eq!((applied.action, applied.kind), ("SUBMIT", ChangeKind::StatusChanged));
+    }
+
+    #[test]
+    fn patch_errors_name_the_patch_field() {
+        let owner = principal(AccessRole::AgencyReporter);
+        let edit = patch(ReportPatch { percent_complete: Some(Some(101)), ..ReportPatch::default() });
+        match apply_edit(&owner, &report(ReportState::Draft), 1, &edit) {
+            Err(Error::Validation { field, .. }) => assert_eq!(field, "patch.percentComplete"),
+            other => panic!("{other:?}"),
+        }
+        let nothing = patch(ReportPatch::default());
+        assert!(matches!(apply_edit(&owner, &report(ReportState::Draft), 1, &nothing), Err(Error::Validation { .. })));
+    }
+
+    #[test]
+    fn locked_reports_do_not_change() {
+        let owner = principal(AccessRole::AgencyReporter);
+        for state in [ReportState::Accepted, ReportState::Withdrawn] {
+            let edit = patch(ReportPatch { summary: Some("x".into()), ..ReportPatch::default() });
+            assert!(matches!(apply_edit(&owner, &report(state), 1, &edit), Err(Error::Conflict(_))));
+            assert!(matches!(apply_edit(&owner, &report(state), 1, &Edit::Withdraw), Err(Error::Conflict(_))));
+        }
+        let applied = apply_edit(&owner, &report(ReportState::Submitted), 1, &Edit::Withdraw).expect("withdraw");
+        assert_eq!((applied.state, applied.kind), (ReportState::Withdrawn, ChangeKind::Withdrawn));
+    }
+
+    #[test]
+    fn who_and_which_version() {
+        let other = Principal { agency: Some(AgencyId(8)), ..principal(AccessRole::AgencyReporter) };
+        assert!(matches!(
+            apply_edit(&other, &report(ReportState::Draft), 1, &Edit::Withdraw),
+            Err(Error::Forbidden(_))
+        ));
+        let owner = principal(AccessRole::AgencyReporter);
+        assert!(matches!(
+            apply_edit(&owner, &report(ReportState::Draft), 2, &Edit::Withdraw),
+            Err(Error::StaleVersion { expected: 2, current: 1 })
+        ));
+        let review = Edit::Review { accept: true, comment: None };
+        assert!(matches!(apply_edit(&owner, &report(ReportState::Submitted), 1, &review), Err(Error::Forbidden(_))));
+    }
+
+    #[test]
+    fn reviews() {
+        let supervisor = principal(AccessRole::Supervisor);
+        let accept = Edit::Review { accept: true, comment: Some("  ".into()) };
+        let applied = apply_edit(&supervisor, &report(ReportState::Submitted), 1, &accept).expect("accept");
+        assert_eq!((applied.action, applied.review_comment), ("ACCEPT", None));
+        let bare_return = Edit::Review { accept: false, comment: None };
+        assert!(matches!(
+            apply_edit(&supervisor, &report(ReportState::Submitted), 1, &bare_return),
+            Err(Error::Validation { .. })
+        ));
+        let ret = Edit::Review { accept: false, comment: Some("Add data.".into()) };
+        let applied = apply_edit(&supervisor, &report(ReportState::Submitted), 1, &ret).expect("return");
+        assert_eq!((applied.action, applied.state), ("RETURN", ReportState::Returned));
+        assert!(matches!(apply_edit(&supervisor, &report(ReportState::Draft), 1, &ret), Err(Error::Conflict(_))));
+    }
+}

@@ -1,0 +1,109 @@
+//! Reporting periods: a year, a half, a quarter or a month.
+
+use crate::{Error, Result};
+
+/// Earliest and latest reporting years.
+pub const YEARS: std::ops::RangeInclusive<i32> = 2016..=2099;
+
+/// A reporting period: a year, a half, a quarter or a month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Period {
+    /// A calendar year.
+    Year(i32),
+    /// A half year (1 or 2).
+    Half(i32, u8),
+    /// A quarter (1–4).
+    Quarter(i32, u8),
+    /// A month (1–12).
+    Month(i32, u8),
+}
+
+impl Period {
+    /// Parses "2016", "2016-H2", "2016-Q3" or "2016-09".
+    pub fn parse(s: &str) -> Result<Self> {
+        let bad = || {
+            Error::validation(
+                "period",
+                format!(
+                    "{s:?} is not a period: use a year (2016), half (2016-H2), quarter (2016-Q3) or month (2016-09), years {}–{}",
+                    YEARS.start(),
+                    YEARS.end()
+                ),
+            )
+        };
+        let (year, rest) = match s.split_once('-') {
+            Some((y, r)) => (y, Some(r)),
+            None => (s, None),
+        };
+        if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let year: i32 = year.parse().map_err(|_| bad())?;
+        if !YEARS.contains(&year) {
+            return Err(bad());
+        }
+        let number = |digits: &str, range: std::ops::RangeInclusive<u8>| -> Result<u8> {
+            if digits.is_empty() || digits.len() > 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            digits.parse::<u8>().ok().filter(|n| range.contains(n)).ok_or_else(bad)
+        };
+        Ok(match rest {
+            None => Self::Year(year),
+            Some(r) => {
+                if let Some(h) = r.strip_prefix('H') {
+                    Self::Half(year, number(h, 1..=2)?)
+                } else if let Some(q) = r.strip_prefix('Q') {
+                    Self::Quarter(year, number(q, 1..=4)?)
+                } else if r.len() == 2 {
+                    Self::Month(year, number(r, 1..=12)?)
+                } else {
+                    return Err(bad());
+                }
+            }
+        })
+    }
+}
+
+impl std::fmt::Display for Period {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Year(y) => write!(f, "{y}"),
+            Self::Half(y, h) => write!(f, "{y}-H{h}"),
+            Self::Quarter(y, q) => write!(f, "{y}-Q{q}"),
+            Self::Month(y, m) => write!(f, "{y}-{m:02}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods() {
+        for ok in ["2016", "2016-H2", "2016-Q3", "2016-09", "2099-12", "2017-H1"] {
+            assert_eq!(Period::parse(ok).expect(ok).to_string(), ok);
+        }
+        for bad in [
+            "",
+            "16",
+            "2015",
+            "2100",
+            "2016-H3",
+            "2016-Q0",
+            "2016-Q5",
+            "2016-13",
+            "2016-00",
+            "2016-9",
+            "2016-",
+            "2016-Q",
+            "2016-X1",
+            "２０１６",
+            "2016-Q+1",
+            "-2016",
+        ] {
+            assert!(Period::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+}

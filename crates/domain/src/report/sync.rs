@@ -1,0 +1,183 @@
+//! Idempotent batch sync: the rules that decide, item by item, what a batch does.
+
+use super::edit::{Applied, fields_of};
+use super::history::{ChangeKind, diff};
+use super::submit::ValidReportFields;
+use super::{ProgressReport, ReportState};
+use crate::ids::TaskId;
+use crate::{Error, Result};
+
+/// Most items in one batch.
+pub const MAX_BATCH: usize = 500;
+/// Longest client report id.
+pub const MAX_CLIENT_ID: usize = 255;
+
+/// A batch item that passed every check that needs no stored report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidSyncItem {
+    /// Position in the batch.
+    pub index: usize,
+    /// The reporter's own id for the report.
+    pub client_report_id: String,
+    /// The task reported on.
+    pub task_id: TaskId,
+    /// The checked content.
+    pub fields: ValidReportFields,
+}
+
+/// What a batch item did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SyncOutcome {
+    /// A new report was created.
+    Created,
+    /// The report existed and changed.
+    Updated,
+    /// The report existed and was identical.
+    Unchanged,
+    /// The item was not applied.
+    Rejected,
+}
+
+/// Why a batch item was not applied. The API turns it into a client code, once, beside every
+/// other error.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RejectReason {
+    /// The item broke a rule (invalid, unknown task, not the reporter's task, duplicate id...).
+    #[error(transparent)]
+    Invalid(Error),
+    /// The report the item names is locked in this state (ACCEPTED or WITHDRAWN).
+    #[error("{}", locked_message(*.0))]
+    Locked(ReportState),
+}
+
+fn locked_message(state: ReportState) -> &'static str {
+    match state {
+        ReportState::Withdrawn => "the report was withdrawn",
+        _ => "the report was accepted and is locked",
+    }
+}
+
+/// What to do with one item, given the report its client id already names (if any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncDecision {
+    /// Create a new report.
+    Create(Applied),
+    /// Update the existing one (and resubmit it).
+    Update(Applied),
+    /// Nothing changed.
+    Unchanged,
+    /// Leave it, and say why.
+    Rejected(RejectReason),
+}
+
+impl PartialEq for RejectReason {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Locked(a), Self::Locked(b)) => a == b,
+            // Errors carry no equality (an internal one wraps any cause); compare what a client sees.
+            (Self::Invalid(a), Self::Invalid(b)) => a.to_string() == b.to_string(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for RejectReason {}
+
+/// Checks a client report id.
+pub fn check_client_id(id: &str, field: &str) -> Result<()> {
+    if id.trim().is_empty() {
+        return Err(Error::validation(field, "must not be empty"));
+    }
+    if id.chars().count() > MAX_CLIENT_ID {
+        return Err(Error::validation(field, format!("at most {MAX_CLIENT_ID} characters")));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(Error::validation(field, "must not contain control characters"));
+    }
+    Ok(())
+}
+
+/// Decides an item. Re-sending an identical item changes nothing; a changed one updates the
+/// report (and resubmits it) unless it was accepted or withdrawn.
+pub fn decide(existing: Option<&ProgressReport>, item: &ValidSyncItem) -> Result<SyncDecision> {
+    let Some(current) = existing else {
+        return Ok(SyncDecision::Create(Applied {
+            task_id: item.task_id,
+            fields: item.fields.clone(),
+            state: ReportState::Submitted,
+            review_comment: None,
+            action: "CREATE",
+            kind: ChangeKind::Created,
+            changes: diff(None, (&item.fields, ReportState::Submitted, None)),
+        }));
+    };
+    if current.task_id != item.task_id {
+        return Ok(SyncDecision::Rejected(RejectReason::Invalid(Error::Conflict(
+            "this clientReportId already names a report on another task".into(),
+        ))));
+    }
+    let fields = fields_of(current)?;
+    if fields == item.fields {
+        return Ok(SyncDecision::Unchanged);
+    }
+    if current.state.is_locked() {
+        return Ok(SyncDecision::Rejected(RejectReason::Locked(current.state)));
+    }
+    let changes = diff(
+        Some((&fields, current.state, current.review_comment.as_deref())),
+        (&item.fields, ReportState::Submitted, current.review_comment.as_deref()),
+    );
+    Ok(SyncDecision::Update(Applied {
+        task_id: item.task_id,
+        fields: item.fields.clone(),
+        state: ReportState::Submitted,
+        review_comment: current.review_comment.clone(),
+        action: "SYNC",
+        kind: ChangeKind::Updated,
+        changes,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::report;
+
+    fn item(task: i64, summary: &str) -> ValidSyncItem {
+        let current = report(ReportState::Draft);
+        let fields = ValidReportFields { summary: summary.into(), ..fields_of(&current).expect("fields") };
+        ValidSyncItem { index: 0, client_report_id: "c1".into(), task_id: TaskId(task), fields }
+    }
+
+    #[test]
+    fn new_identical_changed() {
+        assert!(matches!(decide(None, &item(1, "x")), Ok(SyncDecision::Create(a)) if a.action == "CREATE"));
+        let current = report(ReportState::Returned);
+        assert_eq!(decide(Some(&current), &item(1, "Done a lot.")).ok(), Some(SyncDecision::Unchanged));
+        let Ok(SyncDecision::Update(applied)) = decide(Some(&current), &item(1, "More.")) else { panic!("update") };
+        assert_eq!((applied.action, applied.state), ("SYNC", ReportState::Submitted));
+    }
+
+    #[test]
+    fn rejections_carry_a_reason_not_a_code() {
+        for state in [ReportState::Accepted, ReportState::Withdrawn] {
+            let decision = decide(Some(&report(state)), &item(1, "More.")).expect("decide");
+            assert_eq!(decision, SyncDecision::Rejected(RejectReason::Locked(state)));
+        }
+        let Ok(SyncDecision::Rejected(RejectReason::Invalid(Error::Conflict(_)))) =
+            decide(Some(&report(ReportState::Draft)), &item(2, "x"))
+        else {
+            panic!("another task is a conflict")
+        };
+        assert_eq!(RejectReason::Locked(ReportState::Withdrawn).to_string(), "the report was withdrawn");
+        assert_eq!(RejectReason::Locked(ReportState::Accepted).to_string(), "the report was accepted and is locked");
+    }
+
+    #[test]
+    fn client_ids() {
+        assert!(check_client_id("a-1", "f").is_ok());
+        assert!(check_client_id(" ", "f").is_err());
+        assert!(check_client_id("a\nb", "f").is_err());
+        assert!(check_client_id(&"x".repeat(256), "f").is_err());
+    }
+}

@@ -1,0 +1,18 @@
+//! Domain operations that combine rules with lookups. The API calls these; they decide every
+//! write, and the store carries them out in one transaction each. Each takes only the ports it
+//! uses.
+
+pub mod authenticate;
+pub mod edit;
+pub mod idempotency;
+mod reporter;
+pub mod submit;
+pub mod sync;
+pub mod tokens;
+
+pub use authenticate::authenticate;
+pub use edit::edit_report;
+pub use idempotency::MAX_IDEMPOTENCY_KEY;
+pub use submit::submit_report;
+pub use sync::{SyncItemInput, sync_reports};
+pub use tokens::{IssuedToken, TokenRequest, create_token};
