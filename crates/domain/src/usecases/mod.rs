@@ -16,3 +16,6 @@ pub use idempotency::MAX_IDEMPOTENCY_KEY;
 pub use submit::submit_report;
 pub use sync::{SyncItemInput, sync_reports};
 pub use tokens::{IssuedToken, TokenRequest, create_token};
+
+#[cfg(test)]
+mod tests;
