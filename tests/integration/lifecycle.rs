@@ -1,5 +1,5 @@
 use serde_json::{Value, json};
-use workplan_domain::model::AccessRole;
+use workplan_domain::token::AccessRole;
 use workplan_tests::TestApp;
 
 const SUBMIT: &str =

@@ -1,7 +1,7 @@
 //! Every role × action × target, with the expected outcome; refusals write nothing.
 
 use serde_json::{Value, json};
-use workplan_domain::model::AccessRole;
+use workplan_domain::token::AccessRole;
 use workplan_tests::TestApp;
 
 const SUBMIT: &str =

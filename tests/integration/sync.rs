@@ -3,7 +3,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use workplan_domain::model::AccessRole;
+use workplan_domain::token::AccessRole;
 use workplan_tests::TestApp;
 
 const SYNC: &str = "mutation($i: SyncProgressReportsInput!) { syncProgressReports(input: $i) {

@@ -1,6 +1,6 @@
 use serde_json::json;
-use workplan_domain::model::AccessRole;
 use workplan_domain::ports::{NewToken, TokenStore};
+use workplan_domain::token::AccessRole;
 use workplan_tests::TestApp;
 
 const VIEWER: &str = "{ viewer { authenticated name role agency { abbreviation } province { code } } }";
@@ -90,7 +90,7 @@ async fn bad_expired_and_malformed_tokens_are_401() {
             role: AccessRole::Reader,
             agency: None,
             province: None,
-            secret_hash: workplan_domain::auth::hash_secret(&expired_secret),
+            secret_hash: workplan_domain::token::hash_secret(&expired_secret),
             expires_at: Some(chrono::Utc::now() - chrono::Duration::days(1)),
         })
         .await

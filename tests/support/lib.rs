@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use workplan_api::config::ApiConfig;
-use workplan_domain::model::AccessRole;
 use workplan_domain::ports::PlanReader;
-use workplan_domain::service;
+use workplan_domain::token::AccessRole;
+use workplan_domain::usecases::{self, TokenRequest};
 use workplan_persistence::SeaStore;
 use workplan_server::Application;
 
@@ -145,10 +145,8 @@ impl TestApp {
             None => None,
         };
         let secret = workplan_api::auth::new_secret().expect("secret");
-        service::create_token(&self.store, name, role, agency, province, None, secret)
-            .await
-            .expect("create token")
-            .secret
+        let request = TokenRequest { name, role, agency, province_code: province, expires_at: None };
+        usecases::create_token(&self.store, &self.store, request, secret).await.expect("create token").secret
     }
 
     /// POSTs a GraphQL request with `token` (or none) and returns the JSON body (status 200).

@@ -2,9 +2,10 @@
 //! payload, and the secrets new tokens get.
 
 use axum::http::{HeaderMap, header};
-use workplan_domain::auth::{SECRET_PREFIX, Viewer};
+use workplan_domain::access::Viewer;
 use workplan_domain::ports::Store;
-use workplan_domain::{Error, Result, service};
+use workplan_domain::token::SECRET_PREFIX;
+use workplan_domain::{Error, Result, usecases};
 
 /// A fresh token secret: the prefix and 32 random bytes in hex.
 pub fn new_secret() -> Result<String> {
@@ -23,5 +24,5 @@ pub async fn viewer_from_headers(store: &dyn Store, headers: &HeaderMap) -> Resu
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .ok_or_else(|| Error::Unauthenticated("use Authorization: Bearer <token>".into()))?;
-    service::authenticate(store, secret).await.map(Viewer::Token)
+    usecases::authenticate(store, secret).await.map(Viewer::Token)
 }

@@ -1,6 +1,6 @@
 //! Request-independent API settings: access, introspection, limits, CORS and rate limiting.
 
-use workplan_domain::auth::Viewer;
+use workplan_domain::access::Viewer;
 
 use crate::limits::Limits;
 use crate::rate::RateLimit;

@@ -17,7 +17,7 @@ pub enum OrderDirection {
     Desc,
 }
 
-impl From<OrderDirection> for workplan_domain::page::SortOrder {
+impl From<OrderDirection> for workplan_domain::listing::SortOrder {
     fn from(d: OrderDirection) -> Self {
         match d {
             OrderDirection::Asc => Self::Ascending,
@@ -99,11 +99,11 @@ pub(crate) use connection;
 /// How to count a list when a client asks for `totalCount` (only then).
 #[derive(Debug, Clone)]
 pub(crate) enum Total {
-    Tasks(workplan_domain::page::TaskFilter),
-    TasksOf(workplan_domain::page::TaskParent, i64, workplan_domain::page::TaskFilter),
-    Agencies(workplan_domain::page::AgencyFilter),
-    Reports(workplan_domain::page::ReportFilter),
-    ReportsOf(workplan_domain::page::ReportParent, i64, workplan_domain::page::ReportFilter),
+    Tasks(workplan_domain::listing::TaskFilter),
+    TasksOf(workplan_domain::listing::TaskParent, i64, workplan_domain::listing::TaskFilter),
+    Agencies(workplan_domain::listing::AgencyFilter),
+    Reports(workplan_domain::listing::ReportFilter),
+    ReportsOf(workplan_domain::listing::ReportParent, i64, workplan_domain::listing::ReportFilter),
 }
 
 impl Total {
@@ -129,8 +129,8 @@ pub(crate) fn page_request<K: std::str::FromStr>(
     after: Option<String>,
     last: Option<i32>,
     before: Option<String>,
-) -> async_graphql::Result<workplan_domain::page::PageRequest<K>> {
+) -> async_graphql::Result<workplan_domain::listing::PageRequest<K>> {
     let after = crate::ids::parse_cursor(list, after, "after")?;
     let before = crate::ids::parse_cursor(list, before, "before")?;
-    workplan_domain::page::PageRequest::new(first, after, last, before).gql()
+    workplan_domain::listing::PageRequest::new(first, after, last, before).gql()
 }

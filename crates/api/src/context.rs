@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::Context;
 use async_graphql::dataloader::Loader;
-use workplan_domain::auth::Viewer;
-use workplan_domain::page::ReportScope;
+use workplan_domain::access::{ReportScope, Viewer};
 use workplan_domain::ports::Store;
 
 use crate::config::ApiConfig;

@@ -8,12 +8,13 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use workplan_domain::Error;
-use workplan_domain::model::{
-    Agency, AgencyId, HistoryEntry, ProgressReport, Province, ProvinceId, ReportId, Responsibility, Role, Section,
-    SectionId, Subsection, SubsectionId, Task, TaskId,
-};
-use workplan_domain::page::{Page, ReportFilter, ReportParent, ReportQuery, TaskFilter, TaskParent, TaskQuery};
+use workplan_domain::agency::Agency;
+use workplan_domain::ids::{AgencyId, ProvinceId, ReportId, SectionId, SubsectionId, TaskId};
+use workplan_domain::listing::{Page, ReportFilter, ReportParent, ReportQuery, TaskFilter, TaskParent, TaskQuery};
+use workplan_domain::plan::{Responsibility, Role, Section, Subsection, Task};
 use workplan_domain::ports::Store;
+use workplan_domain::province::Province;
+use workplan_domain::report::{HistoryEntry, ProgressReport};
 
 /// The per-request loader over the store.
 pub type Loaders = DataLoader<StoreLoader>;

@@ -39,11 +39,11 @@ pub enum RateKey {
 
 impl RateKey {
     /// The bucket a caller is charged to: its token, else its address.
-    pub fn of(viewer: &workplan_domain::auth::Viewer, addr: Option<std::net::SocketAddr>) -> Self {
+    pub fn of(viewer: &workplan_domain::access::Viewer, addr: Option<std::net::SocketAddr>) -> Self {
         match (viewer, addr) {
-            (workplan_domain::auth::Viewer::Token(p), _) => Self::Token(p.token.0),
-            (workplan_domain::auth::Viewer::Anonymous, Some(addr)) => Self::Ip(addr.ip()),
-            (workplan_domain::auth::Viewer::Anonymous, None) => Self::Unknown,
+            (workplan_domain::access::Viewer::Token(p), _) => Self::Token(p.token.0),
+            (workplan_domain::access::Viewer::Anonymous, Some(addr)) => Self::Ip(addr.ip()),
+            (workplan_domain::access::Viewer::Anonymous, None) => Self::Unknown,
         }
     }
 }

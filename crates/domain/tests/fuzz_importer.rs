@@ -3,8 +3,8 @@
 
 use workplan_domain::Error;
 use workplan_domain::demo::Rng;
-use workplan_domain::importer::import_plan;
-use workplan_domain::seed::AgencyRegistry;
+use workplan_domain::import::importer::import_plan;
+use workplan_domain::import::seed::AgencyRegistry;
 
 const SOURCE: &str = include_str!("../../../seeds/division-of-work-2016-66.txt");
 const REGISTRY: &str = include_str!("../../../seeds/agencies.json");

@@ -1,8 +1,8 @@
 //! Pins known facts of the 2016 plan, parsed from the copy of the source in `seeds/`.
 
-use workplan_domain::importer::import_plan;
-use workplan_domain::model::{ResponsibilityMode, Role};
-use workplan_domain::seed::{AgencyRegistry, PlanSeed, TaskSeed};
+use workplan_domain::import::importer::import_plan;
+use workplan_domain::import::seed::{AgencyRegistry, PlanSeed, TaskSeed};
+use workplan_domain::plan::{ResponsibilityMode, Role};
 
 const SOURCE: &str = include_str!("../../../seeds/division-of-work-2016-66.txt");
 const REGISTRY: &str = include_str!("../../../seeds/agencies.json");

@@ -7,13 +7,18 @@
 
 use sea_orm::sea_query::SimpleExpr;
 use sea_orm::{ColumnTrait, Set};
-use workplan_domain::model::{
-    AccessRole, Agency, AgencyId, ApiToken, Change, ChangeId, ChangeKind, DocumentInfo, FieldChange, HistoryEntry,
-    Plan, PlanId, ProgressReport, Province, ProvinceId, ProvinceKind, ReportId, ReportState, ReportStatus, Reporter,
-    Responsibility, ResponsibilityMode, Role, Section, SectionId, Subsection, SubsectionId, Task, TaskId, TokenId,
+use workplan_domain::agency::Agency;
+use workplan_domain::ids::{
+    AgencyId, ChangeId, PlanId, ProvinceId, ReportId, SectionId, SubsectionId, TaskId, TokenId,
 };
+use workplan_domain::plan::{DocumentInfo, Plan, Responsibility, ResponsibilityMode, Role, Section, Subsection, Task};
 use workplan_domain::ports::NewToken;
-use workplan_domain::report::{Applied, NewReport, ValidReportFields};
+use workplan_domain::province::{Province, ProvinceKind};
+use workplan_domain::report::{
+    Applied, Change, ChangeKind, FieldChange, HistoryEntry, NewReport, ProgressReport, ReportState, ReportStatus,
+    Reporter, ValidReportFields,
+};
+use workplan_domain::token::{AccessRole, ApiToken};
 use workplan_domain::{Error, Result};
 
 use crate::entities::{

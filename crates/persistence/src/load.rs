@@ -6,9 +6,10 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
 };
 use workplan_domain::demo::DemoTask;
-use workplan_domain::model::{AgencyId, DocumentInfo, ProvinceId, TaskId};
+use workplan_domain::ids::{AgencyId, ProvinceId, TaskId};
+use workplan_domain::import::seed::{AgencySeed, PlanSeed, ProvinceSeed, SectionSeed, TaskSeed};
+use workplan_domain::plan::DocumentInfo;
 use workplan_domain::report::NewReport;
-use workplan_domain::seed::{AgencySeed, PlanSeed, ProvinceSeed, SectionSeed, TaskSeed};
 use workplan_domain::{Error, Result};
 
 use crate::convert::report_active_model;

@@ -8,7 +8,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Order, QueryFilter, QueryOrder, QuerySelect,
     QueryTrait, Select, Value,
 };
-use workplan_domain::page::{Direction, PageRequest};
+use workplan_domain::listing::{Direction, PageRequest};
 
 /// Restricts `select` to one page: the cursor bounds, the reading order and `size + 1` rows
 /// (the extra row tells whether there is more).

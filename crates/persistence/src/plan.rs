@@ -7,12 +7,12 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SimpleExpr};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
-use workplan_domain::model::{
-    Agency, AgencyId, Plan, Province, ProvinceId, Responsibility, Role, Section, SectionId, Subsection, SubsectionId,
-    Task, TaskId,
-};
-use workplan_domain::page::{AgencyFilter, AgencyQuery, Page, SortOrder, TaskFilter, TaskParent, TaskQuery};
+use workplan_domain::agency::Agency;
+use workplan_domain::ids::{AgencyId, ProvinceId, SectionId, SubsectionId, TaskId};
+use workplan_domain::listing::{AgencyFilter, AgencyQuery, Page, SortOrder, TaskFilter, TaskParent, TaskQuery};
+use workplan_domain::plan::{Plan, Responsibility, Role, Section, Subsection, Task};
 use workplan_domain::ports::PlanReader;
+use workplan_domain::province::Province;
 use workplan_domain::{Error, Result};
 
 use crate::convert::{

@@ -6,9 +6,11 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
-use workplan_domain::model::{AgencyId, Change, HistoryEntry, ProgressReport, ReportId, ReportState};
-use workplan_domain::page::{Page, ReportFilter, ReportParent, ReportQuery, ReportScope};
+use workplan_domain::access::ReportScope;
+use workplan_domain::ids::{AgencyId, ReportId};
+use workplan_domain::listing::{Page, ReportFilter, ReportParent, ReportQuery};
 use workplan_domain::ports::ReportReader;
+use workplan_domain::report::{Change, HistoryEntry, ProgressReport, ReportState};
 use workplan_domain::{Error, Result};
 
 use crate::convert::{collect, ids, reporter_is, to_change, to_history, to_report};

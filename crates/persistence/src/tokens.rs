@@ -3,8 +3,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
-use workplan_domain::model::{ApiToken, TokenId};
+use workplan_domain::ids::TokenId;
 use workplan_domain::ports::{NewToken, TokenStore};
+use workplan_domain::token::ApiToken;
 use workplan_domain::{Error, Result};
 
 use crate::convert::{to_token, token_active_model};

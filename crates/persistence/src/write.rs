@@ -19,11 +19,13 @@ use async_trait::async_trait;
 
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
-use workplan_domain::auth::Principal;
-use workplan_domain::model::{ChangeKind, FieldChange, ProgressReport, ReportId, Reporter};
+use workplan_domain::access::Principal;
+use workplan_domain::ids::ReportId;
 use workplan_domain::ports::{Idempotency, ReportWriter, SyncItemResult};
-use workplan_domain::report::{Applied, Edit, NewReport, apply_edit, diff};
-use workplan_domain::sync::{SyncDecision, SyncOutcome, ValidSyncItem, decide};
+use workplan_domain::report::sync::{SyncDecision, SyncOutcome, ValidSyncItem, decide};
+use workplan_domain::report::{
+    Applied, ChangeKind, Edit, FieldChange, NewReport, ProgressReport, Reporter, apply_edit, diff,
+};
 use workplan_domain::{Error, Result};
 
 use crate::convert::{

@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use workplan_api::config::Introspection;
 use workplan_api::limits::Limits;
 use workplan_api::rate::RateLimit;
-use workplan_domain::model::AccessRole;
+use workplan_domain::token::AccessRole;
 
 use crate::config::{DEFAULT_DATABASE_URL, DEFAULT_DB_MAX_CONNECTIONS, DEFAULT_LISTEN, LISTEN_ENV};
 use crate::telemetry::LogFormat;

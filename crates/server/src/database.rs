@@ -1,7 +1,7 @@
 //! The database's first-start preparation: connect, migrate, load the embedded plan.
 
 use anyhow::Context as _;
-use workplan_domain::seed::{PlanSeed, ProvinceSeed, provinces_from_json};
+use workplan_domain::import::seed::{PlanSeed, ProvinceSeed, provinces_from_json};
 use workplan_persistence::{SeaStore, StoreOptions};
 
 /// The plan the service loads on first start (made by `workplan import-plan`).

@@ -1,8 +1,8 @@
 //! Central agencies.
 
 use async_graphql::{Context, ID, InputObject, Object};
-use workplan_domain::model as m;
-use workplan_domain::page::{AgencyFilter, AgencyQuery, ReportParent};
+use workplan_domain::ids::AgencyId;
+use workplan_domain::listing::{AgencyFilter, AgencyQuery, ReportParent};
 
 use super::report::{ProgressReportConnection, ProgressReportFilter, report_query, reports_of_parent};
 use super::task::{Responsibility, ResponsibilityRole};
@@ -14,7 +14,7 @@ use crate::loaders::ResponsibilitiesOfAgency;
 
 /// A central agency the plan assigns tasks to.
 #[derive(Clone)]
-pub struct Agency(pub m::Agency);
+pub struct Agency(pub workplan_domain::agency::Agency);
 
 /// A central agency the plan assigns tasks to.
 #[Object]
@@ -135,7 +135,7 @@ impl AgencyQueryRoot {
         match (id, name) {
             (Some(id), None) => {
                 let id = ids::decode(Kind::Agency, &id, "id")?;
-                Ok(load(ctx, m::AgencyId(id)).await?.map(Agency))
+                Ok(load(ctx, AgencyId(id)).await?.map(Agency))
             }
             (None, Some(name)) => {
                 if name.len() > 500 {

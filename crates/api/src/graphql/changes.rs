@@ -2,7 +2,6 @@
 
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use workplan_domain::model as m;
 
 use super::report::{ProgressReport, ReportState, visible};
 use crate::connection::PageInfo;
@@ -12,7 +11,7 @@ use crate::ids::{self, Kind};
 
 /// What kind of change a feed entry records.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "workplan_domain::model::ChangeKind")]
+#[graphql(remote = "workplan_domain::report::ChangeKind")]
 pub enum ChangeKind {
     /// A report was created.
     Created,
@@ -27,7 +26,7 @@ pub enum ChangeKind {
 }
 
 /// One entry of the change feed.
-pub struct Change(pub m::Change);
+pub struct Change(pub workplan_domain::report::Change);
 
 /// One change to a report, in commit order.
 #[Object]
@@ -96,7 +95,7 @@ pub(crate) fn change_cursor(after: Option<String>) -> async_graphql::Result<Opti
 
 /// Builds a page of the feed.
 pub(crate) fn change_connection(
-    changes: Vec<m::Change>,
+    changes: Vec<workplan_domain::report::Change>,
     more: bool,
     after: Option<i64>,
     after_cursor: Option<String>,

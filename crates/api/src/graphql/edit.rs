@@ -1,9 +1,9 @@
 //! Editing a report: patches and withdrawals, and the one path every edit (reviews too) takes.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use workplan_domain::model as m;
+use workplan_domain::ids::ReportId;
 use workplan_domain::report::{Edit, ReportPatch};
-use workplan_domain::service;
+use workplan_domain::usecases;
 
 use super::report::{ProgressReport, ReportStatus};
 use crate::context::{store, viewer};
@@ -49,8 +49,8 @@ pub struct ProgressReportPayload {
 }
 
 /// Decodes a report ID argument.
-pub(crate) fn report_id(id: &ID) -> async_graphql::Result<m::ReportId> {
-    ids::decode(Kind::ProgressReport, id, "id").map(m::ReportId)
+pub(crate) fn report_id(id: &ID) -> async_graphql::Result<ReportId> {
+    ids::decode(Kind::ProgressReport, id, "id").map(ReportId)
 }
 
 /// Applies `edit` to the report `id` at `expected_version`: the one path for every edit.
@@ -62,7 +62,7 @@ pub(crate) async fn edit(
     idempotency_key: Option<String>,
 ) -> async_graphql::Result<ProgressReportPayload> {
     let id = report_id(id)?;
-    let report = service::edit_report(store(ctx)?.as_ref(), viewer(ctx), id, expected_version, edit, idempotency_key)
+    let report = usecases::edit_report(store(ctx)?.as_ref(), viewer(ctx), id, expected_version, edit, idempotency_key)
         .await
         .gql()?;
     Ok(ProgressReportPayload { report: ProgressReport(report) })

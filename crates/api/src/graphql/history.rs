@@ -2,10 +2,9 @@
 
 use async_graphql::Object;
 use chrono::{DateTime, Utc};
-use workplan_domain::model as m;
 
 /// One write to a report.
-pub struct HistoryEntry(pub m::HistoryEntry);
+pub struct HistoryEntry(pub workplan_domain::report::HistoryEntry);
 
 /// One write to a report: who, when, what, and the fields it changed.
 #[Object]
@@ -37,7 +36,7 @@ impl HistoryEntry {
 }
 
 /// One field's value before and after a write.
-pub struct FieldChange(pub m::FieldChange);
+pub struct FieldChange(pub workplan_domain::report::FieldChange);
 
 /// One field's value before and after a write (as JSON; null when absent).
 #[Object]

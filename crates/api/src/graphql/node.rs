@@ -1,7 +1,7 @@
 //! Objects by global ID: the `Node` interface and the `node` and `nodes` lookups.
 
 use async_graphql::{Context, ID, Interface, Object};
-use workplan_domain::model as m;
+use workplan_domain::ids::{AgencyId, ProvinceId, ReportId, SectionId, SubsectionId, TaskId};
 
 use super::agency::Agency;
 use super::plan::{Plan, Section, Subsection};
@@ -35,12 +35,12 @@ async fn node_by_id(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Option
     };
     Ok(match kind {
         Kind::Plan => store(ctx)?.plan().await.gql()?.filter(|p| p.id.0 == n).map(|p| Node::Plan(Plan(p))),
-        Kind::Section => load(ctx, m::SectionId(n)).await?.map(|v| Node::Section(Section(v))),
-        Kind::Subsection => load(ctx, m::SubsectionId(n)).await?.map(|v| Node::Subsection(Subsection(v))),
-        Kind::Task => load(ctx, m::TaskId(n)).await?.map(|v| Node::Task(Task(v))),
-        Kind::Agency => load(ctx, m::AgencyId(n)).await?.map(|v| Node::Agency(Agency(v))),
-        Kind::Province => load(ctx, m::ProvinceId(n)).await?.map(|v| Node::Province(Province(v))),
-        Kind::ProgressReport => match load(ctx, m::ReportId(n)).await? {
+        Kind::Section => load(ctx, SectionId(n)).await?.map(|v| Node::Section(Section(v))),
+        Kind::Subsection => load(ctx, SubsectionId(n)).await?.map(|v| Node::Subsection(Subsection(v))),
+        Kind::Task => load(ctx, TaskId(n)).await?.map(|v| Node::Task(Task(v))),
+        Kind::Agency => load(ctx, AgencyId(n)).await?.map(|v| Node::Agency(Agency(v))),
+        Kind::Province => load(ctx, ProvinceId(n)).await?.map(|v| Node::Province(Province(v))),
+        Kind::ProgressReport => match load(ctx, ReportId(n)).await? {
             Some(r) if visible(ctx, &r)? => Some(Node::ProgressReport(ProgressReport(r))),
             _ => None,
         },

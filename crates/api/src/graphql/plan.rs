@@ -2,8 +2,7 @@
 
 use async_graphql::{Context, ID, Object};
 use chrono::NaiveDate;
-use workplan_domain::model as m;
-use workplan_domain::page::{AgencyFilter, TaskFilter, TaskParent};
+use workplan_domain::listing::{AgencyFilter, TaskFilter, TaskParent};
 
 use super::task::{TaskConnection, TaskFilterInput, TaskOrder, task_query, tasks_of_parent};
 use crate::context::{load, require, store};
@@ -13,7 +12,7 @@ use crate::loaders::SubsectionsOf;
 
 /// The work plan and the document it comes from.
 #[derive(Clone)]
-pub struct Plan(pub m::Plan);
+pub struct Plan(pub workplan_domain::plan::Plan);
 
 /// The work plan and the document it comes from.
 #[Object]
@@ -81,7 +80,7 @@ impl Plan {
 
 /// A section of the plan (I–VI).
 #[derive(Clone)]
-pub struct Section(pub m::Section);
+pub struct Section(pub workplan_domain::plan::Section);
 
 /// A section of the plan (I–VI).
 #[Object]
@@ -131,7 +130,7 @@ impl Section {
 
 /// A subsection of a section ((i), (ii), ...).
 #[derive(Clone)]
-pub struct Subsection(pub m::Subsection);
+pub struct Subsection(pub workplan_domain::plan::Subsection);
 
 /// A subsection of a section ((i), (ii), ...).
 #[Object]

@@ -1,8 +1,7 @@
 //! Provincial-level divisions.
 
 use async_graphql::{Context, Enum, ID, Object};
-use workplan_domain::model as m;
-use workplan_domain::page::ReportParent;
+use workplan_domain::listing::ReportParent;
 
 use super::report::{ProgressReportConnection, ProgressReportFilter, report_query, reports_of_parent};
 use crate::context::{load, store};
@@ -12,7 +11,7 @@ use crate::loaders::ProvinceCode;
 
 /// A provincial-level division of mainland China, which implements the plan locally.
 #[derive(Clone)]
-pub struct Province(pub m::Province);
+pub struct Province(pub workplan_domain::province::Province);
 
 /// A provincial-level division of mainland China, which implements the plan locally.
 #[Object]
@@ -59,7 +58,7 @@ impl Province {
 
 /// The kind of a provincial-level division.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "workplan_domain::model::ProvinceKind")]
+#[graphql(remote = "workplan_domain::province::ProvinceKind")]
 pub enum ProvinceKind {
     /// A province (省).
     Province,

@@ -2,11 +2,11 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Union};
 use chrono::{DateTime, Utc};
-use workplan_domain::auth::Viewer;
-use workplan_domain::model as m;
-use workplan_domain::page::{Page, ReportFilter, ReportParent, ReportQuery};
+use workplan_domain::access::{ReportScope, Viewer, can_edit, can_review, in_scope};
+use workplan_domain::ids::AgencyId;
+use workplan_domain::listing::{Page, ReportFilter, ReportParent, ReportQuery};
 use workplan_domain::report::{Period, ReporterRef, SubmitReport};
-use workplan_domain::service;
+use workplan_domain::usecases;
 
 use super::agency::Agency;
 use super::history::HistoryEntry;
@@ -20,7 +20,7 @@ use crate::loaders::ReportPageOf;
 
 /// A progress report on a task, from an agency or a province.
 #[derive(Clone)]
-pub struct ProgressReport(pub m::ProgressReport);
+pub struct ProgressReport(pub workplan_domain::report::ProgressReport);
 
 /// Who filed a report.
 #[derive(Union)]
@@ -47,8 +47,8 @@ impl ProgressReport {
     /// Who filed the report.
     async fn reporter(&self, ctx: &Context<'_>) -> async_graphql::Result<Reporter> {
         Ok(match self.0.reporter {
-            m::Reporter::Agency(id) => Reporter::Agency(Agency(require(ctx, id).await?)),
-            m::Reporter::Province(id) => Reporter::Province(Province(require(ctx, id).await?)),
+            workplan_domain::report::Reporter::Agency(id) => Reporter::Agency(Agency(require(ctx, id).await?)),
+            workplan_domain::report::Reporter::Province(id) => Reporter::Province(Province(require(ctx, id).await?)),
         })
     }
 
@@ -124,8 +124,12 @@ impl ProgressReport {
     async fn viewer_can_edit(&self, ctx: &Context<'_>) -> bool {
         match viewer(ctx) {
             Viewer::Token(p) => {
-                workplan_domain::auth::can_edit(p, &self.0).is_ok()
-                    && !matches!(self.0.state, m::ReportState::Accepted | m::ReportState::Withdrawn)
+                can_edit(p, &self.0).is_ok()
+                    && !matches!(
+                        self.0.state,
+                        workplan_domain::report::ReportState::Accepted
+                            | workplan_domain::report::ReportState::Withdrawn
+                    )
             }
             Viewer::Anonymous => false,
         }
@@ -135,7 +139,7 @@ impl ProgressReport {
     async fn viewer_can_review(&self, ctx: &Context<'_>) -> bool {
         match viewer(ctx) {
             Viewer::Token(p) => {
-                workplan_domain::auth::can_review(p).is_ok() && self.0.state == m::ReportState::Submitted
+                can_review(p).is_ok() && self.0.state == workplan_domain::report::ReportState::Submitted
             }
             Viewer::Anonymous => false,
         }
@@ -144,7 +148,7 @@ impl ProgressReport {
 
 /// A report's lifecycle state.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "workplan_domain::model::ReportState")]
+#[graphql(remote = "workplan_domain::report::ReportState")]
 pub enum ReportState {
     /// Saved by its reporter, not yet submitted; only the reporter (and supervisors) see it.
     Draft,
@@ -160,7 +164,7 @@ pub enum ReportState {
 
 /// Where a task stands, as reported.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "workplan_domain::model::ReportStatus")]
+#[graphql(remote = "workplan_domain::report::ReportStatus")]
 pub enum ReportStatus {
     /// Work has not started (0% complete).
     NotStarted,
@@ -192,7 +196,7 @@ pub struct ProgressReportFilter {
 }
 
 impl ProgressReportFilter {
-    fn into_domain(self, scope: workplan_domain::page::ReportScope) -> async_graphql::Result<ReportFilter> {
+    fn into_domain(self, scope: ReportScope) -> async_graphql::Result<ReportFilter> {
         let agency = self.agency.map(|id| ids::decode(Kind::Agency, &id, "filter.agency")).transpose()?;
         let period = self
             .period
@@ -209,7 +213,7 @@ impl ProgressReportFilter {
             scope,
             state: self.state.map(Into::into),
             task_number: self.task_number,
-            agency: agency.map(m::AgencyId),
+            agency: agency.map(AgencyId),
             province_code: self.province_code,
             period,
             status: self.status.map(Into::into),
@@ -234,11 +238,17 @@ pub(crate) fn report_query(
 }
 
 /// Whether the caller may see `report`.
-pub(crate) fn visible(ctx: &Context<'_>, report: &m::ProgressReport) -> async_graphql::Result<bool> {
-    Ok(workplan_domain::auth::in_scope(&scope(ctx)?, report.state, report.reporter))
+pub(crate) fn visible(
+    ctx: &Context<'_>,
+    report: &workplan_domain::report::ProgressReport,
+) -> async_graphql::Result<bool> {
+    Ok(in_scope(&scope(ctx)?, report.state, report.reporter))
 }
 
-pub(crate) fn report_connection(page: Page<m::ProgressReport>, total: Total) -> ProgressReportConnection {
+pub(crate) fn report_connection(
+    page: Page<workplan_domain::report::ProgressReport>,
+    total: Total,
+) -> ProgressReportConnection {
     ProgressReportConnection {
         cursors: page.items.iter().map(|r| ids::cursor("report", &r.id.0.to_string())).collect(),
         items: page.items.into_iter().map(ProgressReport).collect(),
@@ -300,9 +310,7 @@ pub struct SubmitProgressReportInput {
 impl ReporterInput {
     pub(crate) fn into_ref(self) -> async_graphql::Result<ReporterRef> {
         match (self.agency_id, self.province_code) {
-            (Some(id), None) => {
-                Ok(ReporterRef::Agency(m::AgencyId(ids::decode(Kind::Agency, &id, "reporter.agencyId")?)))
-            }
+            (Some(id), None) => Ok(ReporterRef::Agency(AgencyId(ids::decode(Kind::Agency, &id, "reporter.agencyId")?))),
             (None, Some(code)) => Ok(ReporterRef::Province(code)),
             _ => Err(crate::error::bad_input("reporter", "give exactly one of agencyId or provinceCode")),
         }
@@ -375,8 +383,11 @@ impl ReportMutationRoot {
         #[graphql(desc = "The report.")] input: SubmitProgressReportInput,
     ) -> async_graphql::Result<SubmitProgressReportPayload> {
         let (command, reporter, as_draft, key) = input.into_command()?;
+        let store = store(ctx)?;
         let report =
-            service::submit_report(store(ctx)?.as_ref(), viewer(ctx), command, reporter, as_draft, key).await.gql()?;
+            usecases::submit_report(store.as_ref(), store.as_ref(), viewer(ctx), command, reporter, as_draft, key)
+                .await
+                .gql()?;
         Ok(SubmitProgressReportPayload { report: ProgressReport(report) })
     }
 }

@@ -1,10 +1,9 @@
 //! Review: the queue of submitted reports and a supervisor's decision on one.
 
 use async_graphql::{Context, Enum, ID, Object};
-use workplan_domain::auth::can_review;
-use workplan_domain::model as m;
-use workplan_domain::page::{ReportFilter, ReportQuery, ReportScope};
-use workplan_domain::report::Edit;
+use workplan_domain::access::{ReportScope, can_review};
+use workplan_domain::listing::{ReportFilter, ReportQuery};
+use workplan_domain::report::{Edit, ReportState};
 
 use super::edit::{ProgressReportPayload, edit};
 use super::report::{ProgressReportConnection, report_connection};
@@ -36,7 +35,7 @@ impl ReviewQueryRoot {
         #[graphql(desc = "Return reports after this cursor.")] after: Option<String>,
     ) -> async_graphql::Result<ProgressReportConnection> {
         can_review(viewer(ctx).principal().gql()?).gql()?;
-        let filter = ReportFilter { state: Some(m::ReportState::Submitted), ..ReportFilter::new(ReportScope::All) };
+        let filter = ReportFilter { state: Some(ReportState::Submitted), ..ReportFilter::new(ReportScope::All) };
         let query = ReportQuery { filter, page: page_request("report", first, after, None, None)?, oldest_first: true };
         let page = store(ctx)?.list_reports(&query).await.gql()?;
         Ok(report_connection(page, Total::Reports(query.filter)))

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use workplan_domain::ports::SyncItemResult;
-use workplan_domain::service::{self, SyncItemInput};
-use workplan_domain::sync::SyncOutcome as DomainOutcome;
+use workplan_domain::report::sync::SyncOutcome as DomainOutcome;
+use workplan_domain::usecases::{self, SyncItemInput};
 
 use super::report::{ProgressReport, ReportStatus, ReporterInput};
 use crate::context::{store, viewer};
@@ -174,7 +174,10 @@ impl SyncMutationRoot {
         #[graphql(desc = "The batch.")] input: SyncProgressReportsInput,
     ) -> async_graphql::Result<SyncProgressReportsPayload> {
         let (items, reporter, dry_run) = input.into_items()?;
-        let results = service::sync_reports(store(ctx)?.as_ref(), viewer(ctx), items, reporter, dry_run).await.gql()?;
+        let store = store(ctx)?;
+        let results = usecases::sync_reports(store.as_ref(), store.as_ref(), viewer(ctx), items, reporter, dry_run)
+            .await
+            .gql()?;
         if let (Ok(metrics), false) = (ctx.data::<Arc<Metrics>>(), dry_run) {
             for (outcome, label) in [
                 (DomainOutcome::Created, "CREATED"),

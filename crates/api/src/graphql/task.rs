@@ -1,8 +1,14 @@
 //! Tasks and who is responsible for them: the task, its responsibilities, its filters and lists.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object};
-use workplan_domain::model as m;
-use workplan_domain::page::{ReportParent, ReportQuery, TaskFilter, TaskParent, TaskQuery};
+use workplan_domain::access::Viewer;
+use workplan_domain::ids::{AgencyId, SectionId, SubsectionId};
+use workplan_domain::listing::{
+    MAX_TASK_PAGE_SIZE, Page, PageRequest, ReportFilter, ReportParent, ReportQuery, TaskFilter, TaskParent, TaskQuery,
+};
+use workplan_domain::plan::Role;
+use workplan_domain::report::ReportState;
+use workplan_domain::token::AccessRole;
 
 use super::agency::Agency;
 use super::plan::{Section, Subsection};
@@ -15,7 +21,7 @@ use crate::loaders::{ReportPageOf, ResponsibilitiesOfTask, TaskNumber, TaskPageO
 
 /// A numbered key task of the plan.
 #[derive(Clone)]
-pub struct Task(pub m::Task);
+pub struct Task(pub workplan_domain::plan::Task);
 
 /// A numbered key task of the plan.
 #[Object]
@@ -62,7 +68,7 @@ impl Task {
     /// The agencies that lead the task, in listed order.
     async fn lead_agencies(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Agency>> {
         let rows = load(ctx, ResponsibilitiesOfTask(self.0.id)).await?.unwrap_or_default();
-        Ok(rows.into_iter().filter(|(r, _)| r.role == m::Role::Lead).map(|(_, a)| Agency(a)).collect())
+        Ok(rows.into_iter().filter(|(r, _)| r.role == Role::Lead).map(|(_, a)| Agency(a)).collect())
     }
 
     /// Progress reports on this task, newest first.
@@ -86,20 +92,20 @@ impl Task {
 
     /// The most recently submitted ACCEPTED report on this task: its official status.
     async fn latest_accepted_report(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ProgressReport>> {
-        latest(ctx, self.0.id.0, Some(m::ReportState::Accepted)).await
+        latest(ctx, self.0.id.0, Some(ReportState::Accepted)).await
     }
 
     /// Whether the caller may file a report on this task: a province reporter always, an agency
     /// reporter when its agency is responsible, an admin always.
     async fn viewer_can_report(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        let workplan_domain::auth::Viewer::Token(p) = viewer(ctx) else { return Ok(false) };
+        let Viewer::Token(p) = viewer(ctx) else { return Ok(false) };
         Ok(match p.role {
-            m::AccessRole::Admin | m::AccessRole::ProvinceReporter => true,
-            m::AccessRole::AgencyReporter => {
+            AccessRole::Admin | AccessRole::ProvinceReporter => true,
+            AccessRole::AgencyReporter => {
                 let rows = load(ctx, ResponsibilitiesOfTask(self.0.id)).await?.unwrap_or_default();
                 rows.iter().any(|(r, _)| Some(r.agency_id) == p.agency)
             }
-            m::AccessRole::Supervisor | m::AccessRole::Reader => false,
+            AccessRole::Supervisor | AccessRole::Reader => false,
         })
     }
 }
@@ -108,10 +114,10 @@ impl Task {
 async fn latest(
     ctx: &Context<'_>,
     task: i64,
-    state: Option<m::ReportState>,
+    state: Option<ReportState>,
 ) -> async_graphql::Result<Option<ProgressReport>> {
-    let filter = workplan_domain::page::ReportFilter { state, ..workplan_domain::page::ReportFilter::new(scope(ctx)?) };
-    let query = ReportQuery { filter, page: workplan_domain::page::PageRequest::first(1), oldest_first: false };
+    let filter = ReportFilter { state, ..ReportFilter::new(scope(ctx)?) };
+    let query = ReportQuery { filter, page: PageRequest::first(1), oldest_first: false };
     let page = load(ctx, ReportPageOf(ReportParent::Task, task, query)).await?;
     Ok(page.and_then(|p| p.items.into_iter().next()).map(ProgressReport))
 }
@@ -119,11 +125,11 @@ async fn latest(
 /// One agency's place on one task.
 #[derive(Clone)]
 pub struct Responsibility {
-    pub(crate) responsibility: m::Responsibility,
+    pub(crate) responsibility: workplan_domain::plan::Responsibility,
     /// The agency, when it was fetched along with the responsibility.
-    pub(crate) agency: Option<m::Agency>,
+    pub(crate) agency: Option<workplan_domain::agency::Agency>,
     /// The task, when it was fetched along with the responsibility.
-    pub(crate) task: Option<m::Task>,
+    pub(crate) task: Option<workplan_domain::plan::Task>,
 }
 
 /// One agency's place on one task.
@@ -158,7 +164,7 @@ impl Responsibility {
 
 /// Whether a task's agencies answer for it together or each for its own part.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "workplan_domain::model::ResponsibilityMode")]
+#[graphql(remote = "workplan_domain::plan::ResponsibilityMode")]
 pub enum ResponsibilityMode {
     /// The agencies answer for the task together; the leads coordinate.
     Joint,
@@ -169,7 +175,7 @@ pub enum ResponsibilityMode {
 
 /// An agency's role on a task.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "workplan_domain::model::Role")]
+#[graphql(remote = "workplan_domain::plan::Role")]
 pub enum ResponsibilityRole {
     /// Leads the task: the first agency listed, or every agency the text says "take the lead".
     Lead,
@@ -199,9 +205,9 @@ impl TaskFilterInput {
     pub(crate) fn into_domain(self) -> async_graphql::Result<TaskFilter> {
         let decode = |kind, id: Option<ID>, field: &str| id.map(|id| ids::decode(kind, &id, field)).transpose();
         TaskFilter {
-            section: decode(Kind::Section, self.section, "filter.section")?.map(m::SectionId),
-            subsection: decode(Kind::Subsection, self.subsection, "filter.subsection")?.map(m::SubsectionId),
-            agency: decode(Kind::Agency, self.agency, "filter.agency")?.map(m::AgencyId),
+            section: decode(Kind::Section, self.section, "filter.section")?.map(SectionId),
+            subsection: decode(Kind::Subsection, self.subsection, "filter.subsection")?.map(SubsectionId),
+            agency: decode(Kind::Agency, self.agency, "filter.agency")?.map(AgencyId),
             role: self.role.map(Into::into),
             mode: self.mode.map(Into::into),
             search: self.search,
@@ -244,8 +250,8 @@ pub(crate) fn task_query(
     Ok(TaskQuery {
         filter: filter.unwrap_or_default().into_domain()?,
         order: order_by.unwrap_or_default().direction.into(),
-        page: workplan_domain::page::PageRequest::with_max_first(
-            workplan_domain::page::MAX_TASK_PAGE_SIZE,
+        page: PageRequest::with_max_first(
+            MAX_TASK_PAGE_SIZE,
             first,
             crate::ids::parse_cursor("task", after, "after")?,
             last,
@@ -255,7 +261,7 @@ pub(crate) fn task_query(
     })
 }
 
-pub(crate) fn task_connection(page: workplan_domain::page::Page<m::Task>, total: Total) -> TaskConnection {
+pub(crate) fn task_connection(page: Page<workplan_domain::plan::Task>, total: Total) -> TaskConnection {
     TaskConnection {
         cursors: page.items.iter().map(|t| ids::cursor("task", &t.number.to_string())).collect(),
         items: page.items.into_iter().map(Task).collect(),

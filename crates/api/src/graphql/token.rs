@@ -2,9 +2,9 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use workplan_domain::auth::can_manage_tokens;
-use workplan_domain::model as m;
-use workplan_domain::service;
+use workplan_domain::access::can_manage_tokens;
+use workplan_domain::ids::{AgencyId, TokenId};
+use workplan_domain::usecases::{self, TokenRequest};
 
 use super::agency::Agency;
 use super::province::Province;
@@ -14,7 +14,7 @@ use crate::ids::{self, Kind};
 
 /// What a token may do.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "workplan_domain::model::AccessRole")]
+#[graphql(remote = "workplan_domain::token::AccessRole")]
 pub enum AccessRole {
     /// Everything, including token management.
     Admin,
@@ -29,7 +29,7 @@ pub enum AccessRole {
 }
 
 /// An API token (never its secret).
-pub struct ApiToken(pub m::ApiToken);
+pub struct ApiToken(pub workplan_domain::token::ApiToken);
 
 /// An API token: its name, role, scope and life. The secret is shown once, at creation.
 #[Object]
@@ -139,19 +139,17 @@ impl TokenMutationRoot {
         #[graphql(desc = "The token to create.")] input: CreateApiTokenInput,
     ) -> async_graphql::Result<CreateApiTokenPayload> {
         can_manage_tokens(viewer(ctx).principal().gql()?).gql()?;
-        let agency = input.agency_id.map(|id| ids::decode(Kind::Agency, &id, "agencyId")).transpose()?.map(m::AgencyId);
+        let agency = input.agency_id.map(|id| ids::decode(Kind::Agency, &id, "agencyId")).transpose()?.map(AgencyId);
         let secret = crate::auth::new_secret().gql()?;
-        let issued = service::create_token(
-            store(ctx)?.as_ref(),
-            &input.name,
-            input.role.into(),
+        let request = TokenRequest {
+            name: &input.name,
+            role: input.role.into(),
             agency,
-            input.province_code.as_deref(),
-            input.expires_at,
-            secret,
-        )
-        .await
-        .gql()?;
+            province_code: input.province_code.as_deref(),
+            expires_at: input.expires_at,
+        };
+        let store = store(ctx)?;
+        let issued = usecases::create_token(store.as_ref(), store.as_ref(), request, secret).await.gql()?;
         Ok(CreateApiTokenPayload { token: ApiToken(issued.token), secret: issued.secret })
     }
 
@@ -163,6 +161,6 @@ impl TokenMutationRoot {
     ) -> async_graphql::Result<ApiToken> {
         can_manage_tokens(viewer(ctx).principal().gql()?).gql()?;
         let id = ids::decode(Kind::ApiToken, &id, "id")?;
-        Ok(ApiToken(store(ctx)?.revoke_token(m::TokenId(id)).await.gql()?))
+        Ok(ApiToken(store(ctx)?.revoke_token(TokenId(id)).await.gql()?))
     }
 }

@@ -1,7 +1,7 @@
 //! Who is calling: anonymous, or a token with its role and scope.
 
 use async_graphql::{Context, Object};
-use workplan_domain::auth::Viewer as DomainViewer;
+use workplan_domain::access::Viewer as DomainViewer;
 
 use super::agency::Agency;
 use super::province::Province;

@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument as _;
-use workplan_domain::auth::Viewer;
+use workplan_domain::access::Viewer;
 
 use super::respond::{
     JSON, body, classify, ensure_code, error_response, internal_response, limit_response, negotiate, unauthenticated,

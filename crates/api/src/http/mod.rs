@@ -18,7 +18,7 @@ use axum::response::Response;
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::CorsLayer;
-use workplan_domain::auth::Viewer;
+use workplan_domain::access::Viewer;
 use workplan_domain::ports::Store;
 
 use crate::config::ApiConfig;

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use futures::{SinkExt as _, Stream, StreamExt as _, future};
 use workplan_domain::Error;
-use workplan_domain::auth::Viewer;
+use workplan_domain::access::Viewer;
 
 use super::{AppState, ClientAddr};
 use crate::auth::viewer_from_headers;

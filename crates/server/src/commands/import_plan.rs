@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
-use workplan_domain::seed::AgencyRegistry;
+use workplan_domain::import::seed::AgencyRegistry;
 
 use crate::AGENCIES_JSON;
 use crate::cli::ImportPlanArgs;
@@ -18,7 +18,7 @@ pub(super) fn run(args: &ImportPlanArgs) -> anyhow::Result<()> {
     };
     let registry = AgencyRegistry::from_json(&registry_text)?;
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let plan = workplan_domain::importer::import_plan(&source, &name, &registry)
+    let plan = workplan_domain::import::importer::import_plan(&source, &name, &registry)
         .with_context(|| format!("cannot import {}", file.display()))?;
     let json = plan.to_json()?;
     let summary = format!(

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use workplan_domain::ports::{PlanReader as _, TokenStore as _};
+use workplan_domain::usecases::{self, TokenRequest};
 use workplan_persistence::SeaStore;
 
 use crate::cli::{TokenCommand, TokenCreateArgs};
@@ -34,16 +35,9 @@ async fn create(store: &SeaStore, args: TokenCreateArgs) -> anyhow::Result<()> {
     };
     let expires_at = expires_in_days.map(|d| chrono::Utc::now() + Duration::from_secs(u64::from(d) * 86_400));
     let secret = workplan_api::auth::new_secret()?;
-    let issued = workplan_domain::service::create_token(
-        store,
-        &name,
-        role.into(),
-        agency,
-        province.as_deref(),
-        expires_at,
-        secret,
-    )
-    .await?;
+    let request =
+        TokenRequest { name: &name, role: role.into(), agency, province_code: province.as_deref(), expires_at };
+    let issued = usecases::create_token(store, store, request, secret).await?;
     eprintln!("created token {:?} ({}); the secret is shown once:", issued.token.name, issued.token.role.as_str());
     println!("{}", issued.secret);
     Ok(())
