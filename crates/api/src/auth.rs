@@ -3,7 +3,7 @@
 
 use axum::http::{HeaderMap, header};
 use workplan_domain::access::Viewer;
-use workplan_domain::ports::Store;
+use workplan_domain::ports::TokenStore;
 use workplan_domain::token::SECRET_PREFIX;
 use workplan_domain::{Error, Result, usecases};
 
@@ -16,7 +16,7 @@ pub fn new_secret() -> Result<String> {
 
 /// The viewer an `Authorization` header names: anonymous without one, UNAUTHENTICATED for a
 /// malformed, unknown, revoked or expired token.
-pub async fn viewer_from_headers(store: &dyn Store, headers: &HeaderMap) -> Result<Viewer> {
+pub async fn viewer_from_headers(tokens: &dyn TokenStore, headers: &HeaderMap) -> Result<Viewer> {
     let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(Viewer::Anonymous) };
     let value = value.to_str().map_err(|_| Error::Unauthenticated("the Authorization header is not text".into()))?;
     let secret = value
@@ -24,5 +24,5 @@ pub async fn viewer_from_headers(store: &dyn Store, headers: &HeaderMap) -> Resu
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .ok_or_else(|| Error::Unauthenticated("use Authorization: Bearer <token>".into()))?;
-    usecases::authenticate(store, secret).await.map(Viewer::Token)
+    usecases::authenticate(tokens, secret).await.map(Viewer::Token)
 }

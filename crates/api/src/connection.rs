@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, Enum, SimpleObject};
 
-use crate::context::{loaders, store};
+use crate::context::{loaders, plan, reports};
 use crate::error::GqlResultExt;
 use crate::loaders::{ReportCountOf, TaskCountOf};
 
@@ -109,9 +109,9 @@ pub(crate) enum Total {
 impl Total {
     pub(crate) async fn resolve(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
         match self {
-            Self::Tasks(f) => store(ctx)?.count_tasks(f).await.gql(),
-            Self::Agencies(f) => store(ctx)?.count_agencies(f).await.gql(),
-            Self::Reports(f) => store(ctx)?.count_reports(f).await.gql(),
+            Self::Tasks(f) => plan(ctx)?.count_tasks(f).await.gql(),
+            Self::Agencies(f) => plan(ctx)?.count_agencies(f).await.gql(),
+            Self::Reports(f) => reports(ctx)?.count_reports(f).await.gql(),
             Self::TasksOf(p, id, f) => {
                 Ok(loaders(ctx)?.load_one(TaskCountOf(*p, *id, f.clone())).await.gql()?.unwrap_or(0))
             }

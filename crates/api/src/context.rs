@@ -1,4 +1,4 @@
-//! What a resolver takes from the request context: the store, the loaders, the caller and the
+//! What a resolver takes from the request context: the ports, the loaders, the caller and the
 //! reports the caller may read.
 
 use std::sync::Arc;
@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_graphql::Context;
 use async_graphql::dataloader::Loader;
 use workplan_domain::access::{ReportScope, Viewer};
-use workplan_domain::ports::Store;
+use workplan_domain::ports::{PlanReader, ReportReader, ReportWriter, TokenStore};
 
 use crate::config::ApiConfig;
 use crate::error::{GqlResultExt, internal};
@@ -29,9 +29,24 @@ pub(crate) fn scope(ctx: &Context<'_>) -> async_graphql::Result<ReportScope> {
     viewer(ctx).report_scope(public_read).gql()
 }
 
-/// The store, for list queries that are not relations.
-pub(crate) fn store<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<dyn Store>> {
-    ctx.data::<Arc<dyn Store>>().map_err(|_| internal())
+/// The plan, for lists and lookups that are not relations (those go through [`load`]).
+pub(crate) fn plan<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<dyn PlanReader>> {
+    ctx.data::<Arc<dyn PlanReader>>().map_err(|_| internal())
+}
+
+/// Report lists, history and the change feed.
+pub(crate) fn reports<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<dyn ReportReader>> {
+    ctx.data::<Arc<dyn ReportReader>>().map_err(|_| internal())
+}
+
+/// Report writes (through the domain's use cases).
+pub(crate) fn writer<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<dyn ReportWriter>> {
+    ctx.data::<Arc<dyn ReportWriter>>().map_err(|_| internal())
+}
+
+/// API tokens.
+pub(crate) fn tokens<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<dyn TokenStore>> {
+    ctx.data::<Arc<dyn TokenStore>>().map_err(|_| internal())
 }
 
 /// Loads one value through the request's loader.

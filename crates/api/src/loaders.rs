@@ -12,7 +12,7 @@ use workplan_domain::agency::Agency;
 use workplan_domain::ids::{AgencyId, ProvinceId, ReportId, SectionId, SubsectionId, TaskId};
 use workplan_domain::listing::{Page, ReportFilter, ReportParent, ReportQuery, TaskFilter, TaskParent, TaskQuery};
 use workplan_domain::plan::{Responsibility, Role, Section, Subsection, Task};
-use workplan_domain::ports::Store;
+use workplan_domain::ports::{PlanReader, Ports, ReportReader};
 use workplan_domain::province::Province;
 use workplan_domain::report::{HistoryEntry, ProgressReport};
 
@@ -20,13 +20,15 @@ use workplan_domain::report::{HistoryEntry, ProgressReport};
 pub type Loaders = DataLoader<StoreLoader>;
 
 /// Creates the loaders for one request.
-pub fn for_request(store: Arc<dyn Store>) -> Loaders {
-    DataLoader::new(StoreLoader { store }, tokio::spawn).delay(std::time::Duration::from_millis(2))
+pub fn for_request(ports: &Ports) -> Loaders {
+    let loader = StoreLoader { plan: ports.plan.clone(), reports: ports.reports.clone() };
+    DataLoader::new(loader, tokio::spawn).delay(std::time::Duration::from_millis(2))
 }
 
 /// Batches lookups of every kind into port calls.
 pub struct StoreLoader {
-    store: Arc<dyn Store>,
+    plan: Arc<dyn PlanReader>,
+    reports: Arc<dyn ReportReader>,
 }
 
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<Error>>;
@@ -98,15 +100,15 @@ macro_rules! simple_loader {
     };
 }
 
-simple_loader!(SectionId, Section, |s, keys| s.store.sections_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
-simple_loader!(SubsectionId, Subsection, |s, keys| s.store.subsections_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
-simple_loader!(TaskId, Task, |s, keys| s.store.tasks_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
-simple_loader!(AgencyId, Agency, |s, keys| s.store.agencies_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
-simple_loader!(ProvinceId, Province, |s, keys| s.store.provinces_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
-simple_loader!(ReportId, ProgressReport, |s, keys| s.store.reports_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+simple_loader!(SectionId, Section, |s, keys| s.plan.sections_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+simple_loader!(SubsectionId, Subsection, |s, keys| s.plan.subsections_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+simple_loader!(TaskId, Task, |s, keys| s.plan.tasks_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+simple_loader!(AgencyId, Agency, |s, keys| s.plan.agencies_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+simple_loader!(ProvinceId, Province, |s, keys| s.plan.provinces_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+simple_loader!(ReportId, ProgressReport, |s, keys| s.reports.reports_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
 simple_loader!(SubsectionsOf, Vec<Subsection>, |s, keys| {
     let ids: Vec<SectionId> = keys.iter().map(|k| k.0).collect();
-    s.store.subsections_by_sections(&ids).await.map(|r| grouped(r, |v| SubsectionsOf(v.section_id)))
+    s.plan.subsections_by_sections(&ids).await.map(|r| grouped(r, |v| SubsectionsOf(v.section_id)))
 });
 impl Loader<ResponsibilitiesOfTask> for StoreLoader {
     /// Each responsibility with its agency: fetched together, so agencies of a task list cost
@@ -119,9 +121,9 @@ impl Loader<ResponsibilitiesOfTask> for StoreLoader {
         keys: &[ResponsibilitiesOfTask],
     ) -> LoadResult<ResponsibilitiesOfTask, Vec<(Responsibility, Agency)>> {
         let ids: Vec<TaskId> = keys.iter().map(|k| k.0).collect();
-        let rows = self.store.responsibilities_by_tasks(&ids).await.map_err(Arc::new)?;
+        let rows = self.plan.responsibilities_by_tasks(&ids).await.map_err(Arc::new)?;
         let agency_ids: Vec<AgencyId> = rows.iter().map(|r| r.agency_id).collect();
-        let agencies = by_key(self.store.agencies_by_ids(&agency_ids).await.map_err(Arc::new)?, |a| a.id);
+        let agencies = by_key(self.plan.agencies_by_ids(&agency_ids).await.map_err(Arc::new)?, |a| a.id);
         let mut out: HashMap<ResponsibilitiesOfTask, Vec<(Responsibility, Agency)>> = HashMap::new();
         for r in rows {
             let agency = agencies.get(&r.agency_id).cloned().ok_or_else(|| dangling("agency", r.agency_id.0))?;
@@ -132,15 +134,15 @@ impl Loader<ResponsibilitiesOfTask> for StoreLoader {
 }
 simple_loader!(HistoryOf, Vec<HistoryEntry>, |s, keys| {
     let ids: Vec<ReportId> = keys.iter().map(|k| k.0).collect();
-    s.store.history(&ids).await.map(|r| grouped(r, |v| HistoryOf(v.report_id)))
+    s.reports.history(&ids).await.map(|r| grouped(r, |v| HistoryOf(v.report_id)))
 });
 simple_loader!(TaskNumber, Task, |s, keys| {
     let numbers: Vec<i32> = keys.iter().map(|k| k.0).collect();
-    s.store.tasks_by_numbers(&numbers).await.map(|r| by_key(r, |v| TaskNumber(v.number)))
+    s.plan.tasks_by_numbers(&numbers).await.map(|r| by_key(r, |v| TaskNumber(v.number)))
 });
 simple_loader!(ProvinceCode, Province, |s, keys| {
     let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
-    s.store.provinces_by_codes(&codes).await.map(|r| by_key(r, |v| ProvinceCode(v.code.clone())))
+    s.plan.provinces_by_codes(&codes).await.map(|r| by_key(r, |v| ProvinceCode(v.code.clone())))
 });
 
 impl Loader<ResponsibilitiesOfAgency> for StoreLoader {
@@ -155,9 +157,9 @@ impl Loader<ResponsibilitiesOfAgency> for StoreLoader {
         let mut out = HashMap::new();
         for (role, ids) in by_args(keys, |k| (k.1, k.0.0)) {
             let ids: Vec<AgencyId> = ids.into_iter().map(AgencyId).collect();
-            let rows = self.store.responsibilities_by_agencies(&ids, role).await.map_err(Arc::new)?;
+            let rows = self.plan.responsibilities_by_agencies(&ids, role).await.map_err(Arc::new)?;
             let task_ids: Vec<TaskId> = rows.iter().map(|r| r.task_id).collect();
-            let tasks = by_key(self.store.tasks_by_ids(&task_ids).await.map_err(Arc::new)?, |t| t.id);
+            let tasks = by_key(self.plan.tasks_by_ids(&task_ids).await.map_err(Arc::new)?, |t| t.id);
             for (agency, rs) in grouped(rows, |r| r.agency_id) {
                 let mut with_tasks = Vec::with_capacity(rs.len());
                 for r in rs {
@@ -178,7 +180,7 @@ fn dangling(what: &str, id: i64) -> Arc<Error> {
 /// A loader for lists and counts under many parents: keys that share their query arguments
 /// become one grouped port call.
 macro_rules! grouped_loader {
-    ($key:ident, $value:ty, $method:ident) => {
+    ($key:ident, $value:ty, $port:ident . $method:ident) => {
         impl Loader<$key> for StoreLoader {
             type Value = $value;
             type Error = Arc<Error>;
@@ -186,7 +188,7 @@ macro_rules! grouped_loader {
             async fn load(&self, keys: &[$key]) -> LoadResult<$key, $value> {
                 let mut out = HashMap::new();
                 for ((parent, args), ids) in by_args(keys, |k| ((k.0, k.2.clone()), k.1)) {
-                    let found = self.store.$method(parent, &ids, &args).await.map_err(Arc::new)?;
+                    let found = self.$port.$method(parent, &ids, &args).await.map_err(Arc::new)?;
                     for (id, value) in found {
                         out.insert($key(parent, id, args.clone()), value);
                     }
@@ -197,7 +199,7 @@ macro_rules! grouped_loader {
     };
 }
 
-grouped_loader!(TaskPageOf, Page<Task>, list_tasks_grouped);
-grouped_loader!(TaskCountOf, i64, count_tasks_grouped);
-grouped_loader!(ReportPageOf, Page<ProgressReport>, list_reports_grouped);
-grouped_loader!(ReportCountOf, i64, count_reports_grouped);
+grouped_loader!(TaskPageOf, Page<Task>, plan.list_tasks_grouped);
+grouped_loader!(TaskCountOf, i64, plan.count_tasks_grouped);
+grouped_loader!(ReportPageOf, Page<ProgressReport>, reports.list_reports_grouped);
+grouped_loader!(ReportCountOf, i64, reports.count_reports_grouped);

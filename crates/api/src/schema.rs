@@ -1,9 +1,7 @@
 //! The GraphQL schema: the area roots of `graphql/`, merged, and the builder.
 
-use std::sync::Arc;
-
 use async_graphql::{EmptySubscription, MergedObject};
-use workplan_domain::ports::Store;
+use workplan_domain::ports::Ports;
 
 use crate::config::ApiConfig;
 use crate::graphql::agency::AgencyQueryRoot;
@@ -49,15 +47,19 @@ pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySu
         .extension(async_graphql::extensions::Tracing)
 }
 
-/// The schema serving `store`, with `config`'s limits.
-pub fn build_schema(store: Arc<dyn Store>, config: &ApiConfig) -> WorkplanSchema {
+/// The schema serving `ports`, with `config`'s limits. Each port goes into the schema's data as
+/// the narrow trait resolvers use it through (see [`crate::context`]).
+pub fn build_schema(ports: &Ports, config: &ApiConfig) -> WorkplanSchema {
     let l = &config.limits;
     let mut builder = schema_builder()
         .limit_depth(l.max_depth)
         .limit_directives(l.max_directives)
         .limit_recursive_depth(l.max_nesting)
         .extension(crate::limits::LimitsExtension::new(l))
-        .data(store);
+        .data(ports.plan.clone())
+        .data(ports.reports.clone())
+        .data(ports.writer.clone())
+        .data(ports.tokens.clone());
     if !config.suggestions {
         builder = builder.disable_suggestions();
     }

@@ -6,6 +6,7 @@
 //! relation for `n` parents issues one call, not `n`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -232,8 +233,42 @@ pub trait Health: Send + Sync {
     fn pool_stats(&self) -> PoolStats;
 }
 
-/// Every port at once, for the API's state until it holds the narrow ones. A `&dyn Store`
-/// coerces to any of them (trait upcasting).
-pub trait Store: PlanReader + ReportReader + ReportWriter + TokenStore + Health {}
+/// The ports the API serves, each held as the narrow trait it is used through: resolvers of
+/// the plan see a [`PlanReader`], report lists a [`ReportReader`], the use cases a
+/// [`ReportWriter`], authentication a [`TokenStore`], health checks [`Health`]. One store
+/// usually implements them all ([`Ports::of`]); tests may put a fake behind any of them.
+#[derive(Clone)]
+pub struct Ports {
+    /// The plan: sections, tasks, agencies, responsibilities, provinces.
+    pub plan: Arc<dyn PlanReader>,
+    /// Report reads, history and the change feed.
+    pub reports: Arc<dyn ReportReader>,
+    /// Report writes.
+    pub writer: Arc<dyn ReportWriter>,
+    /// API tokens.
+    pub tokens: Arc<dyn TokenStore>,
+    /// Whether storage answers.
+    pub health: Arc<dyn Health>,
+}
 
-impl<T: PlanReader + ReportReader + ReportWriter + TokenStore + Health> Store for T {}
+impl Ports {
+    /// Every port served by one store.
+    pub fn of<S>(store: Arc<S>) -> Self
+    where
+        S: PlanReader + ReportReader + ReportWriter + TokenStore + Health + 'static,
+    {
+        Self {
+            plan: store.clone(),
+            reports: store.clone(),
+            writer: store.clone(),
+            tokens: store.clone(),
+            health: store,
+        }
+    }
+}
+
+impl std::fmt::Debug for Ports {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Ports { .. }")
+    }
+}

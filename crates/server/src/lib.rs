@@ -11,6 +11,7 @@ use axum::http::HeaderName;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use workplan_domain::ports::Ports;
 use workplan_persistence::{SeaStore, StoreOptions};
 
 pub mod cli;
@@ -40,7 +41,7 @@ impl Application {
         config: workplan_api::config::ApiConfig,
     ) -> anyhow::Result<Self> {
         let store = prepare_database(database_url, options).await?;
-        let state = workplan_api::AppState::with_config(Arc::new(store.clone()), config);
+        let state = workplan_api::AppState::with_config(Ports::of(Arc::new(store.clone())), config);
         let request_id = HeaderName::from_static("x-request-id");
         let router = workplan_api::router(state)
             .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -7,7 +7,7 @@ use workplan_domain::listing::{AgencyFilter, AgencyQuery, ReportParent};
 use super::report::{ProgressReportConnection, ProgressReportFilter, report_query, reports_of_parent};
 use super::task::{Responsibility, ResponsibilityRole};
 use crate::connection::{Total, connection, page_request};
-use crate::context::{load, store};
+use crate::context::{load, plan};
 use crate::error::{GqlResultExt, bad_input};
 use crate::ids::{self, Kind};
 use crate::loaders::ResponsibilitiesOfAgency;
@@ -107,7 +107,7 @@ pub(crate) async fn list(
     let filter = filter.unwrap_or_default();
     let filter = AgencyFilter { search: filter.search, role: filter.role.map(Into::into) }.validated("filter").gql()?;
     let query = AgencyQuery { filter, page: page_request("agency", first, after, last, before)? };
-    let page = store(ctx)?.list_agencies(&query).await.gql()?;
+    let page = plan(ctx)?.list_agencies(&query).await.gql()?;
     Ok(AgencyConnection {
         cursors: page.items.iter().map(|a| ids::cursor("agency", &a.name)).collect(),
         items: page.items.into_iter().map(Agency).collect(),
@@ -141,7 +141,7 @@ impl AgencyQueryRoot {
                 if name.len() > 500 {
                     return Err(bad_input("name", "at most 500 characters"));
                 }
-                Ok(store(ctx)?.agency_by_name(&name).await.gql()?.map(Agency))
+                Ok(plan(ctx)?.agency_by_name(&name).await.gql()?.map(Agency))
             }
             _ => Err(bad_input("id", "give exactly one of id or name")),
         }

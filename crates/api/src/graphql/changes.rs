@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::report::{ProgressReport, ReportState, visible};
 use crate::connection::PageInfo;
-use crate::context::{load, scope, store};
+use crate::context::{load, reports, scope};
 use crate::error::{GqlResultExt, bad_input};
 use crate::ids::{self, Kind};
 
@@ -145,7 +145,7 @@ impl ChangesQueryRoot {
         let scope = scope(ctx)?;
         let size = feed_size(first)?;
         let after_id = change_cursor(after.clone())?;
-        let (changes, more) = store(ctx)?.list_changes(after_id, size, &scope).await.gql()?;
+        let (changes, more) = reports(ctx)?.list_changes(after_id, size, &scope).await.gql()?;
         Ok(change_connection(changes, more, after_id, after))
     }
 }

@@ -6,7 +6,7 @@ use workplan_domain::report::{Edit, ReportPatch};
 use workplan_domain::usecases;
 
 use super::report::{ProgressReport, ReportStatus};
-use crate::context::{store, viewer};
+use crate::context::{viewer, writer};
 use crate::error::GqlResultExt;
 use crate::ids::{self, Kind};
 
@@ -62,7 +62,7 @@ pub(crate) async fn edit(
     idempotency_key: Option<String>,
 ) -> async_graphql::Result<ProgressReportPayload> {
     let id = report_id(id)?;
-    let report = usecases::edit_report(store(ctx)?.as_ref(), viewer(ctx), id, expected_version, edit, idempotency_key)
+    let report = usecases::edit_report(writer(ctx)?.as_ref(), viewer(ctx), id, expected_version, edit, idempotency_key)
         .await
         .gql()?;
     Ok(ProgressReportPayload { report: ProgressReport(report) })

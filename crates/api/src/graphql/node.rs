@@ -8,7 +8,7 @@ use super::plan::{Plan, Section, Subsection};
 use super::province::Province;
 use super::report::{ProgressReport, visible};
 use super::task::Task;
-use crate::context::{load, store};
+use crate::context::{load, plan};
 use crate::error::{GqlResultExt, bad_input};
 use crate::ids::{self, Kind};
 
@@ -34,7 +34,7 @@ async fn node_by_id(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Option
         return Ok(None);
     };
     Ok(match kind {
-        Kind::Plan => store(ctx)?.plan().await.gql()?.filter(|p| p.id.0 == n).map(|p| Node::Plan(Plan(p))),
+        Kind::Plan => plan(ctx)?.plan().await.gql()?.filter(|p| p.id.0 == n).map(|p| Node::Plan(Plan(p))),
         Kind::Section => load(ctx, SectionId(n)).await?.map(|v| Node::Section(Section(v))),
         Kind::Subsection => load(ctx, SubsectionId(n)).await?.map(|v| Node::Subsection(Subsection(v))),
         Kind::Task => load(ctx, TaskId(n)).await?.map(|v| Node::Task(Task(v))),

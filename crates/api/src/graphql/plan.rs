@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use workplan_domain::listing::{AgencyFilter, TaskFilter, TaskParent};
 
 use super::task::{TaskConnection, TaskFilterInput, TaskOrder, task_query, tasks_of_parent};
-use crate::context::{load, require, store};
+use crate::context::{load, plan, require};
 use crate::error::GqlResultExt;
 use crate::ids::{self, Kind};
 use crate::loaders::SubsectionsOf;
@@ -64,17 +64,17 @@ impl Plan {
 
     /// The plan's sections, in order.
     async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Section>> {
-        Ok(store(ctx)?.sections().await.gql()?.into_iter().map(Section).collect())
+        Ok(plan(ctx)?.sections().await.gql()?.into_iter().map(Section).collect())
     }
 
     /// How many key tasks the plan has.
     async fn task_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
-        store(ctx)?.count_tasks(&TaskFilter::default()).await.gql()
+        plan(ctx)?.count_tasks(&TaskFilter::default()).await.gql()
     }
 
     /// How many central agencies the plan names.
     async fn agency_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
-        store(ctx)?.count_agencies(&AgencyFilter::default()).await.gql()
+        plan(ctx)?.count_agencies(&AgencyFilter::default()).await.gql()
     }
 }
 
@@ -186,7 +186,7 @@ pub struct PlanQueryRoot;
 impl PlanQueryRoot {
     /// The work plan.
     async fn plan(&self, ctx: &Context<'_>) -> async_graphql::Result<Plan> {
-        match store(ctx)?.plan().await.gql()? {
+        match plan(ctx)?.plan().await.gql()? {
             Some(plan) => Ok(Plan(plan)),
             None => Err(crate::error::to_graphql(&workplan_domain::Error::not_found("plan (none is loaded)", None))),
         }
@@ -194,6 +194,6 @@ impl PlanQueryRoot {
 
     /// The plan's sections, in order.
     async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Section>> {
-        Ok(store(ctx)?.sections().await.gql()?.into_iter().map(Section).collect())
+        Ok(plan(ctx)?.sections().await.gql()?.into_iter().map(Section).collect())
     }
 }

@@ -4,7 +4,7 @@ use async_graphql::{Context, Enum, ID, Object};
 use workplan_domain::listing::ReportParent;
 
 use super::report::{ProgressReportConnection, ProgressReportFilter, report_query, reports_of_parent};
-use crate::context::{load, store};
+use crate::context::{load, plan};
 use crate::error::{GqlResultExt, bad_input};
 use crate::ids::{self, Kind};
 use crate::loaders::ProvinceCode;
@@ -77,7 +77,7 @@ pub struct ProvinceQueryRoot;
 impl ProvinceQueryRoot {
     /// The 31 provincial-level divisions, by code.
     async fn provinces(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Province>> {
-        Ok(store(ctx)?.provinces().await.gql()?.into_iter().map(Province).collect())
+        Ok(plan(ctx)?.provinces().await.gql()?.into_iter().map(Province).collect())
     }
 
     /// A province by GB/T 2260 code (e.g. "440000"), or null.

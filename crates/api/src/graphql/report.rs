@@ -13,7 +13,7 @@ use super::history::HistoryEntry;
 use super::province::Province;
 use super::task::Task;
 use crate::connection::{Total, connection, page_request};
-use crate::context::{load, require, scope, store, viewer};
+use crate::context::{load, plan, reports, require, scope, viewer, writer};
 use crate::error::GqlResultExt;
 use crate::ids::{self, Kind};
 use crate::loaders::ReportPageOf;
@@ -123,14 +123,7 @@ impl ProgressReport {
     /// Whether the caller may edit or withdraw this report now.
     async fn viewer_can_edit(&self, ctx: &Context<'_>) -> bool {
         match viewer(ctx) {
-            Viewer::Token(p) => {
-                can_edit(p, &self.0).is_ok()
-                    && !matches!(
-                        self.0.state,
-                        workplan_domain::report::ReportState::Accepted
-                            | workplan_domain::report::ReportState::Withdrawn
-                    )
-            }
+            Viewer::Token(p) => can_edit(p, &self.0).is_ok() && workplan_domain::report::can_change(&self.0),
             Viewer::Anonymous => false,
         }
     }
@@ -138,9 +131,7 @@ impl ProgressReport {
     /// Whether the caller may review this report now.
     async fn viewer_can_review(&self, ctx: &Context<'_>) -> bool {
         match viewer(ctx) {
-            Viewer::Token(p) => {
-                can_review(p).is_ok() && self.0.state == workplan_domain::report::ReportState::Submitted
-            }
+            Viewer::Token(p) => can_review(p).is_ok() && workplan_domain::report::awaits_review(&self.0),
             Viewer::Anonymous => false,
         }
     }
@@ -362,7 +353,7 @@ impl ReportQueryRoot {
         #[graphql(desc = "Return reports before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ProgressReportConnection> {
         let query = report_query(ctx, filter, first, after, last, before)?;
-        let page = store(ctx)?.list_reports(&query).await.gql()?;
+        let page = reports(ctx)?.list_reports(&query).await.gql()?;
         Ok(report_connection(page, Total::Reports(query.filter)))
     }
 }
@@ -383,11 +374,17 @@ impl ReportMutationRoot {
         #[graphql(desc = "The report.")] input: SubmitProgressReportInput,
     ) -> async_graphql::Result<SubmitProgressReportPayload> {
         let (command, reporter, as_draft, key) = input.into_command()?;
-        let store = store(ctx)?;
-        let report =
-            usecases::submit_report(store.as_ref(), store.as_ref(), viewer(ctx), command, reporter, as_draft, key)
-                .await
-                .gql()?;
+        let report = usecases::submit_report(
+            plan(ctx)?.as_ref(),
+            writer(ctx)?.as_ref(),
+            viewer(ctx),
+            command,
+            reporter,
+            as_draft,
+            key,
+        )
+        .await
+        .gql()?;
         Ok(SubmitProgressReportPayload { report: ProgressReport(report) })
     }
 }

@@ -8,7 +8,7 @@ use workplan_domain::report::{Edit, ReportState};
 use super::edit::{ProgressReportPayload, edit};
 use super::report::{ProgressReportConnection, report_connection};
 use crate::connection::{Total, page_request};
-use crate::context::{store, viewer};
+use crate::context::{reports, viewer};
 use crate::error::GqlResultExt;
 
 /// A supervisor's decision.
@@ -37,7 +37,7 @@ impl ReviewQueryRoot {
         can_review(viewer(ctx).principal().gql()?).gql()?;
         let filter = ReportFilter { state: Some(ReportState::Submitted), ..ReportFilter::new(ReportScope::All) };
         let query = ReportQuery { filter, page: page_request("report", first, after, None, None)?, oldest_first: true };
-        let page = store(ctx)?.list_reports(&query).await.gql()?;
+        let page = reports(ctx)?.list_reports(&query).await.gql()?;
         Ok(report_connection(page, Total::Reports(query.filter)))
     }
 }

@@ -8,7 +8,7 @@ use workplan_domain::report::sync::SyncOutcome as DomainOutcome;
 use workplan_domain::usecases::{self, SyncItemInput};
 
 use super::report::{ProgressReport, ReportStatus, ReporterInput};
-use crate::context::{store, viewer};
+use crate::context::{plan, viewer, writer};
 use crate::error::GqlResultExt;
 use crate::metrics::Metrics;
 
@@ -174,10 +174,10 @@ impl SyncMutationRoot {
         #[graphql(desc = "The batch.")] input: SyncProgressReportsInput,
     ) -> async_graphql::Result<SyncProgressReportsPayload> {
         let (items, reporter, dry_run) = input.into_items()?;
-        let store = store(ctx)?;
-        let results = usecases::sync_reports(store.as_ref(), store.as_ref(), viewer(ctx), items, reporter, dry_run)
-            .await
-            .gql()?;
+        let results =
+            usecases::sync_reports(plan(ctx)?.as_ref(), writer(ctx)?.as_ref(), viewer(ctx), items, reporter, dry_run)
+                .await
+                .gql()?;
         if let (Ok(metrics), false) = (ctx.data::<Arc<Metrics>>(), dry_run) {
             for (outcome, label) in [
                 (DomainOutcome::Created, "CREATED"),

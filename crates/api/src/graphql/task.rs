@@ -8,13 +8,12 @@ use workplan_domain::listing::{
 };
 use workplan_domain::plan::Role;
 use workplan_domain::report::ReportState;
-use workplan_domain::token::AccessRole;
 
 use super::agency::Agency;
 use super::plan::{Section, Subsection};
 use super::report::{ProgressReport, ProgressReportConnection, ProgressReportFilter, report_query, reports_of_parent};
 use crate::connection::{OrderDirection, Total, connection};
-use crate::context::{load, require, scope, store, viewer};
+use crate::context::{load, plan, require, scope, viewer};
 use crate::error::GqlResultExt;
 use crate::ids::{self, Kind};
 use crate::loaders::{ReportPageOf, ResponsibilitiesOfTask, TaskNumber, TaskPageOf};
@@ -99,14 +98,9 @@ impl Task {
     /// reporter when its agency is responsible, an admin always.
     async fn viewer_can_report(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         let Viewer::Token(p) = viewer(ctx) else { return Ok(false) };
-        Ok(match p.role {
-            AccessRole::Admin | AccessRole::ProvinceReporter => true,
-            AccessRole::AgencyReporter => {
-                let rows = load(ctx, ResponsibilitiesOfTask(self.0.id)).await?.unwrap_or_default();
-                rows.iter().any(|(r, _)| Some(r.agency_id) == p.agency)
-            }
-            AccessRole::Supervisor | AccessRole::Reader => false,
-        })
+        let rows = load(ctx, ResponsibilitiesOfTask(self.0.id)).await?.unwrap_or_default();
+        let agencies: Vec<_> = rows.iter().map(|(r, _)| r.agency_id).collect();
+        Ok(workplan_domain::access::may_report_on(p, &agencies))
     }
 }
 
@@ -312,7 +306,7 @@ impl TaskQueryRoot {
         #[graphql(desc = "Return tasks before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<TaskConnection> {
         let query = task_query(filter, order_by, first, after, last, before)?;
-        let page = store(ctx)?.list_tasks(&query).await.gql()?;
+        let page = plan(ctx)?.list_tasks(&query).await.gql()?;
         Ok(task_connection(page, Total::Tasks(query.filter)))
     }
 }

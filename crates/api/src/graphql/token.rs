@@ -8,7 +8,7 @@ use workplan_domain::usecases::{self, TokenRequest};
 
 use super::agency::Agency;
 use super::province::Province;
-use crate::context::{require, store, viewer};
+use crate::context::{plan, require, tokens, viewer};
 use crate::error::GqlResultExt;
 use crate::ids::{self, Kind};
 
@@ -121,7 +121,7 @@ impl TokenQueryRoot {
     /// Every API token (ADMIN).
     async fn api_tokens(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ApiToken>> {
         can_manage_tokens(viewer(ctx).principal().gql()?).gql()?;
-        Ok(store(ctx)?.tokens().await.gql()?.into_iter().map(ApiToken).collect())
+        Ok(tokens(ctx)?.tokens().await.gql()?.into_iter().map(ApiToken).collect())
     }
 }
 
@@ -148,8 +148,7 @@ impl TokenMutationRoot {
             province_code: input.province_code.as_deref(),
             expires_at: input.expires_at,
         };
-        let store = store(ctx)?;
-        let issued = usecases::create_token(store.as_ref(), store.as_ref(), request, secret).await.gql()?;
+        let issued = usecases::create_token(plan(ctx)?.as_ref(), tokens(ctx)?.as_ref(), request, secret).await.gql()?;
         Ok(CreateApiTokenPayload { token: ApiToken(issued.token), secret: issued.secret })
     }
 
@@ -161,6 +160,6 @@ impl TokenMutationRoot {
     ) -> async_graphql::Result<ApiToken> {
         can_manage_tokens(viewer(ctx).principal().gql()?).gql()?;
         let id = ids::decode(Kind::ApiToken, &id, "id")?;
-        Ok(ApiToken(store(ctx)?.revoke_token(TokenId(id)).await.gql()?))
+        Ok(ApiToken(tokens(ctx)?.revoke_token(TokenId(id)).await.gql()?))
     }
 }

@@ -174,7 +174,7 @@ async fn execute(
     request: async_graphql::Request,
     media: &'static str,
 ) -> Response {
-    let viewer = match viewer_from_headers(state.store.as_ref(), headers).await {
+    let viewer = match viewer_from_headers(state.ports.tokens.as_ref(), headers).await {
         Ok(Viewer::Anonymous) if !state.config.public_read => {
             return unauthenticated("public reading is off: send Authorization: Bearer <token>");
         }

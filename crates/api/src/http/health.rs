@@ -13,7 +13,7 @@ pub(super) async fn healthz() -> &'static str {
 
 /// Readiness: the database answers.
 pub(super) async fn readyz(State(state): State<AppState>) -> Response {
-    match state.store.ping().await {
+    match state.ports.health.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "database unreachable");
@@ -24,6 +24,6 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
 
 /// The OpenMetrics exposition.
 pub(super) async fn metrics(State(state): State<AppState>) -> Response {
-    let text = state.metrics.render(state.store.pool_stats());
+    let text = state.metrics.render(state.ports.health.pool_stats());
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
 }

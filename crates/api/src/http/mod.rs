@@ -19,7 +19,7 @@ use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::CorsLayer;
 use workplan_domain::access::Viewer;
-use workplan_domain::ports::Store;
+use workplan_domain::ports::Ports;
 
 use crate::config::ApiConfig;
 use crate::limits::LimitExceeded;
@@ -29,28 +29,22 @@ use crate::rate::{RateKey, RateLimiter};
 use crate::schema::{WorkplanSchema, build_schema};
 use respond::{internal_response, limit_response};
 
-/// What the handlers share: the schema and the store. Nothing per client: replicas are
+/// What the handlers share: the schema and the ports. Nothing per client: replicas are
 /// interchangeable.
 #[derive(Clone)]
 pub struct AppState {
     schema: WorkplanSchema,
-    store: Arc<dyn Store>,
+    ports: Ports,
     config: ApiConfig,
     limiter: Option<Arc<RateLimiter>>,
     metrics: Arc<Metrics>,
 }
 
 impl AppState {
-    /// State serving `store` with `config`.
-    pub fn with_config(store: Arc<dyn Store>, config: ApiConfig) -> Self {
+    /// State serving `ports` with `config`.
+    pub fn with_config(ports: Ports, config: ApiConfig) -> Self {
         let limiter = config.rate_limit.map(|l| Arc::new(RateLimiter::new(l)));
-        Self {
-            schema: build_schema(store.clone(), &config),
-            store,
-            config,
-            limiter,
-            metrics: Arc::new(Metrics::default()),
-        }
+        Self { schema: build_schema(&ports, &config), ports, config, limiter, metrics: Arc::new(Metrics::default()) }
     }
 
     /// What a resolver may take from the context, for one request or one WebSocket connection:
@@ -62,7 +56,7 @@ impl AppState {
             data.insert(limiter.clone());
             data.insert(RateKey::of(&viewer, client));
         }
-        data.insert(loaders::for_request(self.store.clone()));
+        data.insert(loaders::for_request(&self.ports));
         data.insert(viewer);
         data.insert(self.config.clone());
         data.insert(self.metrics.clone());

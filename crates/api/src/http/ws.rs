@@ -123,7 +123,7 @@ async fn viewer_of(state: &AppState, payload: &serde_json::Value) -> workplan_do
     if let Some(value) = token.and_then(|t| HeaderValue::from_str(t).ok()) {
         headers.insert(header::AUTHORIZATION, value);
     }
-    viewer_from_headers(state.store.as_ref(), &headers).await
+    viewer_from_headers(state.ports.tokens.as_ref(), &headers).await
 }
 
 /// The client's messages, each checked against the limits; the first refused one ends the
