@@ -87,28 +87,14 @@ pub fn check_document(query: &str, limits: &Limits) -> Result<(), LimitExceeded>
         let c = bytes[i];
         match c {
             b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
+                i = comment_end(bytes, i);
                 in_word = false;
                 continue;
             }
             b'"' => {
                 tokens += 1;
                 in_word = false;
-                if bytes[i..].starts_with(b"\"\"\"") {
-                    i += 3;
-                    while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
-                        i += if bytes[i] == b'\\' { 2 } else { 1 };
-                    }
-                    i += 3;
-                } else {
-                    i += 1;
-                    while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                        i += if bytes[i] == b'\\' { 2 } else { 1 };
-                    }
-                    i += 1;
-                }
+                i = string_end(bytes, i);
                 continue;
             }
             b'{' | b'[' | b'(' => {
@@ -145,6 +131,31 @@ pub fn check_document(query: &str, limits: &Limits) -> Result<(), LimitExceeded>
         i += 1;
     }
     Ok(())
+}
+
+/// Where the comment starting at `i` ends (at its newline, or the end of the text).
+fn comment_end(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && bytes[i] != b'\n' {
+        i += 1;
+    }
+    i
+}
+
+/// Just past the string (or block string) starting at `i`; escapes skip the next byte.
+fn string_end(bytes: &[u8], mut i: usize) -> usize {
+    if bytes[i..].starts_with(b"\"\"\"") {
+        i += 3;
+        while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+            i += if bytes[i] == b'\\' { 2 } else { 1 };
+        }
+        i + 3
+    } else {
+        i += 1;
+        while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+            i += if bytes[i] == b'\\' { 2 } else { 1 };
+        }
+        i + 1
+    }
 }
 
 /// Checks variables: nesting depth and NUL in strings (PostgreSQL refuses NUL in text).
