@@ -48,7 +48,7 @@ pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySu
 }
 
 /// The schema serving `ports`, with `config`'s limits. Each port goes into the schema's data as
-/// the narrow trait resolvers use it through (see [`crate::context`]).
+/// the narrow trait resolvers use it through (the `context` module).
 pub fn build_schema(ports: &Ports, config: &ApiConfig) -> WorkplanSchema {
     let l = &config.limits;
     let mut builder = schema_builder()
