@@ -4,6 +4,7 @@
 mod agencies;
 mod field_order;
 mod http;
+mod human_keys;
 mod lifecycle;
 mod migration;
 mod nodes;

@@ -196,7 +196,7 @@ macro_rules! grouped_loader {
     };
 }
 
-grouped_loader!(TaskPageOf, Page<Task>, list_tasks_grouped);
+grouped_loader!(TaskPageOf, workplan_domain::listing::TaskPage, list_tasks_grouped);
 grouped_loader!(TaskCountOf, i64, count_tasks_grouped);
 grouped_loader!(ReportPageOf, Page<ProgressReport>, list_reports_grouped);
 grouped_loader!(ReportCountOf, i64, count_reports_grouped);

@@ -5,7 +5,7 @@
 
 use crate::access::ReportScope;
 use crate::ids::{AgencyId, SectionId, SubsectionId};
-use crate::plan::{ResponsibilityMode, Role};
+use crate::plan::{ResponsibilityMode, Role, Task};
 use crate::report::{ReportState, ReportStatus};
 use crate::{Error, Result};
 
@@ -153,16 +153,121 @@ pub struct TaskFilter {
     pub mode: Option<ResponsibilityMode>,
     /// Case-insensitive substring of the task text.
     pub search: Option<String>,
+    /// Only tasks in sections with this numeral (stored form: lower-case Roman, see
+    /// [`crate::plan::numeral::normalise`]).
+    pub section_numeral: Option<String>,
+    /// Only tasks in subsections with this numeral (in any section unless one is given).
+    pub subsection_numeral: Option<String>,
+    /// Tasks an agency known by this name is responsible for (lower-case; matches its name,
+    /// Chinese name, abbreviation or an alias, ignoring case)... in `role` if given.
+    pub agency_name: Option<String>,
 }
 
 impl TaskFilter {
-    /// Checks the filter's rules; `path` prefixes field names in errors.
+    /// Checks the filter's rules and normalises numerals and names; `path` prefixes field
+    /// names in errors.
     pub fn validated(mut self, path: &str) -> Result<Self> {
-        if self.role.is_some() && self.agency.is_none() {
-            return Err(Error::validation(format!("{path}.role"), "filter by role needs an agency"));
+        if self.role.is_some() && self.agency.is_none() && self.agency_name.is_none() {
+            return Err(Error::validation(format!("{path}.role"), "filter by role needs an agency or agencyName"));
         }
         self.search = normalise_search(self.search, &format!("{path}.search"))?;
+        self.section_numeral = numeral(self.section_numeral, &format!("{path}.sectionNumeral"))?;
+        self.subsection_numeral = numeral(self.subsection_numeral, &format!("{path}.subsectionNumeral"))?;
+        self.agency_name = normalise_search(self.agency_name, &format!("{path}.agencyName"))?.map(|n| n.to_lowercase());
         Ok(self)
+    }
+}
+
+fn numeral(typed: Option<String>, field: &str) -> Result<Option<String>> {
+    typed
+        .map(|t| {
+            crate::plan::numeral::normalise(&t).ok_or_else(|| {
+                Error::validation(field, format!("{t:?} is not a numeral: give e.g. \"III\", \"3\" or \"三\""))
+            })
+        })
+        .transpose()
+}
+
+/// What tasks are sorted by; ties (and [`TaskSort::Number`]) go by task number, in the same
+/// direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum TaskSort {
+    /// The task number.
+    #[default]
+    Number,
+    /// The section's position in the plan, then the number.
+    Section,
+    /// The name of the first-listed lead agency (empty if none), then the number.
+    LeadAgency,
+}
+
+/// The value a task is sorted by, before its number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TaskSortValue {
+    /// Sorting by number: nothing before it.
+    None,
+    /// The section's position.
+    Position(i32),
+    /// The lead agency's name.
+    Name(String),
+}
+
+/// A page of tasks, each with its key in the list's sort.
+pub type TaskPage = Page<(TaskKey, Task)>;
+
+/// Where a task stands in a sorted list: the key of a keyset page.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskKey {
+    /// The sort value.
+    pub value: TaskSortValue,
+    /// The task number, which breaks ties.
+    pub number: i32,
+}
+
+impl TaskKey {
+    /// A key when sorting by number.
+    pub fn number(number: i32) -> Self {
+        Self { value: TaskSortValue::None, number }
+    }
+
+    /// Whether this key belongs to a list sorted by `sort`.
+    pub fn fits(&self, sort: TaskSort) -> bool {
+        matches!(
+            (sort, &self.value),
+            (TaskSort::Number, TaskSortValue::None)
+                | (TaskSort::Section, TaskSortValue::Position(_))
+                | (TaskSort::LeadAgency, TaskSortValue::Name(_))
+        )
+    }
+}
+
+/// Text form of a [`TaskKey`] (inside an opaque cursor): "17" when sorting by number (the form
+/// cursors always had), "s:3:17" by section, "l:17:Ministry of Commerce" by lead agency.
+impl std::fmt::Display for TaskKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.value {
+            TaskSortValue::None => write!(f, "{}", self.number),
+            TaskSortValue::Position(p) => write!(f, "s:{p}:{}", self.number),
+            TaskSortValue::Name(n) => write!(f, "l:{}:{n}", self.number),
+        }
+    }
+}
+
+impl std::str::FromStr for TaskKey {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || Error::validation("cursor", "not a task cursor");
+        let int = |t: &str| t.parse::<i32>().map_err(|_| bad());
+        if let Some(rest) = s.strip_prefix("s:") {
+            let (position, number) = rest.split_once(':').ok_or_else(bad)?;
+            return Ok(Self { value: TaskSortValue::Position(int(position)?), number: int(number)? });
+        }
+        if let Some(rest) = s.strip_prefix("l:") {
+            let (number, name) = rest.split_once(':').ok_or_else(bad)?;
+            return Ok(Self { value: TaskSortValue::Name(name.to_owned()), number: int(number)? });
+        }
+        Ok(Self::number(int(s)?))
     }
 }
 
@@ -171,10 +276,24 @@ impl TaskFilter {
 pub struct TaskQuery {
     /// Which tasks.
     pub filter: TaskFilter,
-    /// By task number.
+    /// What they are sorted by.
+    pub sort: TaskSort,
+    /// Which way.
     pub order: SortOrder,
-    /// Keys are task numbers.
-    pub page: PageRequest<i32>,
+    /// Keys fit `sort` (see [`TaskQuery::validated`]).
+    pub page: PageRequest<TaskKey>,
+}
+
+impl TaskQuery {
+    /// Checks that the cursors were made by a list with the same sort.
+    pub fn validated(self) -> Result<Self> {
+        for (field, key) in [("after", &self.page.after), ("before", &self.page.before)] {
+            if key.as_ref().is_some_and(|k| !k.fits(self.sort)) {
+                return Err(Error::validation(field, "the cursor comes from a list in another order"));
+            }
+        }
+        Ok(self)
+    }
 }
 
 /// Which agencies a list holds.
