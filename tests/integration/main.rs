@@ -12,6 +12,7 @@ mod nodes;
 mod pagination;
 mod permissions;
 mod plan;
+mod report_filters;
 mod reports;
 mod statements;
 mod sync;

@@ -6,6 +6,7 @@
 use crate::access::ReportScope;
 use crate::ids::{AgencyId, SectionId, SubsectionId};
 use crate::plan::{ResponsibilityMode, Role, Task};
+use crate::report::period::Period;
 use crate::report::{ReportState, ReportStatus};
 use crate::{Error, Result};
 
@@ -173,12 +174,19 @@ impl TaskFilter {
         self.search = normalise_search(self.search, &format!("{path}.search"))?;
         self.section_numeral = numeral(self.section_numeral, &format!("{path}.sectionNumeral"))?;
         self.subsection_numeral = numeral(self.subsection_numeral, &format!("{path}.subsectionNumeral"))?;
-        self.agency_name = normalise_search(self.agency_name, &format!("{path}.agencyName"))?.map(|n| n.to_lowercase());
+        self.agency_name = agency_name(self.agency_name, &format!("{path}.agencyName"))?;
         Ok(self)
     }
 }
 
-fn numeral(typed: Option<String>, field: &str) -> Result<Option<String>> {
+/// A typed agency name as filters compare it (trimmed, lower-case), or a validation error
+/// naming `field`.
+pub fn agency_name(typed: Option<String>, field: &str) -> Result<Option<String>> {
+    Ok(normalise_search(typed, field)?.map(|n| n.to_lowercase()))
+}
+
+/// The stored form of a typed numeral, or a validation error naming `field`.
+pub fn numeral(typed: Option<String>, field: &str) -> Result<Option<String>> {
     typed
         .map(|t| {
             crate::plan::numeral::normalise(&t).ok_or_else(|| {
@@ -348,6 +356,19 @@ pub struct ReportFilter {
     pub status: Option<ReportStatus>,
     /// Only demo (true) or only real (false) reports.
     pub demo: Option<bool>,
+    /// Only the report a sync client filed under this id.
+    pub client_report_id: Option<String>,
+    /// Only reports by an agency known by this name (lower-case; any name, as tasks filter).
+    pub agency_name: Option<String>,
+    /// Only reports whose period starts on or after this period's start.
+    pub period_from: Option<Period>,
+    /// Only reports whose period starts on or before this period's start.
+    pub period_to: Option<Period>,
+    /// Only reports in one of these states (within the scope; with `state`, both hold).
+    pub states: Option<Vec<ReportState>>,
+    /// Only reports on tasks in the section with this numeral (stored form, see
+    /// [`crate::plan::numeral::normalise`]).
+    pub section_numeral: Option<String>,
 }
 
 impl ReportFilter {
@@ -371,6 +392,12 @@ impl ReportFilter {
             period: None,
             status: None,
             demo: None,
+            client_report_id: None,
+            agency_name: None,
+            period_from: None,
+            period_to: None,
+            states: None,
+            section_numeral: None,
         }
     }
 }

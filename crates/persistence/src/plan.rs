@@ -79,7 +79,7 @@ fn task_select(filter: &TaskFilter) -> sea_orm::Select<task::Entity> {
 
 /// The ids of agencies whose name, Chinese name, abbreviation or an alias is `name`
 /// (lower-case), ignoring case.
-fn agencies_named(name: &str) -> sea_orm::sea_query::SelectStatement {
+pub(crate) fn agencies_named(name: &str) -> sea_orm::sea_query::SelectStatement {
     let aliases = Query::select()
         .column(agency_alias::Column::AgencyId)
         .from(agency_alias::Entity)

@@ -8,6 +8,7 @@ use workplan_domain::report::Edit;
 
 use super::edit::{ProgressReportPayload, edit};
 use super::report::{ProgressReportConnection, report_connection};
+use super::report_filter::ReviewQueueFilter;
 use crate::connection::{Total, page_request};
 use crate::context::{store, viewer};
 use crate::error::GqlResultExt;
@@ -21,6 +22,11 @@ pub enum ReviewDecision {
     Return,
 }
 
+/// The review queue's order, defined here only: the report list's order (by report id, that
+/// is by when each report was first recorded), oldest first, so the longest-waiting report is
+/// reviewed first.
+const REVIEW_QUEUE_OLDEST_FIRST: bool = true;
+
 /// The review queue.
 #[derive(Default)]
 pub struct ReviewQueryRoot;
@@ -32,12 +38,17 @@ impl ReviewQueryRoot {
     async fn review_queue(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only reports matching this filter.")] filter: Option<ReviewQueueFilter>,
         #[graphql(desc = "Return the first n reports (1–100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return reports after this cursor.")] after: Option<String>,
     ) -> async_graphql::Result<ProgressReportConnection> {
         can_review(viewer(ctx).principal().gql()?).gql()?;
-        let filter = ReportFilter { state: Some(m::ReportState::Submitted), ..ReportFilter::new(ReportScope::All) };
-        let query = ReportQuery { filter, page: page_request("report", first, after, None, None)?, oldest_first: true };
+        let mut query = ReportQuery {
+            filter: ReportFilter { state: Some(m::ReportState::Submitted), ..ReportFilter::new(ReportScope::All) },
+            page: page_request("report", first, after, None, None)?,
+            oldest_first: REVIEW_QUEUE_OLDEST_FIRST,
+        };
+        filter.unwrap_or_default().narrow(&mut query.filter)?;
         let page = store(ctx)?.list_reports(&query).await.gql()?;
         Ok(report_connection(page, Total::Reports(query.filter)))
     }
