@@ -48,7 +48,7 @@ fn value_of(key: &TaskKey) -> Option<Value> {
 fn beyond(value: Option<&SimpleExpr>, key: &TaskKey, greater: bool) -> SimpleExpr {
     let number = Expr::col((task::Entity, task::Column::Number));
     let past = |e: SimpleExpr, v: Value| if greater { e.gt(v) } else { e.lt(v) };
-    let by_number = past(number.clone().into(), key.number.into());
+    let by_number = past(number, key.number.into());
     match (value, value_of(key)) {
         (Some(e), Some(v)) => past(e.clone(), v.clone()).or(e.clone().eq(v).and(by_number)),
         _ => by_number,
