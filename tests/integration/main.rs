@@ -14,6 +14,7 @@ mod permissions;
 mod plan;
 mod report_filters;
 mod reports;
+mod snapshot_parity;
 mod statements;
 mod sync;
 mod tokens;
