@@ -145,3 +145,44 @@ async fn the_review_queue_filters_by_task_section_reporter_and_period_oldest_fir
     let gd = app.token("gd", AccessRole::ProvinceReporter, None, Some("440000")).await;
     assert_eq!(app.error_as(Some(&gd), QUEUE, json!({})).await.0, "FORBIDDEN");
 }
+
+#[tokio::test]
+async fn the_review_queue_is_ordered_by_submission_then_id_and_pages_by_it() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for task in [4, 5, 6] {
+        let i = json!({ "taskNumber": task, "reporter": { "provinceCode": "440000" }, "period": "2016",
+                        "status": "ONGOING", "summary": "s" });
+        ids.push(app.data(SUBMIT, json!({ "i": i })).await["submitProgressReport"]["report"]["id"].clone());
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(found(&app.data(QUEUE, json!({})).await, "reviewQueue"), ids, "submitted in id order");
+    // The first report now counts as submitted when the third was: it ties with the third, and
+    // the id breaks the tie.
+    let db = sea_orm::Database::connect(app.db.url()).await.expect("connect");
+    db.execute_unprepared(
+        "UPDATE progress_reports SET submitted_at = \
+           (SELECT r.submitted_at FROM progress_reports r WHERE r.id = (SELECT MAX(id) FROM progress_reports)) \
+         WHERE id = (SELECT MIN(id) FROM progress_reports)",
+    )
+    .await
+    .expect("move the first submission");
+    let want = pick(&ids, &[2, 1, 3]);
+    assert_eq!(found(&app.data(QUEUE, json!({})).await, "reviewQueue"), want);
+    // Page by page, one at a time, with the cursors the queue hands out.
+    let page = "query($after: String) { reviewQueue(first: 1, after: $after) { nodes { id } pageInfo { endCursor hasNextPage } } }";
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let d = app.data(page, json!({ "after": after })).await;
+        seen.extend(d["reviewQueue"]["nodes"].as_array().expect("nodes").iter().map(|n| n["id"].clone()));
+        if d["reviewQueue"]["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = d["reviewQueue"]["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen, want);
+    // Other report lists keep their order: newest recorded first.
+    assert_eq!(found(&app.data(REPORTS, json!({})).await, "progressReports"), pick(&ids, &[3, 2, 1]));
+}

@@ -322,6 +322,18 @@ impl ReportFilter {
     }
 }
 
+/// What a report list is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ReportOrder {
+    /// By report id: the order reports were first recorded.
+    #[default]
+    Recorded,
+    /// By when each report was submitted, then by id. Cursors stay report ids: a page
+    /// continues from where its cursor's report stands. Flat lists only (nested report lists
+    /// are by id).
+    Submitted,
+}
+
 /// A report list query; keys are report ids. No `Default`, like [`ReportFilter`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ReportQuery {
@@ -331,6 +343,8 @@ pub struct ReportQuery {
     pub page: PageRequest<i64>,
     /// Oldest first instead of newest first.
     pub oldest_first: bool,
+    /// What "oldest" means.
+    pub order: ReportOrder,
 }
 
 /// What a nested task list hangs off.

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use workplan_domain::listing::{Direction, PageRequest, ReportOrder};
 use workplan_domain::model::{AgencyId, Change, HistoryEntry, ProgressReport, ReportId, ReportState};
 use workplan_domain::page::{Page, ReportFilter, ReportParent, ReportQuery, ReportScope};
 use workplan_domain::ports::ReportReader;
@@ -123,6 +124,37 @@ fn human_key_conditions(
     q
 }
 
+/// Reports after (or before) the report `id` in (submitted_at, id) order. The id is an
+/// integer, written into the SQL as digits (no text from the request reaches it).
+fn past_report(id: i64, greater: bool) -> SimpleExpr {
+    let op = if greater { ">" } else { "<" };
+    let at = format!(
+        "(SELECT cursor_report.submitted_at FROM progress_reports cursor_report WHERE cursor_report.id = {id})"
+    );
+    Expr::cust(format!(
+        "(progress_reports.submitted_at {op} {at} OR \
+         (progress_reports.submitted_at = {at} AND progress_reports.id {op} {id}))"
+    ))
+}
+
+/// One keyset page in (submitted_at, id) order; cursors are report ids.
+fn by_submission(
+    mut select: sea_orm::Select<progress_report::Entity>,
+    ascending: bool,
+    page: &PageRequest<i64>,
+) -> sea_orm::Select<progress_report::Entity> {
+    use progress_report::Column as C;
+    if let Some(after) = page.after {
+        select = select.filter(past_report(after, ascending));
+    }
+    if let Some(before) = page.before {
+        select = select.filter(past_report(before, !ascending));
+    }
+    let reading_ascending = ascending == (page.direction == Direction::Forward);
+    let order = if reading_ascending { Order::Asc } else { Order::Desc };
+    select.order_by(C::SubmittedAt, order.clone()).order_by(C::Id, order).limit(u64::from(page.size) + 1)
+}
+
 fn report_parent_col(parent: ReportParent) -> progress_report::Column {
     match parent {
         ReportParent::Task => progress_report::Column::TaskId,
@@ -143,10 +175,12 @@ impl ReportReader for SeaStore {
     }
 
     async fn list_reports(&self, query: &ReportQuery) -> Result<Page<ProgressReport>> {
-        let rows = keyset(report_select(&query.filter), progress_report::Column::Id, query.oldest_first, &query.page)
-            .all(&self.db)
-            .await
-            .db()?;
+        let select = report_select(&query.filter);
+        let select = match query.order {
+            ReportOrder::Recorded => keyset(select, progress_report::Column::Id, query.oldest_first, &query.page),
+            ReportOrder::Submitted => by_submission(select, query.oldest_first, &query.page),
+        };
+        let rows = select.all(&self.db).await.db()?;
         Ok(query.page.finish(collect(rows, to_report)?))
     }
 

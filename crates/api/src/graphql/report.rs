@@ -248,7 +248,12 @@ pub(crate) fn report_query(
     before: Option<String>,
 ) -> async_graphql::Result<ReportQuery> {
     let filter = filter.unwrap_or_default().into_domain(scope(ctx)?)?;
-    Ok(ReportQuery { filter, page: page_request("report", first, after, last, before)?, oldest_first: false })
+    Ok(ReportQuery {
+        filter,
+        page: page_request("report", first, after, last, before)?,
+        oldest_first: false,
+        order: Default::default(),
+    })
 }
 
 /// Whether the caller may see `report`.

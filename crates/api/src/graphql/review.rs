@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, Enum, ID, Object};
 use workplan_domain::auth::can_review;
+use workplan_domain::listing::ReportOrder;
 use workplan_domain::model as m;
 use workplan_domain::page::{ReportFilter, ReportQuery, ReportScope};
 use workplan_domain::report::Edit;
@@ -22,10 +23,9 @@ pub enum ReviewDecision {
     Return,
 }
 
-/// The review queue's order, defined here only: the report list's order (by report id, that
-/// is by when each report was first recorded), oldest first, so the longest-waiting report is
-/// reviewed first.
-const REVIEW_QUEUE_OLDEST_FIRST: bool = true;
+/// The review queue's order, defined here only: by submission time (`submittedAt`), then by
+/// id, oldest first, so the longest-waiting report is reviewed first.
+const REVIEW_QUEUE_ORDER: (ReportOrder, bool) = (ReportOrder::Submitted, true);
 
 /// The review queue.
 #[derive(Default)]
@@ -34,7 +34,8 @@ pub struct ReviewQueryRoot;
 /// The review queue.
 #[Object]
 impl ReviewQueryRoot {
-    /// Submitted reports waiting for review, oldest first (SUPERVISOR and ADMIN).
+    /// Submitted reports waiting for review, longest waiting first: by `submittedAt`, then by
+    /// id (SUPERVISOR and ADMIN).
     async fn review_queue(
         &self,
         ctx: &Context<'_>,
@@ -46,7 +47,8 @@ impl ReviewQueryRoot {
         let mut query = ReportQuery {
             filter: ReportFilter { state: Some(m::ReportState::Submitted), ..ReportFilter::new(ReportScope::All) },
             page: page_request("report", first, after, None, None)?,
-            oldest_first: REVIEW_QUEUE_OLDEST_FIRST,
+            oldest_first: REVIEW_QUEUE_ORDER.1,
+            order: REVIEW_QUEUE_ORDER.0,
         };
         filter.unwrap_or_default().narrow(&mut query.filter)?;
         let page = store(ctx)?.list_reports(&query).await.gql()?;
