@@ -14,7 +14,7 @@ const executablePath = process.env.BROWSER_CHECK_CHROMIUM || '/usr/bin/chromium'
 const renderOnly = process.env.BROWSER_CHECK_RENDER_ONLY === '1';
 const timeout = Number(process.env.BROWSER_CHECK_TIMEOUT_MS || 30000);
 const EXPECTED = 'Advance the Reform of the IP Management System and Mechanism';
-const EXPECTED_TABS = ['PlanOverview', 'TaskWithLeads', 'AgencyTasks', 'SearchTasks', 'RecordProgress'];
+const EXPECTED_TABS = ['Dashboard', 'TasksByHumanKeys', 'TaskWithLeads', 'AgencyTasks', 'SearchTasks', 'RecordProgress'];
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 if (!url) {
@@ -133,13 +133,13 @@ try {
       const cm = document.querySelector('.graphiql-query-editor .CodeMirror');
       return cm && cm.CodeMirror ? cm.CodeMirror.getValue() : (cm ? cm.textContent : '');
     });
-    if (!queryText.includes('query PlanOverview')) {
-      fail(`the active tab is not "Plan overview"; query editor holds: ${queryText.slice(0, 200)}`);
+    if (!queryText.includes('query Dashboard')) {
+      fail(`the active tab is not "Dashboard"; query editor holds: ${queryText.slice(0, 200)}`);
     }
   }
 
   if (rendered && !renderOnly) {
-    log('running the active tab (Plan overview)');
+    log('running the active tab (Dashboard: the whole plan in one query)');
     await page.locator('.graphiql-execute-button').click();
     const readResult = () => page.evaluate(() => {
       const cm = document.querySelector('.result-window .CodeMirror');

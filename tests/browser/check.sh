@@ -6,7 +6,7 @@
 # Starts the workplan server on a free loopback port with a fresh SQLite database,
 # opens http://127.0.0.1:PORT/ in headless Debian Chromium (driven by playwright-core)
 # with the network limited to loopback, waits for GraphiQL to render, runs the
-# "Plan overview" example tab and expects the result to contain the title of
+# "Dashboard" example tab (the whole plan in one query) and expects the result to contain the title of
 # section I. Fails on render timeout, missing result, any non-local request, or a
 # JS error on the page. Screenshot: target/browser-check.png (override with
 # BROWSER_CHECK_SCREENSHOT).

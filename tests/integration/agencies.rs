@@ -97,3 +97,50 @@ async fn agency_list_paging_search_and_role() {
     let d = app.data(q, json!({ "f": { "role": "LEAD" } })).await;
     assert_eq!(d["agencies"]["totalCount"], 28, "28 agencies lead at least one task");
 }
+
+#[tokio::test]
+async fn agency_by_chinese_name_and_every_official_name_in_the_registry() {
+    let app = TestApp::spawn().await;
+    let registry: serde_json::Value =
+        serde_json::from_str(include_str!("../../seeds/agencies.json")).expect("registry");
+    let entries = registry["agencies"].as_array().expect("agencies");
+    for entry in entries {
+        let name = entry["name"].clone();
+        let spellings = entry["knownSpellings"].as_array().cloned().unwrap_or_default();
+        for typed in std::iter::once(entry["nameZh"].clone()).chain(spellings) {
+            let d = app.data(AGENCY, json!({ "name": typed })).await;
+            assert_eq!(d["agency"]["name"], name, "{typed}");
+        }
+    }
+    let aqsiq = "General Administration of Quality Supervision, Inspection and Quarantine";
+    let d = app.data(AGENCY, json!({ "name": aqsiq.to_uppercase() })).await;
+    assert_eq!(d["agency"]["abbreviation"], "AQSIQ");
+    assert!(d["agency"]["aliases"].as_array().expect("aliases").contains(&json!(aqsiq)));
+    let lao = app.data(AGENCY, json!({ "name": "Legislative Affairs Office of the State Council" })).await;
+    assert_eq!(lao["agency"]["name"], "Legislative Affairs Office");
+}
+
+#[tokio::test]
+async fn a_database_loaded_before_the_official_names_gets_them_at_the_next_start() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let db = sea_orm::Database::connect(app.db.url()).await.expect("connect");
+    db.execute_unprepared("DELETE FROM agency_aliases").await.expect("forget every alias");
+    let official = json!({ "name": "Legislative Affairs Office of the State Council" });
+    assert!(app.data(AGENCY, official.clone()).await["agency"].is_null(), "as an older database answers");
+
+    let options = workplan_server::store_options(2);
+    workplan_server::prepare_database(app.db.url(), &options).await.expect("the next start");
+    assert_eq!(app.data(AGENCY, official.clone()).await["agency"]["name"], "Legislative Affairs Office");
+    let alias = json!({ "name": "Central Committee Office for the Comprehensive Management of Public Security" });
+    assert!(!app.data(AGENCY, alias).await["agency"].is_null());
+    let count = "SELECT COUNT(*) AS n FROM agency_aliases";
+    let n = |row: Option<sea_orm::QueryResult>| row.and_then(|r| r.try_get_by_index::<i64>(0).ok());
+    let before =
+        n(db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), count)).await.expect("n"));
+    workplan_server::prepare_database(app.db.url(), &options).await.expect("yet another start");
+    let after =
+        n(db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), count)).await.expect("n"));
+    assert_eq!(before, after, "starting again adds nothing");
+    assert_eq!(before, Some(3));
+}

@@ -117,7 +117,7 @@ async fn graphiql_is_served_from_the_binary() {
             !html.contains("src=\"http") && !html.contains("href=\"http") && !html.contains("//cdn"),
             "no CDN references"
         );
-        assert!(html.contains("PlanOverview") && html.contains("submitProgressReport"), "example operations");
+        assert!(html.contains("query Dashboard") && html.contains("submitProgressReport"), "example operations");
     }
     for (file, ty) in [
         ("graphiql.min.js", "text/javascript"),
@@ -177,11 +177,34 @@ async fn graphiql_examples_run_without_errors() {
     let app = TestApp::spawn().await;
     let html = app.client.get(app.url("/")).send().await.expect("get").text().await.expect("text");
     let examples = graphiql_examples(&html);
-    assert_eq!(examples.len(), 8, "plan, task, agency, search, report, viewer, sync and feed examples");
-    for (query, variables) in examples {
-        let data = app.data(&query, variables).await;
+    assert_eq!(
+        examples.len(),
+        9,
+        "dashboard, human keys, task, agency, search, report, viewer, sync and feed examples"
+    );
+    assert!(examples[0].0.contains("tasks(first: 200)"), "the first tab is the one-query dashboard");
+    assert!(examples[1].0.contains("agencyName") && examples[1].0.contains("sectionNumeral"));
+    let human = app.data(&examples[1].0, json!({})).await;
+    assert_eq!(human["aqsiq"]["abbreviation"], "AQSIQ");
+    assert_eq!(human["commerceLeads"]["totalCount"], 9);
+    for (query, variables) in &examples {
+        let data = app.data(query, variables.clone()).await;
         assert!(data.as_object().is_some_and(|o| o.values().all(|v| !v.is_null())), "{query} gave {data}");
     }
+
+    // The dashboard tab also runs in production, anonymously, under its cost limit.
+    let db = workplan_tests::TestDb::create().await.expect("db");
+    let config = workplan_api::config::ApiConfig::default().production();
+    let production = TestApp::spawn_with(db, workplan_server::store_options(3), config).await;
+    let dashboard = production.data_as(None, &examples[0].0, json!({})).await;
+    let tasks: usize = dashboard["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .flat_map(|s| s["subsections"].as_array().cloned().unwrap_or_default())
+        .map(|ss| ss["tasks"]["nodes"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(tasks, 106);
 }
 
 #[tokio::test]

@@ -76,6 +76,7 @@ pub const SIZES: &[(&str, &str, Size)] = &[
     // The fields a write records (seven today).
     ("HistoryEntry", "changes", Fixed(10)),
     ("Query", "changes", Page { default: 100, max: 500 }),
+    ("ChangeConnection", "nodes", PageItems),
     ("ChangeConnection", "edges", PageItems),
     ("Query", "apiTokens", Fixed(100)),
     ("Query", "nodes", Ids { max: 100 }),

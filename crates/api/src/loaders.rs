@@ -199,7 +199,7 @@ macro_rules! grouped_loader {
     };
 }
 
-grouped_loader!(TaskPageOf, Page<Task>, plan.list_tasks_grouped);
+grouped_loader!(TaskPageOf, workplan_domain::listing::TaskPage, plan.list_tasks_grouped);
 grouped_loader!(TaskCountOf, i64, plan.count_tasks_grouped);
 grouped_loader!(ReportPageOf, Page<ProgressReport>, reports.list_reports_grouped);
 grouped_loader!(ReportCountOf, i64, reports.count_reports_grouped);

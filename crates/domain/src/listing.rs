@@ -6,8 +6,12 @@
 use crate::access::ReportScope;
 use crate::ids::{AgencyId, SectionId, SubsectionId};
 use crate::plan::{ResponsibilityMode, Role};
+use crate::report::period::Period;
 use crate::report::{ReportState, ReportStatus};
 use crate::{Error, Result};
+
+mod task_key;
+pub use task_key::{TaskKey, TaskPage, TaskSort, TaskSortValue};
 
 /// Page size when neither `first` nor `last` is given.
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
@@ -153,17 +157,46 @@ pub struct TaskFilter {
     pub mode: Option<ResponsibilityMode>,
     /// Case-insensitive substring of the task text.
     pub search: Option<String>,
+    /// Only tasks in sections with this numeral (stored form: lower-case Roman, see
+    /// [`crate::plan::numeral::normalise`]).
+    pub section_numeral: Option<String>,
+    /// Only tasks in subsections with this numeral (in any section unless one is given).
+    pub subsection_numeral: Option<String>,
+    /// Tasks an agency known by this name is responsible for (lower-case; matches its name,
+    /// Chinese name, abbreviation or an alias, ignoring case)... in `role` if given.
+    pub agency_name: Option<String>,
 }
 
 impl TaskFilter {
-    /// Checks the filter's rules; `path` prefixes field names in errors.
+    /// Checks the filter's rules and normalises numerals and names; `path` prefixes field
+    /// names in errors.
     pub fn validated(mut self, path: &str) -> Result<Self> {
-        if self.role.is_some() && self.agency.is_none() {
-            return Err(Error::validation(format!("{path}.role"), "filter by role needs an agency"));
+        if self.role.is_some() && self.agency.is_none() && self.agency_name.is_none() {
+            return Err(Error::validation(format!("{path}.role"), "filter by role needs an agency or agencyName"));
         }
         self.search = normalise_search(self.search, &format!("{path}.search"))?;
+        self.section_numeral = numeral(self.section_numeral, &format!("{path}.sectionNumeral"))?;
+        self.subsection_numeral = numeral(self.subsection_numeral, &format!("{path}.subsectionNumeral"))?;
+        self.agency_name = agency_name(self.agency_name, &format!("{path}.agencyName"))?;
         Ok(self)
     }
+}
+
+/// A typed agency name as filters compare it (trimmed, lower-case), or a validation error
+/// naming `field`.
+pub fn agency_name(typed: Option<String>, field: &str) -> Result<Option<String>> {
+    Ok(normalise_search(typed, field)?.map(|n| n.to_lowercase()))
+}
+
+/// The stored form of a typed numeral, or a validation error naming `field`.
+pub fn numeral(typed: Option<String>, field: &str) -> Result<Option<String>> {
+    typed
+        .map(|t| {
+            crate::plan::numeral::normalise(&t).ok_or_else(|| {
+                Error::validation(field, format!("{t:?} is not a numeral: give e.g. \"III\", \"3\" or \"三\""))
+            })
+        })
+        .transpose()
 }
 
 /// A task list query.
@@ -171,10 +204,24 @@ impl TaskFilter {
 pub struct TaskQuery {
     /// Which tasks.
     pub filter: TaskFilter,
-    /// By task number.
+    /// What they are sorted by.
+    pub sort: TaskSort,
+    /// Which way.
     pub order: SortOrder,
-    /// Keys are task numbers.
-    pub page: PageRequest<i32>,
+    /// Keys fit `sort` (see [`TaskQuery::validated`]).
+    pub page: PageRequest<TaskKey>,
+}
+
+impl TaskQuery {
+    /// Checks that the cursors were made by a list with the same sort.
+    pub fn validated(self) -> Result<Self> {
+        for (field, key) in [("after", &self.page.after), ("before", &self.page.before)] {
+            if key.as_ref().is_some_and(|k| !k.fits(self.sort)) {
+                return Err(Error::validation(field, "the cursor comes from a list in another order"));
+            }
+        }
+        Ok(self)
+    }
 }
 
 /// Which agencies a list holds.
@@ -229,6 +276,19 @@ pub struct ReportFilter {
     pub status: Option<ReportStatus>,
     /// Only demo (true) or only real (false) reports.
     pub demo: Option<bool>,
+    /// Only the report a sync client filed under this id.
+    pub client_report_id: Option<String>,
+    /// Only reports by an agency known by this name (lower-case; any name, as tasks filter).
+    pub agency_name: Option<String>,
+    /// Only reports whose period starts on or after this period's start.
+    pub period_from: Option<Period>,
+    /// Only reports whose period starts on or before this period's start.
+    pub period_to: Option<Period>,
+    /// Only reports in one of these states (within the scope; with `state`, both hold).
+    pub states: Option<Vec<ReportState>>,
+    /// Only reports on tasks in the section with this numeral (stored form, see
+    /// [`crate::plan::numeral::normalise`]).
+    pub section_numeral: Option<String>,
 }
 
 impl ReportFilter {
@@ -252,8 +312,26 @@ impl ReportFilter {
             period: None,
             status: None,
             demo: None,
+            client_report_id: None,
+            agency_name: None,
+            period_from: None,
+            period_to: None,
+            states: None,
+            section_numeral: None,
         }
     }
+}
+
+/// What a report list is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ReportOrder {
+    /// By report id: the order reports were first recorded.
+    #[default]
+    Recorded,
+    /// By when each report was submitted, then by id. Cursors stay report ids: a page
+    /// continues from where its cursor's report stands. Flat lists only (nested report lists
+    /// are by id).
+    Submitted,
 }
 
 /// A report list query; keys are report ids. No `Default`, like [`ReportFilter`].
@@ -265,6 +343,8 @@ pub struct ReportQuery {
     pub page: PageRequest<i64>,
     /// Oldest first instead of newest first.
     pub oldest_first: bool,
+    /// What "oldest" means.
+    pub order: ReportOrder,
 }
 
 /// What a nested task list hangs off.

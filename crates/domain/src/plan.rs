@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{AgencyId, PlanId, SectionId, SubsectionId, TaskId, string_enum};
 
+pub mod numeral;
 pub mod snapshot;
 
 /// The document a plan comes from.

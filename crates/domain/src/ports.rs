@@ -16,10 +16,10 @@ use crate::access::{Principal, ReportScope};
 use crate::agency::Agency;
 use crate::ids::{AgencyId, ProvinceId, ReportId, SectionId, SubsectionId, TaskId, TokenId};
 use crate::listing::{
-    AgencyFilter, AgencyQuery, Page, ReportFilter, ReportParent, ReportQuery, TaskFilter, TaskParent, TaskQuery,
+    AgencyFilter, AgencyQuery, Page, ReportFilter, ReportParent, ReportQuery, TaskFilter, TaskPage, TaskParent,
+    TaskQuery,
 };
-use crate::plan::Role;
-use crate::plan::{Plan, Responsibility, Section, Subsection, Task};
+use crate::plan::{Plan, Responsibility, Role, Section, Subsection, Task};
 use crate::province::Province;
 use crate::report::sync::{RejectReason, SyncOutcome, ValidSyncItem};
 use crate::report::{Change, Edit, HistoryEntry, NewReport, ProgressReport, Reporter};
@@ -43,8 +43,8 @@ pub trait PlanReader: Send + Sync {
     async fn tasks_by_ids(&self, ids: &[TaskId]) -> Result<Vec<Task>>;
     /// The tasks with these numbers.
     async fn tasks_by_numbers(&self, numbers: &[i32]) -> Result<Vec<Task>>;
-    /// One page of tasks.
-    async fn list_tasks(&self, query: &TaskQuery) -> Result<Page<Task>>;
+    /// One page of tasks, each with its key in the query's sort (for cursors).
+    async fn list_tasks(&self, query: &TaskQuery) -> Result<TaskPage>;
     /// How many tasks match.
     async fn count_tasks(&self, filter: &TaskFilter) -> Result<i64>;
     /// One page per parent (section or subsection), in one round trip.
@@ -53,7 +53,7 @@ pub trait PlanReader: Send + Sync {
         parent: TaskParent,
         ids: &[i64],
         query: &TaskQuery,
-    ) -> Result<HashMap<i64, Page<Task>>>;
+    ) -> Result<HashMap<i64, TaskPage>>;
     /// How many tasks match, per parent.
     async fn count_tasks_grouped(
         &self,

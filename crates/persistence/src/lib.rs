@@ -18,6 +18,7 @@ mod paging;
 mod plan;
 mod reports;
 mod store;
+mod task_order;
 mod tokens;
 mod write;
 

@@ -52,6 +52,40 @@ impl SeaStore {
         Ok(LoadOutcome { plan_inserted, provinces_inserted })
     }
 
+    /// Adds every alias of `agencies` that the database lacks (ignoring case) to the agency of
+    /// the same name; returns how many it added. Runs at every start, so a database loaded
+    /// before an alias joined the seed gets it too; running it again adds nothing.
+    pub async fn add_missing_aliases(&self, agencies: &[AgencySeed]) -> Result<usize> {
+        let _writer = self.sqlite_writer().await;
+        let txn = self.db.begin().await.db()?;
+        let rows = agency::Entity::find().all(&txn).await.db()?;
+        let mut known: HashMap<i64, Vec<String>> = HashMap::new();
+        for a in agency_alias::Entity::find().all(&txn).await.db()? {
+            known.entry(a.agency_id).or_default().push(a.alias.to_lowercase());
+        }
+        let mut added = 0;
+        for a in agencies {
+            let Some(row) = rows.iter().find(|r| r.name == a.name) else {
+                continue;
+            };
+            let have = known.entry(row.id).or_default();
+            for alias in &a.aliases {
+                let lower = alias.to_lowercase();
+                if lower == row.name.to_lowercase() || have.contains(&lower) {
+                    continue;
+                }
+                agency_alias::ActiveModel { agency_id: Set(row.id), alias: Set(alias.clone()), ..Default::default() }
+                    .insert(&txn)
+                    .await
+                    .db()?;
+                have.push(lower);
+                added += 1;
+            }
+        }
+        txn.commit().await.db()?;
+        Ok(added)
+    }
+
     /// What the demo generator draws from: every task with its agencies, and every province.
     pub async fn demo_inputs(&self) -> Result<(Vec<DemoTask>, Vec<ProvinceId>)> {
         let tasks = task::Entity::find().all(&self.db).await.db()?;

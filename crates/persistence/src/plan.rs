@@ -9,7 +9,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SimpleExpr};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use workplan_domain::agency::Agency;
 use workplan_domain::ids::{AgencyId, ProvinceId, SectionId, SubsectionId, TaskId};
-use workplan_domain::listing::{AgencyFilter, AgencyQuery, Page, SortOrder, TaskFilter, TaskParent, TaskQuery};
+use workplan_domain::listing::{AgencyFilter, AgencyQuery, Page, TaskFilter, TaskKey, TaskPage, TaskParent, TaskQuery};
 use workplan_domain::plan::{Plan, Responsibility, Role, Section, Subsection, Task};
 use workplan_domain::ports::PlanReader;
 use workplan_domain::province::Province;
@@ -20,8 +20,9 @@ use crate::convert::{
 };
 use crate::entities::{agency, agency_alias, plan, province, responsibility, section, subsection, task};
 use crate::error::DbResultExt;
-use crate::paging::{contains_pattern, grouped_counts, grouped_pages, keyset};
+use crate::paging::{contains_pattern, grouped_counts, keyset};
 use crate::store::SeaStore;
+use crate::task_order::{grouped_task_rows, task_rows};
 
 fn lower(col: impl sea_orm::sea_query::IntoColumnRef) -> SimpleExpr {
     Func::lower(Expr::col(col)).into()
@@ -35,11 +36,15 @@ fn task_select(filter: &TaskFilter) -> sea_orm::Select<task::Entity> {
     if let Some(SubsectionId(id)) = filter.subsection {
         q = q.filter(task::Column::SubsectionId.eq(id));
     }
-    if let Some(AgencyId(agency)) = filter.agency {
+    if filter.agency.is_some() || filter.agency_name.is_some() {
         let mut sub = Query::select();
-        sub.column(responsibility::Column::TaskId)
-            .from(responsibility::Entity)
-            .and_where(Expr::col(responsibility::Column::AgencyId).eq(agency));
+        sub.column(responsibility::Column::TaskId).from(responsibility::Entity);
+        if let Some(AgencyId(agency)) = filter.agency {
+            sub.and_where(Expr::col(responsibility::Column::AgencyId).eq(agency));
+        }
+        if let Some(name) = &filter.agency_name {
+            sub.and_where(Expr::col(responsibility::Column::AgencyId).in_subquery(agencies_named(name)));
+        }
         if let Some(role) = filter.role {
             sub.and_where(Expr::col(responsibility::Column::Role).eq(role.as_str()));
         }
@@ -53,7 +58,44 @@ fn task_select(filter: &TaskFilter) -> sea_orm::Select<task::Entity> {
             lower((task::Entity, task::Column::Text)).like(LikeExpr::new(contains_pattern(search)).escape('\\')),
         );
     }
+    if let Some(numeral) = &filter.section_numeral {
+        let sections = Query::select()
+            .column(section::Column::Id)
+            .from(section::Entity)
+            .and_where(lower(section::Column::Numeral).eq(numeral.as_str()))
+            .take();
+        q = q.filter(Expr::col((task::Entity, task::Column::SectionId)).in_subquery(sections));
+    }
+    if let Some(numeral) = &filter.subsection_numeral {
+        let subsections = Query::select()
+            .column(subsection::Column::Id)
+            .from(subsection::Entity)
+            .and_where(lower(subsection::Column::Numeral).eq(numeral.as_str()))
+            .take();
+        q = q.filter(Expr::col((task::Entity, task::Column::SubsectionId)).in_subquery(subsections));
+    }
     q
+}
+
+/// The ids of agencies whose name, Chinese name, abbreviation or an alias is `name`
+/// (lower-case), ignoring case.
+pub(crate) fn agencies_named(name: &str) -> sea_orm::sea_query::SelectStatement {
+    let aliases = Query::select()
+        .column(agency_alias::Column::AgencyId)
+        .from(agency_alias::Entity)
+        .and_where(lower(agency_alias::Column::Alias).eq(name))
+        .take();
+    Query::select()
+        .column((agency::Entity, agency::Column::Id))
+        .from(agency::Entity)
+        .cond_where(
+            lower((agency::Entity, agency::Column::Name))
+                .eq(name)
+                .or(lower((agency::Entity, agency::Column::NameZh)).eq(name))
+                .or(lower((agency::Entity, agency::Column::Abbreviation)).eq(name))
+                .or(Expr::col((agency::Entity, agency::Column::Id)).in_subquery(aliases)),
+        )
+        .take()
 }
 
 fn agency_select(filter: &AgencyFilter) -> sea_orm::Select<agency::Entity> {
@@ -82,6 +124,10 @@ fn agency_select(filter: &AgencyFilter) -> sea_orm::Select<agency::Entity> {
         q = q.filter(Expr::col((agency::Entity, agency::Column::Id)).in_subquery(sub));
     }
     q
+}
+
+fn keyed_tasks(rows: Vec<(TaskKey, task::Model)>) -> Result<Vec<(TaskKey, Task)>> {
+    rows.into_iter().map(|(key, row)| Ok((key, to_task(row)?))).collect()
 }
 
 fn task_parent_col(parent: TaskParent) -> task::Column {
@@ -190,13 +236,9 @@ impl PlanReader for SeaStore {
         collect(rows, to_task)
     }
 
-    async fn list_tasks(&self, query: &TaskQuery) -> Result<Page<Task>> {
-        let ascending = query.order == SortOrder::Ascending;
-        let rows = keyset(task_select(&query.filter), task::Column::Number, ascending, &query.page)
-            .all(&self.db)
-            .await
-            .db()?;
-        Ok(query.page.finish(collect(rows, to_task)?))
+    async fn list_tasks(&self, query: &TaskQuery) -> Result<TaskPage> {
+        let rows = task_rows(&self.db, task_select(&query.filter), query).await.db()?;
+        Ok(query.page.finish(keyed_tasks(rows)?))
     }
 
     async fn count_tasks(&self, filter: &TaskFilter) -> Result<i64> {
@@ -209,27 +251,10 @@ impl PlanReader for SeaStore {
         parent: TaskParent,
         ids: &[i64],
         query: &TaskQuery,
-    ) -> Result<HashMap<i64, Page<Task>>> {
-        let col = task_parent_col(parent);
-        let groups = grouped_pages(
-            &self.db,
-            task_select(&query.filter),
-            col,
-            ids,
-            task::Column::Number,
-            query.order == SortOrder::Ascending,
-            &query.page,
-            |m: &task::Model| {
-                Some(match parent {
-                    TaskParent::Section => m.section_id,
-                    TaskParent::Subsection => m.subsection_id,
-                })
-            },
-            |m| i64::from(m.number),
-        )
-        .await
-        .db()?;
-        groups.into_iter().map(|(k, rows)| Ok((k, query.page.finish(collect(rows, to_task)?)))).collect()
+    ) -> Result<HashMap<i64, TaskPage>> {
+        let base = task_select(&query.filter);
+        let groups = grouped_task_rows(&self.db, base, task_parent_col(parent), ids, query).await.db()?;
+        groups.into_iter().map(|(k, rows)| Ok((k, query.page.finish(keyed_tasks(rows)?)))).collect()
     }
 
     async fn count_tasks_grouped(
@@ -249,18 +274,8 @@ impl PlanReader for SeaStore {
 
     async fn agency_by_name(&self, name: &str) -> Result<Option<Agency>> {
         let name = name.trim().to_lowercase();
-        let aliases = Query::select()
-            .column(agency_alias::Column::AgencyId)
-            .from(agency_alias::Entity)
-            .and_where(lower(agency_alias::Column::Alias).eq(name.as_str()))
-            .take();
         let rows = agency::Entity::find()
-            .filter(
-                lower((agency::Entity, agency::Column::Name))
-                    .eq(name.as_str())
-                    .or(lower((agency::Entity, agency::Column::Abbreviation)).eq(name.as_str()))
-                    .or(Expr::col((agency::Entity, agency::Column::Id)).in_subquery(aliases)),
-            )
+            .filter(Expr::col((agency::Entity, agency::Column::Id)).in_subquery(agencies_named(&name)))
             .order_by_asc(agency::Column::Id)
             .limit(1)
             .all(&self.db)

@@ -4,19 +4,20 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use workplan_domain::access::ReportScope;
 use workplan_domain::ids::{AgencyId, ReportId};
-use workplan_domain::listing::{Page, ReportFilter, ReportParent, ReportQuery};
+use workplan_domain::listing::{Direction, Page, PageRequest, ReportFilter, ReportOrder, ReportParent, ReportQuery};
 use workplan_domain::ports::ReportReader;
 use workplan_domain::report::{Change, HistoryEntry, ProgressReport, ReportState};
 use workplan_domain::{Error, Result};
 
 use crate::convert::{collect, ids, reporter_is, to_change, to_history, to_report};
-use crate::entities::{progress_report, province, report_change, report_history, task};
+use crate::entities::{progress_report, province, report_change, report_history, section, task};
 use crate::error::DbResultExt;
 use crate::paging::{grouped_counts, grouped_pages, keyset};
+use crate::plan::agencies_named;
 use crate::store::SeaStore;
 
 /// The condition that keeps rows within `scope`; `state`, `agency` and `province` name the
@@ -75,7 +76,84 @@ fn report_select(filter: &ReportFilter) -> sea_orm::Select<progress_report::Enti
     if let Some(demo) = filter.demo {
         q = q.filter(C::IsDemo.eq(demo));
     }
+    human_key_conditions(q, filter)
+}
+
+/// The first month of a stored period ("2016-Q3" → "2016-07"), as SQL both databases run.
+const PERIOD_START: &str = "(substr(progress_reports.period, 1, 4) || '-' || CASE \
+     WHEN length(progress_reports.period) = 4 THEN '01' \
+     WHEN substr(progress_reports.period, 6, 1) = 'H' THEN \
+       CASE substr(progress_reports.period, 7, 1) WHEN '1' THEN '01' ELSE '07' END \
+     WHEN substr(progress_reports.period, 6, 1) = 'Q' THEN \
+       CASE substr(progress_reports.period, 7, 1) WHEN '1' THEN '01' WHEN '2' THEN '04' WHEN '3' THEN '07' ELSE '10' END \
+     ELSE substr(progress_reports.period, 6, 2) END)";
+
+/// The filters by the keys people use: client id, agency name, period range, states, section.
+fn human_key_conditions(
+    mut q: sea_orm::Select<progress_report::Entity>,
+    filter: &ReportFilter,
+) -> sea_orm::Select<progress_report::Entity> {
+    use progress_report::Column as C;
+    if let Some(id) = &filter.client_report_id {
+        q = q.filter(C::ClientReportId.eq(id.as_str()));
+    }
+    if let Some(name) = &filter.agency_name {
+        q = q.filter(Expr::col((progress_report::Entity, C::AgencyId)).in_subquery(agencies_named(name)));
+    }
+    if let Some(from) = &filter.period_from {
+        q = q.filter(Expr::cust(PERIOD_START).gte(from.start_key()));
+    }
+    if let Some(to) = &filter.period_to {
+        q = q.filter(Expr::cust(PERIOD_START).lte(to.start_key()));
+    }
+    if let Some(states) = &filter.states {
+        q = q.filter(C::State.is_in(states.iter().map(|s| s.as_str())));
+    }
+    if let Some(numeral) = &filter.section_numeral {
+        let sections = Query::select()
+            .column(section::Column::Id)
+            .from(section::Entity)
+            .and_where(Func::lower(Expr::col(section::Column::Numeral)).eq(numeral.as_str()))
+            .take();
+        let tasks = Query::select()
+            .column(task::Column::Id)
+            .from(task::Entity)
+            .and_where(Expr::col(task::Column::SectionId).in_subquery(sections))
+            .take();
+        q = q.filter(Expr::col((progress_report::Entity, C::TaskId)).in_subquery(tasks));
+    }
     q
+}
+
+/// Reports after (or before) the report `id` in (submitted_at, id) order. The id is an
+/// integer, written into the SQL as digits (no text from the request reaches it).
+fn past_report(id: i64, greater: bool) -> SimpleExpr {
+    let op = if greater { ">" } else { "<" };
+    let at = format!(
+        "(SELECT cursor_report.submitted_at FROM progress_reports cursor_report WHERE cursor_report.id = {id})"
+    );
+    Expr::cust(format!(
+        "(progress_reports.submitted_at {op} {at} OR \
+         (progress_reports.submitted_at = {at} AND progress_reports.id {op} {id}))"
+    ))
+}
+
+/// One keyset page in (submitted_at, id) order; cursors are report ids.
+fn by_submission(
+    mut select: sea_orm::Select<progress_report::Entity>,
+    ascending: bool,
+    page: &PageRequest<i64>,
+) -> sea_orm::Select<progress_report::Entity> {
+    use progress_report::Column as C;
+    if let Some(after) = page.after {
+        select = select.filter(past_report(after, ascending));
+    }
+    if let Some(before) = page.before {
+        select = select.filter(past_report(before, !ascending));
+    }
+    let reading_ascending = ascending == (page.direction == Direction::Forward);
+    let order = if reading_ascending { Order::Asc } else { Order::Desc };
+    select.order_by(C::SubmittedAt, order.clone()).order_by(C::Id, order).limit(u64::from(page.size) + 1)
 }
 
 fn report_parent_col(parent: ReportParent) -> progress_report::Column {
@@ -98,10 +176,12 @@ impl ReportReader for SeaStore {
     }
 
     async fn list_reports(&self, query: &ReportQuery) -> Result<Page<ProgressReport>> {
-        let rows = keyset(report_select(&query.filter), progress_report::Column::Id, query.oldest_first, &query.page)
-            .all(&self.db)
-            .await
-            .db()?;
+        let select = report_select(&query.filter);
+        let select = match query.order {
+            ReportOrder::Recorded => keyset(select, progress_report::Column::Id, query.oldest_first, &query.page),
+            ReportOrder::Submitted => by_submission(select, query.oldest_first, &query.page),
+        };
+        let rows = select.all(&self.db).await.db()?;
         Ok(query.page.finish(collect(rows, to_report)?))
     }
 

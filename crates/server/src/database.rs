@@ -1,7 +1,7 @@
 //! The database's first-start preparation: connect, migrate, load the embedded plan.
 
 use anyhow::Context as _;
-use workplan_domain::import::seed::{PlanSeed, ProvinceSeed, provinces_from_json};
+use workplan_domain::import::seed::{AgencyRegistry, PlanSeed, ProvinceSeed, provinces_from_json};
 use workplan_persistence::{SeaStore, StoreOptions};
 
 /// The plan the service loads on first start (made by `workplan import-plan`).
@@ -11,12 +11,14 @@ pub const PROVINCES_JSON: &str = include_str!("../../../seeds/provinces.json");
 /// The agency registry the importer places agency names against.
 pub const AGENCIES_JSON: &str = include_str!("../../../seeds/agencies.json");
 
-/// The embedded plan and provinces.
+/// The embedded plan (its agencies with every name the registry knows) and provinces.
 ///
 /// # Errors
 /// When the embedded files do not parse (a build made from broken seeds).
 pub fn seed_data() -> anyhow::Result<(PlanSeed, Vec<ProvinceSeed>)> {
-    let plan = PlanSeed::from_json(PLAN_JSON).context("the embedded plan is invalid")?;
+    let registry = AgencyRegistry::from_json(AGENCIES_JSON).context("the embedded agency registry is invalid")?;
+    let plan =
+        PlanSeed::from_json(PLAN_JSON).context("the embedded plan is invalid")?.with_registry_spellings(&registry);
     let provinces = provinces_from_json(PROVINCES_JSON).context("the embedded provinces are invalid")?;
     Ok((plan, provinces))
 }
@@ -38,6 +40,10 @@ pub async fn prepare_database(database_url: &str, options: &StoreOptions) -> any
     }
     if outcome.provinces_inserted > 0 {
         tracing::info!(count = outcome.provinces_inserted, "loaded the provinces");
+    }
+    let aliases = store.add_missing_aliases(&plan.agencies).await.context("adding agency aliases failed")?;
+    if aliases > 0 {
+        tracing::info!(count = aliases, "added agency aliases");
     }
     Ok(store)
 }
@@ -71,5 +77,10 @@ mod tests {
         let (plan, provinces) = seed_data().expect("valid");
         assert_eq!(plan.tasks().count(), 106);
         assert_eq!(provinces.len(), 31);
+        let aqsiq = plan.agencies.iter().find(|a| a.abbreviation.as_deref() == Some("AQSIQ")).expect("AQSIQ");
+        let full = "General Administration of Quality Supervision, Inspection and Quarantine";
+        assert!(aqsiq.aliases.iter().any(|a| a == full), "{:?}", aqsiq.aliases);
+        let lao = plan.agencies.iter().find(|a| a.name == "Legislative Affairs Office").expect("LAO");
+        assert!(lao.aliases.iter().any(|a| a == "Legislative Affairs Office of the State Council"));
     }
 }

@@ -26,6 +26,7 @@ pub enum ChangeKind {
 }
 
 /// One entry of the change feed.
+#[derive(Clone)]
 pub struct Change(pub workplan_domain::report::Change);
 
 /// One change to a report, in commit order.
@@ -84,6 +85,8 @@ pub struct ChangeEdge {
 pub struct ChangeConnection {
     /// The changes with their cursors, in commit order.
     pub edges: Vec<ChangeEdge>,
+    /// The changes without cursors, in commit order.
+    pub nodes: Vec<Change>,
     /// Where this page is. When `hasNextPage` is false, poll again later with `endCursor`.
     pub page_info: PageInfo,
 }
@@ -113,6 +116,7 @@ pub(crate) fn change_connection(
             start_cursor: edges.first().map(|e| e.cursor.clone()),
             end_cursor: end,
         },
+        nodes: edges.iter().map(|e| e.node.clone()).collect(),
         edges,
     }
 }

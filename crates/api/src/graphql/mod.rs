@@ -11,6 +11,7 @@ pub mod node;
 pub mod plan;
 pub mod province;
 pub mod report;
+pub mod report_filter;
 pub mod review;
 pub mod sync;
 pub mod task;

@@ -4,13 +4,14 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Union}
 use chrono::{DateTime, Utc};
 use workplan_domain::access::{ReportScope, Viewer, can_edit, can_review, in_scope};
 use workplan_domain::ids::AgencyId;
-use workplan_domain::listing::{Page, ReportFilter, ReportParent, ReportQuery};
-use workplan_domain::report::{Period, ReporterRef, SubmitReport};
+use workplan_domain::listing::{Page, ReportFilter, ReportParent, ReportQuery, numeral};
+use workplan_domain::report::{ReporterRef, SubmitReport};
 use workplan_domain::usecases;
 
 use super::agency::Agency;
 use super::history::HistoryEntry;
 use super::province::Province;
+use super::report_filter::{ReporterFilter, period, period_range};
 use super::task::Task;
 use crate::connection::{Total, connection, page_request};
 use crate::context::{load, plan, reports, require, scope, viewer, writer};
@@ -184,32 +185,48 @@ pub struct ProgressReportFilter {
     pub demo: Option<bool>,
     /// Only reports in this lifecycle state (within what the caller may see).
     pub state: Option<ReportState>,
+    /// Only reports in one of these lifecycle states (within what the caller may see).
+    pub states: Option<Vec<ReportState>>,
+    /// Only the report a sync client filed under this id.
+    pub client_report_id: Option<String>,
+    /// Only reports filed by this reporter (by agency ID, any agency name, or province code).
+    pub reporter: Option<ReporterFilter>,
+    /// Only reports whose period starts on or after this period's start ("2016-Q3" and
+    /// "2016-07" both mean from 1 July 2016; periods of any length compare by their start).
+    pub period_from: Option<String>,
+    /// Only reports whose period starts on or before this period's start.
+    pub period_to: Option<String>,
+    /// Only reports on tasks in the section with this numeral ("III", "3", "三").
+    pub section_numeral: Option<String>,
 }
 
 impl ProgressReportFilter {
     fn into_domain(self, scope: ReportScope) -> async_graphql::Result<ReportFilter> {
         let agency = self.agency.map(|id| ids::decode(Kind::Agency, &id, "filter.agency")).transpose()?;
-        let period = self
-            .period
-            .map(|p| Period::parse(p.trim()).map(|p| p.to_string()))
-            .transpose()
-            .map_err(|e| match e {
-                workplan_domain::Error::Validation { message, .. } => {
-                    workplan_domain::Error::validation("filter.period", message)
-                }
-                other => other,
-            })
-            .gql()?;
-        Ok(ReportFilter {
-            scope,
+        let mut filter = ReportFilter {
             state: self.state.map(Into::into),
             task_number: self.task_number,
             agency: agency.map(AgencyId),
             province_code: self.province_code,
-            period,
+            period: period(self.period, "filter.period")?.map(|p| p.to_string()),
             status: self.status.map(Into::into),
             demo: self.demo,
-        })
+            client_report_id: self.client_report_id,
+            states: self.states.map(|s| s.into_iter().map(Into::into).collect()),
+            section_numeral: numeral(self.section_numeral, "filter.sectionNumeral").gql()?,
+            ..ReportFilter::new(scope)
+        };
+        if let Some(reporter) = self.reporter {
+            if filter.agency.is_some() || filter.province_code.is_some() {
+                return Err(crate::error::bad_input(
+                    "filter.reporter",
+                    "give reporter or agency/provinceCode, not both",
+                ));
+            }
+            reporter.narrow(&mut filter, "filter.reporter")?;
+        }
+        period_range(&mut filter, self.period_from, self.period_to, "filter")?;
+        Ok(filter)
     }
 }
 
@@ -225,7 +242,12 @@ pub(crate) fn report_query(
     before: Option<String>,
 ) -> async_graphql::Result<ReportQuery> {
     let filter = filter.unwrap_or_default().into_domain(scope(ctx)?)?;
-    Ok(ReportQuery { filter, page: page_request("report", first, after, last, before)?, oldest_first: false })
+    Ok(ReportQuery {
+        filter,
+        page: page_request("report", first, after, last, before)?,
+        oldest_first: false,
+        order: Default::default(),
+    })
 }
 
 /// Whether the caller may see `report`.

@@ -2,11 +2,12 @@
 
 use async_graphql::{Context, Enum, ID, Object};
 use workplan_domain::access::{ReportScope, can_review};
-use workplan_domain::listing::{ReportFilter, ReportQuery};
+use workplan_domain::listing::{ReportFilter, ReportOrder, ReportQuery};
 use workplan_domain::report::{Edit, ReportState};
 
 use super::edit::{ProgressReportPayload, edit};
 use super::report::{ProgressReportConnection, report_connection};
+use super::report_filter::ReviewQueueFilter;
 use crate::connection::{Total, page_request};
 use crate::context::{reports, viewer};
 use crate::error::GqlResultExt;
@@ -20,6 +21,10 @@ pub enum ReviewDecision {
     Return,
 }
 
+/// The review queue's order, defined here only: by submission time (`submittedAt`), then by
+/// id, oldest first, so the longest-waiting report is reviewed first.
+const REVIEW_QUEUE_ORDER: (ReportOrder, bool) = (ReportOrder::Submitted, true);
+
 /// The review queue.
 #[derive(Default)]
 pub struct ReviewQueryRoot;
@@ -27,16 +32,23 @@ pub struct ReviewQueryRoot;
 /// The review queue.
 #[Object]
 impl ReviewQueryRoot {
-    /// Submitted reports waiting for review, oldest first (SUPERVISOR and ADMIN).
+    /// Submitted reports waiting for review, longest waiting first: by `submittedAt`, then by
+    /// id (SUPERVISOR and ADMIN).
     async fn review_queue(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only reports matching this filter.")] filter: Option<ReviewQueueFilter>,
         #[graphql(desc = "Return the first n reports (1–100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return reports after this cursor.")] after: Option<String>,
     ) -> async_graphql::Result<ProgressReportConnection> {
         can_review(viewer(ctx).principal().gql()?).gql()?;
-        let filter = ReportFilter { state: Some(ReportState::Submitted), ..ReportFilter::new(ReportScope::All) };
-        let query = ReportQuery { filter, page: page_request("report", first, after, None, None)?, oldest_first: true };
+        let mut query = ReportQuery {
+            filter: ReportFilter { state: Some(ReportState::Submitted), ..ReportFilter::new(ReportScope::All) },
+            page: page_request("report", first, after, None, None)?,
+            oldest_first: REVIEW_QUEUE_ORDER.1,
+            order: REVIEW_QUEUE_ORDER.0,
+        };
+        filter.unwrap_or_default().narrow(&mut query.filter)?;
         let page = reports(ctx)?.list_reports(&query).await.gql()?;
         Ok(report_connection(page, Total::Reports(query.filter)))
     }

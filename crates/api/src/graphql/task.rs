@@ -4,7 +4,8 @@ use async_graphql::{Context, Enum, ID, InputObject, Object};
 use workplan_domain::access::Viewer;
 use workplan_domain::ids::{AgencyId, SectionId, SubsectionId};
 use workplan_domain::listing::{
-    MAX_TASK_PAGE_SIZE, Page, PageRequest, ReportFilter, ReportParent, ReportQuery, TaskFilter, TaskParent, TaskQuery,
+    MAX_TASK_PAGE_SIZE, PageRequest, ReportFilter, ReportParent, ReportQuery, TaskFilter, TaskPage, TaskParent,
+    TaskQuery, TaskSort,
 };
 use workplan_domain::plan::Role;
 use workplan_domain::report::ReportState;
@@ -111,7 +112,7 @@ async fn latest(
     state: Option<ReportState>,
 ) -> async_graphql::Result<Option<ProgressReport>> {
     let filter = ReportFilter { state, ..ReportFilter::new(scope(ctx)?) };
-    let query = ReportQuery { filter, page: PageRequest::first(1), oldest_first: false };
+    let query = ReportQuery { filter, page: PageRequest::first(1), oldest_first: false, order: Default::default() };
     let page = load(ctx, ReportPageOf(ReportParent::Task, task, query)).await?;
     Ok(page.and_then(|p| p.items.into_iter().next()).map(ProgressReport))
 }
@@ -183,11 +184,21 @@ pub enum ResponsibilityRole {
 pub struct TaskFilterInput {
     /// Only tasks in this section (a Section ID).
     pub section: Option<ID>,
+    /// Only tasks in the section with this numeral, typed as printed or as a number: "III",
+    /// "iii", "3", "三" and "（三）" are the same section.
+    pub section_numeral: Option<String>,
     /// Only tasks in this subsection (a Subsection ID).
     pub subsection: Option<ID>,
+    /// Only tasks in subsections with this numeral ("ii", "2", "二", "（二）"), in every section
+    /// unless `section` or `sectionNumeral` picks one.
+    pub subsection_numeral: Option<String>,
     /// Only tasks this agency is responsible for (an Agency ID).
     pub agency: Option<ID>,
-    /// With `agency`: only tasks where it has this role.
+    /// Only tasks an agency known by this name is responsible for: its English or Chinese
+    /// name, abbreviation or any alias, ignoring case ("MOFCOM", "商务部"). An unknown name
+    /// matches no task.
+    pub agency_name: Option<String>,
+    /// With `agency` or `agencyName`: only tasks where it has this role.
     pub role: Option<ResponsibilityRole>,
     /// Only tasks with this responsibility mode.
     pub mode: Option<ResponsibilityMode>,
@@ -205,18 +216,36 @@ impl TaskFilterInput {
             role: self.role.map(Into::into),
             mode: self.mode.map(Into::into),
             search: self.search,
+            section_numeral: self.section_numeral,
+            subsection_numeral: self.subsection_numeral,
+            agency_name: self.agency_name,
         }
         .validated("filter")
         .gql()
     }
 }
 
-/// What to sort tasks by.
+/// What to sort tasks by. Ties go by task number, in the same direction.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
 pub enum TaskOrderField {
     /// The task number.
     #[default]
     Number,
+    /// The section's position in the plan, then the task number.
+    Section,
+    /// The English name of the task's first-listed lead agency, compared character by
+    /// character (upper case before lower case), then the task number.
+    LeadAgency,
+}
+
+impl From<TaskOrderField> for TaskSort {
+    fn from(f: TaskOrderField) -> Self {
+        match f {
+            TaskOrderField::Number => Self::Number,
+            TaskOrderField::Section => Self::Section,
+            TaskOrderField::LeadAgency => Self::LeadAgency,
+        }
+    }
 }
 
 /// How to sort tasks.
@@ -241,9 +270,11 @@ pub(crate) fn task_query(
     last: Option<i32>,
     before: Option<String>,
 ) -> async_graphql::Result<TaskQuery> {
-    Ok(TaskQuery {
+    let order_by = order_by.unwrap_or_default();
+    TaskQuery {
         filter: filter.unwrap_or_default().into_domain()?,
-        order: order_by.unwrap_or_default().direction.into(),
+        sort: order_by.field.into(),
+        order: order_by.direction.into(),
         page: PageRequest::with_max_first(
             MAX_TASK_PAGE_SIZE,
             first,
@@ -252,13 +283,15 @@ pub(crate) fn task_query(
             crate::ids::parse_cursor("task", before, "before")?,
         )
         .gql()?,
-    })
+    }
+    .validated()
+    .gql()
 }
 
-pub(crate) fn task_connection(page: Page<workplan_domain::plan::Task>, total: Total) -> TaskConnection {
+pub(crate) fn task_connection(page: TaskPage, total: Total) -> TaskConnection {
     TaskConnection {
-        cursors: page.items.iter().map(|t| ids::cursor("task", &t.number.to_string())).collect(),
-        items: page.items.into_iter().map(Task).collect(),
+        cursors: page.items.iter().map(|(key, _)| ids::cursor("task", &key.to_string())).collect(),
+        items: page.items.into_iter().map(|(_, t)| Task(t)).collect(),
         has_next_page: page.has_next_page,
         has_previous_page: page.has_previous_page,
         total,

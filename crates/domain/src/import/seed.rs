@@ -123,6 +123,17 @@ pub struct AgencySeed {
     pub aliases: Vec<String>,
 }
 
+impl AgencySeed {
+    /// Whether `spelling` is already one of its names (ignoring case).
+    fn knows(&self, spelling: &str) -> bool {
+        let s = spelling.to_lowercase();
+        self.name.to_lowercase() == s
+            || self.name_zh.to_lowercase() == s
+            || self.abbreviation.as_deref().is_some_and(|a| a.to_lowercase() == s)
+            || self.aliases.iter().any(|a| a.to_lowercase() == s)
+    }
+}
+
 /// A section with its subsections.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -194,6 +205,24 @@ impl PlanSeed {
         let mut out = serde_json::to_string_pretty(self).map_err(Error::internal)?;
         out.push('\n');
         Ok(out)
+    }
+
+    /// The plan with every name the registry knows for its agencies: each known spelling (such
+    /// as an official full name) the plan's agency lacks becomes an alias, so `agency(name:)`
+    /// finds the agency by it.
+    #[must_use]
+    pub fn with_registry_spellings(mut self, registry: &AgencyRegistry) -> Self {
+        for agency in &mut self.agencies {
+            let Some(entry) = registry.agencies.iter().find(|r| r.name == agency.name) else {
+                continue;
+            };
+            for spelling in &entry.known_spellings {
+                if !agency.knows(spelling) {
+                    agency.aliases.push(spelling.clone());
+                }
+            }
+        }
+        self
     }
 
     /// Every task, in document order.

@@ -12,7 +12,8 @@ use crate::agency::Agency;
 use crate::ids::{AgencyId, PlanId, ProvinceId, SectionId, SubsectionId, TaskId};
 use crate::import::seed::{PlanSeed, ProvinceSeed};
 use crate::listing::{
-    AgencyFilter, AgencyQuery, Direction, Page, PageRequest, SortOrder, TaskFilter, TaskParent, TaskQuery,
+    AgencyFilter, AgencyQuery, Direction, Page, PageRequest, SortOrder, TaskFilter, TaskKey, TaskPage, TaskParent,
+    TaskQuery, TaskSort, TaskSortValue,
 };
 use crate::plan::{Plan, Responsibility, Role, Section, Subsection, Task};
 use crate::ports::PlanReader;
@@ -146,17 +147,64 @@ impl PlanSnapshot {
     }
 
     fn task_matches(&self, filter: &TaskFilter, task: &Task) -> bool {
-        let on_task = |agency: AgencyId| {
-            self.data
-                .responsibilities
-                .iter()
-                .any(|r| r.task_id == task.id && r.agency_id == agency && filter.role.is_none_or(|role| r.role == role))
+        let named = |agency: AgencyId| {
+            filter
+                .agency_name
+                .as_deref()
+                .is_none_or(|name| self.data.agencies.iter().any(|a| a.id == agency && agency_named(a, name)))
         };
+        let on_task = self.data.responsibilities.iter().any(|r| {
+            r.task_id == task.id
+                && filter.agency.is_none_or(|a| r.agency_id == a)
+                && named(r.agency_id)
+                && filter.role.is_none_or(|role| r.role == role)
+        });
+        let by_agency = filter.agency.is_none() && filter.agency_name.is_none();
         filter.section.is_none_or(|s| task.section_id == s)
             && filter.subsection.is_none_or(|s| task.subsection_id == s)
-            && filter.agency.is_none_or(on_task)
+            && (by_agency || on_task)
             && filter.mode.is_none_or(|m| task.mode == m)
             && filter.search.as_deref().is_none_or(|s| contains(&task.text, s))
+            && self.numeral_matches(filter, task)
+    }
+
+    fn numeral_matches(&self, filter: &TaskFilter, task: &Task) -> bool {
+        let section = filter.section_numeral.as_deref().is_none_or(|n| {
+            self.data.sections.iter().any(|s| s.id == task.section_id && s.numeral.to_lowercase() == n)
+        });
+        let subsection = filter.subsection_numeral.as_deref().is_none_or(|n| {
+            self.data.subsections.iter().any(|s| s.id == task.subsection_id && s.numeral.to_lowercase() == n)
+        });
+        section && subsection
+    }
+
+    /// Where `task` stands when sorting by `sort`, as the SQL computes it.
+    fn task_key(&self, sort: TaskSort, task: &Task) -> TaskKey {
+        let value = match sort {
+            TaskSort::Number => TaskSortValue::None,
+            TaskSort::Section => TaskSortValue::Position(
+                self.data.sections.iter().find(|s| s.id == task.section_id).map_or(0, |s| s.position),
+            ),
+            TaskSort::LeadAgency => {
+                let lead = self
+                    .data
+                    .responsibilities
+                    .iter()
+                    .filter(|r| r.task_id == task.id && r.role == Role::Lead)
+                    .min_by_key(|r| r.position)
+                    .and_then(|r| self.data.agencies.iter().find(|a| a.id == r.agency_id));
+                TaskSortValue::Name(lead.map(|a| a.name.clone()).unwrap_or_default())
+            }
+        };
+        TaskKey { value, number: task.number }
+    }
+
+    /// One page of `tasks`, sorted as `query` asks.
+    fn task_page<'a>(&self, tasks: impl Iterator<Item = &'a Task>, query: &TaskQuery) -> TaskPage {
+        let mut keyed: Vec<(TaskKey, Task)> = tasks.map(|t| (self.task_key(query.sort, t), t.clone())).collect();
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        let ascending = query.order == SortOrder::Ascending;
+        keyset_page(keyed.iter(), |(k, _)| k.clone(), ascending, &query.page)
     }
 
     fn agency_matches(&self, filter: &AgencyFilter, agency: &Agency) -> bool {
@@ -175,6 +223,15 @@ impl PlanSnapshot {
     fn tasks_where<'a>(&'a self, filter: &'a TaskFilter) -> impl Iterator<Item = &'a Task> + 'a {
         self.data.tasks.iter().filter(move |t| self.task_matches(filter, t))
     }
+}
+
+/// Whether `name` (lower-case) is the agency's name, Chinese name, abbreviation or an alias,
+/// ignoring case — as [`PlanReader::agency_by_name`] finds it.
+fn agency_named(agency: &Agency, name: &str) -> bool {
+    agency.name.to_lowercase() == name
+        || agency.name_zh.to_lowercase() == name
+        || agency.abbreviation.as_deref().is_some_and(|x| x.to_lowercase() == name)
+        || agency.aliases.iter().any(|x| x.to_lowercase() == name)
 }
 
 /// Case-insensitive substring, as the SQL `lower(column) LIKE lower('%needle%')`.
@@ -251,10 +308,8 @@ impl PlanReader for PlanSnapshot {
         Ok(by_ids(&self.data.tasks, numbers, |t| t.number))
     }
 
-    async fn list_tasks(&self, query: &TaskQuery) -> Result<Page<Task>> {
-        let tasks: Vec<&Task> = self.tasks_where(&query.filter).collect();
-        let ascending = query.order == SortOrder::Ascending;
-        Ok(keyset_page(tasks.into_iter(), |t| t.number, ascending, &query.page))
+    async fn list_tasks(&self, query: &TaskQuery) -> Result<TaskPage> {
+        Ok(self.task_page(self.tasks_where(&query.filter), query))
     }
 
     async fn count_tasks(&self, filter: &TaskFilter) -> Result<i64> {
@@ -266,17 +321,13 @@ impl PlanReader for PlanSnapshot {
         parent: TaskParent,
         ids: &[i64],
         query: &TaskQuery,
-    ) -> Result<HashMap<i64, Page<Task>>> {
-        let ascending = query.order == SortOrder::Ascending;
+    ) -> Result<HashMap<i64, TaskPage>> {
         let mut pages = HashMap::new();
         for &id in ids {
-            let tasks: Vec<&Task> = self.tasks_where(&query.filter).filter(|t| task_parent(parent, t) == id).collect();
-            if !tasks.is_empty() {
-                let page = keyset_page(tasks.into_iter(), |t| t.number, ascending, &query.page);
-                // The SQL groups the rows it fetched, so a parent whose page is empty is absent.
-                if !page.items.is_empty() {
-                    pages.insert(id, page);
-                }
+            let page = self.task_page(self.tasks_where(&query.filter).filter(|t| task_parent(parent, t) == id), query);
+            // The SQL groups the rows it fetched, so a parent whose page is empty is absent.
+            if !page.items.is_empty() {
+                pages.insert(id, page);
             }
         }
         Ok(pages)
@@ -306,12 +357,7 @@ impl PlanReader for PlanSnapshot {
 
     async fn agency_by_name(&self, name: &str) -> Result<Option<Agency>> {
         let name = name.trim().to_lowercase();
-        let named = |a: &&Agency| {
-            a.name.to_lowercase() == name
-                || a.abbreviation.as_deref().is_some_and(|x| x.to_lowercase() == name)
-                || a.aliases.iter().any(|x| x.to_lowercase() == name)
-        };
-        Ok(self.data.agencies.iter().filter(named).min_by_key(|a| a.id).cloned())
+        Ok(self.data.agencies.iter().filter(|a| agency_named(a, &name)).min_by_key(|a| a.id).cloned())
     }
 
     async fn list_agencies(&self, query: &AgencyQuery) -> Result<Page<Agency>> {

@@ -65,6 +65,31 @@ impl Period {
     }
 }
 
+impl Period {
+    /// The year and month (1–12) the period starts in.
+    pub fn start_month(&self) -> (i32, u8) {
+        match *self {
+            Self::Year(y) => (y, 1),
+            Self::Half(y, h) => (y, (h - 1) * 6 + 1),
+            Self::Quarter(y, q) => (y, (q - 1) * 3 + 1),
+            Self::Month(y, m) => (y, m),
+        }
+    }
+
+    /// The first day of the period: periods of different lengths compare by it ("2016-Q3"
+    /// and "2016-H2" and "2016-07" all start on 2016-07-01).
+    pub fn start(&self) -> chrono::NaiveDate {
+        let (y, m) = self.start_month();
+        chrono::NaiveDate::from_ymd_opt(y, u32::from(m), 1).unwrap_or(chrono::NaiveDate::MIN)
+    }
+
+    /// The start as "YYYY-MM", which sorts like the date.
+    pub fn start_key(&self) -> String {
+        let (y, m) = self.start_month();
+        format!("{y:04}-{m:02}")
+    }
+}
+
 impl std::fmt::Display for Period {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -105,5 +130,18 @@ mod tests {
         ] {
             assert!(Period::parse(bad).is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn periods_start_on_the_first_day_of_their_first_month() {
+        let start = |s: &str| Period::parse(s).expect(s).start().to_string();
+        assert_eq!(start("2016"), "2016-01-01");
+        assert_eq!(start("2016-H2"), "2016-07-01");
+        assert_eq!(start("2016-Q3"), "2016-07-01");
+        assert_eq!(start("2016-Q4"), "2016-10-01");
+        assert_eq!(start("2016-09"), "2016-09-01");
+        assert_eq!(start("2017-H1"), "2017-01-01");
+        assert_eq!(Period::parse("2016-Q3").expect("q").start_key(), "2016-07");
+        assert!(Period::parse("2016-H2").expect("h").start_key() < Period::parse("2016-08").expect("m").start_key());
     }
 }

@@ -1,0 +1,104 @@
+//! Report filters by the keys people use: who reported (by agency ID or any agency name, or
+//! province code), periods by range, and the review queue's filter. Every filter narrows a
+//! [`ReportFilter`] built from the caller's scope, never widens it.
+
+use async_graphql::{ID, InputObject};
+use workplan_domain::listing::{ReportFilter, agency_name, numeral};
+use workplan_domain::report::period::Period;
+
+use crate::error::{GqlResultExt, bad_input};
+use crate::ids::{self, Kind};
+
+/// Who filed a report: exactly one of `agencyId`, `agencyName` or `provinceCode`.
+#[derive(InputObject, Debug, Default)]
+pub struct ReporterFilter {
+    /// A central agency (an Agency ID).
+    pub agency_id: Option<ID>,
+    /// A central agency by any of its names: English or Chinese name, abbreviation or alias,
+    /// ignoring case ("MOFCOM", "商务部"). An unknown name matches no report.
+    pub agency_name: Option<String>,
+    /// A province, by GB/T 2260 code (e.g. "440000").
+    pub province_code: Option<String>,
+}
+
+impl ReporterFilter {
+    /// Narrows `filter` to this reporter; `path` names the input in errors.
+    pub(crate) fn narrow(self, filter: &mut ReportFilter, path: &str) -> async_graphql::Result<()> {
+        let given = [self.agency_id.is_some(), self.agency_name.is_some(), self.province_code.is_some()];
+        if given.iter().filter(|g| **g).count() != 1 {
+            return Err(bad_input(path, "give exactly one of agencyId, agencyName or provinceCode"));
+        }
+        if let Some(id) = self.agency_id {
+            let id = ids::decode(Kind::Agency, &id, &format!("{path}.agencyId"))?;
+            filter.agency = Some(workplan_domain::ids::AgencyId(id));
+        }
+        filter.agency_name = agency_name(self.agency_name, &format!("{path}.agencyName")).gql()?;
+        if let Some(code) = self.province_code {
+            filter.province_code = Some(code.trim().to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// A period argument parsed, with errors naming `field`.
+pub(crate) fn period(typed: Option<String>, field: &str) -> async_graphql::Result<Option<Period>> {
+    typed
+        .map(|p| {
+            Period::parse(p.trim()).map_err(|e| match e {
+                workplan_domain::Error::Validation { message, .. } => {
+                    workplan_domain::Error::validation(field, message)
+                }
+                other => other,
+            })
+        })
+        .transpose()
+        .gql()
+}
+
+/// Narrows `filter` to periods starting within `from..=to` (either may be open).
+pub(crate) fn period_range(
+    filter: &mut ReportFilter,
+    from: Option<String>,
+    to: Option<String>,
+    path: &str,
+) -> async_graphql::Result<()> {
+    filter.period_from = period(from, &format!("{path}.periodFrom"))?;
+    filter.period_to = period(to, &format!("{path}.periodTo"))?;
+    if let (Some(f), Some(t)) = (filter.period_from, filter.period_to)
+        && f.start() > t.start()
+    {
+        return Err(bad_input(&format!("{path}.periodTo"), "starts before periodFrom"));
+    }
+    Ok(())
+}
+
+/// Which reports of the review queue to list. All conditions must hold.
+#[derive(InputObject, Debug, Default)]
+pub struct ReviewQueueFilter {
+    /// Only reports on the task with this number.
+    pub task_number: Option<i32>,
+    /// Only reports on tasks in the section with this numeral ("III", "3", "三").
+    pub section_numeral: Option<String>,
+    /// Only reports filed by this reporter.
+    pub reporter: Option<ReporterFilter>,
+    /// Only reports on exactly this period ("2016", "2016-H2", "2016-Q3" or "2016-09").
+    pub period: Option<String>,
+    /// Only reports whose period starts on or after this period's start ("2016-Q3" and
+    /// "2016-07" both mean from 1 July 2016).
+    pub period_from: Option<String>,
+    /// Only reports whose period starts on or before this period's start.
+    pub period_to: Option<String>,
+}
+
+impl ReviewQueueFilter {
+    /// Narrows `filter` (the queue: submitted reports) by this input.
+    pub(crate) fn narrow(self, filter: &mut ReportFilter) -> async_graphql::Result<()> {
+        filter.task_number = self.task_number;
+        filter.section_numeral = numeral(self.section_numeral, "filter.sectionNumeral").gql()?;
+        if let Some(reporter) = self.reporter {
+            reporter.narrow(filter, "filter.reporter")?;
+        }
+        filter.period = period(self.period, "filter.period")?.map(|p| p.to_string());
+        period_range(filter, self.period_from, self.period_to, "filter")
+    }
+}
