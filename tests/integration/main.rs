@@ -13,5 +13,6 @@ mod plan;
 mod reports;
 mod statements;
 mod sync;
+mod timestamps;
 mod tokens;
 mod websocket;

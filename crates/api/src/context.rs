@@ -7,7 +7,7 @@ use async_graphql::Context;
 use async_graphql::dataloader::Loader;
 use workplan_domain::auth::Viewer;
 use workplan_domain::page::ReportScope;
-use workplan_domain::ports::Store;
+use workplan_domain::ports::{Clock, Store, SystemClock};
 
 use crate::config::ApiConfig;
 use crate::error::{GqlResultExt, internal};
@@ -33,6 +33,12 @@ pub(crate) fn scope(ctx: &Context<'_>) -> async_graphql::Result<ReportScope> {
 /// The store, for list queries that are not relations.
 pub(crate) fn store<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<dyn Store>> {
     ctx.data::<Arc<dyn Store>>().map_err(|_| internal())
+}
+
+/// The clock writes take their time from (the system clock unless the state was given one).
+pub(crate) fn clock<'a>(ctx: &Context<'a>) -> &'a dyn Clock {
+    static SYSTEM: SystemClock = SystemClock;
+    ctx.data::<Arc<dyn Clock>>().map_or(&SYSTEM as &dyn Clock, |c| c.as_ref())
 }
 
 /// Loads one value through the request's loader.

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::ids::{AgencyId, ProvinceId, TaskId};
-use crate::report::{NewReport, Period, ReportState, ReportStatus, Reporter, ValidReportFields};
+use crate::report::{NewReport, Period, ReportKind, ReportState, ReportStatus, Reporter, ValidReportFields};
 
 /// SplitMix64: small, fast and the same on every platform, so a seed always yields the same data.
 #[derive(Debug, Clone)]
@@ -92,8 +92,11 @@ pub fn generate(tasks: &[DemoTask], provinces: &[ProvinceId], count: usize, seed
                 evidence_urls: Vec::new(),
             },
             state: ReportState::Accepted,
+            kind: ReportKind::Part,
             client_report_id: None,
-            submitted_at: base + Duration::minutes(i as i64),
+            created_at: base + Duration::minutes(i as i64),
+            submitted_at: Some(base + Duration::minutes(i as i64)),
+            first_submitted_at: Some(base + Duration::minutes(i as i64)),
             is_demo: true,
         });
     }

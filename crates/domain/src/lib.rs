@@ -85,10 +85,23 @@ pub mod service {
     use crate::report::{ProgressReport, ReporterRef, SubmitReport};
     use crate::token::AccessRole;
     pub use crate::usecases::{
-        IssuedToken, MAX_IDEMPOTENCY_KEY, SyncItemInput, TokenRequest, authenticate, edit_report,
+        IssuedToken, MAX_IDEMPOTENCY_KEY, SyncItemInput, TokenRequest, authenticate,
     };
 
-    /// [`crate::usecases::submit_report`] over one store.
+    /// [`crate::usecases::edit_report`] on the system clock.
+    pub async fn edit_report(
+        store: &dyn crate::ports::ReportWriter,
+        viewer: &Viewer,
+        id: crate::ids::ReportId,
+        expected_version: i32,
+        edit: crate::report::Edit,
+        idempotency_key: Option<String>,
+    ) -> Result<ProgressReport> {
+        let clock = crate::ports::SystemClock;
+        crate::usecases::edit_report(store, &clock, viewer, id, expected_version, edit, idempotency_key).await
+    }
+
+    /// [`crate::usecases::submit_report`] over one store, on the system clock.
     pub async fn submit_report(
         store: &dyn Store,
         viewer: &Viewer,
@@ -97,10 +110,10 @@ pub mod service {
         as_draft: bool,
         idempotency_key: Option<String>,
     ) -> Result<ProgressReport> {
-        crate::usecases::submit_report(store, store, viewer, input, requested, as_draft, idempotency_key).await
+        crate::usecases::submit_report(store, store, &crate::ports::SystemClock, viewer, input, requested, as_draft, idempotency_key).await
     }
 
-    /// [`crate::usecases::sync_reports`] over one store.
+    /// [`crate::usecases::sync_reports`] over one store, on the system clock.
     pub async fn sync_reports(
         store: &dyn Store,
         viewer: &Viewer,
@@ -108,7 +121,7 @@ pub mod service {
         requested: Option<ReporterRef>,
         dry_run: bool,
     ) -> Result<Vec<SyncItemResult>> {
-        crate::usecases::sync_reports(store, store, viewer, items, requested, dry_run).await
+        crate::usecases::sync_reports(store, store, &crate::ports::SystemClock, viewer, items, requested, dry_run).await
     }
 
     /// [`crate::usecases::create_token`] over one store.

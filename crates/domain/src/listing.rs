@@ -265,6 +265,9 @@ pub struct ReportQuery {
     pub page: PageRequest<i64>,
     /// Oldest first instead of newest first.
     pub oldest_first: bool,
+    /// Order by submission time, then id (drafts never submitted by their creation time),
+    /// instead of by id. Cursors still name report ids.
+    pub by_submission: bool,
 }
 
 /// What a nested task list hangs off.

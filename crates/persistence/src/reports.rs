@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use workplan_domain::model::{AgencyId, Change, HistoryEntry, ProgressReport, ReportId, ReportState};
+use workplan_domain::listing::Direction;
 use workplan_domain::page::{Page, ReportFilter, ReportParent, ReportQuery, ReportScope};
 use workplan_domain::ports::ReportReader;
 use workplan_domain::{Error, Result};
@@ -14,7 +15,7 @@ use workplan_domain::{Error, Result};
 use crate::convert::{collect, ids, reporter_is, to_change, to_history, to_report};
 use crate::entities::{progress_report, province, report_change, report_history, task};
 use crate::error::DbResultExt;
-use crate::paging::{grouped_counts, grouped_pages, keyset};
+use crate::paging::{GroupedArms, grouped_counts, grouped_pages_with, keyset};
 use crate::store::SeaStore;
 
 /// The condition that keeps rows within `scope`; `state`, `agency` and `province` name the
@@ -76,6 +77,58 @@ fn report_select(filter: &ReportFilter) -> sea_orm::Select<progress_report::Enti
     q
 }
 
+/// When a report was submitted, or created if it never was: `COALESCE(submitted_at,
+/// created_at)`, on the table itself or (`table: None`) on whatever the subquery reads.
+fn submission_time(table: bool) -> SimpleExpr {
+    use progress_report::Column as C;
+    let col = |c: C| if table { Expr::col((progress_report::Entity, c)) } else { Expr::col(c) };
+    Func::coalesce([col(C::SubmittedAt), col(C::CreatedAt)]).into()
+}
+
+/// The rows after (`greater`) or before the report `id` in (submission time, id) order.
+fn beyond(id: i64, greater: bool) -> Condition {
+    use progress_report::Column as C;
+    let cursor_time: SimpleExpr = Query::select()
+        .expr(submission_time(false))
+        .from(progress_report::Entity)
+        .and_where(Expr::col(C::Id).eq(id))
+        .take()
+        .into();
+    let own_id = Expr::col((progress_report::Entity, C::Id));
+    let (time, key) = if greater {
+        (submission_time(true).gt(cursor_time.clone()), own_id.gt(id))
+    } else {
+        (submission_time(true).lt(cursor_time.clone()), own_id.lt(id))
+    };
+    Condition::any().add(time).add(Condition::all().add(submission_time(true).eq(cursor_time)).add(key))
+}
+
+/// Restricts `select` to the page `query` asks for, in its order (see [`ReportQuery`]).
+fn report_page(select: sea_orm::Select<progress_report::Entity>, query: &ReportQuery) -> sea_orm::Select<progress_report::Entity> {
+    let ascending = query.oldest_first;
+    if !query.by_submission {
+        return keyset(select, progress_report::Column::Id, ascending, &query.page);
+    }
+    let page = &query.page;
+    let mut select = select;
+    if let Some(after) = page.after {
+        select = select.filter(beyond(after, ascending));
+    }
+    if let Some(before) = page.before {
+        select = select.filter(beyond(before, !ascending));
+    }
+    let order = if ascending == (page.direction == Direction::Forward) { Order::Asc } else { Order::Desc };
+    select
+        .order_by(submission_time(true), order.clone())
+        .order_by(progress_report::Column::Id, order)
+        .limit(u64::from(page.size) + 1)
+}
+
+/// The key [`report_page`] orders by.
+fn page_key(query: &ReportQuery, m: &progress_report::Model) -> (chrono::DateTime<chrono::Utc>, i64) {
+    if query.by_submission { (m.submitted_at.unwrap_or(m.created_at), m.id) } else { (chrono::DateTime::default(), m.id) }
+}
+
 fn report_parent_col(parent: ReportParent) -> progress_report::Column {
     match parent {
         ReportParent::Task => progress_report::Column::TaskId,
@@ -96,7 +149,7 @@ impl ReportReader for SeaStore {
     }
 
     async fn list_reports(&self, query: &ReportQuery) -> Result<Page<ProgressReport>> {
-        let rows = keyset(report_select(&query.filter), progress_report::Column::Id, query.oldest_first, &query.page)
+        let rows = report_page(report_select(&query.filter), query)
             .all(&self.db)
             .await
             .db()?;
@@ -114,20 +167,19 @@ impl ReportReader for SeaStore {
         ids: &[i64],
         query: &ReportQuery,
     ) -> Result<HashMap<i64, Page<ProgressReport>>> {
-        let groups = grouped_pages(
+        let reading_ascending = query.oldest_first == (query.page.direction == Direction::Forward);
+        let arms = GroupedArms { parent_col: report_parent_col(parent), parent_ids: ids, reading_ascending };
+        let groups = grouped_pages_with(
             &self.db,
             report_select(&query.filter),
-            report_parent_col(parent),
-            ids,
-            progress_report::Column::Id,
-            query.oldest_first,
-            &query.page,
+            arms,
+            |s| report_page(s, query),
             |m: &progress_report::Model| match parent {
                 ReportParent::Task => Some(m.task_id),
                 ReportParent::Agency => m.agency_id,
                 ReportParent::Province => m.province_id,
             },
-            |m| m.id,
+            |m| page_key(query, m),
         )
         .await
         .db()?;

@@ -17,12 +17,12 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use workplan_domain::auth::Principal;
 use workplan_domain::model::{ChangeKind, FieldChange, ProgressReport, ReportId, Reporter};
 use workplan_domain::ports::{Idempotency, ReportWriter, SyncItemResult};
-use workplan_domain::report::{Applied, Edit, NewReport, apply_edit, diff};
+use workplan_domain::report::{Applied, Edit, NewReport, ReportKind, apply_edit, diff};
 use workplan_domain::sync::{SyncDecision, SyncOutcome, ValidSyncItem, decide};
 use workplan_domain::{Error, Result};
 
@@ -67,6 +67,7 @@ impl ReportWriter for SeaStore {
         id: ReportId,
         expected_version: i32,
         edit: Edit,
+        at: DateTime<Utc>,
         idempotency: Option<Idempotency>,
     ) -> Result<ProgressReport> {
         let w = self.begin_write().await?;
@@ -80,7 +81,7 @@ impl ReportWriter for SeaStore {
             .map(to_report)
             .transpose()?
             .ok_or_else(|| Error::not_found("report", Some("id")))?;
-        let applied = apply_edit(actor, &current, expected_version, &edit)?;
+        let applied = apply_edit(actor, &current, expected_version, &edit, at)?;
         let updated = update_existing(&w.txn, actor, &current, &applied).await?;
         remember(&w.txn, actor, idempotency, updated.id).await?;
         w.txn.commit().await.db()?;
@@ -95,13 +96,14 @@ impl ReportWriter for SeaStore {
         reporter: Reporter,
         items: Vec<ValidSyncItem>,
         dry_run: bool,
+        at: DateTime<Utc>,
     ) -> Result<Vec<SyncItemResult>> {
         let w = self.begin_write().await?;
         let existing = existing_by_client_id(&w.txn, reporter, &items).await?;
         let mut results = Vec::with_capacity(items.len());
         for item in items {
             let current = existing.get(&item.client_report_id);
-            results.push(sync_item(&w.txn, actor, reporter, current, item).await?);
+            results.push(sync_item(&w.txn, actor, reporter, current, item, at).await?);
         }
         if dry_run {
             w.txn.rollback().await.db()?;
@@ -194,7 +196,7 @@ async fn update_existing(
     current: &ProgressReport,
     applied: &Applied,
 ) -> Result<ProgressReport> {
-    let row = report_update_model(current, applied, Utc::now())?.update(txn).await.db()?;
+    let row = report_update_model(current, applied)?.update(txn).await.db()?;
     let report = to_report(row)?;
     record(txn, actor, &report, applied.action, applied.kind, &applied.changes).await?;
     Ok(report)
@@ -233,16 +235,20 @@ async fn sync_item(
     reporter: Reporter,
     current: Option<&ProgressReport>,
     item: ValidSyncItem,
+    at: DateTime<Utc>,
 ) -> Result<SyncItemResult> {
-    let (outcome, report, error) = match decide(current, &item)? {
+    let (outcome, report, error) = match decide(current, &item, at)? {
         SyncDecision::Create(applied) => {
             let new = NewReport {
                 task_id: applied.task_id,
                 reporter,
                 fields: applied.fields,
                 state: applied.state,
+                kind: ReportKind::Part,
                 client_report_id: Some(item.client_report_id.clone()),
-                submitted_at: Utc::now(),
+                created_at: applied.at,
+                submitted_at: applied.submitted_at,
+                first_submitted_at: applied.first_submitted_at,
                 is_demo: false,
             };
             let created = insert_new(txn, actor, new, applied.action, applied.kind, &applied.changes).await?;

@@ -3,10 +3,9 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use workplan_domain::model as m;
 use workplan_domain::report::{Edit, ReportPatch};
-use workplan_domain::service;
 
 use super::report::{ProgressReport, ReportStatus};
-use crate::context::{store, viewer};
+use crate::context::{clock, store, viewer};
 use crate::error::GqlResultExt;
 use crate::ids::{self, Kind};
 
@@ -62,9 +61,18 @@ pub(crate) async fn edit(
     idempotency_key: Option<String>,
 ) -> async_graphql::Result<ProgressReportPayload> {
     let id = report_id(id)?;
-    let report = service::edit_report(store(ctx)?.as_ref(), viewer(ctx), id, expected_version, edit, idempotency_key)
-        .await
-        .gql()?;
+    let store = store(ctx)?.as_ref();
+    let report = workplan_domain::usecases::edit_report(
+        store,
+        clock(ctx),
+        viewer(ctx),
+        id,
+        expected_version,
+        edit,
+        idempotency_key,
+    )
+    .await
+    .gql()?;
     Ok(ProgressReportPayload { report: ProgressReport(report) })
 }
 

@@ -6,14 +6,13 @@ use workplan_domain::auth::Viewer;
 use workplan_domain::model as m;
 use workplan_domain::page::{Page, ReportFilter, ReportParent, ReportQuery};
 use workplan_domain::report::{Period, ReporterRef, SubmitReport};
-use workplan_domain::service;
 
 use super::agency::Agency;
 use super::history::HistoryEntry;
 use super::province::Province;
 use super::task::Task;
 use crate::connection::{Total, connection, page_request};
-use crate::context::{load, require, scope, store, viewer};
+use crate::context::{clock, load, require, scope, store, viewer};
 use crate::error::GqlResultExt;
 use crate::ids::{self, Kind};
 use crate::loaders::ReportPageOf;
@@ -77,9 +76,20 @@ impl ProgressReport {
         &self.0.evidence_urls
     }
 
-    /// When the report was submitted.
-    async fn submitted_at(&self) -> DateTime<Utc> {
+    /// When the report was last submitted for review; null for a draft never submitted.
+    async fn submitted_at(&self) -> Option<DateTime<Utc>> {
         self.0.submitted_at
+    }
+
+    /// When the report was first submitted for review (timeliness is judged from it); null for
+    /// a draft never submitted.
+    async fn first_submitted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.first_submitted_at
+    }
+
+    /// When the report was created (submitted, or saved as a draft).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
     }
 
     /// The report's version, starting at 1.
@@ -230,7 +240,7 @@ pub(crate) fn report_query(
     before: Option<String>,
 ) -> async_graphql::Result<ReportQuery> {
     let filter = filter.unwrap_or_default().into_domain(scope(ctx)?)?;
-    Ok(ReportQuery { filter, page: page_request("report", first, after, last, before)?, oldest_first: false })
+    Ok(ReportQuery { filter, page: page_request("report", first, after, last, before)?, oldest_first: false, by_submission: false })
 }
 
 /// Whether the caller may see `report`.
@@ -375,8 +385,19 @@ impl ReportMutationRoot {
         #[graphql(desc = "The report.")] input: SubmitProgressReportInput,
     ) -> async_graphql::Result<SubmitProgressReportPayload> {
         let (command, reporter, as_draft, key) = input.into_command()?;
-        let report =
-            service::submit_report(store(ctx)?.as_ref(), viewer(ctx), command, reporter, as_draft, key).await.gql()?;
+        let store = store(ctx)?.as_ref();
+        let report = workplan_domain::usecases::submit_report(
+            store,
+            store,
+            clock(ctx),
+            viewer(ctx),
+            command,
+            reporter,
+            as_draft,
+            key,
+        )
+        .await
+        .gql()?;
         Ok(SubmitProgressReportPayload { report: ProgressReport(report) })
     }
 }

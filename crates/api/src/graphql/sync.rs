@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use workplan_domain::ports::SyncItemResult;
-use workplan_domain::service::{self, SyncItemInput};
+use workplan_domain::usecases::{SyncItemInput, sync_reports};
 use workplan_domain::sync::SyncOutcome as DomainOutcome;
 
 use super::report::{ProgressReport, ReportStatus, ReporterInput};
-use crate::context::{store, viewer};
+use crate::context::{clock, store, viewer};
 use crate::error::GqlResultExt;
 use crate::metrics::Metrics;
 
@@ -174,7 +174,9 @@ impl SyncMutationRoot {
         #[graphql(desc = "The batch.")] input: SyncProgressReportsInput,
     ) -> async_graphql::Result<SyncProgressReportsPayload> {
         let (items, reporter, dry_run) = input.into_items()?;
-        let results = service::sync_reports(store(ctx)?.as_ref(), viewer(ctx), items, reporter, dry_run).await.gql()?;
+        let store = store(ctx)?.as_ref();
+        let results =
+            sync_reports(store, store, clock(ctx), viewer(ctx), items, reporter, dry_run).await.gql()?;
         if let (Ok(metrics), false) = (ctx.data::<Arc<Metrics>>(), dry_run) {
             for (outcome, label) in [
                 (DomainOutcome::Created, "CREATED"),

@@ -2,9 +2,11 @@
 //! review it. [`apply_edit`] checks who may, in which state and on which version, then hands
 //! each kind of edit to its own function.
 
+use chrono::{DateTime, Utc};
+
 use super::history::{ChangeKind, FieldChange, diff};
 use super::submit::{ReportContent, ValidReportFields};
-use super::{ProgressReport, ReportState, ReportStatus, can_change};
+use super::{AcceptedVersion, ProgressReport, ReportState, ReportStatus, can_change};
 use crate::access::{Principal, can_edit, can_review};
 use crate::ids::TaskId;
 use crate::{Error, Result};
@@ -62,6 +64,49 @@ pub struct Applied {
     pub kind: ChangeKind,
     /// What changed, field by field.
     pub changes: Vec<FieldChange>,
+    /// When the write happens.
+    pub at: DateTime<Utc>,
+    /// When the report last entered SUBMITTED, after the write.
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// When it first entered SUBMITTED, after the write.
+    pub first_submitted_at: Option<DateTime<Utc>>,
+    /// Its last accepted content, after the write.
+    pub accepted: Option<AcceptedVersion>,
+}
+
+/// The submission times after a write at `at` that leaves a report (`current`, or a new one)
+/// in `state`: entering SUBMITTED sets the last submission time, and the first if unset.
+pub fn submission_times(
+    current: Option<&ProgressReport>,
+    state: ReportState,
+    at: DateTime<Utc>,
+) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let (last, first) = current.map_or((None, None), |c| (c.submitted_at, c.first_submitted_at));
+    let entering = state == ReportState::Submitted && current.is_none_or(|c| c.state != ReportState::Submitted);
+    if entering { (Some(at), first.or(Some(at))) } else { (last, first) }
+}
+
+/// The accepted content after a write that leaves `current` (at its next version) in `state`
+/// with `fields` at `at`: a new snapshot on acceptance, the old one otherwise.
+pub fn accepted_after(
+    current: &ProgressReport,
+    state: ReportState,
+    fields: &ValidReportFields,
+    at: DateTime<Utc>,
+) -> Option<AcceptedVersion> {
+    if state == ReportState::Accepted && current.state != ReportState::Accepted {
+        Some(AcceptedVersion {
+            version: current.version + 1,
+            status: fields.status,
+            percent_complete: fields.percent_complete,
+            summary: fields.summary.clone(),
+            evidence_urls: fields.evidence_urls.clone(),
+            period: fields.period.to_string(),
+            accepted_at: at,
+        })
+    } else {
+        current.accepted.clone()
+    }
 }
 
 /// The content of a stored report, as validated fields.
@@ -91,13 +136,14 @@ fn prefixed(err: Error, prefix: &str) -> Error {
     }
 }
 
-/// Applies `edit` to `current` on behalf of `principal`, checking every rule: who may, in which
-/// state, and on which version. Nothing is decided elsewhere.
+/// Applies `edit` to `current` on behalf of `principal` at `at`, checking every rule: who may,
+/// in which state, and on which version. Nothing is decided elsewhere.
 pub fn apply_edit(
     principal: &Principal,
     current: &ProgressReport,
     expected_version: i32,
     edit: &Edit,
+    at: DateTime<Utc>,
 ) -> Result<Applied> {
     match edit {
         Edit::Review { .. } => can_review(principal)?,
@@ -117,6 +163,8 @@ pub fn apply_edit(
     if changes.is_empty() {
         return Err(Error::validation("patch", "the patch changes nothing"));
     }
+    let (submitted_at, first_submitted_at) = submission_times(Some(current), outcome.state, at);
+    let accepted = accepted_after(current, outcome.state, &outcome.fields, at);
     Ok(Applied {
         task_id: current.task_id,
         fields: outcome.fields,
@@ -125,6 +173,10 @@ pub fn apply_edit(
         action: outcome.action,
         kind: outcome.kind,
         changes,
+        at,
+        submitted_at,
+        first_submitted_at,
+        accepted,
     })
 }
 
@@ -202,6 +254,10 @@ mod tests {
         Principal { token: TokenId(1), name: "t".into(), role, agency: Some(AgencyId(7)), province: None }
     }
 
+    fn at() -> DateTime<Utc> {
+        DateTime::<Utc>::default()
+    }
+
     fn patch(p: ReportPatch) -> Edit {
         Edit::Patch(p)
     }
@@ -210,11 +266,11 @@ mod tests {
     fn a_patch_updates_or_submits() {
         let owner = principal(AccessRole::AgencyReporter);
         let edit = patch(ReportPatch { summary: Some("More.".into()), ..ReportPatch::default() });
-        let applied = apply_edit(&owner, &report(ReportState::Draft), 1, &edit).expect("update");
+        let applied = apply_edit(&owner, &report(ReportState::Draft), 1, &edit, at()).expect("update");
         assert_eq!((applied.action, applied.state), ("UPDATE", ReportState::Draft));
         assert_eq!(applied.changes.len(), 1);
         let edit = patch(ReportPatch { submit: true, ..ReportPatch::default() });
-        let applied = apply_edit(&owner, &report(ReportState::Returned), 1, &edit).expect("submit");
+        let applied = apply_edit(&owner, &report(ReportState::Returned), 1, &edit, at()).expect("submit");
         assert_eq!((applied.action, applied.kind), ("SUBMIT", ChangeKind::StatusChanged));
     }
 
@@ -222,12 +278,12 @@ mod tests {
     fn patch_errors_name_the_patch_field() {
         let owner = principal(AccessRole::AgencyReporter);
         let edit = patch(ReportPatch { percent_complete: Some(Some(101)), ..ReportPatch::default() });
-        match apply_edit(&owner, &report(ReportState::Draft), 1, &edit) {
+        match apply_edit(&owner, &report(ReportState::Draft), 1, &edit, at()) {
             Err(Error::Validation { field, .. }) => assert_eq!(field, "patch.percentComplete"),
             other => panic!("{other:?}"),
         }
         let nothing = patch(ReportPatch::default());
-        assert!(matches!(apply_edit(&owner, &report(ReportState::Draft), 1, &nothing), Err(Error::Validation { .. })));
+        assert!(matches!(apply_edit(&owner, &report(ReportState::Draft), 1, &nothing, at()), Err(Error::Validation { .. })));
     }
 
     #[test]
@@ -235,10 +291,10 @@ mod tests {
         let owner = principal(AccessRole::AgencyReporter);
         for state in [ReportState::Accepted, ReportState::Withdrawn] {
             let edit = patch(ReportPatch { summary: Some("x".into()), ..ReportPatch::default() });
-            assert!(matches!(apply_edit(&owner, &report(state), 1, &edit), Err(Error::Conflict(_))));
-            assert!(matches!(apply_edit(&owner, &report(state), 1, &Edit::Withdraw), Err(Error::Conflict(_))));
+            assert!(matches!(apply_edit(&owner, &report(state), 1, &edit, at()), Err(Error::Conflict(_))));
+            assert!(matches!(apply_edit(&owner, &report(state), 1, &Edit::Withdraw, at()), Err(Error::Conflict(_))));
         }
-        let applied = apply_edit(&owner, &report(ReportState::Submitted), 1, &Edit::Withdraw).expect("withdraw");
+        let applied = apply_edit(&owner, &report(ReportState::Submitted), 1, &Edit::Withdraw, at()).expect("withdraw");
         assert_eq!((applied.state, applied.kind), (ReportState::Withdrawn, ChangeKind::Withdrawn));
     }
 
@@ -246,32 +302,32 @@ mod tests {
     fn who_and_which_version() {
         let other = Principal { agency: Some(AgencyId(8)), ..principal(AccessRole::AgencyReporter) };
         assert!(matches!(
-            apply_edit(&other, &report(ReportState::Draft), 1, &Edit::Withdraw),
+            apply_edit(&other, &report(ReportState::Draft), 1, &Edit::Withdraw, at()),
             Err(Error::Forbidden(_))
         ));
         let owner = principal(AccessRole::AgencyReporter);
         assert!(matches!(
-            apply_edit(&owner, &report(ReportState::Draft), 2, &Edit::Withdraw),
+            apply_edit(&owner, &report(ReportState::Draft), 2, &Edit::Withdraw, at()),
             Err(Error::StaleVersion { expected: 2, current: 1 })
         ));
         let review = Edit::Review { accept: true, comment: None };
-        assert!(matches!(apply_edit(&owner, &report(ReportState::Submitted), 1, &review), Err(Error::Forbidden(_))));
+        assert!(matches!(apply_edit(&owner, &report(ReportState::Submitted), 1, &review, at()), Err(Error::Forbidden(_))));
     }
 
     #[test]
     fn reviews() {
         let supervisor = principal(AccessRole::Supervisor);
         let accept = Edit::Review { accept: true, comment: Some("  ".into()) };
-        let applied = apply_edit(&supervisor, &report(ReportState::Submitted), 1, &accept).expect("accept");
+        let applied = apply_edit(&supervisor, &report(ReportState::Submitted), 1, &accept, at()).expect("accept");
         assert_eq!((applied.action, applied.review_comment), ("ACCEPT", None));
         let bare_return = Edit::Review { accept: false, comment: None };
         assert!(matches!(
-            apply_edit(&supervisor, &report(ReportState::Submitted), 1, &bare_return),
+            apply_edit(&supervisor, &report(ReportState::Submitted), 1, &bare_return, at()),
             Err(Error::Validation { .. })
         ));
         let ret = Edit::Review { accept: false, comment: Some("Add data.".into()) };
-        let applied = apply_edit(&supervisor, &report(ReportState::Submitted), 1, &ret).expect("return");
+        let applied = apply_edit(&supervisor, &report(ReportState::Submitted), 1, &ret, at()).expect("return");
         assert_eq!((applied.action, applied.state), ("RETURN", ReportState::Returned));
-        assert!(matches!(apply_edit(&supervisor, &report(ReportState::Draft), 1, &ret), Err(Error::Conflict(_))));
+        assert!(matches!(apply_edit(&supervisor, &report(ReportState::Draft), 1, &ret, at()), Err(Error::Conflict(_))));
     }
 }

@@ -1,6 +1,8 @@
 //! Idempotent batch sync: the rules that decide, item by item, what a batch does.
 
-use super::edit::{Applied, fields_of};
+use chrono::{DateTime, Utc};
+
+use super::edit::{Applied, fields_of, submission_times};
 use super::history::{ChangeKind, diff};
 use super::submit::ValidReportFields;
 use super::{ProgressReport, ReportState};
@@ -99,8 +101,9 @@ pub fn check_client_id(id: &str, field: &str) -> Result<()> {
 
 /// Decides an item. Re-sending an identical item changes nothing; a changed one updates the
 /// report (and resubmits it) unless it was accepted or withdrawn.
-pub fn decide(existing: Option<&ProgressReport>, item: &ValidSyncItem) -> Result<SyncDecision> {
+pub fn decide(existing: Option<&ProgressReport>, item: &ValidSyncItem, at: DateTime<Utc>) -> Result<SyncDecision> {
     let Some(current) = existing else {
+        let (submitted_at, first_submitted_at) = submission_times(None, ReportState::Submitted, at);
         return Ok(SyncDecision::Create(Applied {
             task_id: item.task_id,
             fields: item.fields.clone(),
@@ -109,6 +112,10 @@ pub fn decide(existing: Option<&ProgressReport>, item: &ValidSyncItem) -> Result
             action: "CREATE",
             kind: ChangeKind::Created,
             changes: diff(None, (&item.fields, ReportState::Submitted, None)),
+            at,
+            submitted_at,
+            first_submitted_at,
+            accepted: None,
         }));
     };
     if current.task_id != item.task_id {
@@ -127,6 +134,7 @@ pub fn decide(existing: Option<&ProgressReport>, item: &ValidSyncItem) -> Result
         Some((&fields, current.state, current.review_comment.as_deref())),
         (&item.fields, ReportState::Submitted, current.review_comment.as_deref()),
     );
+    let (submitted_at, first_submitted_at) = submission_times(Some(current), ReportState::Submitted, at);
     Ok(SyncDecision::Update(Applied {
         task_id: item.task_id,
         fields: item.fields.clone(),
@@ -135,6 +143,10 @@ pub fn decide(existing: Option<&ProgressReport>, item: &ValidSyncItem) -> Result
         action: "SYNC",
         kind: ChangeKind::Updated,
         changes,
+        at,
+        submitted_at,
+        first_submitted_at,
+        accepted: current.accepted.clone(),
     }))
 }
 
@@ -151,21 +163,21 @@ mod tests {
 
     #[test]
     fn new_identical_changed() {
-        assert!(matches!(decide(None, &item(1, "x")), Ok(SyncDecision::Create(a)) if a.action == "CREATE"));
+        assert!(matches!(decide(None, &item(1, "x"), DateTime::<Utc>::default()), Ok(SyncDecision::Create(a)) if a.action == "CREATE"));
         let current = report(ReportState::Returned);
-        assert_eq!(decide(Some(&current), &item(1, "Done a lot.")).ok(), Some(SyncDecision::Unchanged));
-        let Ok(SyncDecision::Update(applied)) = decide(Some(&current), &item(1, "More.")) else { panic!("update") };
+        assert_eq!(decide(Some(&current), &item(1, "Done a lot."), DateTime::<Utc>::default()).ok(), Some(SyncDecision::Unchanged));
+        let Ok(SyncDecision::Update(applied)) = decide(Some(&current), &item(1, "More."), DateTime::<Utc>::default()) else { panic!("update") };
         assert_eq!((applied.action, applied.state), ("SYNC", ReportState::Submitted));
     }
 
     #[test]
     fn rejections_carry_a_reason_not_a_code() {
         for state in [ReportState::Accepted, ReportState::Withdrawn] {
-            let decision = decide(Some(&report(state)), &item(1, "More.")).expect("decide");
+            let decision = decide(Some(&report(state)), &item(1, "More."), DateTime::<Utc>::default()).expect("decide");
             assert_eq!(decision, SyncDecision::Rejected(RejectReason::Locked(state)));
         }
         let Ok(SyncDecision::Rejected(RejectReason::Invalid(Error::Conflict(_)))) =
-            decide(Some(&report(ReportState::Draft)), &item(2, "x"))
+            decide(Some(&report(ReportState::Draft)), &item(2, "x"), DateTime::<Utc>::default())
         else {
             panic!("another task is a conflict")
         };

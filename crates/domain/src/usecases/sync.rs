@@ -6,7 +6,7 @@ use super::reporter::reporter_for;
 use crate::access::{Principal, Viewer, check_responsible};
 use crate::ids::AgencyId;
 use crate::plan::{Responsibility, Task};
-use crate::ports::{PlanReader, ReportWriter, SyncItemResult};
+use crate::ports::{Clock, PlanReader, ReportWriter, SyncItemResult};
 use crate::report::sync::{MAX_BATCH, RejectReason, SyncOutcome, ValidSyncItem, check_client_id};
 use crate::report::{Reporter, ReporterRef, SubmitReport};
 use crate::token::AccessRole;
@@ -58,6 +58,7 @@ impl Batch<'_> {
 pub async fn sync_reports(
     plan: &dyn PlanReader,
     reports: &dyn ReportWriter,
+    clock: &dyn Clock,
     viewer: &Viewer,
     items: Vec<SyncItemInput>,
     requested: Option<ReporterRef>,
@@ -92,7 +93,7 @@ pub async fn sync_reports(
             }),
         }
     }
-    results.extend(reports.sync_reports(principal, reporter, valid, dry_run).await?);
+    results.extend(reports.sync_reports(principal, reporter, valid, dry_run, clock.now()).await?);
     results.sort_by_key(|r| r.index);
     Ok(results)
 }
