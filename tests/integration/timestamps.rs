@@ -79,7 +79,8 @@ async fn latest_report_and_review_queue_follow_submission_time_not_id() {
     let d = app.data_as(Some(&sup), "{ reviewQueue { nodes { id } } }", json!({})).await;
     assert_eq!(d["reviewQueue"]["nodes"], json!([{ "id": early }, { "id": late }]));
     // Paging the queue keeps the order.
-    let d = app.data_as(Some(&sup), "{ reviewQueue(first: 1) { pageInfo { endCursor } nodes { id } } }", json!({})).await;
+    let d =
+        app.data_as(Some(&sup), "{ reviewQueue(first: 1) { pageInfo { endCursor } nodes { id } } }", json!({})).await;
     assert_eq!(d["reviewQueue"]["nodes"], json!([{ "id": early }]));
     let cursor = d["reviewQueue"]["pageInfo"]["endCursor"].clone();
     let q = "query($a: String) { reviewQueue(first: 5, after: $a) { nodes { id } } }";

@@ -6,8 +6,8 @@
 
 use std::io::Write as _;
 use std::net::SocketAddr;
-use std::sync::{Arc, Once};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Once};
 
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};

@@ -2,7 +2,8 @@
 //! the task's agencies, the report) and these functions decide.
 
 use crate::ids::{AgencyId, ProvinceId, TokenId};
-use crate::report::{ProgressReport, ReportState, Reporter, ReporterRef};
+use crate::plan::{Responsibility, ResponsibilityMode, Role, Task};
+use crate::report::{ProgressReport, ReportKind, ReportState, Reporter, ReporterRef};
 use crate::token::{AccessRole, ApiToken};
 use crate::{Error, Result};
 
@@ -168,6 +169,42 @@ pub fn check_responsible(
     let message = format!("the agency is not responsible for task {task_number}");
     match principal_role {
         AccessRole::Admin => Err(Error::validation("reporter.agencyId", message)),
+        _ => Err(Error::Forbidden(message)),
+    }
+}
+
+/// Whether `reporter` may file a report of `kind` on `task`, whose responsibilities are
+/// `responsibilities`: anyone a PART, only a lead agency of a DIVIDED task a CONSOLIDATED one.
+/// Asking it of a JOINT task is bad input; a reporter token that is not a lead is forbidden
+/// (an admin naming one made a bad input).
+pub fn check_kind(
+    principal_role: AccessRole,
+    kind: ReportKind,
+    reporter: Reporter,
+    task: &Task,
+    responsibilities: &[Responsibility],
+) -> Result<()> {
+    if kind == ReportKind::Part {
+        return Ok(());
+    }
+    if task.mode != ResponsibilityMode::Divided {
+        return Err(Error::validation(
+            "kind",
+            format!("task {} is JOINT: only DIVIDED tasks have CONSOLIDATED reports", task.number),
+        ));
+    }
+    let lead = match reporter {
+        Reporter::Agency(a) => {
+            responsibilities.iter().any(|r| r.task_id == task.id && r.agency_id == a && r.role == Role::Lead)
+        }
+        Reporter::Province(_) => false,
+    };
+    if lead {
+        return Ok(());
+    }
+    let message = format!("only a lead agency of task {} may file a CONSOLIDATED report", task.number);
+    match principal_role {
+        AccessRole::Admin => Err(Error::validation("kind", message)),
         _ => Err(Error::Forbidden(message)),
     }
 }

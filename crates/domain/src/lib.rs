@@ -84,9 +84,7 @@ pub mod service {
     use crate::ports::{Store, SyncItemResult};
     use crate::report::{ProgressReport, ReporterRef, SubmitReport};
     use crate::token::AccessRole;
-    pub use crate::usecases::{
-        IssuedToken, MAX_IDEMPOTENCY_KEY, SyncItemInput, TokenRequest, authenticate,
-    };
+    pub use crate::usecases::{IssuedToken, MAX_IDEMPOTENCY_KEY, SyncItemInput, TokenRequest, authenticate};
 
     /// [`crate::usecases::edit_report`] on the system clock.
     pub async fn edit_report(
@@ -110,7 +108,17 @@ pub mod service {
         as_draft: bool,
         idempotency_key: Option<String>,
     ) -> Result<ProgressReport> {
-        crate::usecases::submit_report(store, store, &crate::ports::SystemClock, viewer, input, requested, as_draft, idempotency_key).await
+        crate::usecases::submit_report(
+            store,
+            store,
+            &crate::ports::SystemClock,
+            viewer,
+            input,
+            requested,
+            as_draft,
+            idempotency_key,
+        )
+        .await
     }
 
     /// [`crate::usecases::sync_reports`] over one store, on the system clock.

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
-use workplan_domain::model::{AgencyId, Change, HistoryEntry, ProgressReport, ReportId, ReportState};
 use workplan_domain::listing::Direction;
+use workplan_domain::model::{AgencyId, Change, HistoryEntry, ProgressReport, ReportId, ReportState};
 use workplan_domain::page::{Page, ReportFilter, ReportParent, ReportQuery, ReportScope};
 use workplan_domain::ports::ReportReader;
 use workplan_domain::{Error, Result};
@@ -104,7 +104,10 @@ fn beyond(id: i64, greater: bool) -> Condition {
 }
 
 /// Restricts `select` to the page `query` asks for, in its order (see [`ReportQuery`]).
-fn report_page(select: sea_orm::Select<progress_report::Entity>, query: &ReportQuery) -> sea_orm::Select<progress_report::Entity> {
+fn report_page(
+    select: sea_orm::Select<progress_report::Entity>,
+    query: &ReportQuery,
+) -> sea_orm::Select<progress_report::Entity> {
     let ascending = query.oldest_first;
     if !query.by_submission {
         return keyset(select, progress_report::Column::Id, ascending, &query.page);
@@ -126,7 +129,11 @@ fn report_page(select: sea_orm::Select<progress_report::Entity>, query: &ReportQ
 
 /// The key [`report_page`] orders by.
 fn page_key(query: &ReportQuery, m: &progress_report::Model) -> (chrono::DateTime<chrono::Utc>, i64) {
-    if query.by_submission { (m.submitted_at.unwrap_or(m.created_at), m.id) } else { (chrono::DateTime::default(), m.id) }
+    if query.by_submission {
+        (m.submitted_at.unwrap_or(m.created_at), m.id)
+    } else {
+        (chrono::DateTime::default(), m.id)
+    }
 }
 
 fn report_parent_col(parent: ReportParent) -> progress_report::Column {
@@ -149,10 +156,7 @@ impl ReportReader for SeaStore {
     }
 
     async fn list_reports(&self, query: &ReportQuery) -> Result<Page<ProgressReport>> {
-        let rows = report_page(report_select(&query.filter), query)
-            .all(&self.db)
-            .await
-            .db()?;
+        let rows = report_page(report_select(&query.filter), query).all(&self.db).await.db()?;
         Ok(query.page.finish(collect(rows, to_report)?))
     }
 

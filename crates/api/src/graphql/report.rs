@@ -92,6 +92,12 @@ impl ProgressReport {
         self.0.created_at
     }
 
+    /// PART (the reporter's own part) or CONSOLIDATED (a DIVIDED task's lead, on the whole
+    /// task). At most one live report exists per reporter, task, period and kind.
+    async fn kind(&self) -> ReportKind {
+        self.0.kind.into()
+    }
+
     /// The report's version, starting at 1.
     async fn version(&self) -> i32 {
         self.0.version
@@ -168,6 +174,17 @@ pub enum ReportState {
     Withdrawn,
 }
 
+/// What a report covers.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+#[graphql(remote = "workplan_domain::report::ReportKind")]
+pub enum ReportKind {
+    /// The reporter's own part of the task (an agency's or a province's own report).
+    #[default]
+    Part,
+    /// The lead agency of a DIVIDED task reporting on the task as a whole.
+    Consolidated,
+}
+
 /// Where a task stands, as reported.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "workplan_domain::model::ReportStatus")]
@@ -240,7 +257,12 @@ pub(crate) fn report_query(
     before: Option<String>,
 ) -> async_graphql::Result<ReportQuery> {
     let filter = filter.unwrap_or_default().into_domain(scope(ctx)?)?;
-    Ok(ReportQuery { filter, page: page_request("report", first, after, last, before)?, oldest_first: false, by_submission: false })
+    Ok(ReportQuery {
+        filter,
+        page: page_request("report", first, after, last, before)?,
+        oldest_first: false,
+        by_submission: false,
+    })
 }
 
 /// Whether the caller may see `report`.
@@ -290,6 +312,11 @@ pub struct SubmitProgressReportInput {
     /// The period reported on: a year ("2016"), half ("2016-H2"), quarter ("2016-Q3") or month
     /// ("2016-09").
     pub period: String,
+    /// PART (default) or CONSOLIDATED (only a lead agency of a DIVIDED task). A second live
+    /// report for the same reporter, task, period and kind is a CONFLICT naming the first
+    /// (`extensions.existingReport`).
+    #[graphql(default)]
+    pub kind: ReportKind,
     /// Where the task stands.
     pub status: ReportStatus,
     /// How far along the task is, 0–100 (0 when NOT_STARTED, 100 when COMPLETED).
@@ -327,6 +354,7 @@ impl SubmitProgressReportInput {
         let reporter = self.reporter.map(ReporterInput::into_ref).transpose()?;
         let command = SubmitReport {
             task_number: self.task_number,
+            kind: self.kind.into(),
             content: workplan_domain::report::ReportContent {
                 period: self.period,
                 status: self.status.into(),

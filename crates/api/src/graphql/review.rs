@@ -37,7 +37,12 @@ impl ReviewQueryRoot {
     ) -> async_graphql::Result<ProgressReportConnection> {
         can_review(viewer(ctx).principal().gql()?).gql()?;
         let filter = ReportFilter { state: Some(m::ReportState::Submitted), ..ReportFilter::new(ReportScope::All) };
-        let query = ReportQuery { filter, page: page_request("report", first, after, None, None)?, oldest_first: true, by_submission: true };
+        let query = ReportQuery {
+            filter,
+            page: page_request("report", first, after, None, None)?,
+            oldest_first: true,
+            by_submission: true,
+        };
         let page = store(ctx)?.list_reports(&query).await.gql()?;
         Ok(report_connection(page, Total::Reports(query.filter)))
     }

@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use workplan_domain::ports::SyncItemResult;
-use workplan_domain::usecases::{SyncItemInput, sync_reports};
 use workplan_domain::sync::SyncOutcome as DomainOutcome;
+use workplan_domain::usecases::{SyncItemInput, sync_reports};
 
-use super::report::{ProgressReport, ReportStatus, ReporterInput};
+use super::report::{ProgressReport, ReportKind, ReportStatus, ReporterInput};
 use crate::context::{clock, store, viewer};
 use crate::error::GqlResultExt;
 use crate::metrics::Metrics;
@@ -22,6 +22,11 @@ pub struct SyncProgressReportItem {
     pub task_number: i32,
     /// The period reported on: "2016", "2016-H2", "2016-Q3" or "2016-09".
     pub period: String,
+    /// PART (default) or CONSOLIDATED (only a lead agency of a DIVIDED task). A live report of
+    /// the same reporter, task, period and kind that has no clientReportId is adopted; one held
+    /// by another clientReportId makes this item a CONFLICT.
+    #[graphql(default)]
+    pub kind: ReportKind,
     /// Where the task stands.
     pub status: ReportStatus,
     /// How far along the task is, 0–100.
@@ -57,6 +62,7 @@ impl SyncProgressReportsInput {
                 client_report_id: i.client_report_id,
                 report: workplan_domain::report::SubmitReport {
                     task_number: i.task_number,
+                    kind: i.kind.into(),
                     content: workplan_domain::report::ReportContent {
                         period: i.period,
                         status: i.status.into(),
@@ -175,8 +181,7 @@ impl SyncMutationRoot {
     ) -> async_graphql::Result<SyncProgressReportsPayload> {
         let (items, reporter, dry_run) = input.into_items()?;
         let store = store(ctx)?.as_ref();
-        let results =
-            sync_reports(store, store, clock(ctx), viewer(ctx), items, reporter, dry_run).await.gql()?;
+        let results = sync_reports(store, store, clock(ctx), viewer(ctx), items, reporter, dry_run).await.gql()?;
         if let (Ok(metrics), false) = (ctx.data::<Arc<Metrics>>(), dry_run) {
             for (outcome, label) in [
                 (DomainOutcome::Created, "CREATED"),

@@ -111,7 +111,12 @@ async fn latest(
     state: Option<m::ReportState>,
 ) -> async_graphql::Result<Option<ProgressReport>> {
     let filter = workplan_domain::page::ReportFilter { state, ..workplan_domain::page::ReportFilter::new(scope(ctx)?) };
-    let query = ReportQuery { filter, page: workplan_domain::page::PageRequest::first(1), oldest_first: false, by_submission: true };
+    let query = ReportQuery {
+        filter,
+        page: workplan_domain::page::PageRequest::first(1),
+        oldest_first: false,
+        by_submission: true,
+    };
     let page = load(ctx, ReportPageOf(ReportParent::Task, task, query)).await?;
     Ok(page.and_then(|p| p.items.into_iter().next()).map(ProgressReport))
 }

@@ -283,7 +283,10 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let nothing = patch(ReportPatch::default());
-        assert!(matches!(apply_edit(&owner, &report(ReportState::Draft), 1, &nothing, at()), Err(Error::Validation { .. })));
+        assert!(matches!(
+            apply_edit(&owner, &report(ReportState::Draft), 1, &nothing, at()),
+            Err(Error::Validation { .. })
+        ));
     }
 
     #[test]
@@ -311,7 +314,10 @@ mod tests {
             Err(Error::StaleVersion { expected: 2, current: 1 })
         ));
         let review = Edit::Review { accept: true, comment: None };
-        assert!(matches!(apply_edit(&owner, &report(ReportState::Submitted), 1, &review, at()), Err(Error::Forbidden(_))));
+        assert!(matches!(
+            apply_edit(&owner, &report(ReportState::Submitted), 1, &review, at()),
+            Err(Error::Forbidden(_))
+        ));
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct ReportContent {
 pub struct SubmitReport {
     /// The number of the task reported on.
     pub task_number: i32,
+    /// PART (the default) or CONSOLIDATED.
+    pub kind: ReportKind,
     /// What the report says.
     pub content: ReportContent,
 }
@@ -197,7 +199,8 @@ mod tests {
 
     #[test]
     fn valid_input_passes() {
-        let v = SubmitReport { task_number: 1, content: input() }.validate_fields().expect("valid");
+        let v =
+            SubmitReport { task_number: 1, kind: ReportKind::Part, content: input() }.validate_fields().expect("valid");
         assert_eq!(v.period, Period::Quarter(2016, 3));
         assert_eq!(v.summary, "Done a lot.");
     }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::edit::{Applied, fields_of, submission_times};
 use super::history::{ChangeKind, diff};
 use super::submit::ValidReportFields;
-use super::{ProgressReport, ReportState};
+use super::{ProgressReport, ReportKind, ReportState};
 use crate::ids::TaskId;
 use crate::{Error, Result};
 
@@ -23,6 +23,8 @@ pub struct ValidSyncItem {
     pub client_report_id: String,
     /// The task reported on.
     pub task_id: TaskId,
+    /// PART or CONSOLIDATED.
+    pub kind: ReportKind,
     /// The checked content.
     pub fields: ValidReportFields,
 }
@@ -123,6 +125,12 @@ pub fn decide(existing: Option<&ProgressReport>, item: &ValidSyncItem, at: DateT
             "this clientReportId already names a report on another task".into(),
         ))));
     }
+    if current.kind != item.kind {
+        return Ok(SyncDecision::Rejected(RejectReason::Invalid(Error::Conflict(format!(
+            "this clientReportId already names a {} report",
+            current.kind.as_str()
+        )))));
+    }
     let fields = fields_of(current)?;
     if fields == item.fields {
         return Ok(SyncDecision::Unchanged);
@@ -158,15 +166,23 @@ mod tests {
     fn item(task: i64, summary: &str) -> ValidSyncItem {
         let current = report(ReportState::Draft);
         let fields = ValidReportFields { summary: summary.into(), ..fields_of(&current).expect("fields") };
-        ValidSyncItem { index: 0, client_report_id: "c1".into(), task_id: TaskId(task), fields }
+        ValidSyncItem { index: 0, client_report_id: "c1".into(), task_id: TaskId(task), kind: ReportKind::Part, fields }
     }
 
     #[test]
     fn new_identical_changed() {
-        assert!(matches!(decide(None, &item(1, "x"), DateTime::<Utc>::default()), Ok(SyncDecision::Create(a)) if a.action == "CREATE"));
+        assert!(
+            matches!(decide(None, &item(1, "x"), DateTime::<Utc>::default()), Ok(SyncDecision::Create(a)) if a.action == "CREATE")
+        );
         let current = report(ReportState::Returned);
-        assert_eq!(decide(Some(&current), &item(1, "Done a lot."), DateTime::<Utc>::default()).ok(), Some(SyncDecision::Unchanged));
-        let Ok(SyncDecision::Update(applied)) = decide(Some(&current), &item(1, "More."), DateTime::<Utc>::default()) else { panic!("update") };
+        assert_eq!(
+            decide(Some(&current), &item(1, "Done a lot."), DateTime::<Utc>::default()).ok(),
+            Some(SyncDecision::Unchanged)
+        );
+        let Ok(SyncDecision::Update(applied)) = decide(Some(&current), &item(1, "More."), DateTime::<Utc>::default())
+        else {
+            panic!("update")
+        };
         assert_eq!((applied.action, applied.state), ("SYNC", ReportState::Submitted));
     }
 

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use super::reporter::reporter_for;
-use crate::access::{Principal, Viewer, check_responsible};
+use crate::access::{Principal, Viewer, check_kind, check_responsible};
 use crate::ids::AgencyId;
 use crate::plan::{Responsibility, Task};
 use crate::ports::{Clock, PlanReader, ReportWriter, SyncItemResult};
@@ -49,7 +49,9 @@ impl Batch<'_> {
                 self.responsibilities.iter().filter(|r| r.task_id == task.id).map(|r| r.agency_id).collect();
             check_responsible(self.principal.role, agency, &agencies, task.number)?;
         }
-        Ok(ValidSyncItem { index, client_report_id: item.client_report_id.clone(), task_id: task.id, fields })
+        let kind = item.report.kind;
+        check_kind(self.principal.role, kind, self.reporter, task, &self.responsibilities)?;
+        Ok(ValidSyncItem { index, client_report_id: item.client_report_id.clone(), task_id: task.id, kind, fields })
     }
 }
 
