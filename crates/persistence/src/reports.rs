@@ -19,28 +19,39 @@ use crate::paging::{GroupedArms, grouped_counts, grouped_pages_with, keyset};
 use crate::store::SeaStore;
 
 /// The condition that keeps rows within `scope`; `state`, `agency` and `province` name the
-/// table's columns (reports and the change feed share the shape).
+/// table's columns (reports and the change feed share the shape), and `official` says which
+/// rows count as accepted for those limited to accepted reports.
 fn scope_condition(
     scope: &ReportScope,
     state: impl ColumnTrait,
     agency: impl ColumnTrait,
     province: impl ColumnTrait,
+    official: Condition,
 ) -> Option<sea_orm::Condition> {
     match scope {
         ReportScope::All => None,
         ReportScope::NotDraft => Some(Condition::all().add(state.ne(ReportState::Draft.as_str()))),
-        ReportScope::Accepted => Some(Condition::all().add(state.eq(ReportState::Accepted.as_str()))),
+        ReportScope::Accepted => Some(official),
         ReportScope::OwnOrAccepted(own) => {
             let mine = reporter_is(*own, agency, province);
-            Some(Condition::any().add(mine).add(state.eq(ReportState::Accepted.as_str())))
+            Some(Condition::any().add(mine).add(official))
         }
     }
+}
+
+/// Reports that count as accepted: ACCEPTED ones, and those reopened for correction (they have
+/// an accepted version and were not withdrawn), read as their accepted version.
+fn officially_accepted() -> Condition {
+    use progress_report::Column as C;
+    Condition::any()
+        .add(C::State.eq(ReportState::Accepted.as_str()))
+        .add(Condition::all().add(C::AcceptedContent.is_not_null()).add(C::State.ne(ReportState::Withdrawn.as_str())))
 }
 
 fn report_select(filter: &ReportFilter) -> sea_orm::Select<progress_report::Entity> {
     use progress_report::Column as C;
     let mut q = progress_report::Entity::find();
-    if let Some(cond) = scope_condition(&filter.scope, C::State, C::AgencyId, C::ProvinceId) {
+    if let Some(cond) = scope_condition(&filter.scope, C::State, C::AgencyId, C::ProvinceId, officially_accepted()) {
         q = q.filter(cond);
     }
     if let Some(state) = filter.state {
@@ -215,7 +226,8 @@ impl ReportReader for SeaStore {
         if let Some(after) = after {
             q = q.filter(C::Id.gt(after));
         }
-        if let Some(cond) = scope_condition(scope, C::State, C::AgencyId, C::ProvinceId) {
+        let accepted = Condition::all().add(C::State.eq(ReportState::Accepted.as_str()));
+        if let Some(cond) = scope_condition(scope, C::State, C::AgencyId, C::ProvinceId, accepted) {
             q = q.filter(cond);
         }
         let mut rows = q.order_by_asc(C::Id).limit(u64::from(size) + 1).all(&self.db).await.db()?;

@@ -6,7 +6,7 @@ use workplan_domain::model as m;
 use super::agency::Agency;
 use super::plan::{Plan, Section, Subsection};
 use super::province::Province;
-use super::report::{ProgressReport, visible};
+use super::report::{ProgressReport, seen};
 use super::task::Task;
 use crate::context::{load, store};
 use crate::error::{GqlResultExt, bad_input};
@@ -41,8 +41,8 @@ async fn node_by_id(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Option
         Kind::Agency => load(ctx, m::AgencyId(n)).await?.map(|v| Node::Agency(Agency(v))),
         Kind::Province => load(ctx, m::ProvinceId(n)).await?.map(|v| Node::Province(Province(v))),
         Kind::ProgressReport => match load(ctx, m::ReportId(n)).await? {
-            Some(r) if visible(ctx, &r)? => Some(Node::ProgressReport(ProgressReport(r))),
-            _ => None,
+            Some(r) => seen(ctx, r)?.map(Node::ProgressReport),
+            None => None,
         },
         Kind::ApiToken => None,
     })

@@ -98,6 +98,13 @@ impl ProgressReport {
         self.0.kind.into()
     }
 
+    /// Its content as last accepted, while it is official: the same as the report when it is
+    /// ACCEPTED; while a reopened report is corrected (RETURNED, then SUBMITTED), the version
+    /// that stays official. Null if it was never accepted.
+    async fn accepted_version(&self) -> Option<AcceptedReportVersion> {
+        self.0.accepted.clone().filter(|_| self.0.state != m::ReportState::Withdrawn).map(AcceptedReportVersion)
+    }
+
     /// The report's version, starting at 1.
     async fn version(&self) -> i32 {
         self.0.version
@@ -155,6 +162,48 @@ impl ProgressReport {
             }
             Viewer::Anonymous => false,
         }
+    }
+}
+
+/// A report's content as it was last accepted.
+pub struct AcceptedReportVersion(workplan_domain::report::AcceptedVersion);
+
+/// A report's content as it was last accepted: what stays official while it is corrected.
+#[Object]
+impl AcceptedReportVersion {
+    /// The report's version when it was accepted.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    /// The period reported on.
+    async fn period(&self) -> &str {
+        &self.0.period
+    }
+
+    /// Where the task stood.
+    async fn status(&self) -> ReportStatus {
+        self.0.status.into()
+    }
+
+    /// How far along the task was, 0–100, if stated.
+    async fn percent_complete(&self) -> Option<i32> {
+        self.0.percent_complete
+    }
+
+    /// What was done.
+    async fn summary(&self) -> &str {
+        &self.0.summary
+    }
+
+    /// Links to evidence.
+    async fn evidence_urls(&self) -> &[String] {
+        &self.0.evidence_urls
+    }
+
+    /// When it was accepted.
+    async fn accepted_at(&self) -> DateTime<Utc> {
+        self.0.accepted_at
     }
 }
 
@@ -265,15 +314,22 @@ pub(crate) fn report_query(
     })
 }
 
-/// Whether the caller may see `report`.
-pub(crate) fn visible(ctx: &Context<'_>, report: &m::ProgressReport) -> async_graphql::Result<bool> {
-    Ok(workplan_domain::auth::in_scope(&scope(ctx)?, report.state, report.reporter))
+/// `report` as the caller sees it (a reopened report as its accepted version, for those limited
+/// to accepted reports), or `None` if the caller may not read it.
+pub(crate) fn seen(ctx: &Context<'_>, report: m::ProgressReport) -> async_graphql::Result<Option<ProgressReport>> {
+    let scope = scope(ctx)?;
+    Ok(report.readable_within(&scope).then(|| ProgressReport(report.as_seen_within(&scope))))
 }
 
-pub(crate) fn report_connection(page: Page<m::ProgressReport>, total: Total) -> ProgressReportConnection {
+/// A connection of the reports on `page`, each as a holder of `scope` sees it.
+pub(crate) fn report_connection(
+    page: Page<m::ProgressReport>,
+    scope: &workplan_domain::access::ReportScope,
+    total: Total,
+) -> ProgressReportConnection {
     ProgressReportConnection {
         cursors: page.items.iter().map(|r| ids::cursor("report", &r.id.0.to_string())).collect(),
-        items: page.items.into_iter().map(ProgressReport).collect(),
+        items: page.items.into_iter().map(|r| ProgressReport(r.as_seen_within(scope))).collect(),
         has_next_page: page.has_next_page,
         has_previous_page: page.has_previous_page,
         total,
@@ -288,8 +344,9 @@ pub(crate) async fn reports_of_parent(
     query: ReportQuery,
 ) -> async_graphql::Result<ProgressReportConnection> {
     let total = Total::ReportsOf(parent, id, query.filter.clone());
+    let scope = query.filter.scope;
     let page = load(ctx, ReportPageOf(parent, id, query)).await?.unwrap_or_default();
-    Ok(report_connection(page, total))
+    Ok(report_connection(page, &scope, total))
 }
 
 /// Who is reporting: exactly one of `agencyId` or `provinceCode`. Reporter tokens may omit it
@@ -393,7 +450,7 @@ impl ReportQueryRoot {
     ) -> async_graphql::Result<ProgressReportConnection> {
         let query = report_query(ctx, filter, first, after, last, before)?;
         let page = store(ctx)?.list_reports(&query).await.gql()?;
-        Ok(report_connection(page, Total::Reports(query.filter)))
+        Ok(report_connection(page, &query.filter.scope, Total::Reports(query.filter.clone())))
     }
 }
 

@@ -1,6 +1,6 @@
 //! Review: the queue of submitted reports and a supervisor's decision on one.
 
-use async_graphql::{Context, Enum, ID, Object};
+use async_graphql::{Context, Enum, ID, InputObject, Object};
 use workplan_domain::auth::can_review;
 use workplan_domain::model as m;
 use workplan_domain::page::{ReportFilter, ReportQuery, ReportScope};
@@ -44,8 +44,21 @@ impl ReviewQueryRoot {
             by_submission: true,
         };
         let page = store(ctx)?.list_reports(&query).await.gql()?;
-        Ok(report_connection(page, Total::Reports(query.filter)))
+        Ok(report_connection(page, &ReportScope::All, Total::Reports(query.filter)))
     }
+}
+
+/// Reopening an accepted report for correction.
+#[derive(InputObject, Debug)]
+pub struct ReopenProgressReportInput {
+    /// The report's ID (an ACCEPTED report).
+    pub id: ID,
+    /// The version the reopening is based on.
+    pub expected_version: i32,
+    /// Why it needs correcting: 1–5000 characters, shown to the reporter as the review comment.
+    pub reason: String,
+    /// Retries with the same key return the first result.
+    pub idempotency_key: Option<String>,
 }
 
 /// Review decisions.
@@ -73,5 +86,20 @@ impl ReviewMutationRoot {
             idempotency_key,
         )
         .await
+    }
+
+    /// Reopens an ACCEPTED report for correction (SUPERVISOR and ADMIN): it becomes RETURNED
+    /// with the reason as its review comment (history action REOPEN, change kind REOPENED); its
+    /// reporter edits and resubmits it and it is reviewed again. Until the correction is
+    /// accepted, `acceptedVersion` keeps the official content, and everyone who could read the
+    /// accepted report still reads it (those limited to accepted reports see it as that
+    /// version). A reopened report cannot be withdrawn.
+    async fn reopen_progress_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The report and the reason.")] input: ReopenProgressReportInput,
+    ) -> async_graphql::Result<ProgressReportPayload> {
+        let edit_ = Edit::Reopen { reason: input.reason };
+        edit(ctx, &input.id, input.expected_version, edit_, input.idempotency_key).await
     }
 }

@@ -110,7 +110,8 @@ async fn latest(
     task: i64,
     state: Option<m::ReportState>,
 ) -> async_graphql::Result<Option<ProgressReport>> {
-    let filter = workplan_domain::page::ReportFilter { state, ..workplan_domain::page::ReportFilter::new(scope(ctx)?) };
+    let scope = scope(ctx)?;
+    let filter = workplan_domain::page::ReportFilter { state, ..workplan_domain::page::ReportFilter::new(scope) };
     let query = ReportQuery {
         filter,
         page: workplan_domain::page::PageRequest::first(1),
@@ -118,7 +119,7 @@ async fn latest(
         by_submission: true,
     };
     let page = load(ctx, ReportPageOf(ReportParent::Task, task, query)).await?;
-    Ok(page.and_then(|p| p.items.into_iter().next()).map(ProgressReport))
+    Ok(page.and_then(|p| p.items.into_iter().next()).map(|r| ProgressReport(r.as_seen_within(&scope))))
 }
 
 /// One agency's place on one task.

@@ -45,6 +45,12 @@ pub enum Edit {
         /// The supervisor's comment.
         comment: Option<String>,
     },
+    /// Reopen an accepted report for correction: it is RETURNED with the reason, and its
+    /// accepted version stays official until the correction is accepted.
+    Reopen {
+        /// Why it needs correcting.
+        reason: String,
+    },
 }
 
 /// What applying an edit or a sync item produces: the new content and state, and what to record.
@@ -58,7 +64,7 @@ pub struct Applied {
     pub state: ReportState,
     /// The review comment after the write.
     pub review_comment: Option<String>,
-    /// The history action: CREATE, UPDATE, SUBMIT, WITHDRAW, ACCEPT, RETURN, SYNC.
+    /// The history action: CREATE, UPDATE, SUBMIT, WITHDRAW, ACCEPT, RETURN, REOPEN, SYNC.
     pub action: &'static str,
     /// The change-feed kind.
     pub kind: ChangeKind,
@@ -146,7 +152,7 @@ pub fn apply_edit(
     at: DateTime<Utc>,
 ) -> Result<Applied> {
     match edit {
-        Edit::Review { .. } => can_review(principal)?,
+        Edit::Review { .. } | Edit::Reopen { .. } => can_review(principal)?,
         Edit::Patch(_) | Edit::Withdraw => can_edit(principal, current)?,
     }
     if current.version != expected_version {
@@ -157,6 +163,7 @@ pub fn apply_edit(
         Edit::Patch(patch) => apply_patch(current, patch)?,
         Edit::Withdraw => apply_withdraw(current, &fields)?,
         Edit::Review { accept, comment } => apply_review(current, &fields, *accept, comment.as_deref())?,
+        Edit::Reopen { reason } => apply_reopen(current, &fields, reason)?,
     };
     let before = Some((&fields, current.state, current.review_comment.as_deref()));
     let changes = diff(before, (&outcome.fields, outcome.state, outcome.comment.as_deref()));
@@ -197,13 +204,30 @@ fn apply_patch(current: &ProgressReport, patch: &ReportPatch) -> Result<Outcome>
     let state = if patch.submit { ReportState::Submitted } else { current.state };
     let (action, kind) =
         if state != current.state { ("SUBMIT", ChangeKind::StatusChanged) } else { ("UPDATE", ChangeKind::Updated) };
-    Ok(Outcome { fields: merged, state, comment: current.review_comment.clone(), action, kind })
+    let comment = comment_after(current, state);
+    Ok(Outcome { fields: merged, state, comment, action, kind })
 }
 
-/// Withdraws a report that is not locked.
+/// The review comment after a write leaving `current` in `state`: a resubmission clears the
+/// last return's reason (it stays in the history).
+pub fn comment_after(current: &ProgressReport, state: ReportState) -> Option<String> {
+    if state == ReportState::Submitted && current.state != ReportState::Submitted {
+        None
+    } else {
+        current.review_comment.clone()
+    }
+}
+
+/// Withdraws a report that is not locked, nor reopened (its accepted version is official).
 fn apply_withdraw(current: &ProgressReport, fields: &ValidReportFields) -> Result<Outcome> {
     if !can_change(current) {
         return Err(Error::Conflict(format!("a {} report cannot be withdrawn", current.state.as_str())));
+    }
+    if current.is_reopened() {
+        return Err(Error::Conflict(
+            "a reopened report cannot be withdrawn: its accepted version stays official; correct and resubmit it"
+                .into(),
+        ));
     }
     Ok(Outcome {
         fields: fields.clone(),
@@ -227,15 +251,7 @@ fn apply_review(
             current.state.as_str()
         )));
     }
-    let comment = comment.map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
-    if let Some(c) = &comment {
-        if c.chars().count() > MAX_COMMENT_CHARS {
-            return Err(Error::validation("comment", format!("at most {MAX_COMMENT_CHARS} characters")));
-        }
-        if c.contains('\0') {
-            return Err(Error::validation("comment", "must not contain NUL characters"));
-        }
-    }
+    let comment = checked_comment(comment, "comment")?;
     if !accept && comment.is_none() {
         return Err(Error::validation("comment", "returning a report needs a reason"));
     }
@@ -243,10 +259,44 @@ fn apply_review(
     Ok(Outcome { fields: fields.clone(), state, comment, action, kind: ChangeKind::Reviewed })
 }
 
+/// A trimmed comment (`None` when blank), at most [`MAX_COMMENT_CHARS`], without NUL.
+fn checked_comment(comment: Option<&str>, field: &str) -> Result<Option<String>> {
+    let comment = comment.map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
+    if let Some(c) = &comment {
+        if c.chars().count() > MAX_COMMENT_CHARS {
+            return Err(Error::validation(field, format!("at most {MAX_COMMENT_CHARS} characters")));
+        }
+        if c.contains('\0') {
+            return Err(Error::validation(field, "must not contain NUL characters"));
+        }
+    }
+    Ok(comment)
+}
+
+/// Reopens an ACCEPTED report for correction: RETURNED, with the reason as review comment.
+fn apply_reopen(current: &ProgressReport, fields: &ValidReportFields, reason: &str) -> Result<Outcome> {
+    if current.state != ReportState::Accepted {
+        return Err(Error::Conflict(format!(
+            "only ACCEPTED reports are reopened; this one is {}",
+            current.state.as_str()
+        )));
+    }
+    let reason = checked_comment(Some(reason), "reason")?
+        .ok_or_else(|| Error::validation("reason", "reopening a report needs a reason"))?;
+    Ok(Outcome {
+        fields: fields.clone(),
+        state: ReportState::Returned,
+        comment: Some(reason),
+        action: "REOPEN",
+        kind: ChangeKind::Reopened,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ids::{AgencyId, TokenId};
+    use crate::report::ProgressReport;
     use crate::report::tests::report;
     use crate::token::AccessRole;
 
@@ -318,6 +368,46 @@ mod tests {
             apply_edit(&owner, &report(ReportState::Submitted), 1, &review, at()),
             Err(Error::Forbidden(_))
         ));
+    }
+
+    #[test]
+    fn reopening_keeps_the_accepted_version_and_blocks_withdrawal() {
+        let supervisor = principal(AccessRole::Supervisor);
+        let accepted = apply_edit(
+            &supervisor,
+            &report(ReportState::Submitted),
+            1,
+            &Edit::Review { accept: true, comment: None },
+            at(),
+        )
+        .expect("accept");
+        let snapshot = accepted.accepted.clone().expect("a snapshot on acceptance");
+        assert_eq!((snapshot.version, snapshot.summary.as_str()), (2, "Done a lot."));
+        let current = ProgressReport {
+            state: ReportState::Accepted,
+            version: 2,
+            accepted: Some(snapshot.clone()),
+            ..report(ReportState::Accepted)
+        };
+        let reopen = Edit::Reopen { reason: "Wrong figure.".into() };
+        let owner = principal(AccessRole::AgencyReporter);
+        assert!(matches!(apply_edit(&owner, &current, 2, &reopen, at()), Err(Error::Forbidden(_))));
+        let applied = apply_edit(&supervisor, &current, 2, &reopen, at()).expect("reopen");
+        assert_eq!(
+            (applied.action, applied.kind, applied.state),
+            ("REOPEN", ChangeKind::Reopened, ReportState::Returned)
+        );
+        assert_eq!(
+            (applied.review_comment.as_deref(), applied.accepted),
+            (Some("Wrong figure."), Some(snapshot.clone()))
+        );
+        let blank = Edit::Reopen { reason: " ".into() };
+        assert!(
+            matches!(apply_edit(&supervisor, &current, 2, &blank, at()), Err(Error::Validation { field, .. }) if field == "reason")
+        );
+        let reopened = ProgressReport { state: ReportState::Returned, version: 3, ..current };
+        assert!(matches!(apply_edit(&owner, &reopened, 3, &Edit::Withdraw, at()), Err(Error::Conflict(_))));
+        assert!(matches!(apply_edit(&supervisor, &reopened, 3, &reopen, at()), Err(Error::Conflict(_))));
     }
 
     #[test]

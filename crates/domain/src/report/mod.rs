@@ -13,7 +13,8 @@ pub mod submit;
 pub mod sync;
 
 pub use edit::{
-    Applied, Edit, MAX_COMMENT_CHARS, ReportPatch, accepted_after, apply_edit, fields_of, submission_times,
+    Applied, Edit, MAX_COMMENT_CHARS, ReportPatch, accepted_after, apply_edit, comment_after, fields_of,
+    submission_times,
 };
 pub use history::{Change, ChangeKind, FieldChange, HistoryEntry, diff};
 pub use period::{Period, YEARS};
@@ -172,6 +173,11 @@ impl ProgressReport {
         ReportKey { reporter: self.reporter, task_id: self.task_id, period: self.period.clone(), kind: self.kind }
     }
 
+    /// Whether it was reopened for correction: RETURNED with an accepted version.
+    pub fn is_reopened(&self) -> bool {
+        self.state == ReportState::Returned && self.accepted.is_some()
+    }
+
     /// Whether it holds its key: every report but a withdrawn one.
     pub fn is_live(&self) -> bool {
         self.state != ReportState::Withdrawn
@@ -212,7 +218,7 @@ pub fn awaits_review(report: &ProgressReport) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn report(state: ReportState) -> ProgressReport {

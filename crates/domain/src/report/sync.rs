@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::edit::{Applied, fields_of, submission_times};
+use super::edit::{Applied, comment_after, fields_of, submission_times};
 use super::history::{ChangeKind, diff};
 use super::submit::ValidReportFields;
 use super::{ProgressReport, ReportKind, ReportState};
@@ -138,16 +138,17 @@ pub fn decide(existing: Option<&ProgressReport>, item: &ValidSyncItem, at: DateT
     if current.state.is_locked() {
         return Ok(SyncDecision::Rejected(RejectReason::Locked(current.state)));
     }
+    let comment = comment_after(current, ReportState::Submitted);
     let changes = diff(
         Some((&fields, current.state, current.review_comment.as_deref())),
-        (&item.fields, ReportState::Submitted, current.review_comment.as_deref()),
+        (&item.fields, ReportState::Submitted, comment.as_deref()),
     );
     let (submitted_at, first_submitted_at) = submission_times(Some(current), ReportState::Submitted, at);
     Ok(SyncDecision::Update(Applied {
         task_id: item.task_id,
         fields: item.fields.clone(),
         state: ReportState::Submitted,
-        review_comment: current.review_comment.clone(),
+        review_comment: comment,
         action: "SYNC",
         kind: ChangeKind::Updated,
         changes,

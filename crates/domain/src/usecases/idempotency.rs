@@ -78,6 +78,7 @@ pub(crate) fn print(request: Request<'_>) -> String {
                 Edit::Review { accept, comment } => {
                     format!("review|accept={accept}|comment={}", comment.as_deref().map_or_else(|| "-".into(), text))
                 }
+                Edit::Reopen { reason } => format!("reopen|reason={}", text(reason)),
                 Edit::Patch(p) => format!(
                     "patch|period={}|status={}|percent={}|summary={}|evidence={}|submit={}",
                     p.period.as_deref().map_or_else(|| "-".into(), text),
@@ -158,6 +159,8 @@ pub(crate) mod legacy {
             Edit::Review { accept, comment } => {
                 format!("Review {{ accept: {accept}, comment: {} }}", option(comment.as_deref().map(quoted)))
             }
+            // Newer than the legacy format: no key was ever stored with this text.
+            Edit::Reopen { reason } => format!("Reopen {{ reason: {} }}", quoted(reason)),
             Edit::Patch(p) => format!(
                 "Patch(ReportPatch {{ period: {}, status: {}, percent_complete: {}, summary: {}, evidence_urls: {}, submit: {} }})",
                 option(p.period.as_deref().map(quoted)),
