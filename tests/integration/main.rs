@@ -2,6 +2,7 @@
 //! (SQLite, or PostgreSQL when `WORKPLAN_TEST_POSTGRES_URL` is set).
 
 mod agencies;
+mod backfill;
 mod corrections;
 mod duplicates;
 mod field_order;

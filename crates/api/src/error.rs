@@ -105,6 +105,15 @@ pub fn sync_rejection(reason: &RejectReason) -> (&'static str, String) {
     }
 }
 
+/// The input field a rejected batch-sync item is about, when the error names one.
+pub fn sync_rejection_field(reason: &RejectReason) -> Option<String> {
+    match reason {
+        RejectReason::Invalid(Error::Validation { field, .. }) => Some(field.clone()),
+        RejectReason::Invalid(Error::NotFound { field, .. }) => field.clone(),
+        _ => None,
+    }
+}
+
 /// The generic error clients see when something broke on our side.
 pub fn internal() -> async_graphql::Error {
     async_graphql::Error::new(INTERNAL_MESSAGE).extend_with(|_, e| e.set("code", code::INTERNAL))

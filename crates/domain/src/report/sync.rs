@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::edit::{Applied, comment_after, fields_of, submission_times};
-use super::history::{ChangeKind, diff};
+use super::history::{ChangeKind, FieldChange, diff};
 use super::submit::ValidReportFields;
 use super::{ProgressReport, ReportKind, ReportState};
 use crate::ids::TaskId;
@@ -27,6 +27,8 @@ pub struct ValidSyncItem {
     pub kind: ReportKind,
     /// The checked content.
     pub fields: ValidReportFields,
+    /// When the report was originally submitted, for an ADMIN importing historical reports.
+    pub backfilled_at: Option<DateTime<Utc>>,
 }
 
 /// What a batch item did.
@@ -103,17 +105,24 @@ pub fn check_client_id(id: &str, field: &str) -> Result<()> {
 
 /// Decides an item. Re-sending an identical item changes nothing; a changed one updates the
 /// report (and resubmits it) unless it was accepted or withdrawn.
+///
+/// An item carrying `backfilled_at` (an ADMIN importing history) is recorded with the action
+/// BACKFILL and a `submittedAt` field change: a new report is created, and first and last
+/// submitted, at that time; an existing one is last submitted then (and first, if earlier).
 pub fn decide(existing: Option<&ProgressReport>, item: &ValidSyncItem, at: DateTime<Utc>) -> Result<SyncDecision> {
     let Some(current) = existing else {
+        let at = item.backfilled_at.unwrap_or(at);
         let (submitted_at, first_submitted_at) = submission_times(None, ReportState::Submitted, at);
+        let mut changes = diff(None, (&item.fields, ReportState::Submitted, None));
+        let action = backfilled(item, None, submitted_at, &mut changes).unwrap_or("CREATE");
         return Ok(SyncDecision::Create(Applied {
             task_id: item.task_id,
             fields: item.fields.clone(),
             state: ReportState::Submitted,
             review_comment: None,
-            action: "CREATE",
+            action,
             kind: ChangeKind::Created,
-            changes: diff(None, (&item.fields, ReportState::Submitted, None)),
+            changes,
             at,
             submitted_at,
             first_submitted_at,
@@ -139,17 +148,22 @@ pub fn decide(existing: Option<&ProgressReport>, item: &ValidSyncItem, at: DateT
         return Ok(SyncDecision::Rejected(RejectReason::Locked(current.state)));
     }
     let comment = comment_after(current, ReportState::Submitted);
-    let changes = diff(
+    let mut changes = diff(
         Some((&fields, current.state, current.review_comment.as_deref())),
         (&item.fields, ReportState::Submitted, comment.as_deref()),
     );
-    let (submitted_at, first_submitted_at) = submission_times(Some(current), ReportState::Submitted, at);
+    let (mut submitted_at, mut first_submitted_at) = submission_times(Some(current), ReportState::Submitted, at);
+    if let Some(b) = item.backfilled_at {
+        submitted_at = Some(b);
+        first_submitted_at = Some(first_submitted_at.map_or(b, |f| f.min(b)));
+    }
+    let action = backfilled(item, current.submitted_at, submitted_at, &mut changes).unwrap_or("SYNC");
     Ok(SyncDecision::Update(Applied {
         task_id: item.task_id,
         fields: item.fields.clone(),
         state: ReportState::Submitted,
         review_comment: comment,
-        action: "SYNC",
+        action,
         kind: ChangeKind::Updated,
         changes,
         at,
@@ -157,6 +171,19 @@ pub fn decide(existing: Option<&ProgressReport>, item: &ValidSyncItem, at: DateT
         first_submitted_at,
         accepted: current.accepted.clone(),
     }))
+}
+
+/// For a backfilled item: records the `submittedAt` change and returns the BACKFILL action.
+fn backfilled(
+    item: &ValidSyncItem,
+    before: Option<DateTime<Utc>>,
+    after: Option<DateTime<Utc>>,
+    changes: &mut Vec<FieldChange>,
+) -> Option<&'static str> {
+    item.backfilled_at?;
+    let json = |t: Option<DateTime<Utc>>| t.and_then(|t| serde_json::to_value(t).ok());
+    changes.push(FieldChange { field: "submittedAt".into(), before: json(before), after: json(after) });
+    Some("BACKFILL")
 }
 
 #[cfg(test)]
@@ -167,7 +194,14 @@ mod tests {
     fn item(task: i64, summary: &str) -> ValidSyncItem {
         let current = report(ReportState::Draft);
         let fields = ValidReportFields { summary: summary.into(), ..fields_of(&current).expect("fields") };
-        ValidSyncItem { index: 0, client_report_id: "c1".into(), task_id: TaskId(task), kind: ReportKind::Part, fields }
+        ValidSyncItem {
+            index: 0,
+            client_report_id: "c1".into(),
+            task_id: TaskId(task),
+            kind: ReportKind::Part,
+            fields,
+            backfilled_at: None,
+        }
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::collections::HashSet;
 
+use chrono::{DateTime, Utc};
+
 use super::reporter::reporter_for;
 use crate::access::{Principal, Viewer, check_kind, check_responsible};
 use crate::ids::AgencyId;
@@ -19,6 +21,8 @@ pub struct SyncItemInput {
     pub client_report_id: String,
     /// The report.
     pub report: SubmitReport,
+    /// ADMIN only: when the report was originally submitted (importing historical reports).
+    pub submitted_at: Option<DateTime<Utc>>,
 }
 
 /// What every item of a batch is checked against, read once for the whole batch.
@@ -28,6 +32,7 @@ struct Batch<'a> {
     tasks: Vec<Task>,
     responsibilities: Vec<Responsibility>,
     seen: HashSet<String>,
+    now: DateTime<Utc>,
 }
 
 impl Batch<'_> {
@@ -51,7 +56,22 @@ impl Batch<'_> {
         }
         let kind = item.report.kind;
         check_kind(self.principal.role, kind, self.reporter, task, &self.responsibilities)?;
-        Ok(ValidSyncItem { index, client_report_id: item.client_report_id.clone(), task_id: task.id, kind, fields })
+        if let Some(at) = item.submitted_at {
+            if self.principal.role != AccessRole::Admin {
+                return Err(Error::Forbidden("only an admin may give a report's original submittedAt".into()));
+            }
+            if at > self.now {
+                return Err(Error::validation("submittedAt", "must not be in the future"));
+            }
+        }
+        Ok(ValidSyncItem {
+            index,
+            client_report_id: item.client_report_id.clone(),
+            task_id: task.id,
+            kind,
+            fields,
+            backfilled_at: item.submitted_at,
+        })
     }
 }
 
@@ -79,7 +99,8 @@ pub async fn sync_reports(
     let tasks = plan.tasks_by_numbers(&numbers).await?;
     let responsibilities = plan.responsibilities_by_tasks(&tasks.iter().map(|t| t.id).collect::<Vec<_>>()).await?;
     let reporter = reporter_for(plan, principal, requested.as_ref()).await?;
-    let mut batch = Batch { principal, reporter, tasks, responsibilities, seen: HashSet::new() };
+    let now = clock.now();
+    let mut batch = Batch { principal, reporter, tasks, responsibilities, seen: HashSet::new(), now };
 
     let mut results: Vec<SyncItemResult> = Vec::new();
     let mut valid: Vec<ValidSyncItem> = Vec::new();
@@ -95,7 +116,15 @@ pub async fn sync_reports(
             }),
         }
     }
-    results.extend(reports.sync_reports(principal, reporter, valid, dry_run, clock.now()).await?);
+    results.extend(reports.sync_reports(principal, reporter, valid, dry_run, now).await?);
     results.sort_by_key(|r| r.index);
+    if dry_run {
+        // A dry run creates nothing: a report it would create has no id yet.
+        for r in &mut results {
+            if r.outcome == SyncOutcome::Created {
+                r.report = None;
+            }
+        }
+    }
     Ok(results)
 }
