@@ -84,6 +84,17 @@ async fn reopen_edit_resubmit_accept_keeps_the_accepted_version_official() {
     assert_eq!(listed, [json!({ "id": id, "version": 2, "summary": "v1", "state": "ACCEPTED" })]);
     assert_eq!(latest, json!({ "id": id, "version": 2, "summary": "v1" }));
     // The supervisor sees the correction, and the official version beside it.
+    // Officially it is still the accepted version, for everyone.
+    for token in [None, Some(sup.as_str())] {
+        let q = "{ task(number: 16) { latestAcceptedReport { id version summary state } }
+                   progressReports(filter: { state: ACCEPTED }) { totalCount nodes { version summary } } }";
+        let d = app.data_as(token, q, json!({})).await;
+        assert_eq!(
+            d["task"]["latestAcceptedReport"],
+            json!({ "id": id, "version": 2, "summary": "v1", "state": "ACCEPTED" })
+        );
+        assert_eq!(d["progressReports"], json!({ "totalCount": 1, "nodes": [{ "version": 2, "summary": "v1" }] }));
+    }
     let sees = app.data_as(Some(&sup), READ, json!({ "id": id })).await["node"].clone();
     assert_eq!(
         (sees["state"].clone(), sees["summary"].clone(), sees["acceptedVersion"]["summary"].clone()),

@@ -117,7 +117,15 @@ impl ProgressReport {
             ReportScope::OwnOrAccepted(own) => *own != self.reporter,
             ReportScope::All | ReportScope::NotDraft => false,
         };
-        if !limited || self.state == ReportState::Accepted || !self.has_official_version() {
+        if limited { self.as_official() } else { self }
+    }
+
+    /// The report as it officially stands: a reopened report as its last accepted version
+    /// (what lists of ACCEPTED reports and the latest accepted report show to everyone);
+    /// any other report as it is.
+    #[must_use]
+    pub fn as_official(self) -> Self {
+        if self.state == ReportState::Accepted || !self.has_official_version() {
             return self;
         }
         let Some(a) = self.accepted.clone() else { return self };

@@ -54,8 +54,11 @@ fn report_select(filter: &ReportFilter) -> sea_orm::Select<progress_report::Enti
     if let Some(cond) = scope_condition(&filter.scope, C::State, C::AgencyId, C::ProvinceId, officially_accepted()) {
         q = q.filter(cond);
     }
-    if let Some(state) = filter.state {
-        q = q.filter(C::State.eq(state.as_str()));
+    match filter.state {
+        // ACCEPTED means officially accepted: reopened reports count, as their accepted version.
+        Some(ReportState::Accepted) => q = q.filter(officially_accepted()),
+        Some(state) => q = q.filter(C::State.eq(state.as_str())),
+        None => {}
     }
     if let Some(number) = filter.task_number {
         let sub = Query::select()

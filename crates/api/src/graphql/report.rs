@@ -263,7 +263,9 @@ pub struct ProgressReportFilter {
     pub status: Option<ReportStatus>,
     /// Only demo reports (true) or only real ones (false).
     pub demo: Option<bool>,
-    /// Only reports in this lifecycle state (within what the caller may see).
+    /// Only reports in this lifecycle state (within what the caller may see). ACCEPTED lists
+    /// the officially accepted reports: a report reopened for correction is among them, as its
+    /// accepted version.
     pub state: Option<ReportState>,
 }
 
@@ -321,15 +323,24 @@ pub(crate) fn seen(ctx: &Context<'_>, report: m::ProgressReport) -> async_graphq
     Ok(report.readable_within(&scope).then(|| ProgressReport(report.as_seen_within(&scope))))
 }
 
-/// A connection of the reports on `page`, each as a holder of `scope` sees it.
+/// `report`, listed under `filter`: as it officially stands in a list of ACCEPTED reports (a
+/// reopened report as its accepted version), otherwise as the filter's scope sees it.
+pub(crate) fn listed(report: m::ProgressReport, filter: &ReportFilter) -> ProgressReport {
+    ProgressReport(match filter.state {
+        Some(m::ReportState::Accepted) => report.as_official(),
+        _ => report.as_seen_within(&filter.scope),
+    })
+}
+
+/// A connection of the reports on `page`, each as listed under `filter`.
 pub(crate) fn report_connection(
     page: Page<m::ProgressReport>,
-    scope: &workplan_domain::access::ReportScope,
+    filter: &ReportFilter,
     total: Total,
 ) -> ProgressReportConnection {
     ProgressReportConnection {
         cursors: page.items.iter().map(|r| ids::cursor("report", &r.id.0.to_string())).collect(),
-        items: page.items.into_iter().map(|r| ProgressReport(r.as_seen_within(scope))).collect(),
+        items: page.items.into_iter().map(|r| listed(r, filter)).collect(),
         has_next_page: page.has_next_page,
         has_previous_page: page.has_previous_page,
         total,
@@ -344,9 +355,9 @@ pub(crate) async fn reports_of_parent(
     query: ReportQuery,
 ) -> async_graphql::Result<ProgressReportConnection> {
     let total = Total::ReportsOf(parent, id, query.filter.clone());
-    let scope = query.filter.scope;
+    let filter = query.filter.clone();
     let page = load(ctx, ReportPageOf(parent, id, query)).await?.unwrap_or_default();
-    Ok(report_connection(page, &scope, total))
+    Ok(report_connection(page, &filter, total))
 }
 
 /// Who is reporting: exactly one of `agencyId` or `provinceCode`. Reporter tokens may omit it
@@ -450,7 +461,7 @@ impl ReportQueryRoot {
     ) -> async_graphql::Result<ProgressReportConnection> {
         let query = report_query(ctx, filter, first, after, last, before)?;
         let page = store(ctx)?.list_reports(&query).await.gql()?;
-        Ok(report_connection(page, &query.filter.scope, Total::Reports(query.filter.clone())))
+        Ok(report_connection(page, &query.filter, Total::Reports(query.filter.clone())))
     }
 }
 

@@ -44,7 +44,7 @@ impl ReviewQueryRoot {
             by_submission: true,
         };
         let page = store(ctx)?.list_reports(&query).await.gql()?;
-        Ok(report_connection(page, &ReportScope::All, Total::Reports(query.filter)))
+        Ok(report_connection(page, &query.filter, Total::Reports(query.filter.clone())))
     }
 }
 

@@ -84,7 +84,8 @@ impl Task {
         latest(ctx, self.0.id.0, None).await
     }
 
-    /// The most recently submitted ACCEPTED report on this task: its official status.
+    /// The most recently submitted ACCEPTED report on this task: its official status. A report
+    /// reopened for correction still counts, as its accepted version.
     async fn latest_accepted_report(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ProgressReport>> {
         latest(ctx, self.0.id.0, Some(m::ReportState::Accepted)).await
     }
@@ -110,16 +111,16 @@ async fn latest(
     task: i64,
     state: Option<m::ReportState>,
 ) -> async_graphql::Result<Option<ProgressReport>> {
-    let scope = scope(ctx)?;
-    let filter = workplan_domain::page::ReportFilter { state, ..workplan_domain::page::ReportFilter::new(scope) };
+    let filter = workplan_domain::page::ReportFilter { state, ..workplan_domain::page::ReportFilter::new(scope(ctx)?) };
     let query = ReportQuery {
         filter,
         page: workplan_domain::page::PageRequest::first(1),
         oldest_first: false,
         by_submission: true,
     };
+    let listed_under = query.filter.clone();
     let page = load(ctx, ReportPageOf(ReportParent::Task, task, query)).await?;
-    Ok(page.and_then(|p| p.items.into_iter().next()).map(|r| ProgressReport(r.as_seen_within(&scope))))
+    Ok(page.and_then(|p| p.items.into_iter().next()).map(|r| super::report::listed(r, &listed_under)))
 }
 
 /// One agency's place on one task.
