@@ -4,7 +4,8 @@ use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use workplan_domain::model as m;
 
-use super::report::{ProgressReport, ReportState, seen};
+use super::official::seen;
+use super::report::{ProgressReport, ReportState};
 use crate::connection::PageInfo;
 use crate::context::{load, scope, store};
 use crate::error::{GqlResultExt, bad_input};

@@ -4,9 +4,10 @@ use async_graphql::{Context, ID, Interface, Object};
 use workplan_domain::model as m;
 
 use super::agency::Agency;
+use super::official::seen;
 use super::plan::{Plan, Section, Subsection};
 use super::province::Province;
-use super::report::{ProgressReport, seen};
+use super::report::ProgressReport;
 use super::task::Task;
 use crate::context::{load, store};
 use crate::error::{GqlResultExt, bad_input};

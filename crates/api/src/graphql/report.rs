@@ -9,6 +9,7 @@ use workplan_domain::report::{Period, ReporterRef, SubmitReport};
 
 use super::agency::Agency;
 use super::history::HistoryEntry;
+use super::official::{AcceptedReportVersion, listed};
 use super::province::Province;
 use super::task::Task;
 use crate::connection::{Total, connection, page_request};
@@ -102,7 +103,7 @@ impl ProgressReport {
     /// ACCEPTED; while a reopened report is corrected (RETURNED, then SUBMITTED), the version
     /// that stays official. Null if it was never accepted.
     async fn accepted_version(&self) -> Option<AcceptedReportVersion> {
-        self.0.accepted.clone().filter(|_| self.0.state != m::ReportState::Withdrawn).map(AcceptedReportVersion)
+        self.0.accepted.clone().filter(|_| self.0.state != m::ReportState::Withdrawn).map(AcceptedReportVersion::from)
     }
 
     /// The report's version, starting at 1.
@@ -162,48 +163,6 @@ impl ProgressReport {
             }
             Viewer::Anonymous => false,
         }
-    }
-}
-
-/// A report's content as it was last accepted.
-pub struct AcceptedReportVersion(workplan_domain::report::AcceptedVersion);
-
-/// A report's content as it was last accepted: what stays official while it is corrected.
-#[Object]
-impl AcceptedReportVersion {
-    /// The report's version when it was accepted.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-
-    /// The period reported on.
-    async fn period(&self) -> &str {
-        &self.0.period
-    }
-
-    /// Where the task stood.
-    async fn status(&self) -> ReportStatus {
-        self.0.status.into()
-    }
-
-    /// How far along the task was, 0–100, if stated.
-    async fn percent_complete(&self) -> Option<i32> {
-        self.0.percent_complete
-    }
-
-    /// What was done.
-    async fn summary(&self) -> &str {
-        &self.0.summary
-    }
-
-    /// Links to evidence.
-    async fn evidence_urls(&self) -> &[String] {
-        &self.0.evidence_urls
-    }
-
-    /// When it was accepted.
-    async fn accepted_at(&self) -> DateTime<Utc> {
-        self.0.accepted_at
     }
 }
 
@@ -313,22 +272,6 @@ pub(crate) fn report_query(
         page: page_request("report", first, after, last, before)?,
         oldest_first: false,
         by_submission: false,
-    })
-}
-
-/// `report` as the caller sees it (a reopened report as its accepted version, for those limited
-/// to accepted reports), or `None` if the caller may not read it.
-pub(crate) fn seen(ctx: &Context<'_>, report: m::ProgressReport) -> async_graphql::Result<Option<ProgressReport>> {
-    let scope = scope(ctx)?;
-    Ok(report.readable_within(&scope).then(|| ProgressReport(report.as_seen_within(&scope))))
-}
-
-/// `report`, listed under `filter`: as it officially stands in a list of ACCEPTED reports (a
-/// reopened report as its accepted version), otherwise as the filter's scope sees it.
-pub(crate) fn listed(report: m::ProgressReport, filter: &ReportFilter) -> ProgressReport {
-    ProgressReport(match filter.state {
-        Some(m::ReportState::Accepted) => report.as_official(),
-        _ => report.as_seen_within(&filter.scope),
     })
 }
 

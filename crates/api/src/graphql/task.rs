@@ -120,7 +120,7 @@ async fn latest(
     };
     let listed_under = query.filter.clone();
     let page = load(ctx, ReportPageOf(ReportParent::Task, task, query)).await?;
-    Ok(page.and_then(|p| p.items.into_iter().next()).map(|r| super::report::listed(r, &listed_under)))
+    Ok(page.and_then(|p| p.items.into_iter().next()).map(|r| super::official::listed(r, &listed_under)))
 }
 
 /// One agency's place on one task.
