@@ -13,8 +13,6 @@ pub use sea_orm_migration::prelude::*;
 
 pub mod m20261124_000001_plan;
 pub mod m20261124_000002_sync;
-// Not in `Migrator::migrations()` yet: it is registered together with the entities that know
-// its columns (created_at, submitted_at NULL, first_submitted_at, kind, accepted_content).
 pub mod m20261126_000003_report_integrity;
 
 /// Runs the workplan migrations.
@@ -24,6 +22,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_plan::Migration), Box::new(m20261124_000002_sync::Migration)]
+        vec![
+            Box::new(m20261124_000001_plan::Migration),
+            Box::new(m20261124_000002_sync::Migration),
+            Box::new(m20261126_000003_report_integrity::Migration),
+        ]
     }
 }

@@ -2,7 +2,10 @@
 //! (SQLite, or PostgreSQL when `WORKPLAN_TEST_POSTGRES_URL` is set).
 
 mod agencies;
+mod backfill;
 mod connections;
+mod corrections;
+mod duplicates;
 mod field_order;
 mod http;
 mod human_keys;
@@ -17,5 +20,6 @@ mod reports;
 mod snapshot_parity;
 mod statements;
 mod sync;
+mod timestamps;
 mod tokens;
 mod websocket;

@@ -48,13 +48,21 @@ async fn count(app: &TestApp) -> i64 {
         .expect("n")
 }
 
-/// A fresh SUBMITTED report by Guangdong on task 1.
+/// The `i`-th month from January 2016: a period no other report of the test uses (one live
+/// report per reporter, task, period and kind).
+fn month(i: usize) -> String {
+    format!("{}-{:02}", 2016 + i / 12, i % 12 + 1)
+}
+
+/// A fresh SUBMITTED report (or draft) by Guangdong on task 1, each for a period of its own.
 async fn target(app: &TestApp, actors: &Actors, draft: bool) -> (Value, i64) {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let period = month(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
     let d = app
         .data_as(
             actors.get("guangdong"),
             SUBMIT,
-            json!({ "i": { "taskNumber": 1, "period": "2016", "status": "ONGOING", "summary": "gd", "asDraft": draft } }),
+            json!({ "i": { "taskNumber": 1, "period": period, "status": "ONGOING", "summary": "gd", "asDraft": draft } }),
         )
         .await;
     (d["submitProgressReport"]["report"]["id"].clone(), 1)
@@ -96,7 +104,8 @@ async fn submitting() {
         ("guangdong", with(json!({ "reporter": { "agencyId": sipo } })), Some("FORBIDDEN")),
         ("beijing", with(json!({})), None),
     ];
-    for (actor, vars, expected) in cases {
+    for (n, (actor, mut vars, expected)) in cases.into_iter().enumerate() {
+        vars["i"]["period"] = json!(month(n));
         let before = count(&app).await;
         let body = app.graphql_as(actors.get(actor), SUBMIT, vars.clone()).await;
         assert_eq!(outcome(&body).as_deref(), expected, "{actor} {vars}: {body}");

@@ -13,7 +13,17 @@ const FEED: &str = "query($after: String, $first: Int) { changes(after: $after, 
   edges { cursor node { kind reportId version } } pageInfo { hasNextPage endCursor } } }";
 
 fn item(id: &str, task: i32, summary: &str) -> Value {
-    json!({ "clientReportId": id, "taskNumber": task, "period": "2016-Q4", "status": "IN_PROGRESS", "percentComplete": 50, "summary": summary })
+    item_at(id, task, "2016-Q4", summary)
+}
+
+fn item_at(id: &str, task: i32, period: &str, summary: &str) -> Value {
+    json!({ "clientReportId": id, "taskNumber": task, "period": period, "status": "IN_PROGRESS", "percentComplete": 50, "summary": summary })
+}
+
+/// The `i`-th month from January 2016: distinct periods, so that items on one task never share
+/// a key (one live report per reporter, task, period and kind).
+fn month(i: usize) -> String {
+    format!("{}-{:02}", 2016 + i / 12, i % 12 + 1)
 }
 
 #[tokio::test]
@@ -112,13 +122,14 @@ async fn batch_limits_and_callers() {
     assert_eq!(app.error_as(Some(&sup), SYNC, one.clone()).await.0, "FORBIDDEN");
     let other_province = json!({ "i": { "reports": [item("a", 1, "x")], "reporter": { "provinceCode": "110000" } } });
     assert_eq!(app.error_as(Some(&gd), SYNC, other_province).await.0, "FORBIDDEN");
-    let own_province = json!({ "i": { "reports": [item("own", 1, "x")], "reporter": { "provinceCode": "440000" } } });
+    let own_province =
+        json!({ "i": { "reports": [item_at("own", 1, "2016", "x")], "reporter": { "provinceCode": "440000" } } });
     assert_eq!(app.data_as(Some(&gd), SYNC, own_province).await["syncProgressReports"]["created"], 1);
     assert_eq!(app.error(SYNC, one.clone()).await, ("BAD_USER_INPUT".into(), Some("reporter".into())));
     let as_admin = json!({ "i": { "reports": [item("a", 1, "x")], "reporter": { "provinceCode": "110000" } } });
     let d = app.data(SYNC, as_admin).await;
     assert_eq!(d["syncProgressReports"]["created"], 1);
-    let full: Vec<Value> = (0..500).map(|i| item(&format!("i{i}"), 1 + (i % 106), "x")).collect();
+    let full: Vec<Value> = (0..500).map(|i| item_at(&format!("i{i}"), 1 + (i as i32 % 106), &month(i), "x")).collect();
     let d = app.data_as(Some(&gd), SYNC, json!({ "i": { "reports": full } })).await;
     assert_eq!(d["syncProgressReports"]["created"], 500);
 }
@@ -164,9 +175,10 @@ async fn concurrent_clients_resending_batches_never_duplicate() {
         let (name, token, tasks) = reporters[(c % 4) as usize].clone();
         let batch: Vec<Value> = (0..50)
             .map(|i| {
-                item(
+                item_at(
                     &format!("{name}-{i}"),
                     i32::try_from(tasks[i % tasks.len()]).unwrap_or(1),
+                    &month(i),
                     &format!("{name} report {i}"),
                 )
             })

@@ -6,13 +6,13 @@
 
 use std::io::Write as _;
 use std::net::SocketAddr;
-use std::sync::Once;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Once};
 
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use workplan_api::config::ApiConfig;
-use workplan_domain::ports::PlanReader;
+use workplan_domain::ports::{Clock, ManualClock, PlanReader, SystemClock};
 use workplan_domain::token::AccessRole;
 use workplan_domain::usecases::{self, TokenRequest};
 use workplan_persistence::SeaStore;
@@ -121,9 +121,29 @@ impl TestApp {
         Self::spawn_with(db, options, ApiConfig { rate_limit: None, ..ApiConfig::default() }).await
     }
 
+    /// Starts the server on a [`ManualClock`] showing `at`, which the test moves.
+    pub async fn spawn_at(at: chrono::DateTime<chrono::Utc>) -> (Self, Arc<ManualClock>) {
+        let db = TestDb::create().await.expect("create a test database");
+        let clock = Arc::new(ManualClock::new(at));
+        let config = ApiConfig { rate_limit: None, ..ApiConfig::default() };
+        let app = Self::spawn_with_clock(db, workplan_server::store_options(5), config, clock.clone()).await;
+        (app, clock)
+    }
+
     /// Starts the server with `config`.
     pub async fn spawn_with(db: TestDb, options: workplan_persistence::StoreOptions, config: ApiConfig) -> Self {
-        let app = Application::build(db.url(), "127.0.0.1:0".parse().expect("addr"), &options, config)
+        Self::spawn_with_clock(db, options, config, Arc::new(SystemClock)).await
+    }
+
+    /// Starts the server with `config`, telling the time of writes by `clock`.
+    pub async fn spawn_with_clock(
+        db: TestDb,
+        options: workplan_persistence::StoreOptions,
+        config: ApiConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let listen = "127.0.0.1:0".parse().expect("addr");
+        let app = Application::build_with_clock(db.url(), listen, &options, config, clock)
             .await
             .expect("build the application");
         let addr = app.local_addr().expect("bound address");

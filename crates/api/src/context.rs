@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_graphql::Context;
 use async_graphql::dataloader::Loader;
 use workplan_domain::access::{ReportScope, Viewer};
-use workplan_domain::ports::{PlanReader, ReportReader, ReportWriter, TokenStore};
+use workplan_domain::ports::{Clock, PlanReader, ReportReader, ReportWriter, SystemClock, TokenStore};
 
 use crate::config::ApiConfig;
 use crate::error::{GqlResultExt, internal};
@@ -47,6 +47,12 @@ pub(crate) fn writer<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<dyn
 /// API tokens.
 pub(crate) fn tokens<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<dyn TokenStore>> {
     ctx.data::<Arc<dyn TokenStore>>().map_err(|_| internal())
+}
+
+/// The clock writes take their time from (the system clock unless the state was given one).
+pub(crate) fn clock<'a>(ctx: &Context<'a>) -> &'a dyn Clock {
+    static SYSTEM: SystemClock = SystemClock;
+    ctx.data::<Arc<dyn Clock>>().map_or(&SYSTEM as &dyn Clock, |c| c.as_ref())
 }
 
 /// Loads one value through the request's loader.

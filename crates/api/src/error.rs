@@ -38,6 +38,19 @@ pub fn to_graphql(err: &Error) -> async_graphql::Error {
             })
         }
         Error::Conflict(m) => async_graphql::Error::new(m.as_str()).extend_with(|_, e| e.set("code", code::CONFLICT)),
+        Error::DuplicateReport { id, version, state } => {
+            async_graphql::Error::new(duplicate_message(err)).extend_with(|_, e| {
+                e.set("code", code::CONFLICT);
+                let mut existing = async_graphql::indexmap::IndexMap::new();
+                existing.insert(
+                    async_graphql::Name::new("id"),
+                    async_graphql::Value::from(crate::ids::encode(crate::ids::Kind::ProgressReport, id.0).to_string()),
+                );
+                existing.insert(async_graphql::Name::new("version"), async_graphql::Value::from(*version));
+                existing.insert(async_graphql::Name::new("state"), async_graphql::Value::from(state.as_str()));
+                e.set("existingReport", async_graphql::Value::Object(existing));
+            })
+        }
         Error::StaleVersion { current, .. } => async_graphql::Error::new(err.to_string()).extend_with(|_, e| {
             e.set("code", code::CONFLICT);
             e.set("currentVersion", *current);
@@ -50,6 +63,19 @@ pub fn to_graphql(err: &Error) -> async_graphql::Error {
             tracing::error!(error = %cause, "internal error");
             internal()
         }
+    }
+}
+
+/// The message of a duplicate-key CONFLICT, naming the live report by its global ID.
+fn duplicate_message(err: &Error) -> String {
+    match err {
+        Error::DuplicateReport { id, version, state } => format!(
+            "report {} (version {version}, {}) is already the live report for this reporter, task, period and kind; \
+             edit it instead",
+            crate::ids::encode(crate::ids::Kind::ProgressReport, id.0).as_str(),
+            state.as_str()
+        ),
+        other => other.to_string(),
     }
 }
 
@@ -69,12 +95,22 @@ pub fn sync_rejection(reason: &RejectReason) -> (&'static str, String) {
             Error::Forbidden(m) => (code::FORBIDDEN, m.clone()),
             Error::Conflict(m) => (code::CONFLICT, m.clone()),
             Error::StaleVersion { .. } => (code::CONFLICT, err.to_string()),
+            Error::DuplicateReport { .. } => (code::CONFLICT, duplicate_message(err)),
             Error::Unauthenticated(m) => (code::UNAUTHENTICATED, m.clone()),
             Error::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error in a sync item");
                 (code::INTERNAL, INTERNAL_MESSAGE.to_owned())
             }
         },
+    }
+}
+
+/// The input field a rejected batch-sync item is about, when the error names one.
+pub fn sync_rejection_field(reason: &RejectReason) -> Option<String> {
+    match reason {
+        RejectReason::Invalid(Error::Validation { field, .. }) => Some(field.clone()),
+        RejectReason::Invalid(Error::NotFound { field, .. }) => field.clone(),
+        _ => None,
     }
 }
 

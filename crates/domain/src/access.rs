@@ -2,7 +2,8 @@
 //! the task's agencies, the report) and these functions decide.
 
 use crate::ids::{AgencyId, ProvinceId, TokenId};
-use crate::report::{ProgressReport, ReportState, Reporter, ReporterRef};
+use crate::plan::{Responsibility, ResponsibilityMode, Role, Task};
+use crate::report::{ProgressReport, ReportKind, ReportState, Reporter, ReporterRef};
 use crate::token::{AccessRole, ApiToken};
 use crate::{Error, Result};
 
@@ -98,7 +99,58 @@ impl Viewer {
     }
 }
 
-/// Whether `scope` lets its holder see `report`.
+impl ProgressReport {
+    /// Whether `scope` lets its holder read this report. Those limited to accepted reports
+    /// also read one that was accepted and is being corrected (reopened) — as its accepted
+    /// version ([`Self::as_seen_within`]).
+    pub fn readable_within(&self, scope: &ReportScope) -> bool {
+        in_scope(scope, self.state, self.reporter) || self.has_official_version()
+    }
+
+    /// The report as a holder of `scope` sees it: a reader limited to accepted reports sees a
+    /// reopened report as its last accepted version (its content, version and time, state
+    /// ACCEPTED, no review comment); everyone else sees it as it is.
+    #[must_use]
+    pub fn as_seen_within(self, scope: &ReportScope) -> Self {
+        let limited = match scope {
+            ReportScope::Accepted => true,
+            ReportScope::OwnOrAccepted(own) => *own != self.reporter,
+            ReportScope::All | ReportScope::NotDraft => false,
+        };
+        if limited { self.as_official() } else { self }
+    }
+
+    /// The report as it officially stands: a reopened report as its last accepted version
+    /// (what lists of ACCEPTED reports and the latest accepted report show to everyone);
+    /// any other report as it is.
+    #[must_use]
+    pub fn as_official(self) -> Self {
+        if self.state == ReportState::Accepted || !self.has_official_version() {
+            return self;
+        }
+        let Some(a) = self.accepted.clone() else { return self };
+        Self {
+            state: ReportState::Accepted,
+            version: a.version,
+            period: a.period,
+            status: a.status,
+            percent_complete: a.percent_complete,
+            summary: a.summary,
+            evidence_urls: a.evidence_urls,
+            review_comment: None,
+            updated_at: a.accepted_at,
+            ..self
+        }
+    }
+
+    /// Whether it has an accepted version that still counts (it was not withdrawn since).
+    fn has_official_version(&self) -> bool {
+        self.accepted.is_some() && self.state != ReportState::Withdrawn
+    }
+}
+
+/// Whether `scope` lets its holder see a report in `state` by `reporter` (for a whole report,
+/// use [`ProgressReport::readable_within`], which also admits reopened reports).
 pub fn in_scope(scope: &ReportScope, state: ReportState, reporter: Reporter) -> bool {
     match scope {
         ReportScope::All => true,
@@ -172,6 +224,42 @@ pub fn check_responsible(
     }
 }
 
+/// Whether `reporter` may file a report of `kind` on `task`, whose responsibilities are
+/// `responsibilities`: anyone a PART, only a lead agency of a DIVIDED task a CONSOLIDATED one.
+/// Asking it of a JOINT task is bad input; a reporter token that is not a lead is forbidden
+/// (an admin naming one made a bad input).
+pub fn check_kind(
+    principal_role: AccessRole,
+    kind: ReportKind,
+    reporter: Reporter,
+    task: &Task,
+    responsibilities: &[Responsibility],
+) -> Result<()> {
+    if kind == ReportKind::Part {
+        return Ok(());
+    }
+    if task.mode != ResponsibilityMode::Divided {
+        return Err(Error::validation(
+            "kind",
+            format!("task {} is JOINT: only DIVIDED tasks have CONSOLIDATED reports", task.number),
+        ));
+    }
+    let lead = match reporter {
+        Reporter::Agency(a) => {
+            responsibilities.iter().any(|r| r.task_id == task.id && r.agency_id == a && r.role == Role::Lead)
+        }
+        Reporter::Province(_) => false,
+    };
+    if lead {
+        return Ok(());
+    }
+    let message = format!("only a lead agency of task {} may file a CONSOLIDATED report", task.number);
+    match principal_role {
+        AccessRole::Admin => Err(Error::validation("kind", message)),
+        _ => Err(Error::Forbidden(message)),
+    }
+}
+
 /// Whether `principal` may file a report on a task its own reporter answers for, given the
 /// agencies responsible for the task: an admin (for anyone) and a province reporter always, an
 /// agency reporter when its agency is among `task_agencies`, nobody else.
@@ -237,6 +325,40 @@ mod tests {
         assert!(!in_scope(&own, ReportState::Submitted, Reporter::Province(ProvinceId(4))));
         assert!(in_scope(&own, ReportState::Accepted, Reporter::Province(ProvinceId(4))));
         assert!(!in_scope(&ReportScope::NotDraft, ReportState::Draft, Reporter::Province(ProvinceId(4))));
+    }
+
+    #[test]
+    fn readers_limited_to_accepted_reports_see_a_reopened_one_as_accepted() {
+        let accepted = crate::report::AcceptedVersion {
+            version: 2,
+            status: crate::report::ReportStatus::Completed,
+            percent_complete: Some(100),
+            summary: "official".into(),
+            evidence_urls: vec![],
+            period: "2016".into(),
+            accepted_at: chrono::DateTime::default(),
+        };
+        let own = Reporter::Agency(AgencyId(7));
+        let reopened = ProgressReport {
+            state: ReportState::Submitted,
+            version: 4,
+            summary: "correction".into(),
+            review_comment: None,
+            accepted: Some(accepted),
+            ..crate::report::tests::report(ReportState::Submitted)
+        };
+        for scope in [ReportScope::Accepted, ReportScope::OwnOrAccepted(Reporter::Agency(AgencyId(8)))] {
+            assert!(reopened.readable_within(&scope));
+            let seen = reopened.clone().as_seen_within(&scope);
+            assert_eq!((seen.state, seen.version, seen.summary.as_str()), (ReportState::Accepted, 2, "official"));
+        }
+        for scope in [ReportScope::All, ReportScope::NotDraft, ReportScope::OwnOrAccepted(own)] {
+            assert_eq!(reopened.clone().as_seen_within(&scope), reopened);
+        }
+        let withdrawn = ProgressReport { state: ReportState::Withdrawn, ..reopened.clone() };
+        assert!(!withdrawn.readable_within(&ReportScope::Accepted));
+        let never = ProgressReport { accepted: None, ..reopened };
+        assert!(!never.readable_within(&ReportScope::Accepted));
     }
 
     #[test]

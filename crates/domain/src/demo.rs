@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::ids::{AgencyId, ProvinceId, TaskId};
-use crate::report::{NewReport, Period, ReportState, ReportStatus, Reporter, ValidReportFields};
+use crate::report::{NewReport, Period, ReportKind, ReportState, ReportStatus, Reporter, ValidReportFields};
 
 /// SplitMix64: small, fast and the same on every platform, so a seed always yields the same data.
 #[derive(Debug, Clone)]
@@ -41,10 +41,23 @@ pub struct DemoTask {
     pub agencies: Vec<AgencyId>,
 }
 
-/// Generates `count` demo reports from `seed`. Agencies report only on their own tasks.
+/// The first instant after `period` (UTC): when its reports fall due.
+fn period_end(period: Period) -> DateTime<Utc> {
+    let (year, month) = match period {
+        Period::Year(y) => (y + 1, 1),
+        Period::Half(y, h) => (y, 1 + 6 * u32::from(h)),
+        Period::Quarter(y, q) => (y, 1 + 3 * u32::from(q)),
+        Period::Month(y, m) => (y, 1 + u32::from(m)),
+    };
+    let (year, month) = if month > 12 { (year + 1, month - 12) } else { (year, month) };
+    Utc.with_ymd_and_hms(year, month, 1, 0, 0, 0).single().unwrap_or_default()
+}
+
+/// Generates up to `count` demo reports from `seed`, at most one per reporter, task, period
+/// and kind (fewer only when the inputs hold fewer keys). Agencies report only on their own
+/// tasks. Each is submitted around its period's end: up to 20 days before, or up to 40 after.
 pub fn generate(tasks: &[DemoTask], provinces: &[ProvinceId], count: usize, seed: u64) -> Vec<NewReport> {
     let mut rng = Rng::new(seed);
-    let base: DateTime<Utc> = Utc.with_ymd_and_hms(2016, 7, 8, 0, 0, 0).single().unwrap_or_default();
     let phrases = [
         "Drafted implementing measures",
         "Held a coordination meeting with participating departments",
@@ -57,7 +70,11 @@ pub fn generate(tasks: &[DemoTask], provinces: &[ProvinceId], count: usize, seed
     if tasks.is_empty() {
         return out;
     }
-    for i in 0..count {
+    let mut keys = std::collections::HashSet::new();
+    for _ in 0..count.saturating_mul(20) {
+        if out.len() == count {
+            break;
+        }
         let task = &tasks[rng.below(tasks.len() as u64) as usize];
         let reporter = if provinces.is_empty() || (!task.agencies.is_empty() && rng.below(2) == 0) {
             match task.agencies.get(rng.below(task.agencies.len() as u64) as usize) {
@@ -74,6 +91,11 @@ pub fn generate(tasks: &[DemoTask], provinces: &[ProvinceId], count: usize, seed
             2 => Period::Quarter(year, 1 + rng.below(4) as u8),
             _ => Period::Month(year, 1 + rng.below(12) as u8),
         };
+        if !keys.insert((reporter, task.id, period)) {
+            continue;
+        }
+        let i = out.len();
+        let submitted = period_end(period) + Duration::hours(rng.below(60 * 24) as i64 - 20 * 24);
         let status = ReportStatus::ALL[rng.below(4) as usize];
         let percent_complete = match status {
             ReportStatus::NotStarted => Some(0),
@@ -92,8 +114,11 @@ pub fn generate(tasks: &[DemoTask], provinces: &[ProvinceId], count: usize, seed
                 evidence_urls: Vec::new(),
             },
             state: ReportState::Accepted,
+            kind: ReportKind::Part,
             client_report_id: None,
-            submitted_at: base + Duration::minutes(i as i64),
+            created_at: submitted - Duration::hours(rng.below(72) as i64),
+            submitted_at: Some(submitted),
+            first_submitted_at: Some(submitted),
             is_demo: true,
         });
     }
@@ -117,8 +142,17 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_eq!(a.len(), 200);
+        let keys: std::collections::HashSet<_> = a.iter().map(NewReport::key).collect();
+        assert_eq!(keys.len(), 200, "one report per key");
+        let due = |r: &NewReport| period_end(r.fields.period);
+        assert!(a.iter().any(|r| r.submitted_at.is_some_and(|at| at < due(r))), "some on time");
+        assert!(a.iter().any(|r| r.submitted_at.is_some_and(|at| at > due(r))), "some late");
         for r in &a {
             assert!(r.is_demo && r.fields.summary.starts_with("[DEMO]"));
+            let due = period_end(r.fields.period);
+            let at = r.submitted_at.expect("submitted");
+            assert!(at > due - Duration::days(21) && at < due + Duration::days(41), "{at} vs {due}");
+            assert!(r.created_at <= at);
             if let Reporter::Agency(id) = r.reporter {
                 let task = tasks.iter().find(|t| t.id == r.task_id).expect("task");
                 assert!(task.agencies.contains(&id), "agency reports only on its own task");

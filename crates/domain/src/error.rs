@@ -28,6 +28,16 @@ pub enum Error {
     /// The write conflicts with the current state (e.g. a duplicate).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Another live (not withdrawn) report already holds the reporter, task, period and kind.
+    #[error("conflict: report {} (version {version}, {}) is already the live report for this reporter, task, period and kind", id.0, state.as_str())]
+    DuplicateReport {
+        /// The report that holds the key.
+        id: crate::ids::ReportId,
+        /// Its version.
+        version: i32,
+        /// Its state.
+        state: crate::report::ReportState,
+    },
     /// The write was based on a version that is no longer current.
     #[error("conflict: the report is at version {current}, not {expected}")]
     StaleVersion {
@@ -56,6 +66,11 @@ impl Error {
     /// A not-found error for `what`, referenced by input `field`.
     pub fn not_found(what: impl Into<String>, field: Option<&str>) -> Self {
         Self::NotFound { what: what.into(), field: field.map(str::to_owned) }
+    }
+
+    /// The CONFLICT naming `existing`, the live report that holds a key.
+    pub fn duplicate_of(existing: &crate::report::ProgressReport) -> Self {
+        Self::DuplicateReport { id: existing.id, version: existing.version, state: existing.state }
     }
 
     /// Wraps any error as internal.

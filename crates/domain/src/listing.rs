@@ -343,7 +343,8 @@ pub struct ReportQuery {
     pub page: PageRequest<i64>,
     /// Oldest first instead of newest first.
     pub oldest_first: bool,
-    /// What "oldest" means.
+    /// What "oldest" means: by id, or by submission time then id (drafts never submitted by
+    /// their creation time). Cursors name report ids either way.
     pub order: ReportOrder,
 }
 

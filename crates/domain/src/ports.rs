@@ -125,23 +125,26 @@ pub trait ReportWriter: Send + Sync {
         report: NewReport,
         idempotency: Option<Idempotency>,
     ) -> Result<ProgressReport>;
-    /// Applies an edit under the report's lock: the rules ([`crate::report::apply_edit`]) run
-    /// against the current row, then the row, its history and the change feed are written.
+    /// Applies an edit made at `at` under the report's lock: the rules
+    /// ([`crate::report::apply_edit`]) run against the current row, then the row, its history and the change feed are written.
     async fn edit_report(
         &self,
         actor: &Principal,
         id: ReportId,
         expected_version: i32,
         edit: Edit,
+        at: DateTime<Utc>,
         idempotency: Option<Idempotency>,
     ) -> Result<ProgressReport>;
-    /// Applies a batch for one reporter in one transaction (rolled back when `dry_run`).
+    /// Applies a batch for one reporter in one transaction (rolled back when `dry_run`), as
+    /// of `at`.
     async fn sync_reports(
         &self,
         actor: &Principal,
         reporter: Reporter,
         items: Vec<ValidSyncItem>,
         dry_run: bool,
+        at: DateTime<Utc>,
     ) -> Result<Vec<SyncItemResult>>;
 }
 
@@ -249,6 +252,51 @@ pub struct Ports {
     pub tokens: Arc<dyn TokenStore>,
     /// Whether storage answers.
     pub health: Arc<dyn Health>,
+}
+
+/// What time it is. The use cases take the time of a write from here (never from the system
+/// clock directly), so tests can move time without sleeping ([`ManualClock`]).
+pub trait Clock: Send + Sync {
+    /// Now.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that stands still until moved: a test double (share it through an `Arc`).
+#[derive(Debug)]
+pub struct ManualClock(std::sync::Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    /// A clock showing `at`.
+    pub fn new(at: DateTime<Utc>) -> Self {
+        Self(std::sync::Mutex::new(at))
+    }
+
+    /// Sets the time.
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = at;
+    }
+
+    /// Moves the time forward by `by`.
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut now = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 impl Ports {

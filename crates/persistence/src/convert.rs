@@ -15,8 +15,8 @@ use workplan_domain::plan::{DocumentInfo, Plan, Responsibility, ResponsibilityMo
 use workplan_domain::ports::NewToken;
 use workplan_domain::province::{Province, ProvinceKind};
 use workplan_domain::report::{
-    Applied, Change, ChangeKind, FieldChange, HistoryEntry, NewReport, ProgressReport, ReportState, ReportStatus,
-    Reporter, ValidReportFields,
+    AcceptedVersion, Applied, Change, ChangeKind, FieldChange, HistoryEntry, NewReport, ProgressReport, ReportKind,
+    ReportState, ReportStatus, Reporter, ValidReportFields,
 };
 use workplan_domain::token::{AccessRole, ApiToken};
 use workplan_domain::{Error, Result};
@@ -155,12 +155,18 @@ pub(crate) fn to_report(m: progress_report::Model) -> Result<ProgressReport> {
         .ok_or_else(|| corrupt("reporter of report", &m.id.to_string()))?;
     let evidence_urls: Vec<String> =
         serde_json::from_str(&m.evidence_urls).map_err(|_| corrupt("evidence URLs", &m.evidence_urls))?;
+    let kind = ReportKind::parse(&m.kind).ok_or_else(|| corrupt("kind", &m.kind))?;
+    let accepted = m
+        .accepted_content
+        .as_deref()
+        .map(|json| serde_json::from_str::<AcceptedVersion>(json).map_err(|_| corrupt("accepted content", json)))
+        .transpose()?;
     Ok(ProgressReport {
         id: ReportId(m.id),
         state,
         client_report_id: m.client_report_id,
         review_comment: m.review_comment,
-        updated_at: m.updated_at.unwrap_or(m.submitted_at),
+        updated_at: m.updated_at.unwrap_or(m.created_at),
         task_id: TaskId(m.task_id),
         reporter,
         period: m.period,
@@ -168,7 +174,11 @@ pub(crate) fn to_report(m: progress_report::Model) -> Result<ProgressReport> {
         percent_complete: m.percent_complete,
         summary: m.summary,
         evidence_urls,
+        kind,
+        created_at: m.created_at,
         submitted_at: m.submitted_at,
+        first_submitted_at: m.first_submitted_at,
+        accepted,
         version: m.version,
         is_demo: m.is_demo,
     })
@@ -184,15 +194,33 @@ fn set_fields(row: &mut progress_report::ActiveModel, fields: ValidReportFields)
     Ok(())
 }
 
-/// The row to insert for a new report, at version 1.
+/// The row to insert for a new report, at version 1 (one inserted ACCEPTED, as demo data is,
+/// gets its accepted content too).
 pub(crate) fn report_active_model(report: NewReport) -> Result<progress_report::ActiveModel> {
     let (agency_id, province_id) = reporter_cols(report.reporter);
+    let accepted = (report.state == ReportState::Accepted)
+        .then(|| AcceptedVersion {
+            version: 1,
+            status: report.fields.status,
+            percent_complete: report.fields.percent_complete,
+            summary: report.fields.summary.clone(),
+            evidence_urls: report.fields.evidence_urls.clone(),
+            period: report.fields.period.to_string(),
+            accepted_at: report.submitted_at.unwrap_or(report.created_at),
+        })
+        .map(|a| serde_json::to_string(&a))
+        .transpose()
+        .map_err(Error::internal)?;
     let mut row = progress_report::ActiveModel {
         task_id: Set(report.task_id.0),
         agency_id: Set(agency_id),
         province_id: Set(province_id),
+        created_at: Set(report.created_at),
         submitted_at: Set(report.submitted_at),
-        updated_at: Set(Some(report.submitted_at)),
+        first_submitted_at: Set(report.first_submitted_at),
+        kind: Set(report.kind.as_str().to_owned()),
+        accepted_content: Set(accepted),
+        updated_at: Set(Some(report.created_at)),
         version: Set(1),
         is_demo: Set(report.is_demo),
         state: Set(report.state.as_str().to_owned()),
@@ -204,18 +232,18 @@ pub(crate) fn report_active_model(report: NewReport) -> Result<progress_report::
     Ok(row)
 }
 
-/// The update that applies `applied` to `current`: the next version, changed at `at`.
-pub(crate) fn report_update_model(
-    current: &ProgressReport,
-    applied: &Applied,
-    at: chrono::DateTime<chrono::Utc>,
-) -> Result<progress_report::ActiveModel> {
+/// The update that applies `applied` to `current`: the next version, changed at `applied.at`.
+pub(crate) fn report_update_model(current: &ProgressReport, applied: &Applied) -> Result<progress_report::ActiveModel> {
+    let accepted = applied.accepted.as_ref().map(serde_json::to_string).transpose().map_err(Error::internal)?;
     let mut row = progress_report::ActiveModel {
         id: Set(current.id.0),
         state: Set(applied.state.as_str().to_owned()),
         review_comment: Set(applied.review_comment.clone()),
         version: Set(current.version + 1),
-        updated_at: Set(Some(at)),
+        updated_at: Set(Some(applied.at)),
+        submitted_at: Set(applied.submitted_at),
+        first_submitted_at: Set(applied.first_submitted_at),
+        accepted_content: Set(accepted),
         ..Default::default()
     };
     set_fields(&mut row, applied.fields.clone())?;

@@ -158,7 +158,14 @@ pub mod progress_report {
         pub summary: String,
         /// A JSON array of strings.
         pub evidence_urls: String,
-        pub submitted_at: DateTimeUtc,
+        pub created_at: DateTimeUtc,
+        /// When it last entered SUBMITTED.
+        pub submitted_at: Option<DateTimeUtc>,
+        pub first_submitted_at: Option<DateTimeUtc>,
+        /// PART or CONSOLIDATED.
+        pub kind: String,
+        /// JSON of the last accepted content (`AcceptedVersion`).
+        pub accepted_content: Option<String>,
         pub version: i32,
         pub is_demo: bool,
         pub state: String,

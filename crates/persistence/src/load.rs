@@ -1,6 +1,6 @@
 //! Loading the plan's seed data and demo reports: the administrative writes, outside the ports.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
@@ -9,10 +9,10 @@ use workplan_domain::demo::DemoTask;
 use workplan_domain::ids::{AgencyId, ProvinceId, TaskId};
 use workplan_domain::import::seed::{AgencySeed, PlanSeed, ProvinceSeed, SectionSeed, TaskSeed};
 use workplan_domain::plan::DocumentInfo;
-use workplan_domain::report::NewReport;
+use workplan_domain::report::{NewReport, ReportKey, ReportState};
 use workplan_domain::{Error, Result};
 
-use crate::convert::report_active_model;
+use crate::convert::{report_active_model, to_report};
 use crate::entities::{
     agency, agency_alias, plan, progress_report, province, responsibility, section, subsection, task,
 };
@@ -123,14 +123,23 @@ impl SeaStore {
         Ok((real, demo))
     }
 
-    /// Inserts demo reports in batches, in one transaction.
+    /// Inserts demo reports in batches, in one transaction, skipping any whose key (reporter,
+    /// task, period, kind) a live report already holds; returns how many were inserted.
     pub async fn insert_demo_reports(&self, reports: Vec<NewReport>) -> Result<usize> {
         if reports.iter().any(|r| !r.is_demo) {
             return Err(Error::validation("reports", "only demo reports can be bulk-inserted"));
         }
-        let total = reports.len();
         let _writer = self.sqlite_writer().await;
         let txn = self.db.begin().await.db()?;
+        let live = progress_report::Entity::find()
+            .filter(progress_report::Column::State.ne(ReportState::Withdrawn.as_str()))
+            .all(&txn)
+            .await
+            .db()?;
+        let mut taken: HashSet<ReportKey> =
+            live.into_iter().map(|row| to_report(row).map(|r| r.key())).collect::<Result<_>>()?;
+        let reports: Vec<NewReport> = reports.into_iter().filter(|r| taken.insert(r.key())).collect();
+        let total = reports.len();
         let mut batch = Vec::with_capacity(500);
         for report in reports {
             batch.push(report_active_model(report)?);

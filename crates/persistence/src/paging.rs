@@ -29,18 +29,23 @@ where
     select.order_by(key, if reading_ascending { Order::Asc } else { Order::Desc }).limit(u64::from(page.size) + 1)
 }
 
-/// Runs one keyset page per parent as a single `UNION ALL` statement (each arm uses the
-/// `(parent, key)` index and stops after `size + 1` rows) and groups the rows by parent,
-/// in reading order.
-#[expect(clippy::too_many_arguments, reason = "a page query and how to read parents and keys off rows")]
-pub(crate) async fn grouped_pages<E, C, P, K, Kf, Pf>(
+/// The parents of a grouped page query, and the order rows are read in.
+pub(crate) struct GroupedArms<'a, C> {
+    /// The parent column.
+    pub(crate) parent_col: C,
+    /// The parents.
+    pub(crate) parent_ids: &'a [i64],
+    /// Whether each group reads in ascending key order.
+    pub(crate) reading_ascending: bool,
+}
+
+/// [`grouped_pages`] with any page restriction (`page_of`: bounds, order and limit) and any
+/// sort key (`key_of`, the key `page_of` orders by).
+pub(crate) async fn grouped_pages_with<E, C, S, Kf, Pf, Gf>(
     db: &impl ConnectionTrait,
     base: Select<E>,
-    parent_col: C,
-    parent_ids: &[i64],
-    key_col: P,
-    ascending: bool,
-    page: &PageRequest<K>,
+    arms: GroupedArms<'_, C>,
+    page_of: Gf,
     parent_of: Pf,
     key_of: Kf,
 ) -> Result<HashMap<i64, Vec<E::Model>>, DbErr>
@@ -48,17 +53,17 @@ where
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
     C: ColumnTrait,
-    P: ColumnTrait,
-    K: Into<Value> + Clone,
+    S: Ord,
+    Gf: Fn(Select<E>) -> Select<E>,
     Pf: Fn(&E::Model) -> Option<i64>,
-    Kf: Fn(&E::Model) -> i64,
+    Kf: Fn(&E::Model) -> S,
 {
     let mut union: Option<SelectStatement> = None;
-    let mut ids: Vec<i64> = parent_ids.to_vec();
+    let mut ids: Vec<i64> = arms.parent_ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
     for (i, id) in ids.iter().enumerate() {
-        let arm = keyset(base.clone().filter(parent_col.eq(*id)), key_col, ascending, page).into_query();
+        let arm = page_of(base.clone().filter(arms.parent_col.eq(*id))).into_query();
         let wrapped = Query::select().column(Asterisk).from_subquery(arm, Alias::new(format!("p{i}"))).take();
         match union.as_mut() {
             None => union = Some(wrapped),
@@ -72,7 +77,6 @@ where
     };
     let statement = db.get_database_backend().build(&union);
     let rows = E::find().from_raw_sql(statement).all(db).await?;
-    let reading_ascending = ascending == (page.direction == Direction::Forward);
     let mut groups: HashMap<i64, Vec<E::Model>> = HashMap::new();
     for row in rows {
         if let Some(parent) = parent_of(&row) {
@@ -81,7 +85,7 @@ where
     }
     for rows in groups.values_mut() {
         rows.sort_by_key(|r| key_of(r));
-        if !reading_ascending {
+        if !arms.reading_ascending {
             rows.reverse();
         }
     }

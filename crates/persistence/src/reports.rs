@@ -8,7 +8,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use workplan_domain::access::ReportScope;
 use workplan_domain::ids::{AgencyId, ReportId};
-use workplan_domain::listing::{Direction, Page, PageRequest, ReportFilter, ReportOrder, ReportParent, ReportQuery};
+use workplan_domain::listing::{Direction, Page, ReportFilter, ReportOrder, ReportParent, ReportQuery};
 use workplan_domain::ports::ReportReader;
 use workplan_domain::report::{Change, HistoryEntry, ProgressReport, ReportState};
 use workplan_domain::{Error, Result};
@@ -16,37 +16,51 @@ use workplan_domain::{Error, Result};
 use crate::convert::{collect, ids, reporter_is, to_change, to_history, to_report};
 use crate::entities::{progress_report, province, report_change, report_history, section, task};
 use crate::error::DbResultExt;
-use crate::paging::{grouped_counts, grouped_pages, keyset};
+use crate::paging::{GroupedArms, grouped_counts, grouped_pages_with, keyset};
 use crate::plan::agencies_named;
 use crate::store::SeaStore;
 
 /// The condition that keeps rows within `scope`; `state`, `agency` and `province` name the
-/// table's columns (reports and the change feed share the shape).
+/// table's columns (reports and the change feed share the shape), and `official` says which
+/// rows count as accepted for those limited to accepted reports.
 fn scope_condition(
     scope: &ReportScope,
     state: impl ColumnTrait,
     agency: impl ColumnTrait,
     province: impl ColumnTrait,
+    official: Condition,
 ) -> Option<sea_orm::Condition> {
     match scope {
         ReportScope::All => None,
         ReportScope::NotDraft => Some(Condition::all().add(state.ne(ReportState::Draft.as_str()))),
-        ReportScope::Accepted => Some(Condition::all().add(state.eq(ReportState::Accepted.as_str()))),
+        ReportScope::Accepted => Some(official),
         ReportScope::OwnOrAccepted(own) => {
             let mine = reporter_is(*own, agency, province);
-            Some(Condition::any().add(mine).add(state.eq(ReportState::Accepted.as_str())))
+            Some(Condition::any().add(mine).add(official))
         }
     }
+}
+
+/// Reports that count as accepted: ACCEPTED ones, and those reopened for correction (they have
+/// an accepted version and were not withdrawn), read as their accepted version.
+fn officially_accepted() -> Condition {
+    use progress_report::Column as C;
+    Condition::any()
+        .add(C::State.eq(ReportState::Accepted.as_str()))
+        .add(Condition::all().add(C::AcceptedContent.is_not_null()).add(C::State.ne(ReportState::Withdrawn.as_str())))
 }
 
 fn report_select(filter: &ReportFilter) -> sea_orm::Select<progress_report::Entity> {
     use progress_report::Column as C;
     let mut q = progress_report::Entity::find();
-    if let Some(cond) = scope_condition(&filter.scope, C::State, C::AgencyId, C::ProvinceId) {
+    if let Some(cond) = scope_condition(&filter.scope, C::State, C::AgencyId, C::ProvinceId, officially_accepted()) {
         q = q.filter(cond);
     }
-    if let Some(state) = filter.state {
-        q = q.filter(C::State.eq(state.as_str()));
+    match filter.state {
+        // ACCEPTED means officially accepted: reopened reports count, as their accepted version.
+        Some(ReportState::Accepted) => q = q.filter(officially_accepted()),
+        Some(state) => q = q.filter(C::State.eq(state.as_str())),
+        None => {}
     }
     if let Some(number) = filter.task_number {
         let sub = Query::select()
@@ -125,35 +139,63 @@ fn human_key_conditions(
     q
 }
 
-/// Reports after (or before) the report `id` in (submitted_at, id) order. The id is an
-/// integer, written into the SQL as digits (no text from the request reaches it).
-fn past_report(id: i64, greater: bool) -> SimpleExpr {
-    let op = if greater { ">" } else { "<" };
-    let at = format!(
-        "(SELECT cursor_report.submitted_at FROM progress_reports cursor_report WHERE cursor_report.id = {id})"
-    );
-    Expr::cust(format!(
-        "(progress_reports.submitted_at {op} {at} OR \
-         (progress_reports.submitted_at = {at} AND progress_reports.id {op} {id}))"
-    ))
+/// When a report was submitted, or created if it never was: `COALESCE(submitted_at,
+/// created_at)`, on the table itself or (`table: None`) on whatever the subquery reads.
+fn submission_time(table: bool) -> SimpleExpr {
+    use progress_report::Column as C;
+    let col = |c: C| if table { Expr::col((progress_report::Entity, c)) } else { Expr::col(c) };
+    Func::coalesce([col(C::SubmittedAt), col(C::CreatedAt)]).into()
 }
 
-/// One keyset page in (submitted_at, id) order; cursors are report ids.
-fn by_submission(
-    mut select: sea_orm::Select<progress_report::Entity>,
-    ascending: bool,
-    page: &PageRequest<i64>,
-) -> sea_orm::Select<progress_report::Entity> {
+/// The rows after (`greater`) or before the report `id` in (submission time, id) order.
+fn beyond(id: i64, greater: bool) -> Condition {
     use progress_report::Column as C;
+    let cursor_time: SimpleExpr = Query::select()
+        .expr(submission_time(false))
+        .from(progress_report::Entity)
+        .and_where(Expr::col(C::Id).eq(id))
+        .take()
+        .into();
+    let own_id = Expr::col((progress_report::Entity, C::Id));
+    let (time, key) = if greater {
+        (submission_time(true).gt(cursor_time.clone()), own_id.gt(id))
+    } else {
+        (submission_time(true).lt(cursor_time.clone()), own_id.lt(id))
+    };
+    Condition::any().add(time).add(Condition::all().add(submission_time(true).eq(cursor_time)).add(key))
+}
+
+/// Restricts `select` to the page `query` asks for, in its order (see [`ReportQuery`]).
+fn report_page(
+    select: sea_orm::Select<progress_report::Entity>,
+    query: &ReportQuery,
+) -> sea_orm::Select<progress_report::Entity> {
+    let ascending = query.oldest_first;
+    if query.order != ReportOrder::Submitted {
+        return keyset(select, progress_report::Column::Id, ascending, &query.page);
+    }
+    let page = &query.page;
+    let mut select = select;
     if let Some(after) = page.after {
-        select = select.filter(past_report(after, ascending));
+        select = select.filter(beyond(after, ascending));
     }
     if let Some(before) = page.before {
-        select = select.filter(past_report(before, !ascending));
+        select = select.filter(beyond(before, !ascending));
     }
-    let reading_ascending = ascending == (page.direction == Direction::Forward);
-    let order = if reading_ascending { Order::Asc } else { Order::Desc };
-    select.order_by(C::SubmittedAt, order.clone()).order_by(C::Id, order).limit(u64::from(page.size) + 1)
+    let order = if ascending == (page.direction == Direction::Forward) { Order::Asc } else { Order::Desc };
+    select
+        .order_by(submission_time(true), order.clone())
+        .order_by(progress_report::Column::Id, order)
+        .limit(u64::from(page.size) + 1)
+}
+
+/// The key [`report_page`] orders by.
+fn page_key(query: &ReportQuery, m: &progress_report::Model) -> (chrono::DateTime<chrono::Utc>, i64) {
+    if query.order == ReportOrder::Submitted {
+        (m.submitted_at.unwrap_or(m.created_at), m.id)
+    } else {
+        (chrono::DateTime::default(), m.id)
+    }
 }
 
 fn report_parent_col(parent: ReportParent) -> progress_report::Column {
@@ -176,12 +218,7 @@ impl ReportReader for SeaStore {
     }
 
     async fn list_reports(&self, query: &ReportQuery) -> Result<Page<ProgressReport>> {
-        let select = report_select(&query.filter);
-        let select = match query.order {
-            ReportOrder::Recorded => keyset(select, progress_report::Column::Id, query.oldest_first, &query.page),
-            ReportOrder::Submitted => by_submission(select, query.oldest_first, &query.page),
-        };
-        let rows = select.all(&self.db).await.db()?;
+        let rows = report_page(report_select(&query.filter), query).all(&self.db).await.db()?;
         Ok(query.page.finish(collect(rows, to_report)?))
     }
 
@@ -196,20 +233,19 @@ impl ReportReader for SeaStore {
         ids: &[i64],
         query: &ReportQuery,
     ) -> Result<HashMap<i64, Page<ProgressReport>>> {
-        let groups = grouped_pages(
+        let reading_ascending = query.oldest_first == (query.page.direction == Direction::Forward);
+        let arms = GroupedArms { parent_col: report_parent_col(parent), parent_ids: ids, reading_ascending };
+        let groups = grouped_pages_with(
             &self.db,
             report_select(&query.filter),
-            report_parent_col(parent),
-            ids,
-            progress_report::Column::Id,
-            query.oldest_first,
-            &query.page,
+            arms,
+            |s| report_page(s, query),
             |m: &progress_report::Model| match parent {
                 ReportParent::Task => Some(m.task_id),
                 ReportParent::Agency => m.agency_id,
                 ReportParent::Province => m.province_id,
             },
-            |m| m.id,
+            |m| page_key(query, m),
         )
         .await
         .db()?;
@@ -241,7 +277,8 @@ impl ReportReader for SeaStore {
         if let Some(after) = after {
             q = q.filter(C::Id.gt(after));
         }
-        if let Some(cond) = scope_condition(scope, C::State, C::AgencyId, C::ProvinceId) {
+        let accepted = Condition::all().add(C::State.eq(ReportState::Accepted.as_str()));
+        if let Some(cond) = scope_condition(scope, C::State, C::AgencyId, C::ProvinceId, accepted) {
             q = q.filter(cond);
         }
         let mut rows = q.order_by_asc(C::Id).limit(u64::from(size) + 1).all(&self.db).await.db()?;

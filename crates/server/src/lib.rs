@@ -40,8 +40,23 @@ impl Application {
         options: &StoreOptions,
         config: workplan_api::config::ApiConfig,
     ) -> anyhow::Result<Self> {
+        Self::build_with_clock(database_url, listen, options, config, Arc::new(workplan_domain::ports::SystemClock))
+            .await
+    }
+
+    /// [`Self::build`], telling the time of writes by `clock` (tests move a manual one).
+    ///
+    /// # Errors
+    /// When the database cannot be prepared or the address cannot be bound.
+    pub async fn build_with_clock(
+        database_url: &str,
+        listen: SocketAddr,
+        options: &StoreOptions,
+        config: workplan_api::config::ApiConfig,
+        clock: Arc<dyn workplan_domain::ports::Clock>,
+    ) -> anyhow::Result<Self> {
         let store = prepare_database(database_url, options).await?;
-        let state = workplan_api::AppState::with_config(Ports::of(Arc::new(store.clone())), config);
+        let state = workplan_api::AppState::with_config(Ports::of(Arc::new(store.clone())), config).with_clock(clock);
         let request_id = HeaderName::from_static("x-request-id");
         let router = workplan_api::router(state)
             .layer(PropagateRequestIdLayer::new(request_id.clone()))

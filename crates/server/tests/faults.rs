@@ -50,13 +50,15 @@ async fn start(dir: &std::path::Path) -> Server {
     Server { child, url }
 }
 
-fn batch(prefix: &str, n: usize) -> Value {
+/// `n` new reports for `province`, each on a key of its own (one live report per reporter,
+/// task, period and kind): task `1 + i % 106` in year `2016 + i / 106`.
+fn batch(prefix: &str, province: &str, n: usize) -> Value {
     let reports: Vec<Value> = (0..n)
-        .map(|i| json!({ "clientReportId": format!("{prefix}-{i}"), "taskNumber": 1 + (i % 106), "period": "2016", "status": "ONGOING", "summary": format!("report {i}") }))
+        .map(|i| json!({ "clientReportId": format!("{prefix}-{i}"), "taskNumber": 1 + (i % 106), "period": (2016 + i / 106).to_string(), "status": "ONGOING", "summary": format!("report {i}") }))
         .collect();
     json!({
         "query": "mutation($i: SyncProgressReportsInput!) { syncProgressReports(input: $i) { created } }",
-        "variables": { "i": { "reports": reports, "reporter": { "provinceCode": "440000" } } }
+        "variables": { "i": { "reports": reports, "reporter": { "provinceCode": province } } }
     })
 }
 
@@ -82,7 +84,8 @@ async fn a_batch_killed_mid_way_is_all_or_nothing() {
     for (round, delay_ms) in [5u64, 40, 120, 400].into_iter().enumerate() {
         let mut server = start(dir.path()).await;
         let url = server.url.clone();
-        let body = batch(&format!("r{round}"), 500);
+        let province = ["440000", "110000", "120000", "130000"][round];
+        let body = batch(&format!("r{round}"), province, 500);
         let token_ = token.clone();
         let send = tokio::spawn(async move {
             reqwest::Client::new().post(format!("{url}/graphql")).bearer_auth(token_).json(&body).send().await
@@ -111,7 +114,7 @@ async fn sigterm_drains_in_flight_requests_then_exits() {
     let token = admin_token(dir.path());
     let mut server = start(dir.path()).await;
     let url = server.url.clone();
-    let body = batch("drain", 500);
+    let body = batch("drain", "440000", 500);
     let token_ = token.clone();
     let send = tokio::spawn(async move {
         let r = reqwest::Client::new().post(format!("{url}/graphql")).bearer_auth(token_).json(&body).send().await?;

@@ -3,7 +3,8 @@
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::report::{ProgressReport, ReportState, visible};
+use super::official::seen;
+use super::report::{ProgressReport, ReportState};
 use crate::connection::PageInfo;
 use crate::context::{load, reports, scope};
 use crate::error::{GqlResultExt, bad_input};
@@ -23,6 +24,9 @@ pub enum ChangeKind {
     Reviewed,
     /// Its reporter withdrew it: a tombstone (the report id is kept).
     Withdrawn,
+    /// A supervisor reopened it for correction (it is RETURNED; its accepted version stays
+    /// official until the correction is accepted).
+    Reopened,
 }
 
 /// One entry of the change feed.
@@ -65,8 +69,8 @@ impl Change {
     /// The report as it stands now, if the caller may see it.
     async fn report(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ProgressReport>> {
         match load(ctx, self.0.report_id).await? {
-            Some(r) if visible(ctx, &r)? => Ok(Some(ProgressReport(r))),
-            _ => Ok(None),
+            Some(r) => seen(ctx, r),
+            None => Ok(None),
         }
     }
 }

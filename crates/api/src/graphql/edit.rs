@@ -3,10 +3,9 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use workplan_domain::ids::ReportId;
 use workplan_domain::report::{Edit, ReportPatch};
-use workplan_domain::usecases;
 
 use super::report::{ProgressReport, ReportStatus};
-use crate::context::{viewer, writer};
+use crate::context::{clock, viewer, writer};
 use crate::error::GqlResultExt;
 use crate::ids::{self, Kind};
 
@@ -62,9 +61,17 @@ pub(crate) async fn edit(
     idempotency_key: Option<String>,
 ) -> async_graphql::Result<ProgressReportPayload> {
     let id = report_id(id)?;
-    let report = usecases::edit_report(writer(ctx)?.as_ref(), viewer(ctx), id, expected_version, edit, idempotency_key)
-        .await
-        .gql()?;
+    let report = workplan_domain::usecases::edit_report(
+        writer(ctx)?.as_ref(),
+        clock(ctx),
+        viewer(ctx),
+        id,
+        expected_version,
+        edit,
+        idempotency_key,
+    )
+    .await
+    .gql()?;
     Ok(ProgressReportPayload { report: ProgressReport(report) })
 }
 

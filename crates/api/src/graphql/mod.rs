@@ -8,6 +8,7 @@ pub mod changes;
 pub mod edit;
 pub mod history;
 pub mod node;
+pub mod official;
 pub mod plan;
 pub mod province;
 pub mod report;

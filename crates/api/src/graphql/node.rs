@@ -4,9 +4,10 @@ use async_graphql::{Context, ID, Interface, Object};
 use workplan_domain::ids::{AgencyId, ProvinceId, ReportId, SectionId, SubsectionId, TaskId};
 
 use super::agency::Agency;
+use super::official::seen;
 use super::plan::{Plan, Section, Subsection};
 use super::province::Province;
-use super::report::{ProgressReport, visible};
+use super::report::ProgressReport;
 use super::task::Task;
 use crate::context::{load, plan};
 use crate::error::{GqlResultExt, bad_input};
@@ -41,8 +42,8 @@ async fn node_by_id(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Option
         Kind::Agency => load(ctx, AgencyId(n)).await?.map(|v| Node::Agency(Agency(v))),
         Kind::Province => load(ctx, ProvinceId(n)).await?.map(|v| Node::Province(Province(v))),
         Kind::ProgressReport => match load(ctx, ReportId(n)).await? {
-            Some(r) if visible(ctx, &r)? => Some(Node::ProgressReport(ProgressReport(r))),
-            _ => None,
+            Some(r) => seen(ctx, r)?.map(Node::ProgressReport),
+            None => None,
         },
         Kind::ApiToken => None,
     })

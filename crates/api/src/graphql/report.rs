@@ -2,19 +2,19 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Union};
 use chrono::{DateTime, Utc};
-use workplan_domain::access::{ReportScope, Viewer, can_edit, can_review, in_scope};
+use workplan_domain::access::{ReportScope, Viewer, can_edit, can_review};
 use workplan_domain::ids::AgencyId;
 use workplan_domain::listing::{Page, ReportFilter, ReportParent, ReportQuery, numeral};
 use workplan_domain::report::{ReporterRef, SubmitReport};
-use workplan_domain::usecases;
 
 use super::agency::Agency;
 use super::history::HistoryEntry;
+use super::official::{AcceptedReportVersion, listed};
 use super::province::Province;
 use super::report_filter::{ReporterFilter, period, period_range};
 use super::task::Task;
 use crate::connection::{Total, connection, page_request};
-use crate::context::{load, plan, reports, require, scope, viewer, writer};
+use crate::context::{clock, load, plan, reports, require, scope, viewer, writer};
 use crate::error::GqlResultExt;
 use crate::ids::{self, Kind};
 use crate::loaders::ReportPageOf;
@@ -78,9 +78,37 @@ impl ProgressReport {
         &self.0.evidence_urls
     }
 
-    /// When the report was submitted.
-    async fn submitted_at(&self) -> DateTime<Utc> {
+    /// When the report was last submitted for review; null for a draft never submitted.
+    async fn submitted_at(&self) -> Option<DateTime<Utc>> {
         self.0.submitted_at
+    }
+
+    /// When the report was first submitted for review (timeliness is judged from it); null for
+    /// a draft never submitted.
+    async fn first_submitted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.first_submitted_at
+    }
+
+    /// When the report was created (submitted, or saved as a draft).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// PART (the reporter's own part) or CONSOLIDATED (a DIVIDED task's lead, on the whole
+    /// task). At most one live report exists per reporter, task, period and kind.
+    async fn kind(&self) -> ReportKind {
+        self.0.kind.into()
+    }
+
+    /// Its content as last accepted, while it is official: the same as the report when it is
+    /// ACCEPTED; while a reopened report is corrected (RETURNED, then SUBMITTED), the version
+    /// that stays official. Null if it was never accepted.
+    async fn accepted_version(&self) -> Option<AcceptedReportVersion> {
+        self.0
+            .accepted
+            .clone()
+            .filter(|_| self.0.state != workplan_domain::report::ReportState::Withdrawn)
+            .map(AcceptedReportVersion::from)
     }
 
     /// The report's version, starting at 1.
@@ -154,6 +182,17 @@ pub enum ReportState {
     Withdrawn,
 }
 
+/// What a report covers.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+#[graphql(remote = "workplan_domain::report::ReportKind")]
+pub enum ReportKind {
+    /// The reporter's own part of the task (an agency's or a province's own report).
+    #[default]
+    Part,
+    /// The lead agency of a DIVIDED task reporting on the task as a whole.
+    Consolidated,
+}
+
 /// Where a task stands, as reported.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "workplan_domain::report::ReportStatus")]
@@ -183,7 +222,9 @@ pub struct ProgressReportFilter {
     pub status: Option<ReportStatus>,
     /// Only demo reports (true) or only real ones (false).
     pub demo: Option<bool>,
-    /// Only reports in this lifecycle state (within what the caller may see).
+    /// Only reports in this lifecycle state (within what the caller may see). ACCEPTED lists
+    /// the officially accepted reports: a report reopened for correction is among them, as its
+    /// accepted version.
     pub state: Option<ReportState>,
     /// Only reports in one of these lifecycle states (within what the caller may see).
     pub states: Option<Vec<ReportState>>,
@@ -250,21 +291,15 @@ pub(crate) fn report_query(
     })
 }
 
-/// Whether the caller may see `report`.
-pub(crate) fn visible(
-    ctx: &Context<'_>,
-    report: &workplan_domain::report::ProgressReport,
-) -> async_graphql::Result<bool> {
-    Ok(in_scope(&scope(ctx)?, report.state, report.reporter))
-}
-
+/// A connection of the reports on `page`, each as listed under `filter`.
 pub(crate) fn report_connection(
     page: Page<workplan_domain::report::ProgressReport>,
+    filter: &ReportFilter,
     total: Total,
 ) -> ProgressReportConnection {
     ProgressReportConnection {
         cursors: page.items.iter().map(|r| ids::cursor("report", &r.id.0.to_string())).collect(),
-        items: page.items.into_iter().map(ProgressReport).collect(),
+        items: page.items.into_iter().map(|r| listed(r, filter)).collect(),
         has_next_page: page.has_next_page,
         has_previous_page: page.has_previous_page,
         total,
@@ -279,8 +314,9 @@ pub(crate) async fn reports_of_parent(
     query: ReportQuery,
 ) -> async_graphql::Result<ProgressReportConnection> {
     let total = Total::ReportsOf(parent, id, query.filter.clone());
+    let filter = query.filter.clone();
     let page = load(ctx, ReportPageOf(parent, id, query)).await?.unwrap_or_default();
-    Ok(report_connection(page, total))
+    Ok(report_connection(page, &filter, total))
 }
 
 /// Who is reporting: exactly one of `agencyId` or `provinceCode`. Reporter tokens may omit it
@@ -303,6 +339,11 @@ pub struct SubmitProgressReportInput {
     /// The period reported on: a year ("2016"), half ("2016-H2"), quarter ("2016-Q3") or month
     /// ("2016-09").
     pub period: String,
+    /// PART (default) or CONSOLIDATED (only a lead agency of a DIVIDED task). A second live
+    /// report for the same reporter, task, period and kind is a CONFLICT naming the first
+    /// (`extensions.existingReport`).
+    #[graphql(default)]
+    pub kind: ReportKind,
     /// Where the task stands.
     pub status: ReportStatus,
     /// How far along the task is, 0–100 (0 when NOT_STARTED, 100 when COMPLETED).
@@ -338,6 +379,7 @@ impl SubmitProgressReportInput {
         let reporter = self.reporter.map(ReporterInput::into_ref).transpose()?;
         let command = SubmitReport {
             task_number: self.task_number,
+            kind: self.kind.into(),
             content: workplan_domain::report::ReportContent {
                 period: self.period,
                 status: self.status.into(),
@@ -376,7 +418,7 @@ impl ReportQueryRoot {
     ) -> async_graphql::Result<ProgressReportConnection> {
         let query = report_query(ctx, filter, first, after, last, before)?;
         let page = reports(ctx)?.list_reports(&query).await.gql()?;
-        Ok(report_connection(page, Total::Reports(query.filter)))
+        Ok(report_connection(page, &query.filter, Total::Reports(query.filter.clone())))
     }
 }
 
@@ -396,9 +438,10 @@ impl ReportMutationRoot {
         #[graphql(desc = "The report.")] input: SubmitProgressReportInput,
     ) -> async_graphql::Result<SubmitProgressReportPayload> {
         let (command, reporter, as_draft, key) = input.into_command()?;
-        let report = usecases::submit_report(
+        let report = workplan_domain::usecases::submit_report(
             plan(ctx)?.as_ref(),
             writer(ctx)?.as_ref(),
+            clock(ctx),
             viewer(ctx),
             command,
             reporter,

@@ -1,6 +1,6 @@
 //! Review: the queue of submitted reports and a supervisor's decision on one.
 
-use async_graphql::{Context, Enum, ID, Object};
+use async_graphql::{Context, Enum, ID, InputObject, Object};
 use workplan_domain::access::{ReportScope, can_review};
 use workplan_domain::listing::{ReportFilter, ReportOrder, ReportQuery};
 use workplan_domain::report::{Edit, ReportState};
@@ -50,8 +50,21 @@ impl ReviewQueryRoot {
         };
         filter.unwrap_or_default().narrow(&mut query.filter)?;
         let page = reports(ctx)?.list_reports(&query).await.gql()?;
-        Ok(report_connection(page, Total::Reports(query.filter)))
+        Ok(report_connection(page, &query.filter, Total::Reports(query.filter.clone())))
     }
+}
+
+/// Reopening an accepted report for correction.
+#[derive(InputObject, Debug)]
+pub struct ReopenProgressReportInput {
+    /// The report's ID (an ACCEPTED report).
+    pub id: ID,
+    /// The version the reopening is based on.
+    pub expected_version: i32,
+    /// Why it needs correcting: 1–5000 characters, shown to the reporter as the review comment.
+    pub reason: String,
+    /// Retries with the same key return the first result.
+    pub idempotency_key: Option<String>,
 }
 
 /// Review decisions.
@@ -79,5 +92,20 @@ impl ReviewMutationRoot {
             idempotency_key,
         )
         .await
+    }
+
+    /// Reopens an ACCEPTED report for correction (SUPERVISOR and ADMIN): it becomes RETURNED
+    /// with the reason as its review comment (history action REOPEN, change kind REOPENED); its
+    /// reporter edits and resubmits it and it is reviewed again. Until the correction is
+    /// accepted, `acceptedVersion` keeps the official content, and everyone who could read the
+    /// accepted report still reads it (those limited to accepted reports see it as that
+    /// version). A reopened report cannot be withdrawn.
+    async fn reopen_progress_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The report and the reason.")] input: ReopenProgressReportInput,
+    ) -> async_graphql::Result<ProgressReportPayload> {
+        let edit_ = Edit::Reopen { reason: input.reason };
+        edit(ctx, &input.id, input.expected_version, edit_, input.idempotency_key).await
     }
 }

@@ -3,13 +3,14 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
 use workplan_domain::ports::SyncItemResult;
 use workplan_domain::report::sync::SyncOutcome as DomainOutcome;
-use workplan_domain::usecases::{self, SyncItemInput};
+use workplan_domain::usecases::SyncItemInput;
 
-use super::report::{ProgressReport, ReportStatus, ReporterInput};
-use crate::context::{plan, viewer, writer};
-use crate::error::GqlResultExt;
+use super::report::{ProgressReport, ReportKind, ReportStatus, ReporterInput};
+use crate::context::{clock, plan, viewer, writer};
+use crate::error::{GqlResultExt, code};
 use crate::metrics::Metrics;
 
 /// One item of a batch: a report keyed by the caller's own id.
@@ -22,6 +23,11 @@ pub struct SyncProgressReportItem {
     pub task_number: i32,
     /// The period reported on: "2016", "2016-H2", "2016-Q3" or "2016-09".
     pub period: String,
+    /// PART (default) or CONSOLIDATED (only a lead agency of a DIVIDED task). A live report of
+    /// the same reporter, task, period and kind that has no clientReportId is adopted; one held
+    /// by another clientReportId makes this item a CONFLICT.
+    #[graphql(default)]
+    pub kind: ReportKind,
     /// Where the task stands.
     pub status: ReportStatus,
     /// How far along the task is, 0–100.
@@ -31,6 +37,10 @@ pub struct SyncProgressReportItem {
     /// Up to 10 http or https links.
     #[graphql(default)]
     pub evidence_urls: Vec<String>,
+    /// ADMIN only (others: the item is FORBIDDEN): when the report was originally submitted,
+    /// for importing historical reports. The report is stored as created, first and last
+    /// submitted then, and its history records the action BACKFILL with a `submittedAt` change.
+    pub submitted_at: Option<DateTime<Utc>>,
 }
 
 /// A batch of reports from one reporter (the token's; an admin names one).
@@ -57,6 +67,7 @@ impl SyncProgressReportsInput {
                 client_report_id: i.client_report_id,
                 report: workplan_domain::report::SubmitReport {
                     task_number: i.task_number,
+                    kind: i.kind.into(),
                     content: workplan_domain::report::ReportContent {
                         period: i.period,
                         status: i.status.into(),
@@ -65,6 +76,7 @@ impl SyncProgressReportsInput {
                         evidence_urls: i.evidence_urls,
                     },
                 },
+                submitted_at: i.submitted_at,
             })
             .collect();
         Ok((items, reporter, self.dry_run))
@@ -104,9 +116,17 @@ pub struct SyncResult {
     pub client_report_id: String,
     /// What happened.
     pub outcome: SyncOutcome,
-    /// The report as it stands (absent when the item was invalid).
+    /// The report as it stands (absent when the item was invalid, and in a dry run for a
+    /// report that does not exist yet).
     pub report: Option<ProgressReport>,
+    /// Why it was rejected, as the GraphQL error codes: BAD_USER_INPUT, NOT_FOUND, FORBIDDEN or
+    /// CONFLICT (also for a report that is accepted or withdrawn).
+    pub code: Option<String>,
+    /// The item's input field the rejection is about, when one is (e.g. `period`,
+    /// `evidenceUrls[0]`, `taskNumber`).
+    pub field: Option<String>,
     /// Why it was rejected: BAD_USER_INPUT, NOT_FOUND, FORBIDDEN, CONFLICT or LOCKED.
+    #[graphql(deprecation = "Use `code` (LOCKED is CONFLICT there) and `field`.")]
     pub error_code: Option<String>,
     /// What was wrong, naming the field.
     pub message: Option<String>,
@@ -143,11 +163,14 @@ impl SyncProgressReportsPayload {
                 .into_iter()
                 .map(|r| {
                     let (error_code, message) = r.error.as_ref().map(crate::error::sync_rejection).unzip();
+                    let code = error_code.map(|c| if c == code::LOCKED { code::CONFLICT } else { c });
                     SyncResult {
                         index: i32::try_from(r.index).unwrap_or(i32::MAX),
                         client_report_id: r.client_report_id,
                         outcome: r.outcome.into(),
                         report: r.report.map(ProgressReport),
+                        code: code.map(str::to_owned),
+                        field: r.error.as_ref().and_then(crate::error::sync_rejection_field),
                         error_code: error_code.map(str::to_owned),
                         message,
                     }
@@ -174,10 +197,17 @@ impl SyncMutationRoot {
         #[graphql(desc = "The batch.")] input: SyncProgressReportsInput,
     ) -> async_graphql::Result<SyncProgressReportsPayload> {
         let (items, reporter, dry_run) = input.into_items()?;
-        let results =
-            usecases::sync_reports(plan(ctx)?.as_ref(), writer(ctx)?.as_ref(), viewer(ctx), items, reporter, dry_run)
-                .await
-                .gql()?;
+        let results = workplan_domain::usecases::sync_reports(
+            plan(ctx)?.as_ref(),
+            writer(ctx)?.as_ref(),
+            clock(ctx),
+            viewer(ctx),
+            items,
+            reporter,
+            dry_run,
+        )
+        .await
+        .gql()?;
         if let (Ok(metrics), false) = (ctx.data::<Arc<Metrics>>(), dry_run) {
             for (outcome, label) in [
                 (DomainOutcome::Created, "CREATED"),

@@ -90,7 +90,8 @@ impl Task {
         latest(ctx, self.0.id.0, None).await
     }
 
-    /// The most recently submitted ACCEPTED report on this task: its official status.
+    /// The most recently submitted ACCEPTED report on this task: its official status. A report
+    /// reopened for correction still counts, as its accepted version.
     async fn latest_accepted_report(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ProgressReport>> {
         latest(ctx, self.0.id.0, Some(ReportState::Accepted)).await
     }
@@ -112,9 +113,15 @@ async fn latest(
     state: Option<ReportState>,
 ) -> async_graphql::Result<Option<ProgressReport>> {
     let filter = ReportFilter { state, ..ReportFilter::new(scope(ctx)?) };
-    let query = ReportQuery { filter, page: PageRequest::first(1), oldest_first: false, order: Default::default() };
+    let query = ReportQuery {
+        filter,
+        page: PageRequest::first(1),
+        oldest_first: false,
+        order: workplan_domain::listing::ReportOrder::Submitted,
+    };
+    let listed_under = query.filter.clone();
     let page = load(ctx, ReportPageOf(ReportParent::Task, task, query)).await?;
-    Ok(page.and_then(|p| p.items.into_iter().next()).map(ProgressReport))
+    Ok(page.and_then(|p| p.items.into_iter().next()).map(|r| super::official::listed(r, &listed_under)))
 }
 
 /// One agency's place on one task.

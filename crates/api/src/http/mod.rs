@@ -19,7 +19,7 @@ use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::CorsLayer;
 use workplan_domain::access::Viewer;
-use workplan_domain::ports::Ports;
+use workplan_domain::ports::{Clock, Ports, SystemClock};
 
 use crate::config::ApiConfig;
 use crate::limits::LimitExceeded;
@@ -35,6 +35,7 @@ use respond::{internal_response, limit_response};
 pub struct AppState {
     schema: WorkplanSchema,
     ports: Ports,
+    clock: Arc<dyn Clock>,
     config: ApiConfig,
     limiter: Option<Arc<RateLimiter>>,
     metrics: Arc<Metrics>,
@@ -44,7 +45,21 @@ impl AppState {
     /// State serving `ports` with `config`.
     pub fn with_config(ports: Ports, config: ApiConfig) -> Self {
         let limiter = config.rate_limit.map(|l| Arc::new(RateLimiter::new(l)));
-        Self { schema: build_schema(&ports, &config), ports, config, limiter, metrics: Arc::new(Metrics::default()) }
+        Self {
+            schema: build_schema(&ports, &config),
+            ports,
+            clock: Arc::new(SystemClock),
+            config,
+            limiter,
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+
+    /// The same state, telling the time of writes by `clock` (tests move a manual one).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// What a resolver may take from the context, for one request or one WebSocket connection:
@@ -59,6 +74,7 @@ impl AppState {
         data.insert(loaders::for_request(&self.ports));
         data.insert(viewer);
         data.insert(self.config.clone());
+        data.insert(self.clock.clone());
         data.insert(self.metrics.clone());
         data
     }

@@ -2,9 +2,11 @@
 //! review it. [`apply_edit`] checks who may, in which state and on which version, then hands
 //! each kind of edit to its own function.
 
+use chrono::{DateTime, Utc};
+
 use super::history::{ChangeKind, FieldChange, diff};
 use super::submit::{ReportContent, ValidReportFields};
-use super::{ProgressReport, ReportState, ReportStatus, can_change};
+use super::{AcceptedVersion, ProgressReport, ReportState, ReportStatus, can_change};
 use crate::access::{Principal, can_edit, can_review};
 use crate::ids::TaskId;
 use crate::{Error, Result};
@@ -43,6 +45,12 @@ pub enum Edit {
         /// The supervisor's comment.
         comment: Option<String>,
     },
+    /// Reopen an accepted report for correction: it is RETURNED with the reason, and its
+    /// accepted version stays official until the correction is accepted.
+    Reopen {
+        /// Why it needs correcting.
+        reason: String,
+    },
 }
 
 /// What applying an edit or a sync item produces: the new content and state, and what to record.
@@ -56,12 +64,55 @@ pub struct Applied {
     pub state: ReportState,
     /// The review comment after the write.
     pub review_comment: Option<String>,
-    /// The history action: CREATE, UPDATE, SUBMIT, WITHDRAW, ACCEPT, RETURN, SYNC.
+    /// The history action: CREATE, UPDATE, SUBMIT, WITHDRAW, ACCEPT, RETURN, REOPEN, SYNC.
     pub action: &'static str,
     /// The change-feed kind.
     pub kind: ChangeKind,
     /// What changed, field by field.
     pub changes: Vec<FieldChange>,
+    /// When the write happens.
+    pub at: DateTime<Utc>,
+    /// When the report last entered SUBMITTED, after the write.
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// When it first entered SUBMITTED, after the write.
+    pub first_submitted_at: Option<DateTime<Utc>>,
+    /// Its last accepted content, after the write.
+    pub accepted: Option<AcceptedVersion>,
+}
+
+/// The submission times after a write at `at` that leaves a report (`current`, or a new one)
+/// in `state`: entering SUBMITTED sets the last submission time, and the first if unset.
+pub fn submission_times(
+    current: Option<&ProgressReport>,
+    state: ReportState,
+    at: DateTime<Utc>,
+) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let (last, first) = current.map_or((None, None), |c| (c.submitted_at, c.first_submitted_at));
+    let entering = state == ReportState::Submitted && current.is_none_or(|c| c.state != ReportState::Submitted);
+    if entering { (Some(at), first.or(Some(at))) } else { (last, first) }
+}
+
+/// The accepted content after a write that leaves `current` (at its next version) in `state`
+/// with `fields` at `at`: a new snapshot on acceptance, the old one otherwise.
+pub fn accepted_after(
+    current: &ProgressReport,
+    state: ReportState,
+    fields: &ValidReportFields,
+    at: DateTime<Utc>,
+) -> Option<AcceptedVersion> {
+    if state == ReportState::Accepted && current.state != ReportState::Accepted {
+        Some(AcceptedVersion {
+            version: current.version + 1,
+            status: fields.status,
+            percent_complete: fields.percent_complete,
+            summary: fields.summary.clone(),
+            evidence_urls: fields.evidence_urls.clone(),
+            period: fields.period.to_string(),
+            accepted_at: at,
+        })
+    } else {
+        current.accepted.clone()
+    }
 }
 
 /// The content of a stored report, as validated fields.
@@ -91,16 +142,17 @@ fn prefixed(err: Error, prefix: &str) -> Error {
     }
 }
 
-/// Applies `edit` to `current` on behalf of `principal`, checking every rule: who may, in which
-/// state, and on which version. Nothing is decided elsewhere.
+/// Applies `edit` to `current` on behalf of `principal` at `at`, checking every rule: who may,
+/// in which state, and on which version. Nothing is decided elsewhere.
 pub fn apply_edit(
     principal: &Principal,
     current: &ProgressReport,
     expected_version: i32,
     edit: &Edit,
+    at: DateTime<Utc>,
 ) -> Result<Applied> {
     match edit {
-        Edit::Review { .. } => can_review(principal)?,
+        Edit::Review { .. } | Edit::Reopen { .. } => can_review(principal)?,
         Edit::Patch(_) | Edit::Withdraw => can_edit(principal, current)?,
     }
     if current.version != expected_version {
@@ -111,12 +163,15 @@ pub fn apply_edit(
         Edit::Patch(patch) => apply_patch(current, patch)?,
         Edit::Withdraw => apply_withdraw(current, &fields)?,
         Edit::Review { accept, comment } => apply_review(current, &fields, *accept, comment.as_deref())?,
+        Edit::Reopen { reason } => apply_reopen(current, &fields, reason)?,
     };
     let before = Some((&fields, current.state, current.review_comment.as_deref()));
     let changes = diff(before, (&outcome.fields, outcome.state, outcome.comment.as_deref()));
     if changes.is_empty() {
         return Err(Error::validation("patch", "the patch changes nothing"));
     }
+    let (submitted_at, first_submitted_at) = submission_times(Some(current), outcome.state, at);
+    let accepted = accepted_after(current, outcome.state, &outcome.fields, at);
     Ok(Applied {
         task_id: current.task_id,
         fields: outcome.fields,
@@ -125,6 +180,10 @@ pub fn apply_edit(
         action: outcome.action,
         kind: outcome.kind,
         changes,
+        at,
+        submitted_at,
+        first_submitted_at,
+        accepted,
     })
 }
 
@@ -145,13 +204,30 @@ fn apply_patch(current: &ProgressReport, patch: &ReportPatch) -> Result<Outcome>
     let state = if patch.submit { ReportState::Submitted } else { current.state };
     let (action, kind) =
         if state != current.state { ("SUBMIT", ChangeKind::StatusChanged) } else { ("UPDATE", ChangeKind::Updated) };
-    Ok(Outcome { fields: merged, state, comment: current.review_comment.clone(), action, kind })
+    let comment = comment_after(current, state);
+    Ok(Outcome { fields: merged, state, comment, action, kind })
 }
 
-/// Withdraws a report that is not locked.
+/// The review comment after a write leaving `current` in `state`: a resubmission clears the
+/// last return's reason (it stays in the history).
+pub fn comment_after(current: &ProgressReport, state: ReportState) -> Option<String> {
+    if state == ReportState::Submitted && current.state != ReportState::Submitted {
+        None
+    } else {
+        current.review_comment.clone()
+    }
+}
+
+/// Withdraws a report that is not locked, nor reopened (its accepted version is official).
 fn apply_withdraw(current: &ProgressReport, fields: &ValidReportFields) -> Result<Outcome> {
     if !can_change(current) {
         return Err(Error::Conflict(format!("a {} report cannot be withdrawn", current.state.as_str())));
+    }
+    if current.is_reopened() {
+        return Err(Error::Conflict(
+            "a reopened report cannot be withdrawn: its accepted version stays official; correct and resubmit it"
+                .into(),
+        ));
     }
     Ok(Outcome {
         fields: fields.clone(),
@@ -175,15 +251,7 @@ fn apply_review(
             current.state.as_str()
         )));
     }
-    let comment = comment.map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
-    if let Some(c) = &comment {
-        if c.chars().count() > MAX_COMMENT_CHARS {
-            return Err(Error::validation("comment", format!("at most {MAX_COMMENT_CHARS} characters")));
-        }
-        if c.contains('\0') {
-            return Err(Error::validation("comment", "must not contain NUL characters"));
-        }
-    }
+    let comment = checked_comment(comment, "comment")?;
     if !accept && comment.is_none() {
         return Err(Error::validation("comment", "returning a report needs a reason"));
     }
@@ -191,15 +259,53 @@ fn apply_review(
     Ok(Outcome { fields: fields.clone(), state, comment, action, kind: ChangeKind::Reviewed })
 }
 
+/// A trimmed comment (`None` when blank), at most [`MAX_COMMENT_CHARS`], without NUL.
+fn checked_comment(comment: Option<&str>, field: &str) -> Result<Option<String>> {
+    let comment = comment.map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
+    if let Some(c) = &comment {
+        if c.chars().count() > MAX_COMMENT_CHARS {
+            return Err(Error::validation(field, format!("at most {MAX_COMMENT_CHARS} characters")));
+        }
+        if c.contains('\0') {
+            return Err(Error::validation(field, "must not contain NUL characters"));
+        }
+    }
+    Ok(comment)
+}
+
+/// Reopens an ACCEPTED report for correction: RETURNED, with the reason as review comment.
+fn apply_reopen(current: &ProgressReport, fields: &ValidReportFields, reason: &str) -> Result<Outcome> {
+    if current.state != ReportState::Accepted {
+        return Err(Error::Conflict(format!(
+            "only ACCEPTED reports are reopened; this one is {}",
+            current.state.as_str()
+        )));
+    }
+    let reason = checked_comment(Some(reason), "reason")?
+        .ok_or_else(|| Error::validation("reason", "reopening a report needs a reason"))?;
+    Ok(Outcome {
+        fields: fields.clone(),
+        state: ReportState::Returned,
+        comment: Some(reason),
+        action: "REOPEN",
+        kind: ChangeKind::Reopened,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ids::{AgencyId, TokenId};
+    use crate::report::ProgressReport;
     use crate::report::tests::report;
     use crate::token::AccessRole;
 
     fn principal(role: AccessRole) -> Principal {
         Principal { token: TokenId(1), name: "t".into(), role, agency: Some(AgencyId(7)), province: None }
+    }
+
+    fn at() -> DateTime<Utc> {
+        DateTime::<Utc>::default()
     }
 
     fn patch(p: ReportPatch) -> Edit {
@@ -210,11 +316,11 @@ mod tests {
     fn a_patch_updates_or_submits() {
         let owner = principal(AccessRole::AgencyReporter);
         let edit = patch(ReportPatch { summary: Some("More.".into()), ..ReportPatch::default() });
-        let applied = apply_edit(&owner, &report(ReportState::Draft), 1, &edit).expect("update");
+        let applied = apply_edit(&owner, &report(ReportState::Draft), 1, &edit, at()).expect("update");
         assert_eq!((applied.action, applied.state), ("UPDATE", ReportState::Draft));
         assert_eq!(applied.changes.len(), 1);
         let edit = patch(ReportPatch { submit: true, ..ReportPatch::default() });
-        let applied = apply_edit(&owner, &report(ReportState::Returned), 1, &edit).expect("submit");
+        let applied = apply_edit(&owner, &report(ReportState::Returned), 1, &edit, at()).expect("submit");
         assert_eq!((applied.action, applied.kind), ("SUBMIT", ChangeKind::StatusChanged));
     }
 
@@ -222,12 +328,15 @@ mod tests {
     fn patch_errors_name_the_patch_field() {
         let owner = principal(AccessRole::AgencyReporter);
         let edit = patch(ReportPatch { percent_complete: Some(Some(101)), ..ReportPatch::default() });
-        match apply_edit(&owner, &report(ReportState::Draft), 1, &edit) {
+        match apply_edit(&owner, &report(ReportState::Draft), 1, &edit, at()) {
             Err(Error::Validation { field, .. }) => assert_eq!(field, "patch.percentComplete"),
             other => panic!("{other:?}"),
         }
         let nothing = patch(ReportPatch::default());
-        assert!(matches!(apply_edit(&owner, &report(ReportState::Draft), 1, &nothing), Err(Error::Validation { .. })));
+        assert!(matches!(
+            apply_edit(&owner, &report(ReportState::Draft), 1, &nothing, at()),
+            Err(Error::Validation { .. })
+        ));
     }
 
     #[test]
@@ -235,10 +344,10 @@ mod tests {
         let owner = principal(AccessRole::AgencyReporter);
         for state in [ReportState::Accepted, ReportState::Withdrawn] {
             let edit = patch(ReportPatch { summary: Some("x".into()), ..ReportPatch::default() });
-            assert!(matches!(apply_edit(&owner, &report(state), 1, &edit), Err(Error::Conflict(_))));
-            assert!(matches!(apply_edit(&owner, &report(state), 1, &Edit::Withdraw), Err(Error::Conflict(_))));
+            assert!(matches!(apply_edit(&owner, &report(state), 1, &edit, at()), Err(Error::Conflict(_))));
+            assert!(matches!(apply_edit(&owner, &report(state), 1, &Edit::Withdraw, at()), Err(Error::Conflict(_))));
         }
-        let applied = apply_edit(&owner, &report(ReportState::Submitted), 1, &Edit::Withdraw).expect("withdraw");
+        let applied = apply_edit(&owner, &report(ReportState::Submitted), 1, &Edit::Withdraw, at()).expect("withdraw");
         assert_eq!((applied.state, applied.kind), (ReportState::Withdrawn, ChangeKind::Withdrawn));
     }
 
@@ -246,32 +355,75 @@ mod tests {
     fn who_and_which_version() {
         let other = Principal { agency: Some(AgencyId(8)), ..principal(AccessRole::AgencyReporter) };
         assert!(matches!(
-            apply_edit(&other, &report(ReportState::Draft), 1, &Edit::Withdraw),
+            apply_edit(&other, &report(ReportState::Draft), 1, &Edit::Withdraw, at()),
             Err(Error::Forbidden(_))
         ));
         let owner = principal(AccessRole::AgencyReporter);
         assert!(matches!(
-            apply_edit(&owner, &report(ReportState::Draft), 2, &Edit::Withdraw),
+            apply_edit(&owner, &report(ReportState::Draft), 2, &Edit::Withdraw, at()),
             Err(Error::StaleVersion { expected: 2, current: 1 })
         ));
         let review = Edit::Review { accept: true, comment: None };
-        assert!(matches!(apply_edit(&owner, &report(ReportState::Submitted), 1, &review), Err(Error::Forbidden(_))));
+        assert!(matches!(
+            apply_edit(&owner, &report(ReportState::Submitted), 1, &review, at()),
+            Err(Error::Forbidden(_))
+        ));
+    }
+
+    #[test]
+    fn reopening_keeps_the_accepted_version_and_blocks_withdrawal() {
+        let supervisor = principal(AccessRole::Supervisor);
+        let accepted = apply_edit(
+            &supervisor,
+            &report(ReportState::Submitted),
+            1,
+            &Edit::Review { accept: true, comment: None },
+            at(),
+        )
+        .expect("accept");
+        let snapshot = accepted.accepted.clone().expect("a snapshot on acceptance");
+        assert_eq!((snapshot.version, snapshot.summary.as_str()), (2, "Done a lot."));
+        let current = ProgressReport {
+            state: ReportState::Accepted,
+            version: 2,
+            accepted: Some(snapshot.clone()),
+            ..report(ReportState::Accepted)
+        };
+        let reopen = Edit::Reopen { reason: "Wrong figure.".into() };
+        let owner = principal(AccessRole::AgencyReporter);
+        assert!(matches!(apply_edit(&owner, &current, 2, &reopen, at()), Err(Error::Forbidden(_))));
+        let applied = apply_edit(&supervisor, &current, 2, &reopen, at()).expect("reopen");
+        assert_eq!(
+            (applied.action, applied.kind, applied.state),
+            ("REOPEN", ChangeKind::Reopened, ReportState::Returned)
+        );
+        assert_eq!(
+            (applied.review_comment.as_deref(), applied.accepted),
+            (Some("Wrong figure."), Some(snapshot.clone()))
+        );
+        let blank = Edit::Reopen { reason: " ".into() };
+        assert!(
+            matches!(apply_edit(&supervisor, &current, 2, &blank, at()), Err(Error::Validation { field, .. }) if field == "reason")
+        );
+        let reopened = ProgressReport { state: ReportState::Returned, version: 3, ..current };
+        assert!(matches!(apply_edit(&owner, &reopened, 3, &Edit::Withdraw, at()), Err(Error::Conflict(_))));
+        assert!(matches!(apply_edit(&supervisor, &reopened, 3, &reopen, at()), Err(Error::Conflict(_))));
     }
 
     #[test]
     fn reviews() {
         let supervisor = principal(AccessRole::Supervisor);
         let accept = Edit::Review { accept: true, comment: Some("  ".into()) };
-        let applied = apply_edit(&supervisor, &report(ReportState::Submitted), 1, &accept).expect("accept");
+        let applied = apply_edit(&supervisor, &report(ReportState::Submitted), 1, &accept, at()).expect("accept");
         assert_eq!((applied.action, applied.review_comment), ("ACCEPT", None));
         let bare_return = Edit::Review { accept: false, comment: None };
         assert!(matches!(
-            apply_edit(&supervisor, &report(ReportState::Submitted), 1, &bare_return),
+            apply_edit(&supervisor, &report(ReportState::Submitted), 1, &bare_return, at()),
             Err(Error::Validation { .. })
         ));
         let ret = Edit::Review { accept: false, comment: Some("Add data.".into()) };
-        let applied = apply_edit(&supervisor, &report(ReportState::Submitted), 1, &ret).expect("return");
+        let applied = apply_edit(&supervisor, &report(ReportState::Submitted), 1, &ret, at()).expect("return");
         assert_eq!((applied.action, applied.state), ("RETURN", ReportState::Returned));
-        assert!(matches!(apply_edit(&supervisor, &report(ReportState::Draft), 1, &ret), Err(Error::Conflict(_))));
+        assert!(matches!(apply_edit(&supervisor, &report(ReportState::Draft), 1, &ret, at()), Err(Error::Conflict(_))));
     }
 }

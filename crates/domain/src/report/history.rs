@@ -20,6 +20,9 @@ string_enum!(
         Reviewed = "REVIEWED",
         /// The reporter withdrew the report (a tombstone).
         Withdrawn = "WITHDRAWN",
+        /// A supervisor reopened an accepted report for correction (it is RETURNED; its
+        /// accepted version stays official until the correction is accepted).
+        Reopened = "REOPENED",
     }
 );
 
@@ -62,7 +65,7 @@ pub struct HistoryEntry {
     pub report_id: ReportId,
     /// The version the write produced.
     pub version: i32,
-    /// CREATE, UPDATE, SUBMIT, WITHDRAW, ACCEPT, RETURN, SYNC.
+    /// CREATE, UPDATE, SUBMIT, WITHDRAW, ACCEPT, RETURN, REOPEN, SYNC.
     pub action: String,
     /// Who wrote (token name and role).
     pub actor: String,

@@ -1,9 +1,11 @@
 //! Idempotent batch sync: the rules that decide, item by item, what a batch does.
 
-use super::edit::{Applied, fields_of};
-use super::history::{ChangeKind, diff};
+use chrono::{DateTime, Utc};
+
+use super::edit::{Applied, comment_after, fields_of, submission_times};
+use super::history::{ChangeKind, FieldChange, diff};
 use super::submit::ValidReportFields;
-use super::{ProgressReport, ReportState};
+use super::{ProgressReport, ReportKind, ReportState};
 use crate::ids::TaskId;
 use crate::{Error, Result};
 
@@ -21,8 +23,12 @@ pub struct ValidSyncItem {
     pub client_report_id: String,
     /// The task reported on.
     pub task_id: TaskId,
+    /// PART or CONSOLIDATED.
+    pub kind: ReportKind,
     /// The checked content.
     pub fields: ValidReportFields,
+    /// When the report was originally submitted, for an ADMIN importing historical reports.
+    pub backfilled_at: Option<DateTime<Utc>>,
 }
 
 /// What a batch item did.
@@ -99,22 +105,40 @@ pub fn check_client_id(id: &str, field: &str) -> Result<()> {
 
 /// Decides an item. Re-sending an identical item changes nothing; a changed one updates the
 /// report (and resubmits it) unless it was accepted or withdrawn.
-pub fn decide(existing: Option<&ProgressReport>, item: &ValidSyncItem) -> Result<SyncDecision> {
+///
+/// An item carrying `backfilled_at` (an ADMIN importing history) is recorded with the action
+/// BACKFILL and a `submittedAt` field change: a new report is created, and first and last
+/// submitted, at that time; an existing one is last submitted then (and first, if earlier).
+pub fn decide(existing: Option<&ProgressReport>, item: &ValidSyncItem, at: DateTime<Utc>) -> Result<SyncDecision> {
     let Some(current) = existing else {
+        let at = item.backfilled_at.unwrap_or(at);
+        let (submitted_at, first_submitted_at) = submission_times(None, ReportState::Submitted, at);
+        let mut changes = diff(None, (&item.fields, ReportState::Submitted, None));
+        let action = backfilled(item, None, submitted_at, &mut changes).unwrap_or("CREATE");
         return Ok(SyncDecision::Create(Applied {
             task_id: item.task_id,
             fields: item.fields.clone(),
             state: ReportState::Submitted,
             review_comment: None,
-            action: "CREATE",
+            action,
             kind: ChangeKind::Created,
-            changes: diff(None, (&item.fields, ReportState::Submitted, None)),
+            changes,
+            at,
+            submitted_at,
+            first_submitted_at,
+            accepted: None,
         }));
     };
     if current.task_id != item.task_id {
         return Ok(SyncDecision::Rejected(RejectReason::Invalid(Error::Conflict(
             "this clientReportId already names a report on another task".into(),
         ))));
+    }
+    if current.kind != item.kind {
+        return Ok(SyncDecision::Rejected(RejectReason::Invalid(Error::Conflict(format!(
+            "this clientReportId already names a {} report",
+            current.kind.as_str()
+        )))));
     }
     let fields = fields_of(current)?;
     if fields == item.fields {
@@ -123,19 +147,43 @@ pub fn decide(existing: Option<&ProgressReport>, item: &ValidSyncItem) -> Result
     if current.state.is_locked() {
         return Ok(SyncDecision::Rejected(RejectReason::Locked(current.state)));
     }
-    let changes = diff(
+    let comment = comment_after(current, ReportState::Submitted);
+    let mut changes = diff(
         Some((&fields, current.state, current.review_comment.as_deref())),
-        (&item.fields, ReportState::Submitted, current.review_comment.as_deref()),
+        (&item.fields, ReportState::Submitted, comment.as_deref()),
     );
+    let (mut submitted_at, mut first_submitted_at) = submission_times(Some(current), ReportState::Submitted, at);
+    if let Some(b) = item.backfilled_at {
+        submitted_at = Some(b);
+        first_submitted_at = Some(first_submitted_at.map_or(b, |f| f.min(b)));
+    }
+    let action = backfilled(item, current.submitted_at, submitted_at, &mut changes).unwrap_or("SYNC");
     Ok(SyncDecision::Update(Applied {
         task_id: item.task_id,
         fields: item.fields.clone(),
         state: ReportState::Submitted,
-        review_comment: current.review_comment.clone(),
-        action: "SYNC",
+        review_comment: comment,
+        action,
         kind: ChangeKind::Updated,
         changes,
+        at,
+        submitted_at,
+        first_submitted_at,
+        accepted: current.accepted.clone(),
     }))
+}
+
+/// For a backfilled item: records the `submittedAt` change and returns the BACKFILL action.
+fn backfilled(
+    item: &ValidSyncItem,
+    before: Option<DateTime<Utc>>,
+    after: Option<DateTime<Utc>>,
+    changes: &mut Vec<FieldChange>,
+) -> Option<&'static str> {
+    item.backfilled_at?;
+    let json = |t: Option<DateTime<Utc>>| t.and_then(|t| serde_json::to_value(t).ok());
+    changes.push(FieldChange { field: "submittedAt".into(), before: json(before), after: json(after) });
+    Some("BACKFILL")
 }
 
 #[cfg(test)]
@@ -146,26 +194,41 @@ mod tests {
     fn item(task: i64, summary: &str) -> ValidSyncItem {
         let current = report(ReportState::Draft);
         let fields = ValidReportFields { summary: summary.into(), ..fields_of(&current).expect("fields") };
-        ValidSyncItem { index: 0, client_report_id: "c1".into(), task_id: TaskId(task), fields }
+        ValidSyncItem {
+            index: 0,
+            client_report_id: "c1".into(),
+            task_id: TaskId(task),
+            kind: ReportKind::Part,
+            fields,
+            backfilled_at: None,
+        }
     }
 
     #[test]
     fn new_identical_changed() {
-        assert!(matches!(decide(None, &item(1, "x")), Ok(SyncDecision::Create(a)) if a.action == "CREATE"));
+        assert!(
+            matches!(decide(None, &item(1, "x"), DateTime::<Utc>::default()), Ok(SyncDecision::Create(a)) if a.action == "CREATE")
+        );
         let current = report(ReportState::Returned);
-        assert_eq!(decide(Some(&current), &item(1, "Done a lot.")).ok(), Some(SyncDecision::Unchanged));
-        let Ok(SyncDecision::Update(applied)) = decide(Some(&current), &item(1, "More.")) else { panic!("update") };
+        assert_eq!(
+            decide(Some(&current), &item(1, "Done a lot."), DateTime::<Utc>::default()).ok(),
+            Some(SyncDecision::Unchanged)
+        );
+        let Ok(SyncDecision::Update(applied)) = decide(Some(&current), &item(1, "More."), DateTime::<Utc>::default())
+        else {
+            panic!("update")
+        };
         assert_eq!((applied.action, applied.state), ("SYNC", ReportState::Submitted));
     }
 
     #[test]
     fn rejections_carry_a_reason_not_a_code() {
         for state in [ReportState::Accepted, ReportState::Withdrawn] {
-            let decision = decide(Some(&report(state)), &item(1, "More.")).expect("decide");
+            let decision = decide(Some(&report(state)), &item(1, "More."), DateTime::<Utc>::default()).expect("decide");
             assert_eq!(decision, SyncDecision::Rejected(RejectReason::Locked(state)));
         }
         let Ok(SyncDecision::Rejected(RejectReason::Invalid(Error::Conflict(_)))) =
-            decide(Some(&report(ReportState::Draft)), &item(2, "x"))
+            decide(Some(&report(ReportState::Draft)), &item(2, "x"), DateTime::<Utc>::default())
         else {
             panic!("another task is a conflict")
         };

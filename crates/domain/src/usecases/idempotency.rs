@@ -10,7 +10,7 @@ use crate::access::Principal;
 use crate::ids::ReportId;
 use crate::ports::Idempotency;
 use crate::report::sync::check_client_id;
-use crate::report::{Edit, ReportStatus, ReporterRef, SubmitReport};
+use crate::report::{Edit, ReportKind, ReportStatus, ReporterRef, SubmitReport};
 use crate::token::hash_secret;
 use crate::{Error, Result};
 
@@ -42,11 +42,13 @@ pub(crate) fn idempotency(
         Request::Submit { input, requested, as_draft } => ("submit", legacy::submit(input, requested, as_draft)),
         Request::Edit { id, expected_version, edit } => ("edit", legacy::edit(id, expected_version, edit)),
     };
-    Ok(Some(Idempotency {
-        key,
-        fingerprint: digest(&[&token, &print(request)]),
-        legacy_fingerprint: digest(&[&token, verb, &old]),
-    }))
+    let fingerprint = digest(&[&token, &print(request)]);
+    // Keys stored before reports had a kind were all PART reports.
+    let legacy_fingerprint = match request {
+        Request::Submit { input, .. } if input.kind != ReportKind::Part => fingerprint.clone(),
+        _ => digest(&[&token, verb, &old]),
+    };
+    Ok(Some(Idempotency { key, fingerprint, legacy_fingerprint }))
 }
 
 fn digest(parts: &[&str]) -> String {
@@ -68,7 +70,7 @@ pub(crate) fn print(request: Request<'_>) -> String {
                 text(&c.summary),
                 list(&c.evidence_urls),
                 requested.map_or_else(|| "-".to_owned(), reporter),
-            )
+            ) + &kind(input.kind)
         }
         Request::Edit { id, expected_version, edit } => {
             let what = match edit {
@@ -76,6 +78,7 @@ pub(crate) fn print(request: Request<'_>) -> String {
                 Edit::Review { accept, comment } => {
                     format!("review|accept={accept}|comment={}", comment.as_deref().map_or_else(|| "-".into(), text))
                 }
+                Edit::Reopen { reason } => format!("reopen|reason={}", text(reason)),
                 Edit::Patch(p) => format!(
                     "patch|period={}|status={}|percent={}|summary={}|evidence={}|submit={}",
                     p.period.as_deref().map_or_else(|| "-".into(), text),
@@ -92,6 +95,14 @@ pub(crate) fn print(request: Request<'_>) -> String {
             };
             format!("v2|edit|report={}|version={expected_version}|{what}", id.0)
         }
+    }
+}
+
+/// `|kind=...` for anything but a PART report (so keys stored before kinds keep matching).
+fn kind(kind: ReportKind) -> String {
+    match kind {
+        ReportKind::Part => String::new(),
+        ReportKind::Consolidated => format!("|kind={}", ReportKind::Consolidated.as_str()),
     }
 }
 
@@ -148,6 +159,8 @@ pub(crate) mod legacy {
             Edit::Review { accept, comment } => {
                 format!("Review {{ accept: {accept}, comment: {} }}", option(comment.as_deref().map(quoted)))
             }
+            // Newer than the legacy format: no key was ever stored with this text.
+            Edit::Reopen { reason } => format!("Reopen {{ reason: {} }}", quoted(reason)),
             Edit::Patch(p) => format!(
                 "Patch(ReportPatch {{ period: {}, status: {}, percent_complete: {}, summary: {}, evidence_urls: {}, submit: {} }})",
                 option(p.period.as_deref().map(quoted)),
@@ -225,6 +238,7 @@ mod tests {
     fn input() -> SubmitReport {
         SubmitReport {
             task_number: 12,
+            kind: crate::report::ReportKind::Part,
             content: ReportContent {
                 period: "2016-Q3".into(),
                 status: ReportStatus::InProgress,

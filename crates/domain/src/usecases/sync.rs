@@ -2,11 +2,13 @@
 
 use std::collections::HashSet;
 
+use chrono::{DateTime, Utc};
+
 use super::reporter::reporter_for;
-use crate::access::{Principal, Viewer, check_responsible};
+use crate::access::{Principal, Viewer, check_kind, check_responsible};
 use crate::ids::AgencyId;
 use crate::plan::{Responsibility, Task};
-use crate::ports::{PlanReader, ReportWriter, SyncItemResult};
+use crate::ports::{Clock, PlanReader, ReportWriter, SyncItemResult};
 use crate::report::sync::{MAX_BATCH, RejectReason, SyncOutcome, ValidSyncItem, check_client_id};
 use crate::report::{Reporter, ReporterRef, SubmitReport};
 use crate::token::AccessRole;
@@ -19,6 +21,8 @@ pub struct SyncItemInput {
     pub client_report_id: String,
     /// The report.
     pub report: SubmitReport,
+    /// ADMIN only: when the report was originally submitted (importing historical reports).
+    pub submitted_at: Option<DateTime<Utc>>,
 }
 
 /// What every item of a batch is checked against, read once for the whole batch.
@@ -28,6 +32,7 @@ struct Batch<'a> {
     tasks: Vec<Task>,
     responsibilities: Vec<Responsibility>,
     seen: HashSet<String>,
+    now: DateTime<Utc>,
 }
 
 impl Batch<'_> {
@@ -49,7 +54,24 @@ impl Batch<'_> {
                 self.responsibilities.iter().filter(|r| r.task_id == task.id).map(|r| r.agency_id).collect();
             check_responsible(self.principal.role, agency, &agencies, task.number)?;
         }
-        Ok(ValidSyncItem { index, client_report_id: item.client_report_id.clone(), task_id: task.id, fields })
+        let kind = item.report.kind;
+        check_kind(self.principal.role, kind, self.reporter, task, &self.responsibilities)?;
+        if let Some(at) = item.submitted_at {
+            if self.principal.role != AccessRole::Admin {
+                return Err(Error::Forbidden("only an admin may give a report's original submittedAt".into()));
+            }
+            if at > self.now {
+                return Err(Error::validation("submittedAt", "must not be in the future"));
+            }
+        }
+        Ok(ValidSyncItem {
+            index,
+            client_report_id: item.client_report_id.clone(),
+            task_id: task.id,
+            kind,
+            fields,
+            backfilled_at: item.submitted_at,
+        })
     }
 }
 
@@ -58,6 +80,7 @@ impl Batch<'_> {
 pub async fn sync_reports(
     plan: &dyn PlanReader,
     reports: &dyn ReportWriter,
+    clock: &dyn Clock,
     viewer: &Viewer,
     items: Vec<SyncItemInput>,
     requested: Option<ReporterRef>,
@@ -76,7 +99,8 @@ pub async fn sync_reports(
     let tasks = plan.tasks_by_numbers(&numbers).await?;
     let responsibilities = plan.responsibilities_by_tasks(&tasks.iter().map(|t| t.id).collect::<Vec<_>>()).await?;
     let reporter = reporter_for(plan, principal, requested.as_ref()).await?;
-    let mut batch = Batch { principal, reporter, tasks, responsibilities, seen: HashSet::new() };
+    let now = clock.now();
+    let mut batch = Batch { principal, reporter, tasks, responsibilities, seen: HashSet::new(), now };
 
     let mut results: Vec<SyncItemResult> = Vec::new();
     let mut valid: Vec<ValidSyncItem> = Vec::new();
@@ -92,7 +116,15 @@ pub async fn sync_reports(
             }),
         }
     }
-    results.extend(reports.sync_reports(principal, reporter, valid, dry_run).await?);
+    results.extend(reports.sync_reports(principal, reporter, valid, dry_run, now).await?);
     results.sort_by_key(|r| r.index);
+    if dry_run {
+        // A dry run creates nothing: a report it would create has no id yet.
+        for r in &mut results {
+            if r.outcome == SyncOutcome::Created {
+                r.report = None;
+            }
+        }
+    }
     Ok(results)
 }

@@ -6,16 +6,18 @@ use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
 use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
 
 use super::submit_report;
 use crate::access::{Principal, Viewer};
 use crate::ids::{AgencyId, ReportId, TokenId};
 use crate::import::seed::{PlanSeed, provinces_from_json};
 use crate::plan::snapshot::PlanSnapshot;
-use crate::ports::{Idempotency, PlanReader, ReportWriter, SyncItemResult};
+use crate::ports::{Clock, Idempotency, ManualClock, PlanReader, ReportWriter, SyncItemResult};
 use crate::report::sync::ValidSyncItem;
 use crate::report::{
-    Edit, NewReport, ProgressReport, ReportContent, ReportState, ReportStatus, Reporter, ReporterRef, SubmitReport,
+    Edit, NewReport, ProgressReport, ReportContent, ReportKind, ReportState, ReportStatus, Reporter, ReporterRef,
+    SubmitReport,
 };
 use crate::token::AccessRole;
 use crate::{Error, Result};
@@ -30,6 +32,11 @@ fn now<T>(future: impl Future<Output = T>) -> T {
         Poll::Ready(v) => v,
         Poll::Pending => panic!("nothing here waits"),
     }
+}
+
+/// 2017-01-10 09:00 UTC, ten days after 2016-Q4 ended.
+fn clock() -> ManualClock {
+    ManualClock::new(Utc.with_ymd_and_hms(2017, 1, 10, 9, 0, 0).single().expect("a valid time"))
 }
 
 fn plan() -> PlanSnapshot {
@@ -68,10 +75,14 @@ impl ReportWriter for RecordingWriter {
             summary: report.fields.summary.clone(),
             evidence_urls: report.fields.evidence_urls.clone(),
             state: report.state,
+            kind: report.kind,
             client_report_id: report.client_report_id.clone(),
             review_comment: None,
+            created_at: report.created_at,
             submitted_at: report.submitted_at,
-            updated_at: report.submitted_at,
+            first_submitted_at: report.first_submitted_at,
+            accepted: None,
+            updated_at: report.created_at,
             version: 1,
             is_demo: report.is_demo,
         };
@@ -85,6 +96,7 @@ impl ReportWriter for RecordingWriter {
         _: ReportId,
         _: i32,
         _: Edit,
+        _: DateTime<Utc>,
         _: Option<Idempotency>,
     ) -> Result<ProgressReport> {
         Err(Error::Conflict("not used by these tests".into()))
@@ -96,6 +108,7 @@ impl ReportWriter for RecordingWriter {
         _: Reporter,
         _: Vec<ValidSyncItem>,
         _: bool,
+        _: DateTime<Utc>,
     ) -> Result<Vec<SyncItemResult>> {
         Err(Error::Conflict("not used by these tests".into()))
     }
@@ -118,6 +131,7 @@ fn reporter_for(agency: AgencyId) -> Viewer {
 fn input(task_number: i32, period: &str) -> SubmitReport {
     SubmitReport {
         task_number,
+        kind: ReportKind::Part,
         content: ReportContent {
             period: period.into(),
             status: ReportStatus::InProgress,
@@ -134,7 +148,7 @@ fn submit(
     viewer: &Viewer,
     input: SubmitReport,
 ) -> Result<ProgressReport> {
-    now(submit_report(plan, writer, viewer, input, None, false, None))
+    now(submit_report(plan, writer, &clock(), viewer, input, None, false, None))
 }
 
 /// The first task whose responsibilities include `agency`, and the first that does not.
@@ -159,6 +173,7 @@ fn an_agency_reports_on_its_own_task() {
 
     assert_eq!(report.reporter, Reporter::Agency(ndrc));
     assert_eq!(report.state, ReportState::Submitted);
+    assert_eq!(report.submitted_at, Some(clock().now()), "submitted now, by the clock");
     let created = writer.created();
     assert_eq!(created.len(), 1);
     assert_eq!(created[0].fields.period.to_string(), "2016-Q4");
@@ -206,8 +221,17 @@ fn anonymous_callers_and_other_reporters_are_refused() {
 
     // An agency reporter cannot file for a province.
     let requested = Some(ReporterRef::Province("440000".into()));
-    let err = now(submit_report(&plan, &writer, &reporter_for(ndrc), input(own, "2016-Q4"), requested, false, None))
-        .expect_err("another reporter");
+    let err = now(submit_report(
+        &plan,
+        &writer,
+        &clock(),
+        &reporter_for(ndrc),
+        input(own, "2016-Q4"),
+        requested,
+        false,
+        None,
+    ))
+    .expect_err("another reporter");
     assert!(matches!(err, Error::Forbidden(_) | Error::Validation { .. }), "{err:?}");
 
     assert!(writer.created().is_empty(), "nothing is written");
