@@ -16,7 +16,7 @@ const RUNS: usize = 50;
 /// named and inline fragments (on the concrete type, on an interface, on the root), aliases, a
 /// response key asked twice (`t20`, merged into its first position), `@skip`/`@include` on fields
 /// and a fragment, lists of objects and `__typename`.
-const QUERY: &str = r#"
+const QUERY: &str = r"
 query FieldOrder($yes: Boolean!, $no: Boolean!, $agency: ID!) {
   heavy: tasks(first: 30) { totalCount ...TaskPage pageInfo { hasNextPage endCursor } }
   provinces { code name nameZh kind id }
@@ -53,7 +53,7 @@ fragment TaskDetail on Task {
 }
 fragment AgencyBits on Agency { taskCount name leadTaskCount id }
 fragment Skipped on Query { skippedToo: plan { title } }
-"#;
+";
 
 /// Every object in the answer, by path (list indices dropped), and its keys in selection order.
 /// `latestReport` and `viewer.agency` are null on a fresh database, so they have no entry.

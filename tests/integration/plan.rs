@@ -138,7 +138,7 @@ async fn nested_task_lists_take_filters() {
     let app = TestApp::spawn().await;
     let d = app
         .data(
-            r#"{ sections { numeral tasks(filter: { mode: DIVIDED }, first: 2) { totalCount nodes { number } pageInfo { hasNextPage } } } }"#,
+            r"{ sections { numeral tasks(filter: { mode: DIVIDED }, first: 2) { totalCount nodes { number } pageInfo { hasNextPage } } } }",
             json!({}),
         )
         .await;

@@ -55,7 +55,7 @@ async fn admins_create_list_and_revoke_tokens() {
 async fn token_rules() {
     let app = TestApp::spawn().await;
     let reader = app.token("reader", AccessRole::Reader, None, None).await;
-    let q = r#"mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) { secret } }"#;
+    let q = r"mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) { secret } }";
     let ok = json!({ "i": { "name": "x", "role": "READER" } });
     assert_eq!(app.error_as(Some(&reader), q, ok.clone()).await.0, "FORBIDDEN");
     assert_eq!(app.error_as(None, q, ok.clone()).await.0, "UNAUTHENTICATED");

@@ -33,36 +33,33 @@ pub enum TestDb {
 impl TestDb {
     /// Creates an empty database of the selected kind.
     pub async fn create() -> anyhow::Result<Self> {
-        match std::env::var(POSTGRES_ENV).ok().filter(|s| !s.is_empty()) {
-            Some(server) => {
-                ANNOUNCE.call_once(|| {
-                    let _ = writeln!(std::io::stderr(), "workplan tests: running against PostgreSQL at {server}");
-                });
-                let server = server.trim_end_matches('/').to_owned();
-                let name = format!(
-                    "wp_test_{}_{}_{}",
-                    std::process::id(),
-                    COUNTER.fetch_add(1, Ordering::Relaxed),
-                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.subsec_nanos()
+        if let Some(server) = std::env::var(POSTGRES_ENV).ok().filter(|s| !s.is_empty()) {
+            ANNOUNCE.call_once(|| {
+                let _ = writeln!(std::io::stderr(), "workplan tests: running against PostgreSQL at {server}");
+            });
+            let server = server.trim_end_matches('/').to_owned();
+            let name = format!(
+                "wp_test_{}_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed),
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.subsec_nanos()
+            );
+            let admin_url = format!("{server}/postgres");
+            let admin = Database::connect(&admin_url).await?;
+            admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await?;
+            admin.close().await?;
+            Ok(Self::Postgres { url: format!("{server}/{name}"), admin_url, name })
+        } else {
+            ANNOUNCE.call_once(|| {
+                // Written past the test harness's capture on purpose: skipping must be seen.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "workplan tests: {POSTGRES_ENV} is not set, so the PostgreSQL suite is SKIPPED; running on SQLite"
                 );
-                let admin_url = format!("{server}/postgres");
-                let admin = Database::connect(&admin_url).await?;
-                admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await?;
-                admin.close().await?;
-                Ok(Self::Postgres { url: format!("{server}/{name}"), admin_url, name })
-            }
-            None => {
-                ANNOUNCE.call_once(|| {
-                    // Written past the test harness's capture on purpose: skipping must be seen.
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "workplan tests: {POSTGRES_ENV} is not set, so the PostgreSQL suite is SKIPPED; running on SQLite"
-                    );
-                });
-                let dir = tempfile::tempdir()?;
-                let url = format!("sqlite://{}?mode=rwc", dir.path().join("workplan.db").display());
-                Ok(Self::Sqlite { _dir: dir, url })
-            }
+            });
+            let dir = tempfile::tempdir()?;
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("workplan.db").display());
+            Ok(Self::Sqlite { _dir: dir, url })
         }
     }
 

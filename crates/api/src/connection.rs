@@ -28,7 +28,7 @@ impl From<OrderDirection> for workplan_domain::listing::SortOrder {
 
 /// Relay page information.
 #[derive(SimpleObject, Debug, Clone)]
-pub struct PageInfo {
+pub(crate) struct PageInfo {
     /// Whether more items follow this page.
     pub has_next_page: bool,
     /// Whether items precede this page.
@@ -43,7 +43,7 @@ pub struct PageInfo {
 macro_rules! connection {
     ($conn:ident, $edge:ident, $node:ty, $what:literal) => {
         #[doc = concat!("A page of ", $what, ".")]
-        pub struct $conn {
+        pub(crate) struct $conn {
             pub(crate) items: Vec<$node>,
             pub(crate) cursors: Vec<String>,
             pub(crate) has_next_page: bool,
@@ -53,11 +53,11 @@ macro_rules! connection {
 
         #[doc = concat!("One of ", $what, " with its cursor.")]
         #[derive(async_graphql::SimpleObject)]
-        pub struct $edge {
+        pub(crate) struct $edge {
             /// Pass as `after` or `before` to page from here.
-            pub cursor: String,
+            pub(crate) cursor: String,
             /// The item.
-            pub node: $node,
+            pub(crate) node: $node,
         }
 
         #[doc = concat!("A page of ", $what, ".")]

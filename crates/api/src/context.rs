@@ -73,11 +73,10 @@ where
     K: Send + Sync + std::hash::Hash + Eq + Clone + std::fmt::Debug + 'static,
     StoreLoader: Loader<K, Error = Arc<workplan_domain::Error>>,
 {
-    match load(ctx, key.clone()).await? {
-        Some(v) => Ok(v),
-        None => {
-            tracing::error!(?key, "dangling reference");
-            Err(internal())
-        }
+    if let Some(v) = load(ctx, key.clone()).await? {
+        Ok(v)
+    } else {
+        tracing::error!(?key, "dangling reference");
+        Err(internal())
     }
 }

@@ -8,7 +8,7 @@ use crate::error::bad_input;
 
 /// The kinds of node a global ID can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Plan,
     Section,
     Subsection,
@@ -46,12 +46,12 @@ impl Kind {
 }
 
 /// Encodes a global ID.
-pub fn encode(kind: Kind, id: i64) -> async_graphql::ID {
+pub(crate) fn encode(kind: Kind, id: i64) -> async_graphql::ID {
     async_graphql::ID(STANDARD.encode(format!("{}:{id}", kind.name())))
 }
 
 /// Decodes any global ID into its kind and database id, or `None` if it is not one of ours.
-pub fn decode_any(id: &str) -> Option<(Kind, i64)> {
+pub(crate) fn decode_any(id: &str) -> Option<(Kind, i64)> {
     if id.len() > 100 {
         return None;
     }
@@ -64,7 +64,7 @@ pub fn decode_any(id: &str) -> Option<(Kind, i64)> {
 }
 
 /// Decodes a global ID that must be of `kind`; `field` names the argument in errors.
-pub fn decode(kind: Kind, id: &str, field: &str) -> async_graphql::Result<i64> {
+pub(crate) fn decode(kind: Kind, id: &str, field: &str) -> async_graphql::Result<i64> {
     match decode_any(id) {
         Some((k, n)) if k == kind => Ok(n),
         Some((k, _)) => Err(bad_input(field, format!("expected a {} ID, got a {} ID", kind.name(), k.name()))),
@@ -73,12 +73,12 @@ pub fn decode(kind: Kind, id: &str, field: &str) -> async_graphql::Result<i64> {
 }
 
 /// Encodes a cursor over `key` for a list of `kind`.
-pub fn cursor(list: &str, key: &str) -> String {
+pub(crate) fn cursor(list: &str, key: &str) -> String {
     STANDARD.encode(format!("{list}|{key}"))
 }
 
 /// Decodes a cursor made by [`cursor`] for the same list; `field` names the argument.
-pub fn parse_cursor<K: std::str::FromStr>(
+pub(crate) fn parse_cursor<K: std::str::FromStr>(
     list: &str,
     cursor: Option<String>,
     field: &str,

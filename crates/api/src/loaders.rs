@@ -17,16 +17,16 @@ use workplan_domain::province::Province;
 use workplan_domain::report::{HistoryEntry, ProgressReport};
 
 /// The per-request loader over the store.
-pub type Loaders = DataLoader<StoreLoader>;
+pub(crate) type Loaders = DataLoader<StoreLoader>;
 
 /// Creates the loaders for one request.
-pub fn for_request(ports: &Ports) -> Loaders {
+pub(crate) fn for_request(ports: &Ports) -> Loaders {
     let loader = StoreLoader { plan: ports.plan.clone(), reports: ports.reports.clone() };
     DataLoader::new(loader, tokio::spawn).delay(std::time::Duration::from_millis(2))
 }
 
 /// Batches lookups of every kind into port calls.
-pub struct StoreLoader {
+pub(crate) struct StoreLoader {
     plan: Arc<dyn PlanReader>,
     reports: Arc<dyn ReportReader>,
 }
@@ -35,34 +35,34 @@ type LoadResult<K, V> = Result<HashMap<K, V>, Arc<Error>>;
 
 /// Subsections of a section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SubsectionsOf(pub SectionId);
+pub(crate) struct SubsectionsOf(pub SectionId);
 /// Responsibilities of a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ResponsibilitiesOfTask(pub TaskId);
+pub(crate) struct ResponsibilitiesOfTask(pub TaskId);
 /// Responsibilities of an agency, in a role or all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ResponsibilitiesOfAgency(pub AgencyId, pub Option<Role>);
+pub(crate) struct ResponsibilitiesOfAgency(pub AgencyId, pub Option<Role>);
 /// The audit history of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct HistoryOf(pub ReportId);
+pub(crate) struct HistoryOf(pub ReportId);
 /// A task by number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TaskNumber(pub i32);
+pub(crate) struct TaskNumber(pub i32);
 /// A province by code.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ProvinceCode(pub String);
+pub(crate) struct ProvinceCode(pub String);
 /// One page of a nested task list.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct TaskPageOf(pub TaskParent, pub i64, pub TaskQuery);
+pub(crate) struct TaskPageOf(pub TaskParent, pub i64, pub TaskQuery);
 /// The size of a nested task list.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct TaskCountOf(pub TaskParent, pub i64, pub TaskFilter);
+pub(crate) struct TaskCountOf(pub TaskParent, pub i64, pub TaskFilter);
 /// One page of a nested report list.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ReportPageOf(pub ReportParent, pub i64, pub ReportQuery);
+pub(crate) struct ReportPageOf(pub ReportParent, pub i64, pub ReportQuery);
 /// The size of a nested report list.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ReportCountOf(pub ReportParent, pub i64, pub ReportFilter);
+pub(crate) struct ReportCountOf(pub ReportParent, pub i64, pub ReportFilter);
 
 fn by_key<K: std::hash::Hash + Eq, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, V> {
     rows.into_iter().map(|v| (key(&v), v)).collect()

@@ -21,10 +21,10 @@ fn schema_graphql_matches_the_code() {
 #[tokio::test]
 async fn every_type_field_argument_and_value_is_documented() {
     let schema = workplan_api::schema_builder().finish();
-    let query = r#"{ __schema { types { name kind description
+    let query = r"{ __schema { types { name kind description
         fields { name description args { name description } }
         inputFields { name description }
-        enumValues { name description } } } }"#;
+        enumValues { name description } } } }";
     let response = schema.execute(query).await;
     assert!(response.errors.is_empty(), "{:?}", response.errors);
     let json = response.data.into_json().expect("json");

@@ -75,6 +75,7 @@ id_type!(
 );
 
 #[cfg(test)]
+#[expect(unreachable_pub, reason = "string_enum! declares public enums, as the model's are; this one is a test's")]
 mod tests {
     string_enum!(
         /// A test enum.

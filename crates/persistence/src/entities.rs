@@ -4,18 +4,18 @@
 macro_rules! no_relations {
     () => {
         #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-        pub enum Relation {}
+        pub(crate) enum Relation {}
 
         impl ActiveModelBehavior for ActiveModel {}
     };
 }
 
-pub mod plan {
+pub(crate) mod plan {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "plans")]
-    pub struct Model {
+    pub(crate) struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub document_number: String,
@@ -30,12 +30,12 @@ pub mod plan {
     no_relations!();
 }
 
-pub mod section {
+pub(crate) mod section {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "sections")]
-    pub struct Model {
+    pub(crate) struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub plan_id: i64,
@@ -46,12 +46,12 @@ pub mod section {
     no_relations!();
 }
 
-pub mod subsection {
+pub(crate) mod subsection {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "subsections")]
-    pub struct Model {
+    pub(crate) struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub section_id: i64,
@@ -62,12 +62,12 @@ pub mod subsection {
     no_relations!();
 }
 
-pub mod task {
+pub(crate) mod task {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "tasks")]
-    pub struct Model {
+    pub(crate) struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub plan_id: i64,
@@ -80,12 +80,12 @@ pub mod task {
     no_relations!();
 }
 
-pub mod agency {
+pub(crate) mod agency {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "agencies")]
-    pub struct Model {
+    pub(crate) struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub name: String,
@@ -95,12 +95,12 @@ pub mod agency {
     no_relations!();
 }
 
-pub mod agency_alias {
+pub(crate) mod agency_alias {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "agency_aliases")]
-    pub struct Model {
+    pub(crate) struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub agency_id: i64,
@@ -109,12 +109,12 @@ pub mod agency_alias {
     no_relations!();
 }
 
-pub mod responsibility {
+pub(crate) mod responsibility {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "responsibilities")]
-    pub struct Model {
+    pub(crate) struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub task_id: i64,
@@ -125,12 +125,12 @@ pub mod responsibility {
     no_relations!();
 }
 
-pub mod province {
+pub(crate) mod province {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "provinces")]
-    pub struct Model {
+    pub(crate) struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub code: String,
@@ -141,12 +141,12 @@ pub mod province {
     no_relations!();
 }
 
-pub mod progress_report {
+pub(crate) mod progress_report {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "progress_reports")]
-    pub struct Model {
+    pub(crate) struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub task_id: i64,
@@ -176,12 +176,12 @@ pub mod progress_report {
     no_relations!();
 }
 
-pub mod api_token {
+pub(crate) mod api_token {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "api_tokens")]
-    pub struct Model {
+    pub(crate) struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub name: String,
@@ -197,12 +197,12 @@ pub mod api_token {
     no_relations!();
 }
 
-pub mod report_history {
+pub(crate) mod report_history {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "report_history")]
-    pub struct Model {
+    pub(crate) struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub report_id: i64,
@@ -216,12 +216,12 @@ pub mod report_history {
     no_relations!();
 }
 
-pub mod report_change {
+pub(crate) mod report_change {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "report_changes")]
-    pub struct Model {
+    pub(crate) struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub report_id: i64,
@@ -236,12 +236,12 @@ pub mod report_change {
     no_relations!();
 }
 
-pub mod idempotency_key {
+pub(crate) mod idempotency_key {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "idempotency_keys")]
-    pub struct Model {
+    pub(crate) struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub actor: String,

@@ -48,7 +48,7 @@ pub(super) struct Facts {
 
 impl Facts {
     /// Takes one history entry into account; entries come in the order they were written.
-    pub fn record(&mut self, action: &str, at: DateTime<Utc>, state: Option<StateChange>) {
+    pub(super) fn record(&mut self, action: &str, at: DateTime<Utc>, state: Option<StateChange>) {
         if let Some((before, after)) = state {
             if self.state_before_history.is_none() {
                 self.state_before_history = Some(before);

@@ -14,7 +14,7 @@ use crate::loaders::ResponsibilitiesOfAgency;
 
 /// A central agency the plan assigns tasks to.
 #[derive(Clone)]
-pub struct Agency(pub workplan_domain::agency::Agency);
+pub(crate) struct Agency(pub workplan_domain::agency::Agency);
 
 /// A central agency the plan assigns tasks to.
 #[Object]
@@ -85,7 +85,7 @@ impl Agency {
 /// Which agencies to list. All conditions must hold.
 #[derive(InputObject, Default, Debug)]
 #[graphql(name = "AgencyFilter")]
-pub struct AgencyFilterInput {
+pub(crate) struct AgencyFilterInput {
     /// Only agencies whose name, Chinese name, abbreviation or an alias contains this,
     /// ignoring case (at most 200 characters).
     pub search: Option<String>,
@@ -119,7 +119,7 @@ pub(crate) async fn list(
 
 /// Central agencies.
 #[derive(Default)]
-pub struct AgencyQueryRoot;
+pub(crate) struct AgencyQueryRoot;
 
 /// Central agencies.
 #[Object]

@@ -31,7 +31,7 @@ pub enum ChangeKind {
 
 /// One entry of the change feed.
 #[derive(Clone)]
-pub struct Change(pub workplan_domain::report::Change);
+pub(crate) struct Change(pub workplan_domain::report::Change);
 
 /// One change to a report, in commit order.
 #[Object]
@@ -77,7 +77,7 @@ impl Change {
 
 /// A change with its cursor.
 #[derive(SimpleObject)]
-pub struct ChangeEdge {
+pub(crate) struct ChangeEdge {
     /// Pass as `after` to continue from here.
     pub cursor: String,
     /// The change.
@@ -86,7 +86,7 @@ pub struct ChangeEdge {
 
 /// A page of the change feed.
 #[derive(SimpleObject)]
-pub struct ChangeConnection {
+pub(crate) struct ChangeConnection {
     /// The changes with their cursors, in commit order.
     pub edges: Vec<ChangeEdge>,
     /// The changes without cursors, in commit order.
@@ -136,7 +136,7 @@ pub(crate) fn feed_size(first: Option<i32>) -> async_graphql::Result<u32> {
 
 /// The change feed.
 #[derive(Default)]
-pub struct ChangesQueryRoot;
+pub(crate) struct ChangesQueryRoot;
 
 /// The change feed.
 #[Object]

@@ -42,7 +42,7 @@ impl From<ProgressReportPatch> for Edit {
 
 /// The result of a write to one report.
 #[derive(SimpleObject)]
-pub struct ProgressReportPayload {
+pub(crate) struct ProgressReportPayload {
     /// The report as it now stands.
     pub report: ProgressReport,
 }
@@ -77,7 +77,7 @@ pub(crate) async fn edit(
 
 /// Edits and withdrawals.
 #[derive(Default)]
-pub struct EditMutationRoot;
+pub(crate) struct EditMutationRoot;
 
 /// Edits and withdrawals.
 #[Object]

@@ -4,7 +4,7 @@ use async_graphql::Object;
 use chrono::{DateTime, Utc};
 
 /// One write to a report.
-pub struct HistoryEntry(pub workplan_domain::report::HistoryEntry);
+pub(crate) struct HistoryEntry(pub workplan_domain::report::HistoryEntry);
 
 /// One write to a report: who, when, what, and the fields it changed.
 #[Object]
@@ -36,7 +36,7 @@ impl HistoryEntry {
 }
 
 /// One field's value before and after a write.
-pub struct FieldChange(pub workplan_domain::report::FieldChange);
+pub(crate) struct FieldChange(pub workplan_domain::report::FieldChange);
 
 /// One field's value before and after a write (as JSON; null when absent).
 #[Object]

@@ -3,18 +3,18 @@
 //! domain values; inputs convert into domain queries or commands, naming the field when it is
 //! wrong.
 
-pub mod agency;
-pub mod changes;
-pub mod edit;
-pub mod history;
-pub mod node;
-pub mod official;
-pub mod plan;
-pub mod province;
-pub mod report;
-pub mod report_filter;
-pub mod review;
-pub mod sync;
-pub mod task;
-pub mod token;
-pub mod viewer;
+pub(crate) mod agency;
+pub(crate) mod changes;
+pub(crate) mod edit;
+pub(crate) mod history;
+pub(crate) mod node;
+pub(crate) mod official;
+pub(crate) mod plan;
+pub(crate) mod province;
+pub(crate) mod report;
+pub(crate) mod report_filter;
+pub(crate) mod review;
+pub(crate) mod sync;
+pub(crate) mod task;
+pub(crate) mod token;
+pub(crate) mod viewer;

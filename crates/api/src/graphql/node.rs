@@ -14,12 +14,12 @@ use crate::error::{GqlResultExt, bad_input};
 use crate::ids::{self, Kind};
 
 /// The most IDs `nodes` takes at once.
-pub const MAX_NODES: usize = 100;
+pub(crate) const MAX_NODES: usize = 100;
 
 /// Anything with a global ID.
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID", desc = "The object's global ID."))]
-pub enum Node {
+pub(crate) enum Node {
     Plan(Plan),
     Section(Section),
     Subsection(Subsection),
@@ -51,7 +51,7 @@ async fn node_by_id(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Option
 
 /// Objects by global ID.
 #[derive(Default)]
-pub struct NodeQueryRoot;
+pub(crate) struct NodeQueryRoot;
 
 /// Objects by global ID.
 #[Object]

@@ -10,7 +10,7 @@ use super::report::{ProgressReport, ReportStatus};
 use crate::context::scope;
 
 /// A report's content as it was last accepted.
-pub struct AcceptedReportVersion(AcceptedVersion);
+pub(crate) struct AcceptedReportVersion(AcceptedVersion);
 
 impl From<AcceptedVersion> for AcceptedReportVersion {
     fn from(v: AcceptedVersion) -> Self {

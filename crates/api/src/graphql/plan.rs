@@ -12,7 +12,7 @@ use crate::loaders::SubsectionsOf;
 
 /// The work plan and the document it comes from.
 #[derive(Clone)]
-pub struct Plan(pub workplan_domain::plan::Plan);
+pub(crate) struct Plan(pub workplan_domain::plan::Plan);
 
 /// The work plan and the document it comes from.
 #[Object]
@@ -80,7 +80,7 @@ impl Plan {
 
 /// A section of the plan (I–VI).
 #[derive(Clone)]
-pub struct Section(pub workplan_domain::plan::Section);
+pub(crate) struct Section(pub workplan_domain::plan::Section);
 
 /// A section of the plan (I–VI).
 #[Object]
@@ -130,7 +130,7 @@ impl Section {
 
 /// A subsection of a section ((i), (ii), ...).
 #[derive(Clone)]
-pub struct Subsection(pub workplan_domain::plan::Subsection);
+pub(crate) struct Subsection(pub workplan_domain::plan::Subsection);
 
 /// A subsection of a section ((i), (ii), ...).
 #[Object]
@@ -179,7 +179,7 @@ impl Subsection {
 
 /// The plan and its sections.
 #[derive(Default)]
-pub struct PlanQueryRoot;
+pub(crate) struct PlanQueryRoot;
 
 /// The plan and its sections.
 #[Object]

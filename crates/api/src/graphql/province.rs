@@ -11,7 +11,7 @@ use crate::loaders::ProvinceCode;
 
 /// A provincial-level division of mainland China, which implements the plan locally.
 #[derive(Clone)]
-pub struct Province(pub workplan_domain::province::Province);
+pub(crate) struct Province(pub workplan_domain::province::Province);
 
 /// A provincial-level division of mainland China, which implements the plan locally.
 #[Object]
@@ -70,7 +70,7 @@ pub enum ProvinceKind {
 
 /// Provinces.
 #[derive(Default)]
-pub struct ProvinceQueryRoot;
+pub(crate) struct ProvinceQueryRoot;
 
 /// Provinces.
 #[Object]

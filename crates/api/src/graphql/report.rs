@@ -4,7 +4,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Union}
 use chrono::{DateTime, Utc};
 use workplan_domain::access::{ReportScope, Viewer, can_edit, can_review};
 use workplan_domain::ids::AgencyId;
-use workplan_domain::listing::{Page, ReportFilter, ReportParent, ReportQuery, numeral};
+use workplan_domain::listing::{Page, ReportFilter, ReportOrder, ReportParent, ReportQuery, numeral};
 use workplan_domain::report::{ReporterRef, SubmitReport};
 
 use super::agency::Agency;
@@ -21,11 +21,11 @@ use crate::loaders::ReportPageOf;
 
 /// A progress report on a task, from an agency or a province.
 #[derive(Clone)]
-pub struct ProgressReport(pub workplan_domain::report::ProgressReport);
+pub(crate) struct ProgressReport(pub workplan_domain::report::ProgressReport);
 
 /// Who filed a report.
 #[derive(Union)]
-pub enum Reporter {
+pub(crate) enum Reporter {
     /// A central agency.
     Agency(Agency),
     /// A provincial-level government.
@@ -209,7 +209,7 @@ pub enum ReportStatus {
 
 /// Which reports to list. All conditions must hold.
 #[derive(InputObject, Default, Debug)]
-pub struct ProgressReportFilter {
+pub(crate) struct ProgressReportFilter {
     /// Only reports on the task with this number.
     pub task_number: Option<i32>,
     /// Only reports filed by this agency (an Agency ID).
@@ -287,7 +287,7 @@ pub(crate) fn report_query(
         filter,
         page: page_request("report", first, after, last, before)?,
         oldest_first: false,
-        order: Default::default(),
+        order: ReportOrder::default(),
     })
 }
 
@@ -322,7 +322,7 @@ pub(crate) async fn reports_of_parent(
 /// Who is reporting: exactly one of `agencyId` or `provinceCode`. Reporter tokens may omit it
 /// (they report for their own agency or province); admins must give it.
 #[derive(InputObject, Debug)]
-pub struct ReporterInput {
+pub(crate) struct ReporterInput {
     /// A central agency (an Agency ID). It must be responsible for the task.
     pub agency_id: Option<ID>,
     /// A province, by GB/T 2260 code (e.g. "440000").
@@ -331,7 +331,7 @@ pub struct ReporterInput {
 
 /// A progress report to record.
 #[derive(InputObject, Debug)]
-pub struct SubmitProgressReportInput {
+pub(crate) struct SubmitProgressReportInput {
     /// The number of the task reported on (1–106).
     pub task_number: i32,
     /// Who is reporting. Optional for reporter tokens; required for admins.
@@ -394,14 +394,14 @@ impl SubmitProgressReportInput {
 
 /// The result of `submitProgressReport`.
 #[derive(SimpleObject)]
-pub struct SubmitProgressReportPayload {
+pub(crate) struct SubmitProgressReportPayload {
     /// The recorded report.
     pub report: ProgressReport,
 }
 
 /// Progress reports.
 #[derive(Default)]
-pub struct ReportQueryRoot;
+pub(crate) struct ReportQueryRoot;
 
 /// Progress reports.
 #[Object]
@@ -424,7 +424,7 @@ impl ReportQueryRoot {
 
 /// Submitting progress reports.
 #[derive(Default)]
-pub struct ReportMutationRoot;
+pub(crate) struct ReportMutationRoot;
 
 /// Submitting progress reports.
 #[Object]

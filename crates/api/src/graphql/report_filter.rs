@@ -11,7 +11,7 @@ use crate::ids::{self, Kind};
 
 /// Who filed a report: exactly one of `agencyId`, `agencyName` or `provinceCode`.
 #[derive(InputObject, Debug, Default)]
-pub struct ReporterFilter {
+pub(crate) struct ReporterFilter {
     /// A central agency (an Agency ID).
     pub agency_id: Option<ID>,
     /// A central agency by any of its names: English or Chinese name, abbreviation or alias,
@@ -74,7 +74,7 @@ pub(crate) fn period_range(
 
 /// Which reports of the review queue to list. All conditions must hold.
 #[derive(InputObject, Debug, Default)]
-pub struct ReviewQueueFilter {
+pub(crate) struct ReviewQueueFilter {
     /// Only reports on the task with this number.
     pub task_number: Option<i32>,
     /// Only reports on tasks in the section with this numeral ("III", "3", "三").

@@ -27,7 +27,7 @@ const REVIEW_QUEUE_ORDER: (ReportOrder, bool) = (ReportOrder::Submitted, true);
 
 /// The review queue.
 #[derive(Default)]
-pub struct ReviewQueryRoot;
+pub(crate) struct ReviewQueryRoot;
 
 /// The review queue.
 #[Object]
@@ -56,7 +56,7 @@ impl ReviewQueryRoot {
 
 /// Reopening an accepted report for correction.
 #[derive(InputObject, Debug)]
-pub struct ReopenProgressReportInput {
+pub(crate) struct ReopenProgressReportInput {
     /// The report's ID (an ACCEPTED report).
     pub id: ID,
     /// The version the reopening is based on.
@@ -69,7 +69,7 @@ pub struct ReopenProgressReportInput {
 
 /// Review decisions.
 #[derive(Default)]
-pub struct ReviewMutationRoot;
+pub(crate) struct ReviewMutationRoot;
 
 /// Review decisions.
 #[Object]

@@ -15,7 +15,7 @@ use crate::metrics::Metrics;
 
 /// One item of a batch: a report keyed by the caller's own id.
 #[derive(InputObject, Debug)]
-pub struct SyncProgressReportItem {
+pub(crate) struct SyncProgressReportItem {
     /// The caller's own stable id for this report (at most 255 characters). Re-sending the
     /// same id updates the same report; it never creates a second one.
     pub client_report_id: String,
@@ -45,7 +45,7 @@ pub struct SyncProgressReportItem {
 
 /// A batch of reports from one reporter (the token's; an admin names one).
 #[derive(InputObject, Debug)]
-pub struct SyncProgressReportsInput {
+pub(crate) struct SyncProgressReportsInput {
     /// At most 500 items.
     pub reports: Vec<SyncProgressReportItem>,
     /// Check and report what would happen, writing nothing.
@@ -109,7 +109,7 @@ impl From<DomainOutcome> for SyncOutcome {
 
 /// The result of one batch item.
 #[derive(SimpleObject)]
-pub struct SyncResult {
+pub(crate) struct SyncResult {
     /// The item's position in the batch (0-based).
     pub index: i32,
     /// The item's clientReportId.
@@ -135,7 +135,7 @@ pub struct SyncResult {
 /// The import summary of a batch. Invalid items are rejected one by one; the valid items of
 /// the same batch still apply, all together in one transaction (none of them if it fails).
 #[derive(SimpleObject)]
-pub struct SyncProgressReportsPayload {
+pub(crate) struct SyncProgressReportsPayload {
     /// Whether this was a dry run (nothing written).
     pub dry_run: bool,
     /// How many items created a report.
@@ -182,7 +182,7 @@ impl SyncProgressReportsPayload {
 
 /// Batch sync.
 #[derive(Default)]
-pub struct SyncMutationRoot;
+pub(crate) struct SyncMutationRoot;
 
 /// Batch sync.
 #[Object]

@@ -21,7 +21,7 @@ use crate::loaders::{ReportPageOf, ResponsibilitiesOfTask, TaskNumber, TaskPageO
 
 /// A numbered key task of the plan.
 #[derive(Clone)]
-pub struct Task(pub workplan_domain::plan::Task);
+pub(crate) struct Task(pub workplan_domain::plan::Task);
 
 /// A numbered key task of the plan.
 #[Object]
@@ -126,7 +126,7 @@ async fn latest(
 
 /// One agency's place on one task.
 #[derive(Clone)]
-pub struct Responsibility {
+pub(crate) struct Responsibility {
     pub(crate) responsibility: workplan_domain::plan::Responsibility,
     /// The agency, when it was fetched along with the responsibility.
     pub(crate) agency: Option<workplan_domain::agency::Agency>,
@@ -188,7 +188,7 @@ pub enum ResponsibilityRole {
 /// Which tasks to list. All conditions must hold.
 #[derive(InputObject, Default, Debug)]
 #[graphql(name = "TaskFilter")]
-pub struct TaskFilterInput {
+pub(crate) struct TaskFilterInput {
     /// Only tasks in this section (a Section ID).
     pub section: Option<ID>,
     /// Only tasks in the section with this numeral, typed as printed or as a number: "III",
@@ -257,7 +257,7 @@ impl From<TaskOrderField> for TaskSort {
 
 /// How to sort tasks.
 #[derive(InputObject, Debug, Default)]
-pub struct TaskOrder {
+pub(crate) struct TaskOrder {
     /// The field to sort by.
     #[graphql(default)]
     pub field: TaskOrderField,
@@ -319,7 +319,7 @@ pub(crate) async fn tasks_of_parent(
 
 /// Tasks.
 #[derive(Default)]
-pub struct TaskQueryRoot;
+pub(crate) struct TaskQueryRoot;
 
 /// Tasks.
 #[Object]

@@ -29,7 +29,7 @@ pub enum AccessRole {
 }
 
 /// An API token (never its secret).
-pub struct ApiToken(pub workplan_domain::token::ApiToken);
+pub(crate) struct ApiToken(pub workplan_domain::token::ApiToken);
 
 /// An API token: its name, role, scope and life. The secret is shown once, at creation.
 #[Object]
@@ -88,7 +88,7 @@ impl ApiToken {
 
 /// A token to create.
 #[derive(InputObject, Debug)]
-pub struct CreateApiTokenInput {
+pub(crate) struct CreateApiTokenInput {
     /// A unique name, e.g. "guangdong-sync".
     pub name: String,
     /// What it may do.
@@ -103,7 +103,7 @@ pub struct CreateApiTokenInput {
 
 /// A created token and its secret.
 #[derive(SimpleObject)]
-pub struct CreateApiTokenPayload {
+pub(crate) struct CreateApiTokenPayload {
     /// The token.
     pub token: ApiToken,
     /// The secret, shown this once: send it as `Authorization: Bearer <secret>`. Only its hash
@@ -113,7 +113,7 @@ pub struct CreateApiTokenPayload {
 
 /// API tokens.
 #[derive(Default)]
-pub struct TokenQueryRoot;
+pub(crate) struct TokenQueryRoot;
 
 /// API tokens.
 #[Object]
@@ -127,7 +127,7 @@ impl TokenQueryRoot {
 
 /// Creating and revoking API tokens.
 #[derive(Default)]
-pub struct TokenMutationRoot;
+pub(crate) struct TokenMutationRoot;
 
 /// Creating and revoking API tokens.
 #[Object]

@@ -9,7 +9,7 @@ use super::token::AccessRole;
 use crate::context::{require, viewer};
 
 /// The caller.
-pub struct Viewer(pub DomainViewer);
+pub(crate) struct Viewer(pub DomainViewer);
 
 /// Who is calling: anonymous, or a token with its role and scope.
 #[Object]
@@ -60,7 +60,7 @@ impl Viewer {
 
 /// Who is calling.
 #[derive(Default)]
-pub struct ViewerQueryRoot;
+pub(crate) struct ViewerQueryRoot;
 
 /// Who is calling.
 #[Object]

@@ -225,7 +225,7 @@ fn operation_of(doc: &ExecutableDocument, name: Option<&str>) -> (&'static str, 
                 OperationType::Mutation => "mutation",
                 OperationType::Subscription => "subscription",
             };
-            (ty, n.map(|n| n.to_string()).or_else(|| name.map(str::to_owned)))
+            (ty, n.map(std::string::ToString::to_string).or_else(|| name.map(str::to_owned)))
         }
         None => ("unknown", name.map(str::to_owned)),
     }

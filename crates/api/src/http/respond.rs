@@ -104,7 +104,7 @@ pub(super) fn classify(response: &async_graphql::Response, media: &str) -> Class
     let retry_after = response.errors.iter().find_map(|e| {
         let ext = e.extensions.as_ref()?;
         (ext.get("code")? == &Value::from(code::RATE_LIMITED))
-            .then(|| ext.get("retryAfter").map(|v| v.to_string()).unwrap_or_else(|| "1".into()))
+            .then(|| ext.get("retryAfter").map_or_else(|| "1".into(), std::string::ToString::to_string))
     });
     let status = if retry_after.is_some() {
         StatusCode::TOO_MANY_REQUESTS

@@ -255,19 +255,16 @@ fn responsibilities(
         }
         Ok(())
     };
-    match lead_part {
-        Some(leads) => {
-            push(agency_list(leads, index, line)?, &|_| Role::Lead)?;
-            if let Some(list) = others {
-                push(agency_list(list, index, line)?, &|_| Role::Participant)?;
-            }
+    if let Some(leads) = lead_part {
+        push(agency_list(leads, index, line)?, &|_| Role::Lead)?;
+        if let Some(list) = others {
+            push(agency_list(list, index, line)?, &|_| Role::Participant)?;
         }
-        None => {
-            let list = others.unwrap_or_default();
-            push(agency_list(list, index, line)?, &|position| {
-                if position == 0 { Role::Lead } else { Role::Participant }
-            })?;
-        }
+    } else {
+        let list = others.unwrap_or_default();
+        push(agency_list(list, index, line)?, &|position| {
+            if position == 0 { Role::Lead } else { Role::Participant }
+        })?;
     }
     if seeds.is_empty() {
         return Err(err(line, "task names no agency"));

@@ -203,7 +203,7 @@ fn apply_patch(current: &ProgressReport, patch: &ReportPatch) -> Result<Outcome>
     .map_err(|e| prefixed(e, "patch."))?;
     let state = if patch.submit { ReportState::Submitted } else { current.state };
     let (action, kind) =
-        if state != current.state { ("SUBMIT", ChangeKind::StatusChanged) } else { ("UPDATE", ChangeKind::Updated) };
+        if state == current.state { ("UPDATE", ChangeKind::Updated) } else { ("SUBMIT", ChangeKind::StatusChanged) };
     let comment = comment_after(current, state);
     Ok(Outcome { fields: merged, state, comment, action, kind })
 }
