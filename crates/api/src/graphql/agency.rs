@@ -4,7 +4,8 @@ use async_graphql::{Context, ID, InputObject, Object};
 use workplan_domain::ids::AgencyId;
 use workplan_domain::listing::{AgencyFilter, AgencyQuery, ReportParent};
 
-use super::report::{ProgressReportConnection, ProgressReportFilter, report_query, reports_of_parent};
+use super::report::{ProgressReportConnection, reports_of_parent};
+use super::report_filter::{ProgressReportFilter, report_query};
 use super::task::{Responsibility, ResponsibilityRole};
 use crate::connection::{Total, connection, page_request};
 use crate::context::{load, plan};

@@ -3,7 +3,8 @@
 use async_graphql::{Context, Enum, ID, Object};
 use workplan_domain::listing::ReportParent;
 
-use super::report::{ProgressReportConnection, ProgressReportFilter, report_query, reports_of_parent};
+use super::report::{ProgressReportConnection, reports_of_parent};
+use super::report_filter::{ProgressReportFilter, report_query};
 use crate::context::{load, plan};
 use crate::error::{GqlResultExt, bad_input};
 use crate::ids::{self, Kind};

@@ -2,19 +2,19 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Union};
 use chrono::{DateTime, Utc};
-use workplan_domain::access::{ReportScope, Viewer, can_edit, can_review};
+use workplan_domain::access::{Viewer, can_edit, can_review};
 use workplan_domain::ids::AgencyId;
-use workplan_domain::listing::{Page, ReportFilter, ReportOrder, ReportParent, ReportQuery, numeral};
+use workplan_domain::listing::{Page, ReportFilter, ReportParent, ReportQuery};
 use workplan_domain::report::{ReporterRef, SubmitReport};
 
 use super::agency::Agency;
 use super::history::HistoryEntry;
 use super::official::{AcceptedReportVersion, listed};
 use super::province::Province;
-use super::report_filter::{ReporterFilter, period, period_range};
+use super::report_filter::{ProgressReportFilter, report_query};
 use super::task::Task;
-use crate::connection::{Total, connection, page_request};
-use crate::context::{clock, load, plan, reports, require, scope, viewer, writer};
+use crate::connection::{Total, connection};
+use crate::context::{clock, load, plan, reports, require, viewer, writer};
 use crate::error::GqlResultExt;
 use crate::ids::{self, Kind};
 use crate::loaders::ReportPageOf;
@@ -207,89 +207,7 @@ pub enum ReportStatus {
     Ongoing,
 }
 
-/// Which reports to list. All conditions must hold.
-#[derive(InputObject, Default, Debug)]
-pub(crate) struct ProgressReportFilter {
-    /// Only reports on the task with this number.
-    pub task_number: Option<i32>,
-    /// Only reports filed by this agency (an Agency ID).
-    pub agency: Option<ID>,
-    /// Only reports filed by the province with this GB/T 2260 code.
-    pub province_code: Option<String>,
-    /// Only reports on exactly this period ("2016", "2016-H2", "2016-Q3" or "2016-09").
-    pub period: Option<String>,
-    /// Only reports with this status.
-    pub status: Option<ReportStatus>,
-    /// Only demo reports (true) or only real ones (false).
-    pub demo: Option<bool>,
-    /// Only reports in this lifecycle state (within what the caller may see). ACCEPTED lists
-    /// the officially accepted reports: a report reopened for correction is among them, as its
-    /// accepted version.
-    pub state: Option<ReportState>,
-    /// Only reports in one of these lifecycle states (within what the caller may see).
-    pub states: Option<Vec<ReportState>>,
-    /// Only the report a sync client filed under this id.
-    pub client_report_id: Option<String>,
-    /// Only reports filed by this reporter (by agency ID, any agency name, or province code).
-    pub reporter: Option<ReporterFilter>,
-    /// Only reports whose period starts on or after this period's start ("2016-Q3" and
-    /// "2016-07" both mean from 1 July 2016; periods of any length compare by their start).
-    pub period_from: Option<String>,
-    /// Only reports whose period starts on or before this period's start.
-    pub period_to: Option<String>,
-    /// Only reports on tasks in the section with this numeral ("III", "3", "三").
-    pub section_numeral: Option<String>,
-}
-
-impl ProgressReportFilter {
-    fn into_domain(self, scope: ReportScope) -> async_graphql::Result<ReportFilter> {
-        let agency = self.agency.map(|id| ids::decode(Kind::Agency, &id, "filter.agency")).transpose()?;
-        let mut filter = ReportFilter {
-            state: self.state.map(Into::into),
-            task_number: self.task_number,
-            agency: agency.map(AgencyId),
-            province_code: self.province_code,
-            period: period(self.period, "filter.period")?.map(|p| p.to_string()),
-            status: self.status.map(Into::into),
-            demo: self.demo,
-            client_report_id: self.client_report_id,
-            states: self.states.map(|s| s.into_iter().map(Into::into).collect()),
-            section_numeral: numeral(self.section_numeral, "filter.sectionNumeral").gql()?,
-            ..ReportFilter::new(scope)
-        };
-        if let Some(reporter) = self.reporter {
-            if filter.agency.is_some() || filter.province_code.is_some() {
-                return Err(crate::error::bad_input(
-                    "filter.reporter",
-                    "give reporter or agency/provinceCode, not both",
-                ));
-            }
-            reporter.narrow(&mut filter, "filter.reporter")?;
-        }
-        period_range(&mut filter, self.period_from, self.period_to, "filter")?;
-        Ok(filter)
-    }
-}
-
 connection!(ProgressReportConnection, ProgressReportEdge, ProgressReport, "progress reports");
-
-/// Builds a report query from Relay arguments.
-pub(crate) fn report_query(
-    ctx: &Context<'_>,
-    filter: Option<ProgressReportFilter>,
-    first: Option<i32>,
-    after: Option<String>,
-    last: Option<i32>,
-    before: Option<String>,
-) -> async_graphql::Result<ReportQuery> {
-    let filter = filter.unwrap_or_default().into_domain(scope(ctx)?)?;
-    Ok(ReportQuery {
-        filter,
-        page: page_request("report", first, after, last, before)?,
-        oldest_first: false,
-        order: ReportOrder::default(),
-    })
-}
 
 /// A connection of the reports on `page`, each as listed under `filter`.
 pub(crate) fn report_connection(

@@ -1,11 +1,16 @@
-//! Report filters by the keys people use: who reported (by agency ID or any agency name, or
-//! province code), periods by range, and the review queue's filter. Every filter narrows a
-//! [`ReportFilter`] built from the caller's scope, never widens it.
+//! Report filters by the keys people use: the progress-report filter, who reported (by agency
+//! ID or any agency name, or province code), periods by range, and the review queue's filter.
+//! Every filter narrows a [`ReportFilter`] built from the caller's scope, never widens it.
 
-use async_graphql::{ID, InputObject};
-use workplan_domain::listing::{ReportFilter, agency_name, numeral};
+use async_graphql::{Context, ID, InputObject};
+use workplan_domain::access::ReportScope;
+use workplan_domain::ids::AgencyId;
+use workplan_domain::listing::{ReportFilter, ReportOrder, ReportQuery, agency_name, numeral};
 use workplan_domain::report::period::Period;
 
+use super::report::{ReportState, ReportStatus};
+use crate::connection::page_request;
+use crate::context::scope;
 use crate::error::{GqlResultExt, bad_input};
 use crate::ids::{self, Kind};
 
@@ -101,4 +106,86 @@ impl ReviewQueueFilter {
         filter.period = period(self.period, "filter.period")?.map(|p| p.to_string());
         period_range(filter, self.period_from, self.period_to, "filter")
     }
+}
+
+/// Which reports to list. All conditions must hold.
+#[derive(InputObject, Default, Debug)]
+pub(crate) struct ProgressReportFilter {
+    /// Only reports on the task with this number.
+    pub task_number: Option<i32>,
+    /// Only reports filed by this agency (an Agency ID).
+    pub agency: Option<ID>,
+    /// Only reports filed by the province with this GB/T 2260 code.
+    pub province_code: Option<String>,
+    /// Only reports on exactly this period ("2016", "2016-H2", "2016-Q3" or "2016-09").
+    pub period: Option<String>,
+    /// Only reports with this status.
+    pub status: Option<ReportStatus>,
+    /// Only demo reports (true) or only real ones (false).
+    pub demo: Option<bool>,
+    /// Only reports in this lifecycle state (within what the caller may see). ACCEPTED lists
+    /// the officially accepted reports: a report reopened for correction is among them, as its
+    /// accepted version.
+    pub state: Option<ReportState>,
+    /// Only reports in one of these lifecycle states (within what the caller may see).
+    pub states: Option<Vec<ReportState>>,
+    /// Only the report a sync client filed under this id.
+    pub client_report_id: Option<String>,
+    /// Only reports filed by this reporter (by agency ID, any agency name, or province code).
+    pub reporter: Option<ReporterFilter>,
+    /// Only reports whose period starts on or after this period's start ("2016-Q3" and
+    /// "2016-07" both mean from 1 July 2016; periods of any length compare by their start).
+    pub period_from: Option<String>,
+    /// Only reports whose period starts on or before this period's start.
+    pub period_to: Option<String>,
+    /// Only reports on tasks in the section with this numeral ("III", "3", "三").
+    pub section_numeral: Option<String>,
+}
+
+impl ProgressReportFilter {
+    fn into_domain(self, scope: ReportScope) -> async_graphql::Result<ReportFilter> {
+        let agency = self.agency.map(|id| ids::decode(Kind::Agency, &id, "filter.agency")).transpose()?;
+        let mut filter = ReportFilter {
+            state: self.state.map(Into::into),
+            task_number: self.task_number,
+            agency: agency.map(AgencyId),
+            province_code: self.province_code,
+            period: period(self.period, "filter.period")?.map(|p| p.to_string()),
+            status: self.status.map(Into::into),
+            demo: self.demo,
+            client_report_id: self.client_report_id,
+            states: self.states.map(|s| s.into_iter().map(Into::into).collect()),
+            section_numeral: numeral(self.section_numeral, "filter.sectionNumeral").gql()?,
+            ..ReportFilter::new(scope)
+        };
+        if let Some(reporter) = self.reporter {
+            if filter.agency.is_some() || filter.province_code.is_some() {
+                return Err(crate::error::bad_input(
+                    "filter.reporter",
+                    "give reporter or agency/provinceCode, not both",
+                ));
+            }
+            reporter.narrow(&mut filter, "filter.reporter")?;
+        }
+        period_range(&mut filter, self.period_from, self.period_to, "filter")?;
+        Ok(filter)
+    }
+}
+
+/// Builds a report query from Relay arguments.
+pub(crate) fn report_query(
+    ctx: &Context<'_>,
+    filter: Option<ProgressReportFilter>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> async_graphql::Result<ReportQuery> {
+    let filter = filter.unwrap_or_default().into_domain(scope(ctx)?)?;
+    Ok(ReportQuery {
+        filter,
+        page: page_request("report", first, after, last, before)?,
+        oldest_first: false,
+        order: ReportOrder::default(),
+    })
 }

@@ -12,7 +12,8 @@ use workplan_domain::report::ReportState;
 
 use super::agency::Agency;
 use super::plan::{Section, Subsection};
-use super::report::{ProgressReport, ProgressReportConnection, ProgressReportFilter, report_query, reports_of_parent};
+use super::report::{ProgressReport, ProgressReportConnection, reports_of_parent};
+use super::report_filter::{ProgressReportFilter, report_query};
 use crate::connection::{OrderDirection, Total, connection};
 use crate::context::{load, plan, require, scope, viewer};
 use crate::error::GqlResultExt;
