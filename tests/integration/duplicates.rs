@@ -185,4 +185,19 @@ async fn a_consolidated_report_stands_beside_the_leads_own_part() {
     let s = app.data_as(Some(&sipo), SYNC, sync).await["syncProgressReports"].clone();
     assert_eq!(s["results"][0]["errorCode"], "FORBIDDEN");
     assert_eq!(live_count(&app, json!({ "taskNumber": 14 })).await, 2);
+
+    // Reports filter by kind: the lead's consolidated report apart from every part.
+    let q = "query($f: ProgressReportFilter) { progressReports(filter: $f) { totalCount nodes { id kind summary } } }";
+    let consolidated = app.data(q, json!({ "f": { "taskNumber": 14, "kind": "CONSOLIDATED" } })).await;
+    let nodes = &consolidated["progressReports"]["nodes"];
+    assert_eq!(consolidated["progressReports"]["totalCount"], 1);
+    assert_eq!(nodes[0]["id"], d["submitProgressReport"]["report"]["id"]);
+    let parts = app.data(q, json!({ "f": { "taskNumber": 14, "kind": "PART" } })).await;
+    let summaries: Vec<&str> = parts["progressReports"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter_map(|n| n["summary"].as_str())
+        .collect();
+    assert_eq!(summaries, ["our part"]);
 }

@@ -7,7 +7,7 @@ use crate::access::ReportScope;
 use crate::ids::{AgencyId, SectionId, SubsectionId};
 use crate::plan::{ResponsibilityMode, Role};
 use crate::report::period::Period;
-use crate::report::{ReportState, ReportStatus};
+use crate::report::{ReportKind, ReportState, ReportStatus};
 use crate::{Error, Result};
 
 mod task_key;
@@ -274,6 +274,8 @@ pub struct ReportFilter {
     pub period: Option<String>,
     /// Only reports with this status.
     pub status: Option<ReportStatus>,
+    /// Only reports of this kind (an agency's or province's own PART, or a lead's CONSOLIDATED).
+    pub kind: Option<ReportKind>,
     /// Only demo (true) or only real (false) reports.
     pub demo: Option<bool>,
     /// Only the report a sync client filed under this id.
@@ -311,6 +313,7 @@ impl ReportFilter {
             province_code: None,
             period: None,
             status: None,
+            kind: None,
             demo: None,
             client_report_id: None,
             agency_name: None,

@@ -102,7 +102,7 @@ const PERIOD_START: &str = "(substr(progress_reports.period, 1, 4) || '-' || CAS
        CASE substr(progress_reports.period, 7, 1) WHEN '1' THEN '01' WHEN '2' THEN '04' WHEN '3' THEN '07' ELSE '10' END \
      ELSE substr(progress_reports.period, 6, 2) END)";
 
-/// The filters by the keys people use: client id, agency name, period range, states, section.
+/// The filters by the keys people use: client id, kind, agency name, period range, states, section.
 fn human_key_conditions(
     mut q: sea_orm::Select<progress_report::Entity>,
     filter: &ReportFilter,
@@ -110,6 +110,9 @@ fn human_key_conditions(
     use progress_report::Column as C;
     if let Some(id) = &filter.client_report_id {
         q = q.filter(C::ClientReportId.eq(id.as_str()));
+    }
+    if let Some(kind) = filter.kind {
+        q = q.filter(C::Kind.eq(kind.as_str()));
     }
     if let Some(name) = &filter.agency_name {
         q = q.filter(Expr::col((progress_report::Entity, C::AgencyId)).in_subquery(agencies_named(name)));

@@ -8,7 +8,7 @@ use workplan_domain::ids::AgencyId;
 use workplan_domain::listing::{ReportFilter, ReportOrder, ReportQuery, agency_name, numeral};
 use workplan_domain::report::period::Period;
 
-use super::report::{ReportState, ReportStatus};
+use super::report::{ReportKind, ReportState, ReportStatus};
 use crate::connection::page_request;
 use crate::context::scope;
 use crate::error::{GqlResultExt, bad_input};
@@ -131,6 +131,9 @@ pub(crate) struct ProgressReportFilter {
     pub states: Option<Vec<ReportState>>,
     /// Only the report a sync client filed under this id.
     pub client_report_id: Option<String>,
+    /// Only reports of this kind: PART (a reporter's own) or CONSOLIDATED (a lead's on a whole
+    /// DIVIDED task).
+    pub kind: Option<ReportKind>,
     /// Only reports filed by this reporter (by agency ID, any agency name, or province code).
     pub reporter: Option<ReporterFilter>,
     /// Only reports whose period starts on or after this period's start ("2016-Q3" and
@@ -154,6 +157,7 @@ impl ProgressReportFilter {
             status: self.status.map(Into::into),
             demo: self.demo,
             client_report_id: self.client_report_id,
+            kind: self.kind.map(Into::into),
             states: self.states.map(|s| s.into_iter().map(Into::into).collect()),
             section_numeral: numeral(self.section_numeral, "filter.sectionNumeral").gql()?,
             ..ReportFilter::new(scope)
