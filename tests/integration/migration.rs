@@ -5,7 +5,8 @@
 use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbErr, QueryResult, SqlErr, Statement};
 use serde_json::{Value, json};
-// Report integrity is the latest migration: `up(None)` and `down(Some(1))` step over it alone.
+// Report integrity is the third migration: after the first two, `up(Some(1))` and
+// `down(Some(1))` step over it alone.
 use workplan_migration::{Migrator as Upgrade, MigratorTrait};
 use workplan_tests::TestDb;
 
@@ -317,7 +318,7 @@ async fn migration_cleans_duplicates_and_backfills_from_history() {
     Upgrade::up(&db, Some(2)).await.expect("the first two migrations");
     seed(&db).await;
 
-    Upgrade::up(&db, None).await.expect("report integrity up");
+    Upgrade::up(&db, Some(1)).await.expect("report integrity up");
     assert_migrated(&db).await;
 
     Upgrade::down(&db, Some(1)).await.expect("report integrity down");
@@ -338,7 +339,7 @@ async fn migration_cleans_duplicates_and_backfills_from_history() {
     assert_eq!(back, before);
 
     // Up again: the same values, and nothing more to withdraw.
-    Upgrade::up(&db, None).await.expect("report integrity up again");
+    Upgrade::up(&db, Some(1)).await.expect("report integrity up again");
     assert_migrated(&db).await;
 
     assert_one_live_report_per_key(&db).await;
@@ -367,7 +368,7 @@ async fn migration_withdraws_many_duplicates_in_batches() {
     .await
     .expect("reports");
 
-    Upgrade::up(&db, None).await.expect("report integrity up");
+    Upgrade::up(&db, Some(1)).await.expect("report integrity up");
     let after = reports_after(&db).await;
     assert_eq!(after.len(), 250);
     for (id, state, version, created, first, last) in after {
