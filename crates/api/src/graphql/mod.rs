@@ -9,6 +9,7 @@ pub mod edit;
 pub mod history;
 pub mod node;
 pub mod official;
+pub mod period;
 pub mod plan;
 pub mod province;
 pub mod report;
