@@ -5,8 +5,8 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::ids::{AgencyId, ProvinceId, TaskId};
-use crate::supervision::PeriodSchedule;
 use crate::report::{NewReport, Period, ReportKind, ReportState, ReportStatus, Reporter, ValidReportFields};
+use crate::supervision::PeriodSchedule;
 
 /// SplitMix64: small, fast and the same on every platform, so a seed always yields the same data.
 #[derive(Debug, Clone)]

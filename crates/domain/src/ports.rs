@@ -155,8 +155,12 @@ pub trait PeriodStore: Send + Sync {
     /// Schedules a checked period as `actor` at `at`, in one transaction: reads the stored
     /// period under a lock, decides ([`crate::supervision::decide_schedule`]) and writes the
     /// period with its history entry. Returns the period as it stands.
-    async fn schedule_period(&self, actor: &Principal, schedule: PeriodSchedule, at: DateTime<Utc>)
-    -> Result<ReportingPeriod>;
+    async fn schedule_period(
+        &self,
+        actor: &Principal,
+        schedule: PeriodSchedule,
+        at: DateTime<Utc>,
+    ) -> Result<ReportingPeriod>;
     /// The scheduled period with this key, if any.
     async fn period(&self, period: Period) -> Result<Option<ReportingPeriod>>;
     /// Every scheduled period, by start (then by end: a year before its first quarter).

@@ -50,11 +50,7 @@ fn to_period_history(period: Period, h: reporting_period_history::Model) -> Resu
 }
 
 async fn find_row(db: &impl ConnectionTrait, period: Period) -> Result<Option<reporting_period::Model>> {
-    reporting_period::Entity::find()
-        .filter(reporting_period::Column::Period.eq(period.to_string()))
-        .one(db)
-        .await
-        .db()
+    reporting_period::Entity::find().filter(reporting_period::Column::Period.eq(period.to_string())).one(db).await.db()
 }
 
 /// Inserts or updates the period row as decided, with its history entry.

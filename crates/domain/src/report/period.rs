@@ -194,9 +194,7 @@ mod tests {
             let p = Period::parse(s).expect(s);
             (p.starts_at().to_rfc3339(), p.ends_at().to_rfc3339())
         };
-        let cst = |s: &str| {
-            DateTime::parse_from_rfc3339(s).expect(s).with_timezone(&Utc).to_rfc3339()
-        };
+        let cst = |s: &str| DateTime::parse_from_rfc3339(s).expect(s).with_timezone(&Utc).to_rfc3339();
         assert_eq!(bounds("2016-Q4"), ("2016-09-30T16:00:00+00:00".into(), "2016-12-31T16:00:00+00:00".into()));
         assert_eq!(bounds("2016-Q4").1, cst("2017-01-01T00:00:00+08:00"));
         assert_eq!(bounds("2016"), (cst("2016-01-01T00:00:00+08:00"), cst("2017-01-01T00:00:00+08:00")));

@@ -115,7 +115,12 @@ pub fn decide_schedule(
     let (period, action, before) = match existing {
         Some(current) if current.due_at == schedule.due_at => return ScheduleDecision::Unchanged(current.clone()),
         Some(current) => (
-            ReportingPeriod { due_at: schedule.due_at, updated_at: at, version: current.version + 1, ..current.clone() },
+            ReportingPeriod {
+                due_at: schedule.due_at,
+                updated_at: at,
+                version: current.version + 1,
+                ..current.clone()
+            },
             PeriodAction::Reschedule,
             Some(current.due_at),
         ),
