@@ -14,6 +14,7 @@ pub use sea_orm_migration::prelude::*;
 pub mod m20261124_000001_plan;
 pub mod m20261124_000002_sync;
 pub mod m20261126_000003_report_integrity;
+pub mod m20261126_000004_reporting_periods;
 
 /// Runs the workplan migrations.
 #[derive(Debug)]
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_plan::Migration),
             Box::new(m20261124_000002_sync::Migration),
             Box::new(m20261126_000003_report_integrity::Migration),
+            Box::new(m20261126_000004_reporting_periods::Migration),
         ]
     }
 }

@@ -179,8 +179,8 @@ async fn graphiql_examples_run_without_errors() {
     let examples = graphiql_examples(&html);
     assert_eq!(
         examples.len(),
-        9,
-        "dashboard, human keys, task, agency, search, report, viewer, sync and feed examples"
+        10,
+        "dashboard, human keys, task, agency, search, report, viewer, sync, feed and calendar examples"
     );
     assert!(examples[0].0.contains("tasks(first: 200)"), "the first tab is the one-query dashboard");
     assert!(examples[1].0.contains("agencyName") && examples[1].0.contains("sectionNumeral"));

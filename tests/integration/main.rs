@@ -13,6 +13,7 @@ mod lifecycle;
 mod migration;
 mod nodes;
 mod pagination;
+mod periods;
 mod permissions;
 mod plan;
 mod report_filters;

@@ -1,11 +1,13 @@
 //! The report-integrity migration on a database that already holds duplicates: submission times
 //! from the history, accepted content, duplicates withdrawn with history and feed rows, one live
-//! report per key enforced afterwards, and down() then up() again.
+//! report per key enforced afterwards, and down() then up() again. The reporting-periods
+//! migration after it: its unique period key, and down() then up() again.
 
 use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbErr, QueryResult, SqlErr, Statement};
 use serde_json::{Value, json};
-// Report integrity is the latest migration: `up(None)` and `down(Some(1))` step over it alone.
+// Report integrity is the third migration: after the first two, `up(Some(1))` and
+// `down(Some(1))` step over it alone.
 use workplan_migration::{Migrator as Upgrade, MigratorTrait};
 use workplan_tests::TestDb;
 
@@ -317,7 +319,7 @@ async fn migration_cleans_duplicates_and_backfills_from_history() {
     Upgrade::up(&db, Some(2)).await.expect("the first two migrations");
     seed(&db).await;
 
-    Upgrade::up(&db, None).await.expect("report integrity up");
+    Upgrade::up(&db, Some(1)).await.expect("report integrity up");
     assert_migrated(&db).await;
 
     Upgrade::down(&db, Some(1)).await.expect("report integrity down");
@@ -338,7 +340,7 @@ async fn migration_cleans_duplicates_and_backfills_from_history() {
     assert_eq!(back, before);
 
     // Up again: the same values, and nothing more to withdraw.
-    Upgrade::up(&db, None).await.expect("report integrity up again");
+    Upgrade::up(&db, Some(1)).await.expect("report integrity up again");
     assert_migrated(&db).await;
 
     assert_one_live_report_per_key(&db).await;
@@ -367,7 +369,7 @@ async fn migration_withdraws_many_duplicates_in_batches() {
     .await
     .expect("reports");
 
-    Upgrade::up(&db, None).await.expect("report integrity up");
+    Upgrade::up(&db, Some(1)).await.expect("report integrity up");
     let after = reports_after(&db).await;
     assert_eq!(after.len(), 250);
     for (id, state, version, created, first, last) in after {
@@ -381,5 +383,30 @@ async fn migration_withdraws_many_duplicates_in_batches() {
     assert!(
         history.iter().all(|(id, version, changes)| *version == 2 && *changes == reason("SUBMITTED", 250) && *id < 250)
     );
+    db.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn the_reporting_periods_migration_goes_down_and_up_again() {
+    let test_db = TestDb::create().await.expect("db");
+    let db = Database::connect(test_db.url()).await.expect("connect");
+    Upgrade::up(&db, None).await.expect("every migration");
+    let insert = "INSERT INTO reporting_periods (period, starts_at, ends_at, due_at, created_at, updated_at, version)
+      VALUES ('2016-Q4', '2016-09-30T16:00:00+00:00', '2016-12-31T16:00:00+00:00', '2017-01-15T16:00:00+00:00',
+              '2016-12-01T00:00:00+00:00', '2016-12-01T00:00:00+00:00', 1)";
+    db.execute_unprepared(insert).await.expect("a period");
+    let again = db.execute_unprepared(insert).await.expect_err("one row per period key");
+    assert!(matches!(again.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))), "{again}");
+    let orphan = "INSERT INTO reporting_period_history (period_id, version, action, actor, at, changes)
+      VALUES (999, 1, 'SCHEDULE', 'x', '2016-12-01T00:00:00+00:00', '[]')";
+    if test_db.is_postgres() {
+        assert!(db.execute_unprepared(orphan).await.is_err(), "history belongs to a period");
+    }
+
+    Upgrade::down(&db, Some(1)).await.expect("reporting periods down");
+    assert!(db.execute_unprepared("SELECT 1 FROM reporting_periods").await.is_err(), "table dropped");
+    assert!(db.execute_unprepared("SELECT 1 FROM reporting_period_history").await.is_err(), "table dropped");
+    Upgrade::up(&db, None).await.expect("reporting periods up again");
+    assert!(rows(&db, "SELECT id FROM reporting_periods").await.is_empty());
     db.close().await.expect("close");
 }

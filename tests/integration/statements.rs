@@ -131,3 +131,21 @@ async fn the_whole_plan_in_one_query_costs_what_a_few_tasks_cost() {
     assert!(every_task_flat <= five + SPLITS_UNDER_LOAD, "{every_task_flat} vs {five}");
     assert!(one_per_subsection <= 12 && five <= 10, "few statements: {one_per_subsection}, {five}");
 }
+
+#[tokio::test]
+async fn every_reporting_period_with_its_history_costs_what_one_costs() {
+    let app = TestApp::spawn().await;
+    let schedule = "mutation($i: ScheduleReportingPeriodInput!) { scheduleReportingPeriod(input: $i) { reportingPeriod { version } } }";
+    let query = "{ reportingPeriods { period dueAt history { version action changes { field after } } } }";
+    app.data(schedule, json!({ "i": { "period": "2016-Q1", "dueAt": "2016-04-16T00:00:00+08:00" } })).await;
+    let one = statements_for(&app, query).await;
+    for year in 2016..=2020 {
+        for q in 1..=4 {
+            let due = format!("{year}-12-31T00:00:00+08:00");
+            app.data(schedule, json!({ "i": { "period": format!("{year}-Q{q}"), "dueAt": due } })).await;
+        }
+    }
+    let twenty = statements_for(&app, query).await;
+    eprintln!("statements: 1 period {one}, 20 periods {twenty}");
+    assert!(twenty <= one + 2, "20 periods with their history cost what 1 costs: {twenty} vs {one}");
+}

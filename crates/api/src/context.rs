@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_graphql::Context;
 use async_graphql::dataloader::Loader;
 use workplan_domain::access::{ReportScope, Viewer};
-use workplan_domain::ports::{Clock, PlanReader, ReportReader, ReportWriter, SystemClock, TokenStore};
+use workplan_domain::ports::{Clock, PeriodStore, PlanReader, ReportReader, ReportWriter, SystemClock, TokenStore};
 
 use crate::config::ApiConfig;
 use crate::error::{GqlResultExt, internal};
@@ -47,6 +47,11 @@ pub(crate) fn writer<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<dyn
 /// API tokens.
 pub(crate) fn tokens<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<dyn TokenStore>> {
     ctx.data::<Arc<dyn TokenStore>>().map_err(|_| internal())
+}
+
+/// The reporting calendar.
+pub(crate) fn periods<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<dyn PeriodStore>> {
+    ctx.data::<Arc<dyn PeriodStore>>().map_err(|_| internal())
 }
 
 /// The clock writes take their time from (the system clock unless the state was given one).

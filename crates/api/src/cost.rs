@@ -78,6 +78,12 @@ pub const SIZES: &[(&str, &str, Size)] = &[
     ("Query", "changes", Page { default: 100, max: 500 }),
     ("ChangeConnection", "nodes", PageItems),
     ("ChangeConnection", "edges", PageItems),
+    // The reporting calendar: a few periods a year (an estimate; 4 quarters × 10 years).
+    ("Query", "reportingPeriods", Fixed(50)),
+    // Reschedulings of one period: few (an estimate).
+    ("ReportingPeriod", "history", Fixed(20)),
+    // The due date and a reason.
+    ("ReportingPeriodChange", "changes", Fixed(2)),
     ("Query", "apiTokens", Fixed(100)),
     ("Query", "nodes", Ids { max: 100 }),
     // One result per item of a batch (at most 500).

@@ -12,16 +12,18 @@ use workplan_domain::agency::Agency;
 use workplan_domain::ids::{AgencyId, ProvinceId, ReportId, SectionId, SubsectionId, TaskId};
 use workplan_domain::listing::{Page, ReportFilter, ReportParent, ReportQuery, TaskFilter, TaskParent, TaskQuery};
 use workplan_domain::plan::{Responsibility, Role, Section, Subsection, Task};
-use workplan_domain::ports::{PlanReader, Ports, ReportReader};
+use workplan_domain::ports::{PeriodStore, PlanReader, Ports, ReportReader};
 use workplan_domain::province::Province;
-use workplan_domain::report::{HistoryEntry, ProgressReport};
+use workplan_domain::report::{HistoryEntry, Period, ProgressReport};
+use workplan_domain::supervision::PeriodHistoryEntry;
 
 /// The per-request loader over the store.
 pub(crate) type Loaders = DataLoader<StoreLoader>;
 
 /// Creates the loaders for one request.
 pub(crate) fn for_request(ports: &Ports) -> Loaders {
-    let loader = StoreLoader { plan: ports.plan.clone(), reports: ports.reports.clone() };
+    let loader =
+        StoreLoader { plan: ports.plan.clone(), reports: ports.reports.clone(), periods: ports.periods.clone() };
     DataLoader::new(loader, tokio::spawn).delay(std::time::Duration::from_millis(2))
 }
 
@@ -29,6 +31,7 @@ pub(crate) fn for_request(ports: &Ports) -> Loaders {
 pub(crate) struct StoreLoader {
     plan: Arc<dyn PlanReader>,
     reports: Arc<dyn ReportReader>,
+    periods: Arc<dyn PeriodStore>,
 }
 
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<Error>>;
@@ -45,6 +48,9 @@ pub(crate) struct ResponsibilitiesOfAgency(pub AgencyId, pub Option<Role>);
 /// The audit history of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct HistoryOf(pub ReportId);
+/// The history of a reporting period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct PeriodHistoryOf(pub Period);
 /// A task by number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct TaskNumber(pub i32);
@@ -135,6 +141,10 @@ impl Loader<ResponsibilitiesOfTask> for StoreLoader {
 simple_loader!(HistoryOf, Vec<HistoryEntry>, |s, keys| {
     let ids: Vec<ReportId> = keys.iter().map(|k| k.0).collect();
     s.reports.history(&ids).await.map(|r| grouped(r, |v| HistoryOf(v.report_id)))
+});
+simple_loader!(PeriodHistoryOf, Vec<PeriodHistoryEntry>, |s, keys| {
+    let periods: Vec<Period> = keys.iter().map(|k| k.0).collect();
+    s.periods.period_history(&periods).await.map(|r| grouped(r, |v| PeriodHistoryOf(v.period)))
 });
 simple_loader!(TaskNumber, Task, |s, keys| {
     let numbers: Vec<i32> = keys.iter().map(|k| k.0).collect();

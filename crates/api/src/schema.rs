@@ -8,6 +8,7 @@ use crate::graphql::agency::AgencyQueryRoot;
 use crate::graphql::changes::ChangesQueryRoot;
 use crate::graphql::edit::EditMutationRoot;
 use crate::graphql::node::NodeQueryRoot;
+use crate::graphql::period::{PeriodMutationRoot, PeriodQueryRoot};
 use crate::graphql::plan::PlanQueryRoot;
 use crate::graphql::province::ProvinceQueryRoot;
 use crate::graphql::report::{ReportMutationRoot, ReportQueryRoot};
@@ -26,6 +27,7 @@ pub struct Query(
     TaskQueryRoot,
     AgencyQueryRoot,
     ProvinceQueryRoot,
+    PeriodQueryRoot,
     ReportQueryRoot,
     NodeQueryRoot,
     ViewerQueryRoot,
@@ -36,7 +38,14 @@ pub struct Query(
 
 /// Writes. Every write checks every rule first; on any error nothing is written.
 #[derive(MergedObject, Default)]
-pub struct Mutation(ReportMutationRoot, EditMutationRoot, ReviewMutationRoot, SyncMutationRoot, TokenMutationRoot);
+pub struct Mutation(
+    ReportMutationRoot,
+    EditMutationRoot,
+    ReviewMutationRoot,
+    SyncMutationRoot,
+    PeriodMutationRoot,
+    TokenMutationRoot,
+);
 
 /// The workplan schema.
 pub type WorkplanSchema = async_graphql::Schema<Query, Mutation, EmptySubscription>;
@@ -59,7 +68,8 @@ pub fn build_schema(ports: &Ports, config: &ApiConfig) -> WorkplanSchema {
         .data(ports.plan.clone())
         .data(ports.reports.clone())
         .data(ports.writer.clone())
-        .data(ports.tokens.clone());
+        .data(ports.tokens.clone())
+        .data(ports.periods.clone());
     if !config.suggestions {
         builder = builder.disable_suggestions();
     }

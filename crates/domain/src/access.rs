@@ -289,6 +289,14 @@ pub fn can_review(principal: &Principal) -> Result<()> {
     }
 }
 
+/// Whether `principal` may supervise: schedule reporting periods and read their history.
+pub fn can_supervise(principal: &Principal) -> Result<()> {
+    match principal.role {
+        AccessRole::Admin | AccessRole::Supervisor => Ok(()),
+        _ => Err(Error::Forbidden("only supervisors and admins schedule reporting periods".into())),
+    }
+}
+
 /// Whether `principal` may manage tokens.
 pub fn can_manage_tokens(principal: &Principal) -> Result<()> {
     match principal.role {

@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::ids::{AgencyId, ProvinceId, TaskId};
 use crate::report::{NewReport, Period, ReportKind, ReportState, ReportStatus, Reporter, ValidReportFields};
+use crate::supervision::PeriodSchedule;
 
 /// SplitMix64: small, fast and the same on every platform, so a seed always yields the same data.
 #[derive(Debug, Clone)]
@@ -30,6 +31,26 @@ impl Rng {
     pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n.max(1)
     }
+}
+
+/// The years demo reports fall in.
+pub const DEMO_YEARS: std::ops::RangeInclusive<i32> = 2016..=2020;
+
+/// How long after a quarter ends its reports are due in the demo calendar.
+pub const DEMO_GRACE_DAYS: i64 = 15;
+
+/// The demo reporting calendar: every quarter of [`DEMO_YEARS`], its reports due
+/// [`DEMO_GRACE_DAYS`] days after the quarter ends (midnight CST, so 2016-Q4 is due at
+/// 2017-01-16T00:00:00+08:00).
+pub fn calendar() -> Vec<PeriodSchedule> {
+    DEMO_YEARS
+        .flat_map(|year| (1..=4).map(move |q| Period::Quarter(year, q)))
+        .map(|period| PeriodSchedule {
+            period,
+            due_at: period.ends_at() + Duration::days(DEMO_GRACE_DAYS),
+            reason: Some("demo calendar (seed --demo)".into()),
+        })
+        .collect()
 }
 
 /// What the generator draws from: each task with the agencies responsible for it.
@@ -84,7 +105,8 @@ pub fn generate(tasks: &[DemoTask], provinces: &[ProvinceId], count: usize, seed
         } else {
             Reporter::Province(provinces[rng.below(provinces.len() as u64) as usize])
         };
-        let year = 2016 + rng.below(5) as i32;
+        let years = (DEMO_YEARS.end() - DEMO_YEARS.start() + 1) as u64;
+        let year = DEMO_YEARS.start() + rng.below(years) as i32;
         let period = match rng.below(4) {
             0 => Period::Year(year),
             1 => Period::Half(year, 1 + rng.below(2) as u8),
@@ -128,6 +150,19 @@ pub fn generate(tasks: &[DemoTask], provinces: &[ProvinceId], count: usize, seed
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_demo_calendar_has_every_quarter_due_15_days_after_it_ends() {
+        let calendar = calendar();
+        assert_eq!(calendar.len(), 20);
+        assert_eq!(calendar[0].period, Period::Quarter(2016, 1));
+        assert_eq!(calendar[19].period, Period::Quarter(2020, 4));
+        let q4 = calendar.iter().find(|s| s.period == Period::Quarter(2016, 4)).expect("2016-Q4");
+        assert_eq!(q4.due_at.to_rfc3339(), "2017-01-15T16:00:00+00:00");
+        for s in &calendar {
+            assert_eq!(s.due_at - s.period.ends_at(), Duration::days(15), "{}", s.period);
+        }
+    }
 
     #[test]
     fn deterministic_and_flagged() {

@@ -6,7 +6,7 @@
 //! [`ports`]; the API talks to them through the [`usecases`] and the ports.
 //!
 //! One concept per module: [`plan`], [`agency`], [`province`], [`report`] (with its period,
-//! submit, edit, sync and history rules), [`access`] (who may do what), [`token`], [`listing`]
+//! submit, edit, sync and history rules), [`supervision`] (the reporting calendar), [`access`] (who may do what), [`token`], [`listing`]
 //! (pages and filters), [`ports`], [`usecases`], [`import`] and [`demo`].
 
 #![warn(missing_docs)]
@@ -22,6 +22,7 @@ pub mod plan;
 pub mod ports;
 pub mod province;
 pub mod report;
+pub mod supervision;
 pub mod token;
 pub mod usecases;
 

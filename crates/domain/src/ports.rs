@@ -22,7 +22,8 @@ use crate::listing::{
 use crate::plan::{Plan, Responsibility, Role, Section, Subsection, Task};
 use crate::province::Province;
 use crate::report::sync::{RejectReason, SyncOutcome, ValidSyncItem};
-use crate::report::{Change, Edit, HistoryEntry, NewReport, ProgressReport, Reporter};
+use crate::report::{Change, Edit, HistoryEntry, NewReport, Period, ProgressReport, Reporter};
+use crate::supervision::{PeriodHistoryEntry, PeriodSchedule, ReportingPeriod};
 use crate::token::{AccessRole, ApiToken};
 
 /// Reads the plan: sections, tasks, agencies, responsibilities and provinces.
@@ -148,6 +149,26 @@ pub trait ReportWriter: Send + Sync {
     ) -> Result<Vec<SyncItemResult>>;
 }
 
+/// Stores the reporting calendar: scheduled periods and their history.
+#[async_trait]
+pub trait PeriodStore: Send + Sync {
+    /// Schedules a checked period as `actor` at `at`, in one transaction: reads the stored
+    /// period under a lock, decides ([`crate::supervision::decide_schedule`]) and writes the
+    /// period with its history entry. Returns the period as it stands.
+    async fn schedule_period(
+        &self,
+        actor: &Principal,
+        schedule: PeriodSchedule,
+        at: DateTime<Utc>,
+    ) -> Result<ReportingPeriod>;
+    /// The scheduled period with this key, if any.
+    async fn period(&self, period: Period) -> Result<Option<ReportingPeriod>>;
+    /// Every scheduled period, by start (then by end: a year before its first quarter).
+    async fn periods(&self) -> Result<Vec<ReportingPeriod>>;
+    /// The history of these periods, oldest first.
+    async fn period_history(&self, periods: &[Period]) -> Result<Vec<PeriodHistoryEntry>>;
+}
+
 /// A client's idempotency key for a single write, with the fingerprint of the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Idempotency {
@@ -238,7 +259,8 @@ pub trait Health: Send + Sync {
 
 /// The ports the API serves, each held as the narrow trait it is used through: resolvers of
 /// the plan see a [`PlanReader`], report lists a [`ReportReader`], the use cases a
-/// [`ReportWriter`], authentication a [`TokenStore`], health checks [`Health`]. One store
+/// [`ReportWriter`], authentication a [`TokenStore`], the reporting calendar a
+/// [`PeriodStore`], health checks [`Health`]. One store
 /// usually implements them all ([`Ports::of`]); tests may put a fake behind any of them.
 #[derive(Clone)]
 pub struct Ports {
@@ -250,6 +272,8 @@ pub struct Ports {
     pub writer: Arc<dyn ReportWriter>,
     /// API tokens.
     pub tokens: Arc<dyn TokenStore>,
+    /// The reporting calendar.
+    pub periods: Arc<dyn PeriodStore>,
     /// Whether storage answers.
     pub health: Arc<dyn Health>,
 }
@@ -303,13 +327,14 @@ impl Ports {
     /// Every port served by one store.
     pub fn of<S>(store: Arc<S>) -> Self
     where
-        S: PlanReader + ReportReader + ReportWriter + TokenStore + Health + 'static,
+        S: PlanReader + ReportReader + ReportWriter + TokenStore + PeriodStore + Health + 'static,
     {
         Self {
             plan: store.clone(),
             reports: store.clone(),
             writer: store.clone(),
             tokens: store.clone(),
+            periods: store.clone(),
             health: store,
         }
     }

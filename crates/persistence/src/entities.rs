@@ -252,3 +252,43 @@ pub(crate) mod idempotency_key {
     }
     no_relations!();
 }
+
+pub(crate) mod reporting_period {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "reporting_periods")]
+    pub(crate) struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The period key ("2016-Q4").
+        pub period: String,
+        pub starts_at: DateTimeUtc,
+        /// Exclusive.
+        pub ends_at: DateTimeUtc,
+        pub due_at: DateTimeUtc,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub version: i32,
+    }
+    no_relations!();
+}
+
+pub(crate) mod reporting_period_history {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "reporting_period_history")]
+    pub(crate) struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub period_id: i64,
+        pub version: i32,
+        pub action: String,
+        pub actor: String,
+        pub at: DateTimeUtc,
+        /// A JSON array of field changes.
+        pub changes: String,
+    }
+    no_relations!();
+}

@@ -6,7 +6,8 @@
 //!
 //! Rooms: `store.rs` (the [`SeaStore`]: pool, migrations, write lock, health), `plan.rs` (plan
 //! reads), `reports.rs` (report reads, history, change feed), `write.rs` (the one report write
-//! path), `tokens.rs`, `load.rs` (seed and demo loading), `convert.rs` (rows ↔ domain values),
+//! path), `tokens.rs`, `periods.rs` (the
+//! reporting calendar), `load.rs` (seed and demo loading), `convert.rs` (rows ↔ domain values),
 //! `entities.rs` (the rows), `paging.rs` (keyset pages) and `error.rs` (database errors → domain
 //! errors).
 
@@ -15,6 +16,7 @@ mod entities;
 mod error;
 mod load;
 mod paging;
+mod periods;
 mod plan;
 mod reports;
 mod store;

@@ -60,3 +60,19 @@ fn schema_and_import_plan_check() {
     let seed = workplan(&db, &["seed", "--reports", "5"]);
     assert!(!seed.status.success(), "seed refuses without --demo");
 }
+
+#[test]
+fn seed_demo_schedules_the_demo_calendar_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("demo.db");
+    let first = workplan(&db, &["seed", "--demo", "--reports", "5"]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let out = stdout(&first);
+    assert!(
+        out.contains("scheduled 20 reporting periods of the demo calendar (20 quarters, due 15 days after each ends)"),
+        "{out}"
+    );
+    let again = workplan(&db, &["seed", "--demo", "--reports", "5"]);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(stdout(&again).contains("scheduled 0 reporting periods"), "{}", stdout(&again));
+}

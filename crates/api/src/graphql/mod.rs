@@ -9,6 +9,7 @@ pub(crate) mod edit;
 pub(crate) mod history;
 pub(crate) mod node;
 pub(crate) mod official;
+pub(crate) mod period;
 pub(crate) mod plan;
 pub(crate) mod province;
 pub(crate) mod report;

@@ -1,5 +1,7 @@
 //! Reporting periods: a year, a half, a quarter or a month.
 
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+
 use crate::{Error, Result};
 
 /// Earliest and latest reporting years.
@@ -83,11 +85,52 @@ impl Period {
         chrono::NaiveDate::from_ymd_opt(y, u32::from(m), 1).unwrap_or(chrono::NaiveDate::MIN)
     }
 
+    /// The year and month (1–12) the period ends before: the month after its last one.
+    pub fn end_month(&self) -> (i32, u8) {
+        let (y, m) = self.start_month();
+        let months = match self {
+            Self::Year(_) => 12,
+            Self::Half(..) => 6,
+            Self::Quarter(..) => 3,
+            Self::Month(..) => 1,
+        };
+        let next = m + months;
+        if next > 12 { (y + 1, next - 12) } else { (y, next) }
+    }
+
+    /// The instant the period starts: midnight at the start of its first day in China
+    /// Standard Time (UTC+08:00) — "2016-Q4" starts at 2016-10-01T00:00+08:00, which is
+    /// 2016-09-30T16:00Z.
+    pub fn starts_at(&self) -> DateTime<Utc> {
+        cst_midnight(self.start_month())
+    }
+
+    /// The instant the period ends (exclusive): midnight at the start of the first day after
+    /// it, in China Standard Time — "2016-Q4" ends at 2017-01-01T00:00+08:00.
+    pub fn ends_at(&self) -> DateTime<Utc> {
+        cst_midnight(self.end_month())
+    }
+
     /// The start as "YYYY-MM", which sorts like the date.
     pub fn start_key(&self) -> String {
         let (y, m) = self.start_month();
         format!("{y:04}-{m:02}")
     }
+}
+
+/// China Standard Time (UTC+08:00), the time zone period boundaries are drawn in.
+pub const CHINA_STANDARD_TIME: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+08:00 is a valid offset"),
+};
+
+/// Midnight at the start of the first day of `(year, month)` in China Standard Time.
+fn cst_midnight((year, month): (i32, u8)) -> DateTime<Utc> {
+    let day = NaiveDate::from_ymd_opt(year, u32::from(month), 1).unwrap_or(NaiveDate::MIN);
+    CHINA_STANDARD_TIME
+        .from_local_datetime(&day.and_time(NaiveTime::MIN))
+        .single()
+        .map_or(DateTime::<Utc>::MIN_UTC, |t| t.with_timezone(&Utc))
 }
 
 impl std::fmt::Display for Period {
@@ -143,5 +186,23 @@ mod tests {
         assert_eq!(start("2017-H1"), "2017-01-01");
         assert_eq!(Period::parse("2016-Q3").expect("q").start_key(), "2016-07");
         assert!(Period::parse("2016-H2").expect("h").start_key() < Period::parse("2016-08").expect("m").start_key());
+    }
+
+    #[test]
+    fn periods_are_bounded_by_midnight_in_china_standard_time() {
+        let bounds = |s: &str| {
+            let p = Period::parse(s).expect(s);
+            (p.starts_at().to_rfc3339(), p.ends_at().to_rfc3339())
+        };
+        let cst = |s: &str| DateTime::parse_from_rfc3339(s).expect(s).with_timezone(&Utc).to_rfc3339();
+        assert_eq!(bounds("2016-Q4"), ("2016-09-30T16:00:00+00:00".into(), "2016-12-31T16:00:00+00:00".into()));
+        assert_eq!(bounds("2016-Q4").1, cst("2017-01-01T00:00:00+08:00"));
+        assert_eq!(bounds("2016"), (cst("2016-01-01T00:00:00+08:00"), cst("2017-01-01T00:00:00+08:00")));
+        assert_eq!(bounds("2016-H1"), (cst("2016-01-01T00:00:00+08:00"), cst("2016-07-01T00:00:00+08:00")));
+        assert_eq!(bounds("2016-H2"), (cst("2016-07-01T00:00:00+08:00"), cst("2017-01-01T00:00:00+08:00")));
+        assert_eq!(bounds("2016-Q1"), (cst("2016-01-01T00:00:00+08:00"), cst("2016-04-01T00:00:00+08:00")));
+        assert_eq!(bounds("2016-02"), (cst("2016-02-01T00:00:00+08:00"), cst("2016-03-01T00:00:00+08:00")));
+        assert_eq!(bounds("2016-12"), (cst("2016-12-01T00:00:00+08:00"), cst("2017-01-01T00:00:00+08:00")));
+        assert_eq!(bounds("2099"), (cst("2099-01-01T00:00:00+08:00"), cst("2100-01-01T00:00:00+08:00")));
     }
 }

@@ -5,6 +5,9 @@ use crate::config::Settings;
 use crate::prepare_database;
 use anyhow::bail;
 
+/// Who the history says scheduled the demo calendar.
+const DEMO_ACTOR: &str = "system (seed --demo)";
+
 /// Adds the demo reports `args` asks for, refusing to mix them into real data unless told to.
 pub(super) async fn run(settings: &Settings, args: &SeedArgs) -> anyhow::Result<()> {
     let SeedArgs { demo, reports, seed, allow_mixed } = *args;
@@ -24,6 +27,13 @@ pub(super) async fn run(settings: &Settings, args: &SeedArgs) -> anyhow::Result<
     println!(
         "inserted {n} demo reports (seed {seed}); the database now holds {} demo and {real} real reports",
         existing_demo + n as u64
+    );
+    let calendar = workplan_domain::demo::calendar();
+    let scheduled = store.schedule_missing_periods(&calendar, DEMO_ACTOR, chrono::Utc::now()).await?;
+    println!(
+        "scheduled {scheduled} reporting periods of the demo calendar ({} quarters, due {} days after each ends)",
+        calendar.len(),
+        workplan_domain::demo::DEMO_GRACE_DAYS
     );
     Ok(())
 }
