@@ -39,8 +39,9 @@ pub(crate) struct GroupedArms<'a, C> {
     pub(crate) reading_ascending: bool,
 }
 
-/// [`grouped_pages`] with any page restriction (`page_of`: bounds, order and limit) and any
-/// sort key (`key_of`, the key `page_of` orders by).
+/// One keyset page per parent as a single `UNION ALL` statement, grouped by parent in reading
+/// order: any page restriction (`page_of`: bounds, order and limit) and any sort key (`key_of`,
+/// the key `page_of` orders by).
 pub(crate) async fn grouped_pages_with<E, C, S, Kf, Pf, Gf>(
     db: &impl ConnectionTrait,
     base: Select<E>,
@@ -58,21 +59,7 @@ where
     Pf: Fn(&E::Model) -> Option<i64>,
     Kf: Fn(&E::Model) -> S,
 {
-    let mut union: Option<SelectStatement> = None;
-    let mut ids: Vec<i64> = arms.parent_ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
-    for (i, id) in ids.iter().enumerate() {
-        let arm = page_of(base.clone().filter(arms.parent_col.eq(*id))).into_query();
-        let wrapped = Query::select().column(Asterisk).from_subquery(arm, Alias::new(format!("p{i}"))).take();
-        match union.as_mut() {
-            None => union = Some(wrapped),
-            Some(u) => {
-                u.union(UnionType::All, wrapped);
-            }
-        }
-    }
-    let Some(union) = union else {
+    let Some(union) = union_of_pages(&base, arms.parent_col, arms.parent_ids, page_of) else {
         return Ok(HashMap::new());
     };
     let statement = db.get_database_backend().build(&union);
@@ -124,4 +111,30 @@ pub(crate) fn contains_pattern(needle: &str) -> String {
     }
     pattern.push('%');
     pattern
+}
+
+/// One arm per distinct parent id — `page_of` applied to `base` restricted to that parent, so
+/// each arm uses the `(parent, key)` index and stops at its limit — joined by `UNION ALL`.
+/// `None` when there are no parents.
+pub(crate) fn union_of_pages<E: EntityTrait>(
+    base: &Select<E>,
+    parent_col: impl ColumnTrait,
+    parent_ids: &[i64],
+    page_of: impl Fn(Select<E>) -> Select<E>,
+) -> Option<SelectStatement> {
+    let mut ids: Vec<i64> = parent_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut union: Option<SelectStatement> = None;
+    for (i, id) in ids.iter().enumerate() {
+        let arm = page_of(base.clone().filter(parent_col.eq(*id))).into_query();
+        let wrapped = Query::select().column(Asterisk).from_subquery(arm, Alias::new(format!("p{i}"))).take();
+        match union.as_mut() {
+            None => union = Some(wrapped),
+            Some(u) => {
+                u.union(UnionType::All, wrapped);
+            }
+        }
+    }
+    union
 }

@@ -4,14 +4,15 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query, SelectStatement, SimpleExpr, UnionType};
+use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, FromQueryResult, Order, QueryFilter, QueryOrder, QueryResult,
-    QuerySelect, QueryTrait, Select, Value,
+    ConnectionTrait, DbBackend, DbErr, FromQueryResult, Order, QueryFilter, QueryOrder, QueryResult, QuerySelect,
+    QueryTrait, Select, Value,
 };
 use workplan_domain::listing::{Direction, SortOrder, TaskKey, TaskQuery, TaskSort, TaskSortValue};
 
 use crate::entities::task;
+use crate::paging::union_of_pages;
 
 const SORT_KEY: &str = "sort_key";
 
@@ -117,22 +118,8 @@ pub(crate) async fn grouped_task_rows(
     parent_ids: &[i64],
     query: &TaskQuery,
 ) -> Result<HashMap<i64, Vec<(TaskKey, task::Model)>>, DbErr> {
-    let mut ids: Vec<i64> = parent_ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
     let backend = db.get_database_backend();
-    let mut union: Option<SelectStatement> = None;
-    for (i, id) in ids.iter().enumerate() {
-        let arm = page_of(base.clone().filter(parent.eq(*id)), query, backend).into_query();
-        let wrapped = Query::select().column(Asterisk).from_subquery(arm, Alias::new(format!("p{i}"))).take();
-        match union.as_mut() {
-            None => union = Some(wrapped),
-            Some(u) => {
-                u.union(UnionType::All, wrapped);
-            }
-        }
-    }
-    let Some(union) = union else {
+    let Some(union) = union_of_pages(&base, parent, parent_ids, |s| page_of(s, query, backend)) else {
         return Ok(HashMap::new());
     };
     let mut groups: HashMap<i64, Vec<(TaskKey, task::Model)>> = HashMap::new();
