@@ -14,7 +14,8 @@ impl HistoryEntry {
         self.0.version
     }
 
-    /// CREATE, UPDATE, SUBMIT, SYNC, WITHDRAW, ACCEPT or RETURN.
+    /// CREATE, UPDATE, SUBMIT, SYNC, WITHDRAW, ACCEPT, RETURN, REOPEN or BACKFILL (an ADMIN import of a
+    /// historical report).
     async fn action(&self) -> &str {
         &self.0.action
     }

@@ -64,7 +64,7 @@ pub struct Applied {
     pub state: ReportState,
     /// The review comment after the write.
     pub review_comment: Option<String>,
-    /// The history action: CREATE, UPDATE, SUBMIT, WITHDRAW, ACCEPT, RETURN, REOPEN, SYNC.
+    /// The history action: CREATE, UPDATE, SUBMIT, WITHDRAW, ACCEPT, RETURN, REOPEN, SYNC, BACKFILL.
     pub action: &'static str,
     /// The change-feed kind.
     pub kind: ChangeKind,

@@ -65,7 +65,7 @@ pub struct HistoryEntry {
     pub report_id: ReportId,
     /// The version the write produced.
     pub version: i32,
-    /// CREATE, UPDATE, SUBMIT, WITHDRAW, ACCEPT, RETURN, REOPEN, SYNC.
+    /// CREATE, UPDATE, SUBMIT, WITHDRAW, ACCEPT, RETURN, REOPEN, SYNC, BACKFILL.
     pub action: String,
     /// Who wrote (token name and role).
     pub actor: String,
