@@ -59,6 +59,10 @@ async fn an_admin_imports_a_report_with_its_original_submission_time() {
     let future = json!({ "i": { "reporter": { "provinceCode": "440000" }, "reports": [with(item("gd-x", 17, "2016"), "submittedAt", json!(later))] } });
     let r = app.data(SYNC, future).await["syncProgressReports"]["results"][0].clone();
     assert_eq!((r["code"].as_str(), r["field"].as_str()), (Some("BAD_USER_INPUT"), Some("submittedAt")), "{r}");
+    // Nor before the period it reports on began (2016 starts at 2015-12-31T16:00Z, CST midnight).
+    let early = json!({ "i": { "reporter": { "provinceCode": "440000" }, "reports": [with(item("gd-y", 17, "2016"), "submittedAt", json!("2015-12-31T15:59:59Z"))] } });
+    let r = app.data(SYNC, early).await["syncProgressReports"]["results"][0].clone();
+    assert_eq!((r["code"].as_str(), r["field"].as_str()), (Some("BAD_USER_INPUT"), Some("submittedAt")), "{r}");
 }
 
 #[tokio::test]

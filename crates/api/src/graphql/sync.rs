@@ -38,8 +38,9 @@ pub(crate) struct SyncProgressReportItem {
     #[graphql(default)]
     pub evidence_urls: Vec<String>,
     /// ADMIN only (others: the item is FORBIDDEN): when the report was originally submitted,
-    /// for importing historical reports. The report is stored as created, first and last
-    /// submitted then, and its history records the action BACKFILL with a `submittedAt` change.
+    /// for importing historical reports: not in the future, nor before its period starts. The
+    /// report is stored as created, first and last submitted then, and its history records the
+    /// action BACKFILL with a `submittedAt` change.
     pub submitted_at: Option<DateTime<Utc>>,
 }
 

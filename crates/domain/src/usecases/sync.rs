@@ -63,6 +63,9 @@ impl Batch<'_> {
             if at > self.now {
                 return Err(Error::validation("submittedAt", "must not be in the future"));
             }
+            if at < fields.period.starts_at() {
+                return Err(Error::validation("submittedAt", "must not be before the period it reports on starts"));
+            }
         }
         Ok(ValidSyncItem {
             index,
