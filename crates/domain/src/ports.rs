@@ -23,7 +23,10 @@ use crate::plan::{Plan, Responsibility, Role, Section, Subsection, Task};
 use crate::province::Province;
 use crate::report::sync::{RejectReason, SyncOutcome, ValidSyncItem};
 use crate::report::{Change, Edit, HistoryEntry, NewReport, Period, ProgressReport, Reporter};
-use crate::supervision::{PeriodHistoryEntry, PeriodSchedule, ReportingPeriod};
+use crate::supervision::{
+    AcceptedPart, AdjustmentId, NewAdjustment, ObligationAdjustment, PeriodHistoryEntry, PeriodSchedule, ReportFacts,
+    ReportingPeriod,
+};
 use crate::token::{AccessRole, ApiToken};
 
 /// Reads the plan: sections, tasks, agencies, responsibilities and provinces.
@@ -40,6 +43,8 @@ pub trait PlanReader: Send + Sync {
     /// The subsections of the given sections, in order.
     async fn subsections_by_sections(&self, ids: &[SectionId]) -> Result<Vec<Subsection>>;
 
+    /// Every task, by number.
+    async fn tasks(&self) -> Result<Vec<Task>>;
     /// The tasks with these ids.
     async fn tasks_by_ids(&self, ids: &[TaskId]) -> Result<Vec<Task>>;
     /// The tasks with these numbers.
@@ -72,6 +77,8 @@ pub trait PlanReader: Send + Sync {
     /// How many agencies match.
     async fn count_agencies(&self, filter: &AgencyFilter) -> Result<i64>;
 
+    /// Every responsibility, by task then listed position.
+    async fn responsibilities(&self) -> Result<Vec<Responsibility>>;
     /// Responsibilities of the given tasks, in listed order.
     async fn responsibilities_by_tasks(&self, ids: &[TaskId]) -> Result<Vec<Responsibility>>;
     /// Responsibilities of the given agencies (in a role, if given), by task number.
@@ -167,6 +174,47 @@ pub trait PeriodStore: Send + Sync {
     async fn periods(&self) -> Result<Vec<ReportingPeriod>>;
     /// The history of these periods, oldest first.
     async fn period_history(&self, periods: &[Period]) -> Result<Vec<PeriodHistoryEntry>>;
+}
+
+/// Reads what supervision needs of the reports — their states and times, never their text —
+/// and the exemptions and extensions in force. Each method is one set-based query.
+#[async_trait]
+pub trait SupervisionReader: Send + Sync {
+    /// The live (not withdrawn) PART reports for exactly these periods, of these parties only
+    /// when `parties` is given.
+    async fn report_facts(&self, periods: &[Period], parties: Option<&[Reporter]>) -> Result<Vec<ReportFacts>>;
+    /// For each task, agency or province, and kind, the latest accepted version (of an ACCEPTED
+    /// report, or one reopened for correction) among reports whose period ends no later than
+    /// `up_to` ends (every period when `None`); of agencies only when `agencies_only`.
+    async fn accepted_parts(&self, up_to: Option<Period>, agencies_only: bool) -> Result<Vec<AcceptedPart>>;
+    /// The adjustments (revoked ones included) that name one of these periods or every period.
+    async fn adjustments(&self, periods: &[Period]) -> Result<Vec<ObligationAdjustment>>;
+    /// The adjustments with these ids.
+    async fn adjustments_by_ids(&self, ids: &[AdjustmentId]) -> Result<Vec<ObligationAdjustment>>;
+}
+
+/// Writes exemptions and extensions.
+#[async_trait]
+pub trait AdjustmentStore: Send + Sync {
+    /// Stores checked adjustments made by `actor` at `at`, in one transaction. An exemption
+    /// already in force for the same period (or every period), task and party is not stored
+    /// again; it is returned as it stands.
+    async fn adjust(
+        &self,
+        actor: &Principal,
+        adjustments: Vec<NewAdjustment>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<ObligationAdjustment>>;
+    /// Revokes (undoes) these adjustments as `actor` at `at` with `reason`, in one
+    /// transaction; ones already revoked stay as they were. NOT_FOUND (and nothing changed)
+    /// when an id is unknown.
+    async fn revoke_adjustments(
+        &self,
+        actor: &Principal,
+        ids: &[AdjustmentId],
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<ObligationAdjustment>>;
 }
 
 /// A client's idempotency key for a single write, with the fingerprint of the request.
@@ -274,6 +322,10 @@ pub struct Ports {
     pub tokens: Arc<dyn TokenStore>,
     /// The reporting calendar.
     pub periods: Arc<dyn PeriodStore>,
+    /// What supervision reads of the reports, and the adjustments in force.
+    pub supervision: Arc<dyn SupervisionReader>,
+    /// Exemptions and extensions.
+    pub adjustments: Arc<dyn AdjustmentStore>,
     /// Whether storage answers.
     pub health: Arc<dyn Health>,
 }
@@ -327,7 +379,15 @@ impl Ports {
     /// Every port served by one store.
     pub fn of<S>(store: Arc<S>) -> Self
     where
-        S: PlanReader + ReportReader + ReportWriter + TokenStore + PeriodStore + Health + 'static,
+        S: PlanReader
+            + ReportReader
+            + ReportWriter
+            + TokenStore
+            + PeriodStore
+            + SupervisionReader
+            + AdjustmentStore
+            + Health
+            + 'static,
     {
         Self {
             plan: store.clone(),
@@ -335,6 +395,8 @@ impl Ports {
             writer: store.clone(),
             tokens: store.clone(),
             periods: store.clone(),
+            supervision: store.clone(),
+            adjustments: store.clone(),
             health: store,
         }
     }

@@ -221,6 +221,11 @@ impl PlanReader for SeaStore {
         Ok(rows.into_iter().map(to_subsection).collect())
     }
 
+    async fn tasks(&self) -> Result<Vec<Task>> {
+        let rows = task::Entity::find().order_by_asc(task::Column::Number).all(&self.db).await.db()?;
+        collect(rows, to_task)
+    }
+
     async fn tasks_by_ids(&self, ids_: &[TaskId]) -> Result<Vec<Task>> {
         let rows = task::Entity::find().filter(task::Column::Id.is_in(ids(ids_, |i| i.0))).all(&self.db).await.db()?;
         collect(rows, to_task)
@@ -298,6 +303,16 @@ impl PlanReader for SeaStore {
     async fn count_agencies(&self, filter: &AgencyFilter) -> Result<i64> {
         let n = agency_select(filter).count(&self.db).await.db()?;
         i64::try_from(n).map_err(Error::internal)
+    }
+
+    async fn responsibilities(&self) -> Result<Vec<Responsibility>> {
+        let rows = responsibility::Entity::find()
+            .order_by_asc(responsibility::Column::TaskId)
+            .order_by_asc(responsibility::Column::Position)
+            .all(&self.db)
+            .await
+            .db()?;
+        collect(rows, to_responsibility)
     }
 
     async fn responsibilities_by_tasks(&self, ids_: &[TaskId]) -> Result<Vec<Responsibility>> {

@@ -300,6 +300,12 @@ impl PlanReader for PlanSnapshot {
         Ok(by_ids(&self.data.subsections, ids, |s| s.section_id))
     }
 
+    async fn tasks(&self) -> Result<Vec<Task>> {
+        let mut tasks = self.data.tasks.clone();
+        tasks.sort_by_key(|t| t.number);
+        Ok(tasks)
+    }
+
     async fn tasks_by_ids(&self, ids: &[TaskId]) -> Result<Vec<Task>> {
         Ok(by_ids(&self.data.tasks, ids, |t| t.id))
     }
@@ -368,6 +374,12 @@ impl PlanReader for PlanSnapshot {
 
     async fn count_agencies(&self, filter: &AgencyFilter) -> Result<i64> {
         Ok(count(self.data.agencies.iter().filter(|a| self.agency_matches(filter, a)).count()))
+    }
+
+    async fn responsibilities(&self) -> Result<Vec<Responsibility>> {
+        let mut rows = self.data.responsibilities.clone();
+        rows.sort_by_key(|r| (r.task_id, r.position));
+        Ok(rows)
     }
 
     async fn responsibilities_by_tasks(&self, ids: &[TaskId]) -> Result<Vec<Responsibility>> {

@@ -55,6 +55,29 @@ string_enum!(
 );
 
 string_enum!(
+    /// How the work is going, as its reporter judges it (optional on a report).
+    pub enum Health {
+        /// Going to plan.
+        OnTrack = "ON_TRACK",
+        /// At risk of missing its goals.
+        AtRisk = "AT_RISK",
+        /// Off track: will miss its goals without intervention.
+        OffTrack = "OFF_TRACK",
+    }
+);
+
+impl Health {
+    /// How bad it is: ON_TRACK 0, AT_RISK 1, OFF_TRACK 2 (the worst wins).
+    pub fn severity(self) -> u8 {
+        match self {
+            Self::OnTrack => 0,
+            Self::AtRisk => 1,
+            Self::OffTrack => 2,
+        }
+    }
+}
+
+string_enum!(
     /// Where a report is in its lifecycle: DRAFT → SUBMITTED → ACCEPTED or RETURNED (→ edited and
     /// resubmitted); a reporter may WITHDRAW a report that was not accepted.
     pub enum ReportState {

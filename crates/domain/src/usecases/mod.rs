@@ -8,6 +8,7 @@ pub mod idempotency;
 mod reporter;
 pub mod schedule_period;
 pub mod submit;
+pub mod supervise;
 pub mod sync;
 pub mod tokens;
 
