@@ -84,6 +84,15 @@ pub struct ReportFacts {
     pub ever_returned: bool,
 }
 
+impl ReportFacts {
+    /// Whether `scope` lets its holder see this report (as [`crate::report::ProgressReport::readable_within`]
+    /// decides for the whole report: a reopened report is readable as its accepted version).
+    pub fn readable_within(&self, scope: &crate::access::ReportScope) -> bool {
+        crate::access::in_scope(scope, self.state, self.reporter)
+            || (self.has_accepted && self.state != ReportState::Withdrawn)
+    }
+}
+
 /// How an obligation stands, by the rules of this module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Standing {
