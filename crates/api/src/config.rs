@@ -1,7 +1,9 @@
-//! Request-independent API settings: access, introspection, limits, CORS and rate limiting.
+//! Request-independent API settings: access, introspection, limits, CORS, rate limiting
+//! and the export-link key.
 
 use workplan_domain::access::Viewer;
 
+use crate::export::signed::ExportKey;
 use crate::limits::Limits;
 use crate::rate::RateLimit;
 
@@ -20,6 +22,9 @@ pub struct ApiConfig {
     pub cors_origins: Vec<String>,
     /// Per-caller rate limit by cost; `None` turns it off.
     pub rate_limit: Option<RateLimit>,
+    /// The key export links are signed with; `None`: a random key made once per process
+    /// (fine for one replica; replicas behind one balancer must share a configured key).
+    pub export_key: Option<ExportKey>,
 }
 
 impl Default for ApiConfig {
@@ -31,6 +36,7 @@ impl Default for ApiConfig {
             limits: Limits::default(),
             cors_origins: Vec::new(),
             rate_limit: Some(RateLimit::default()),
+            export_key: None,
         }
     }
 }
@@ -58,6 +64,14 @@ impl Introspection {
 }
 
 impl ApiConfig {
+    /// The key export links are signed with: the configured one, else this process's own.
+    ///
+    /// # Errors
+    /// INTERNAL when no key is configured and the process has no random source.
+    pub fn export_signing_key(&self) -> workplan_domain::Result<ExportKey> {
+        self.export_key.clone().map_or_else(ExportKey::per_process, Ok)
+    }
+
     /// The production profile: introspection for token holders only, no suggestions.
     pub fn production(self) -> Self {
         Self { introspection: Introspection::Tokens, suggestions: false, ..self }

@@ -1,5 +1,6 @@
 //! workplan-api: the GraphQL schema (async-graphql), its DataLoaders, the mapping of errors to
-//! GraphQL errors, and the HTTP surface (axum): `/graphql`, GraphiQL and health checks.
+//! GraphQL errors, and the HTTP surface (axum): `/graphql`, GraphiQL, spreadsheet exports
+//! (`/export/…`) and health checks.
 //!
 //! Talks to storage only through the domain's ports; knows nothing of SeaORM.
 //! [`schema_builder`] needs no database, so the SDL can be printed anywhere.
@@ -10,6 +11,7 @@ mod connection;
 mod context;
 pub mod cost;
 pub mod error;
+pub mod export;
 mod graphql;
 pub mod http;
 mod ids;

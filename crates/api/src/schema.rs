@@ -7,6 +7,7 @@ use crate::config::ApiConfig;
 use crate::graphql::agency::AgencyQueryRoot;
 use crate::graphql::changes::ChangesQueryRoot;
 use crate::graphql::edit::EditMutationRoot;
+use crate::graphql::export::ExportQueryRoot;
 use crate::graphql::node::NodeQueryRoot;
 use crate::graphql::period::{PeriodMutationRoot, PeriodQueryRoot};
 use crate::graphql::plan::PlanQueryRoot;
@@ -34,6 +35,7 @@ pub struct Query(
     ReviewQueryRoot,
     ChangesQueryRoot,
     TokenQueryRoot,
+    ExportQueryRoot,
 );
 
 /// Writes. Every write checks every rule first; on any error nothing is written.

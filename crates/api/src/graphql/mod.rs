@@ -6,6 +6,7 @@
 pub(crate) mod agency;
 pub(crate) mod changes;
 pub(crate) mod edit;
+pub(crate) mod export;
 pub(crate) mod history;
 pub(crate) mod node;
 pub(crate) mod official;

@@ -1,7 +1,8 @@
 //! The HTTP surface: GraphQL over HTTP and over WebSocket, GraphiQL (embedded, works offline),
-//! health checks and metrics.
+//! spreadsheet exports, health checks and metrics.
 
 mod assets;
+mod export;
 mod graphql;
 mod health;
 mod respond;
@@ -109,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/graphql/ws", get(ws::graphql_ws))
+        .route("/export/{file}", get(export::download))
         .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");

@@ -147,3 +147,29 @@ pub(super) fn body(response: &async_graphql::Response, class: Classified, media:
         }
     }
 }
+
+/// A domain error outside GraphQL (an export download), with the status its code calls for,
+/// in the same body and through the same mapping ([`crate::error::to_graphql`]) as GraphQL's
+/// errors: internal errors are logged there and leak nothing.
+pub(super) fn domain_error_response(err: &workplan_domain::Error) -> Response {
+    let error = crate::error::to_graphql(err);
+    let code = match error.extensions.as_ref().and_then(|e| e.get("code")) {
+        Some(Value::String(code)) => code.clone(),
+        _ => code::INTERNAL.to_owned(),
+    };
+    let status = match code.as_str() {
+        code::BAD_USER_INPUT => StatusCode::BAD_REQUEST,
+        code::UNAUTHENTICATED => StatusCode::UNAUTHORIZED,
+        code::FORBIDDEN => StatusCode::FORBIDDEN,
+        code::NOT_FOUND => StatusCode::NOT_FOUND,
+        code::CONFLICT => StatusCode::CONFLICT,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let body = serde_json::json!({ "errors": [error] });
+    let mut response =
+        (status, [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))], body.to_string()).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
