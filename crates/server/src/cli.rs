@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use workplan_api::config::Introspection;
+use workplan_api::export::ExportFormat;
 use workplan_api::limits::Limits;
 use workplan_api::rate::RateLimit;
 use workplan_domain::token::AccessRole;
@@ -64,6 +65,12 @@ pub struct Cli {
     #[expect(rustdoc::bare_urls, reason = "this doc comment is --help text, where <…> would be printed as is")]
     #[arg(long = "cors-origin", env = "WORKPLAN_CORS_ORIGINS", value_delimiter = ',', global = true)]
     pub cors_origins: Vec<String>,
+
+    /// The secret export links (GraphQL exportUrl) are signed with: at least 32 bytes, e.g. the
+    /// output of `openssl rand -hex 32`. Unset: a random key per process, so links work only on
+    /// the replica that made them; replicas behind one balancer must share this key.
+    #[arg(long, env = "WORKPLAN_EXPORT_KEY", hide_env_values = true, global = true)]
+    pub export_key: Option<String>,
 
     /// Largest number of pooled database connections.
     #[arg(long, env = "WORKPLAN_DB_MAX_CONNECTIONS", default_value_t = DEFAULT_DB_MAX_CONNECTIONS, global = true)]
@@ -129,6 +136,10 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Write the reporting matrix or a rollup of a scheduled period as CSV or XLSX, with full
+    /// rights (every report ID shown): the same file GET /export/… serves.
+    #[command(subcommand)]
+    Export(ExportCommand),
 }
 
 /// `workplan import-plan`.
@@ -200,6 +211,58 @@ pub struct TokenCreateArgs {
     /// Expire after this many days.
     #[arg(long)]
     pub expires_in_days: Option<u32>,
+}
+
+/// `workplan export …`.
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// The reporting matrix: one row per obligation of the period.
+    ReportingMatrix(ExportArgs),
+    /// A rollup: one row per group (per agency and role when by agency).
+    Rollup(RollupExportArgs),
+}
+
+/// What every export takes.
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    /// The scheduled period, e.g. 2016-Q4.
+    #[arg(long)]
+    pub period: String,
+    /// csv (UTF-8 with a byte-order mark) or xlsx.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: ExportFormatArg,
+    /// Where to write the file; "-" for stdout. By default the name the download would have
+    /// (e.g. reporting-matrix-2016-Q4.csv), in the current directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// `workplan export rollup`.
+#[derive(clap::Args, Debug)]
+pub struct RollupExportArgs {
+    /// What to group by: section, subsection, agency or province.
+    #[arg(long)]
+    pub by: String,
+    /// The period, format and output file.
+    #[command(flatten)]
+    pub export: ExportArgs,
+}
+
+/// `export --format`.
+// No doc comments on the variants, as for `IntrospectionArg`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ExportFormatArg {
+    Csv,
+    Xlsx,
+}
+
+impl From<ExportFormatArg> for ExportFormat {
+    fn from(arg: ExportFormatArg) -> Self {
+        match arg {
+            ExportFormatArg::Csv => Self::Csv,
+            ExportFormatArg::Xlsx => Self::Xlsx,
+        }
+    }
 }
 
 /// `--introspection`: who may introspect the schema.

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail, ensure};
 use axum::http::HeaderValue;
 use workplan_api::config::{ApiConfig, Introspection};
+use workplan_api::export::signed::{ExportKey, MIN_KEY_BYTES};
 use workplan_api::limits::Limits;
 use workplan_api::rate::RateLimit;
 use workplan_persistence::StoreOptions;
@@ -58,6 +59,8 @@ pub struct Settings {
     pub rate_limit: Option<RateLimit>,
     /// Browser origins allowed to call the API (CORS).
     pub cors_origins: Vec<String>,
+    /// The key export links are signed with; `None`: a random key per process.
+    pub export_key: Option<ExportKey>,
 }
 
 impl Default for Settings {
@@ -76,6 +79,7 @@ impl Default for Settings {
             limits: api.limits,
             rate_limit: api.rate_limit,
             cors_origins: api.cors_origins,
+            export_key: api.export_key,
         }
     }
 }
@@ -95,6 +99,7 @@ impl fmt::Debug for Settings {
             .field("limits", &self.limits)
             .field("rate_limit", &self.rate_limit)
             .field("cors_origins", &self.cors_origins)
+            .field("export_key", &self.export_key)
             .finish()
     }
 }
@@ -132,6 +137,7 @@ impl Settings {
             rate_limit: (cli.rate_limit_capacity > 0.0)
                 .then_some(RateLimit { capacity: cli.rate_limit_capacity, refill_per_second: cli.rate_limit_refill }),
             cors_origins: cli.cors_origins.clone(),
+            export_key: export_key(cli.export_key.as_deref())?,
             ..Self::default()
         };
         settings.validate(cli)?;
@@ -173,6 +179,7 @@ impl Settings {
             limits: self.limits,
             cors_origins: self.cors_origins.clone(),
             rate_limit: self.rate_limit,
+            export_key: self.export_key.clone(),
         };
         if self.production { config.production() } else { config }
     }
@@ -185,6 +192,19 @@ impl Settings {
             acquire_timeout: self.acquire_timeout,
         }
     }
+}
+
+/// The export-link key `--export-key` (`WORKPLAN_EXPORT_KEY`) gives, if any.
+fn export_key(text: Option<&str>) -> anyhow::Result<Option<ExportKey>> {
+    text.map(|text| {
+        ExportKey::new(text.as_bytes()).with_context(|| {
+            format!(
+                "--export-key (WORKPLAN_EXPORT_KEY) must be at least {MIN_KEY_BYTES} bytes (it has {}): use e.g. `openssl rand -hex 32`",
+                text.len()
+            )
+        })
+    })
+    .transpose()
 }
 
 /// The address `workplan` with no subcommand serves on: `WORKPLAN_LISTEN`, else the default, as
@@ -243,6 +263,7 @@ mod tests {
             &["--rate-limit-refill=-1"],
             &["--cors-origin", "*"],
             &["--cors-origin", "https://a.example\n"],
+            &["--export-key", "too short"],
         ] {
             let error = settings(&[args, &["schema"]].concat()).expect_err("refused").to_string();
             let flag = args[0].split('=').next().unwrap_or_default();
@@ -251,9 +272,15 @@ mod tests {
     }
 
     #[test]
-    fn debug_hides_the_database_password() {
-        let settings = Settings { database_url: "postgres://u:secret@h/db".to_owned(), ..Settings::default() };
+    fn debug_hides_the_database_password_and_the_export_key() {
+        let key = "k".repeat(32) + "-secret";
+        let settings = Settings {
+            database_url: "postgres://u:secret@h/db".to_owned(),
+            export_key: ExportKey::new(key.as_bytes()),
+            ..Settings::default()
+        };
         let text = format!("{settings:?}");
         assert!(!text.contains("secret") && text.contains("u:***@h"), "{text}");
+        assert!(settings.api_config().export_key.is_some(), "the key reaches the API");
     }
 }

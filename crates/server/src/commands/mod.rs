@@ -1,5 +1,6 @@
 //! The subcommands, one file each; `migrate` and `schema` are a line or two and live here.
 
+mod export;
 mod import_plan;
 mod seed;
 mod serve;
@@ -28,5 +29,6 @@ pub async fn run(command: Option<Command>, settings: &Settings) -> anyhow::Resul
             Ok(())
         }
         Some(Command::Token(command)) => token::run(settings, command).await,
+        Some(Command::Export(command)) => export::run(settings, command).await,
     }
 }
