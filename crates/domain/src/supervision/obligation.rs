@@ -243,8 +243,8 @@ pub struct ObligationFilter {
     pub states: Vec<ObligationState>,
     /// Only tasks of this section.
     pub section: Option<SectionId>,
-    /// Only tasks of this subsection.
-    pub subsection: Option<SubsectionId>,
+    /// Only tasks of these subsections (any when empty).
+    pub subsections: Vec<SubsectionId>,
     /// Only this task.
     pub task_number: Option<i32>,
     /// Only this agency's obligations.
@@ -260,7 +260,7 @@ impl ObligationFilter {
     pub fn matches(&self, o: &Obligation) -> bool {
         (self.states.is_empty() || self.states.contains(&o.state()))
             && self.section.is_none_or(|s| s == o.section_id)
-            && self.subsection.is_none_or(|s| s == o.subsection_id)
+            && (self.subsections.is_empty() || self.subsections.contains(&o.subsection_id))
             && self.task_number.is_none_or(|n| n == o.task_number)
             && self.agency.is_none_or(|a| o.party == Reporter::Agency(a))
             && self.province.is_none_or(|p| o.party == Reporter::Province(p))
