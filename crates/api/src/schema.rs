@@ -34,6 +34,7 @@ pub struct Query(
     PeriodQueryRoot,
     ObligationQueryRoot,
     RollupQueryRoot,
+    ExportQueryRoot,
     AdjustmentQueryRoot,
     ReportQueryRoot,
     NodeQueryRoot,
@@ -41,7 +42,6 @@ pub struct Query(
     ReviewQueryRoot,
     ChangesQueryRoot,
     TokenQueryRoot,
-    ExportQueryRoot,
 );
 
 /// Writes. Every write checks every rule first; on any error nothing is written.

@@ -5,6 +5,7 @@ use async_graphql::{Context, Enum, Object};
 use workplan_domain::access::Viewer;
 use workplan_domain::usecases::supervise::scheduled;
 
+use super::rollup::RollupDimension;
 use crate::config::ApiConfig;
 use crate::context::{clock, periods, scope, viewer};
 use crate::error::{GqlResultExt, internal};
@@ -35,20 +36,6 @@ pub(crate) enum ExportFormat {
     /// An Excel workbook: a bold, frozen header row, numbers as numbers and times as
     /// date-times in China Standard Time.
     Xlsx,
-}
-
-/// What a rollup groups by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "workplan_domain::supervision::RollupDimension")]
-pub(crate) enum RollupDimension {
-    /// The plan's sections (I–VI).
-    Section,
-    /// The plan's subsections.
-    Subsection,
-    /// The agencies, one row per role (LEAD and PARTICIPANT).
-    Agency,
-    /// The provinces.
-    Province,
 }
 
 /// Spreadsheet export links.
