@@ -73,7 +73,10 @@ async fn every_obligation_of_the_scenario_stands_as_computed_by_hand() {
     // Never submitted: 2016-10-16 00:00 to 2016-12-20 10:00 is 65 days and 10 hours: 66 days.
     assert_eq!(judged(find(&t33, "110000")), ("OVERDUE", json!(false), json!(66)));
     assert_eq!(find(&t33, "110000")["report"], Value::Null);
-    assert_eq!(counts(&m), states(&[("NOT_DUE", 0), ("OVERDUE", 30), ("SUBMITTED", 0), ("ACCEPTED", 3), ("EXEMPT", 0)]));
+    assert_eq!(
+        counts(&m),
+        states(&[("NOT_DUE", 0), ("OVERDUE", 30), ("SUBMITTED", 0), ("ACCEPTED", 3), ("EXEMPT", 0)])
+    );
 
     // Task 37 for 2016-Q3.
     let t37 = nodes(&matrix(&w, sup, "2016-Q3", json!({ "taskNumber": 37 })).await);
@@ -84,12 +87,19 @@ async fn every_obligation_of_the_scenario_stands_as_computed_by_hand() {
     assert_eq!(judged(mofcom), ("ACCEPTED", json!(true), json!(0)), "reopened: its accepted version counts");
     assert_eq!(mofcom["report"]["state"], "RETURNED", "a supervisor sees the report as it is");
     assert_eq!(judged(find(&t37, "SAIC")), ("OVERDUE", json!(false), json!(66)));
-    assert_eq!(judged(find(&t37, "440000")), ("SUBMITTED", json!(false), json!(2)), "submitted 10-18 00:00: 2 days late");
+    assert_eq!(
+        judged(find(&t37, "440000")),
+        ("SUBMITTED", json!(false), json!(2)),
+        "submitted 10-18 00:00: 2 days late"
+    );
     assert_eq!(judged(find(&t37, "110000")), ("OVERDUE", json!(false), json!(66)), "its report was withdrawn");
 
     // Task 1: provinces exempt for every period; its one agency overdue.
     let t1 = matrix(&w, sup, "2016-Q3", json!({ "taskNumber": 1 })).await;
-    assert_eq!(counts(&t1), states(&[("NOT_DUE", 0), ("OVERDUE", 1), ("SUBMITTED", 0), ("ACCEPTED", 0), ("EXEMPT", 31)]));
+    assert_eq!(
+        counts(&t1),
+        states(&[("NOT_DUE", 0), ("OVERDUE", 1), ("SUBMITTED", 0), ("ACCEPTED", 0), ("EXEMPT", 31)])
+    );
     assert_eq!(judged(find(&nodes(&t1), "440000")), ("EXEMPT", Value::Null, Value::Null));
 
     // The whole of 2016-Q3: 459 + 106 × 31 obligations.
@@ -103,7 +113,10 @@ async fn every_obligation_of_the_scenario_stands_as_computed_by_hand() {
     // 2016-Q4 is not due yet: a draft is NOT_DUE, a submitted report SUBMITTED, SAIC's due date
     // is its first extension (the second was undone), and task 1 stays exempt.
     let q4 = matrix(&w, sup, "2016-Q4", json!(null)).await;
-    assert_eq!(counts(&q4), states(&[("NOT_DUE", 3713), ("OVERDUE", 0), ("SUBMITTED", 1), ("ACCEPTED", 0), ("EXEMPT", 31)]));
+    assert_eq!(
+        counts(&q4),
+        states(&[("NOT_DUE", 3713), ("OVERDUE", 0), ("SUBMITTED", 1), ("ACCEPTED", 0), ("EXEMPT", 31)])
+    );
     let t37 = nodes(&matrix(&w, sup, "2016-Q4", json!({ "taskNumber": 37 })).await);
     let saic = find(&t37, "SAIC");
     assert_eq!((time(&saic["dueAt"]), &saic["extended"]), (cst(2017, 2, 1, 0), &json!(true)));
@@ -111,7 +124,10 @@ async fn every_obligation_of_the_scenario_stands_as_computed_by_hand() {
     assert_eq!(judged(find(&t37, "MOFCOM")), ("SUBMITTED", json!(true), json!(0)));
     let t33 = nodes(&matrix(&w, sup, "2016-Q4", json!({ "taskNumber": 33 })).await);
     let draft = find(&t33, "SIPO");
-    assert_eq!((judged(draft), draft["report"]["id"].clone()), (("NOT_DUE", Value::Null, Value::Null), w.sipo_q4_draft.id.clone()));
+    assert_eq!(
+        (judged(draft), draft["report"]["id"].clone()),
+        (("NOT_DUE", Value::Null, Value::Null), w.sipo_q4_draft.id.clone())
+    );
 
     // When the clock passes the Q4 due date, the draft's obligation becomes OVERDUE.
     w.clock.set(cst(2017, 1, 16, 1));
@@ -187,12 +203,16 @@ async fn the_overdue_list_and_a_reporters_to_do_list() {
     let d = w.app.data_as(None, q, json!({ "first": 3 })).await;
     assert_eq!(d["overdue"]["totalCount"], 3708, "only 2016-Q3 is due");
     for n in d["overdue"]["nodes"].as_array().expect("nodes") {
-        assert_eq!((n["state"].as_str(), n["daysLate"].as_i64(), n["period"].as_str()), (Some("OVERDUE"), Some(66), Some("2016-Q3")));
+        assert_eq!(
+            (n["state"].as_str(), n["daysLate"].as_i64(), n["period"].as_str()),
+            (Some("OVERDUE"), Some(66), Some("2016-Q3"))
+        );
     }
     // A month after the Q4 due date, Q4's overdue come after Q3's (fewer days late).
     w.clock.set(cst(2017, 2, 16, 10));
     let d = w.app.data_as(None, "{ overdue(first: 500) { totalCount nodes { period daysLate } } }", json!({})).await;
-    let periods: Vec<&str> = d["overdue"]["nodes"].as_array().expect("nodes").iter().filter_map(|n| n["period"].as_str()).collect();
+    let periods: Vec<&str> =
+        d["overdue"]["nodes"].as_array().expect("nodes").iter().filter_map(|n| n["period"].as_str()).collect();
     assert!(periods.iter().all(|p| *p == "2016-Q3"), "the first page is the most overdue");
 
     let todo = "query($p: String, $s: [ObligationState!]) { viewer { obligations(period: $p, states: $s) {

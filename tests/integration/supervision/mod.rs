@@ -103,8 +103,11 @@ pub(crate) struct World {
 
 impl World {
     async fn submit(&self, token: &str, task: i32, period: &str, status: &str, percent: Option<i32>) -> Filed {
-        self.submit_as(token, json!({ "taskNumber": task, "period": period, "status": status,
-            "percentComplete": percent, "summary": format!("task {task} {period}") }))
+        self.submit_as(
+            token,
+            json!({ "taskNumber": task, "period": period, "status": status,
+            "percentComplete": percent, "summary": format!("task {task} {period}") }),
+        )
         .await
     }
 
@@ -210,15 +213,20 @@ impl World {
         w.at(cst(2016, 10, 26, 9));
         w.ndrc_q3 = w.review(&ndrc_q3, "ACCEPT").await;
         let consolidated = w
-            .submit_as(&ndrc, json!({ "taskNumber": 37, "period": "2016-Q3", "kind": "CONSOLIDATED",
-                "status": "IN_PROGRESS", "percentComplete": 60, "summary": "task 37 as a whole" }))
+            .submit_as(
+                &ndrc,
+                json!({ "taskNumber": 37, "period": "2016-Q3", "kind": "CONSOLIDATED",
+                "status": "IN_PROGRESS", "percentComplete": 60, "summary": "task 37 as a whole" }),
+            )
             .await;
         w.at(cst(2016, 10, 27, 9));
         w.ndrc_consolidated = w.review(&consolidated, "ACCEPT").await;
 
         w.at(cst(2016, 11, 1, 9));
-        let reopen = json!({ "i": { "id": mofcom_q3.id, "expectedVersion": mofcom_q3.version, "reason": "wrong status" } });
-        let reopened = Filed::from(&w.app.data_as(Some(&w.sup), REOPEN, reopen).await["reopenProgressReport"]["report"]);
+        let reopen =
+            json!({ "i": { "id": mofcom_q3.id, "expectedVersion": mofcom_q3.version, "reason": "wrong status" } });
+        let reopened =
+            Filed::from(&w.app.data_as(Some(&w.sup), REOPEN, reopen).await["reopenProgressReport"]["report"]);
         w.at(cst(2016, 11, 2, 9));
         w.mofcom_q3 =
             w.patch(&w.mofcom.clone(), &reopened, json!({ "status": "IN_PROGRESS", "percentComplete": 30 })).await;
@@ -226,8 +234,11 @@ impl World {
         w.at(cst(2016, 12, 1, 9));
         w.submit(&w.mofcom.clone(), 37, "2016-Q4", "COMPLETED", Some(100)).await;
         w.sipo_q4_draft = w
-            .submit_as(&sipo, json!({ "taskNumber": 33, "period": "2016-Q4", "status": "IN_PROGRESS",
-                "percentComplete": 70, "summary": "draft", "asDraft": true }))
+            .submit_as(
+                &sipo,
+                json!({ "taskNumber": 33, "period": "2016-Q4", "status": "IN_PROGRESS",
+                "percentComplete": 70, "summary": "draft", "asDraft": true }),
+            )
             .await;
         for due in ["2017-02-01T00:00:00+08:00", "2017-02-10T00:00:00+08:00"] {
             let extend = json!({ "i": { "period": "2016-Q4", "taskNumbers": [37], "agencies": ["SAIC"],

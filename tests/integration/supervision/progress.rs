@@ -45,10 +45,7 @@ async fn a_divided_task_counts_every_part_and_shows_its_consolidated_report() {
     assert_eq!(p["status"], "IN_PROGRESS", "least advanced is SAIC's missing part, but a part has started");
     let percent = p["percentComplete"].as_f64().expect("percent");
     assert!((percent - 50.0 / 3.0).abs() < 1e-9, "{percent}");
-    assert_eq!(
-        ids(&p["basis"]),
-        vec![w.ndrc_q3.id.clone(), w.mofcom_q3.id.clone(), w.ndrc_consolidated.id.clone()]
-    );
+    assert_eq!(ids(&p["basis"]), vec![w.ndrc_q3.id.clone(), w.mofcom_q3.id.clone(), w.ndrc_consolidated.id.clone()]);
     assert_eq!(p["missing"], json!([{ "__typename": "Agency", "abbreviation": "SAIC" }]));
     assert_eq!(
         p["explanation"],
@@ -73,7 +70,10 @@ async fn progress_carries_forward_and_defaults_to_the_last_due_period() {
     let q3 = progress(&w, None, 37, Some("2016-Q3")).await;
     let q4 = progress(&w, None, 37, Some("2016-Q4")).await;
     assert_eq!(q4["period"], "2016-Q4");
-    assert_eq!((&q4["status"], &q4["percentComplete"], ids(&q4["basis"])), (&q3["status"], &q3["percentComplete"], ids(&q3["basis"])));
+    assert_eq!(
+        (&q4["status"], &q4["percentComplete"], ids(&q4["basis"])),
+        (&q3["status"], &q3["percentComplete"], ids(&q3["basis"]))
+    );
     let default = progress(&w, None, 37, None).await;
     assert_eq!(default["period"], "2016-Q3", "the latest scheduled period whose due date has passed");
     // Before any due date has passed, the earliest scheduled period.
@@ -98,7 +98,10 @@ async fn one_part_of_a_task() {
     assert_eq!((p["status"].as_str(), p["percentComplete"].as_f64()), (Some("NOT_STARTED"), Some(0.0)));
     assert_eq!(
         p["explanation"],
-        format!("PART: latest accepted report up to 2016-Q4 is report {} for 2016-Q3: NOT_STARTED, 0 %", w.mofcom_q3.number())
+        format!(
+            "PART: latest accepted report up to 2016-Q4 is report {} for 2016-Q3: NOT_STARTED, 0 %",
+            w.mofcom_q3.number()
+        )
     );
     let saic = parts.iter().find(|p| p["agency"]["abbreviation"] == "SAIC").expect("SAIC");
     assert_eq!(saic["progress"]["status"], "NOT_REPORTED");

@@ -46,7 +46,10 @@ async fn rollups_by_section_agency_and_province() {
     // Section II: tasks 33 (70 %) and 37 (16.7 %) in progress among 25; 155 + 25 × 31 obligations.
     let two = &sections[1];
     assert_eq!(pairs(&two["tasksByStatus"], "status"), owned(&[("NOT_REPORTED", 23), ("IN_PROGRESS", 2)]));
-    assert_eq!(pairs(&two["obligationsByState"], "state"), owned(&[("OVERDUE", 924), ("SUBMITTED", 1), ("ACCEPTED", 5)]));
+    assert_eq!(
+        pairs(&two["obligationsByState"], "state"),
+        owned(&[("OVERDUE", 924), ("SUBMITTED", 1), ("ACCEPTED", 5)])
+    );
     assert!(close(&two["meanPercentComplete"], (70.0 + 50.0 / 3.0) / 25.0), "{two}");
     assert!(close(&two["onTimeRate"], 5.0 / 930.0), "{two}");
     assert_eq!(two["pendingReview"], 1);
@@ -108,6 +111,9 @@ async fn scorecards() {
     // Only 2016-Q4: nothing is due yet.
     let q4 = w.app.data_as(None, CARDS, json!({ "from": "2016-Q4", "to": "2016-Q4" })).await;
     let court = &q4["court"]["scorecard"];
-    assert_eq!((court["due"].as_i64(), &court["onTimeRate"], &court["meanDaysLate"]), (Some(0), &Value::Null, &Value::Null));
+    assert_eq!(
+        (court["due"].as_i64(), &court["onTimeRate"], &court["meanDaysLate"]),
+        (Some(0), &Value::Null, &Value::Null)
+    );
     assert_eq!(q4["guangdong"]["scorecard"]["exempt"], 1);
 }
