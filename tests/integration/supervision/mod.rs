@@ -28,6 +28,7 @@ mod matrix;
 mod progress;
 mod rollup;
 mod rules;
+mod statements;
 
 const SCHEDULE: &str = "mutation($i: ScheduleReportingPeriodInput!) { scheduleReportingPeriod(input: $i) {
   reportingPeriod { period } } }";
