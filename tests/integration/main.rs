@@ -6,6 +6,7 @@ mod backfill;
 mod connections;
 mod corrections;
 mod duplicates;
+mod export;
 mod field_order;
 mod http;
 mod human_keys;
