@@ -1,5 +1,5 @@
-//! Spreadsheet exports of supervision: the reporting matrix ([`matrix`]) and rollups
-//! ([`rollup`]) of a scheduled period, as CSV ([`csv`]) or XLSX ([`xlsx`]), computed by the
+//! Spreadsheet exports of supervision: the reporting matrix (`matrix.rs`) and rollups
+//! (`rollup.rs`) of a scheduled period, as CSV (`csv.rs`) or XLSX (`xlsx.rs`), computed by the
 //! domain with a constant number of port calls. The HTTP routes (`GET /export/…`, in
 //! `http/export.rs`), the signed links GraphQL hands out ([`signed`]) and the
 //! `workplan export` command all go through [`export`], so they write the same bytes.
