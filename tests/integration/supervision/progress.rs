@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::World;
 
 const PROGRESS: &str = "query($n: Int!, $p: String) { task(number: $n) { progress(period: $p) {
-  period status percentComplete health explanation
+  period status percentComplete health explanation narrative
   basis { id state status percentComplete kind }
   missing { __typename ... on Agency { abbreviation } } } } }";
 
@@ -26,6 +26,7 @@ async fn a_joint_task_is_its_least_advanced_lead() {
     assert_eq!((p["status"].as_str(), p["percentComplete"].as_f64()), (Some("IN_PROGRESS"), Some(70.0)));
     assert_eq!(ids(&p["basis"]), vec![w.sipo_q3.id.clone(), w.spc_q3.id.clone()]);
     assert_eq!(p["missing"], json!([]));
+    assert_eq!(p["narrative"], Value::Null, "a JOINT task has no consolidated report");
     assert_eq!(
         p["explanation"],
         format!(
@@ -62,6 +63,7 @@ async fn a_divided_task_counts_every_part_and_shows_its_consolidated_report() {
     let mofcom = &p["basis"][1];
     assert_eq!((mofcom["state"].as_str(), mofcom["status"].as_str()), (Some("ACCEPTED"), Some("NOT_STARTED")));
     assert_eq!(p["basis"][2]["kind"], "CONSOLIDATED");
+    assert_eq!(p["narrative"], "task 37 as a whole", "the consolidated report's summary");
 }
 
 #[tokio::test]

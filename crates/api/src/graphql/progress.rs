@@ -128,6 +128,13 @@ impl Progress {
             .collect())
     }
 
+    /// The task's narrative: the summary of the lead's accepted CONSOLIDATED report on a
+    /// DIVIDED task (as accepted); null otherwise (read the parts' reports in `basis`).
+    async fn narrative(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let Some(id) = self.progress.narrative else { return Ok(None) };
+        Ok(load(ctx, id).await?.map(|r| r.as_official().summary))
+    }
+
     /// The counted parts with no accepted report up to the period (they count 0 in the mean).
     async fn missing(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Reporter>> {
         futures::future::try_join_all(self.progress.missing.iter().map(|party| Reporter::of(ctx, *party))).await

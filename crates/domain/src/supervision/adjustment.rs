@@ -261,3 +261,6 @@ pub fn check_revocation(ids: &[AdjustmentId], reason: &str) -> Result<String> {
     }
     check_reason(reason)
 }
+
+#[cfg(test)]
+mod tests;

@@ -79,3 +79,71 @@ pub fn overdue<'a>(obligations: impl IntoIterator<Item = &'a Obligation>) -> Vec
     late.sort_by_key(|o| (std::cmp::Reverse(o.standing.days_late.unwrap_or_default()), o.due_at, o.task_number));
     late
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+    use crate::ids::{AgencyId, ReportId, SectionId, SubsectionId, TaskId};
+    use crate::report::{Period, ReportState, Reporter};
+    use crate::supervision::obligation::{ReportFacts, judge};
+
+    fn due() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2017, 1, 15, 16, 0, 0).single().expect("time")
+    }
+
+    fn obligation(
+        n: i32,
+        first: Option<DateTime<Utc>>,
+        state: ReportState,
+        exempt: bool,
+        returned: bool,
+    ) -> Obligation {
+        let report = first.map(|at| ReportFacts {
+            id: ReportId(i64::from(n)),
+            task_id: TaskId(i64::from(n)),
+            reporter: Reporter::Agency(AgencyId(1)),
+            period: Period::Quarter(2016, 4),
+            state,
+            first_submitted_at: Some(at),
+            has_accepted: state == ReportState::Accepted,
+            ever_returned: returned,
+        });
+        let now = due() + Duration::days(10);
+        Obligation {
+            task_id: TaskId(i64::from(n)),
+            task_number: n,
+            section_id: SectionId(1),
+            subsection_id: SubsectionId(1),
+            party: Reporter::Agency(AgencyId(1)),
+            role: None,
+            period: Period::Quarter(2016, 4),
+            due_at: due(),
+            extended: false,
+            standing: judge(due(), report.as_ref(), exempt, now),
+            report,
+        }
+    }
+
+    #[test]
+    fn a_scorecard_tallies_due_obligations_by_timeliness() {
+        let now = due() + Duration::days(10);
+        let list = [
+            obligation(1, Some(due() - Duration::days(1)), ReportState::Accepted, false, false),
+            obligation(2, Some(due() + Duration::hours(30)), ReportState::Submitted, false, true),
+            obligation(3, None, ReportState::Draft, false, false),
+            obligation(4, None, ReportState::Draft, true, false),
+        ];
+        let card = tally(&list, now);
+        assert_eq!((card.due, card.on_time, card.late, card.missing), (3, 1, 1, 1));
+        assert_eq!((card.returned, card.exempt), (1, 1));
+        assert_eq!(card.mean_days_late, Some((2.0 + 10.0) / 2.0), "2 days late and 10 days missing");
+        assert_eq!(card.on_time_rate, Some(1.0 / 3.0));
+        // Before the due date nothing is due.
+        let early = tally(&list, due() - Duration::days(2));
+        assert_eq!((early.due, early.on_time_rate, early.mean_days_late), (0, None, None));
+        // Most overdue first.
+        assert_eq!(overdue(&list).iter().map(|o| o.task_number).collect::<Vec<_>>(), vec![3]);
+    }
+}
