@@ -79,7 +79,7 @@ async fn run(
     params: &ExportParams,
 ) -> Result<Response> {
     let now = state.clock.now();
-    let viewer = caller(state, headers, kind, format, params).await?;
+    let viewer = caller(state, headers, kind, format, params, now).await?;
     let scope = viewer.report_scope(state.config.public_read)?;
     let request = ExportRequest::new(kind, format, params.period.as_deref(), params.by.as_deref())?;
     if let Some(limiter) = &state.limiter
@@ -111,13 +111,15 @@ async fn run(
         .into_response())
 }
 
-/// Who is asking: the signer of a signed link, else the bearer token, else an anonymous caller.
+/// Who is asking at `now`: the signer of a signed link, else the bearer token, else an
+/// anonymous caller.
 async fn caller(
     state: &AppState,
     headers: &HeaderMap,
     kind: ExportKind,
     format: ExportFormat,
     params: &ExportParams,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Viewer> {
     let Some(sig) = params.sig.as_deref() else {
         if params.expires.is_some() || params.token.is_some() {
@@ -139,7 +141,7 @@ async fn caller(
         token: params.token.as_deref(),
         sig,
     };
-    signer_of(state.ports.tokens.as_ref(), &key, link, state.clock.now()).await
+    signer_of(state.ports.tokens.as_ref(), &key, link, now).await
 }
 
 /// 429 with `Retry-After`, as GraphQL answers a caller over its rate limit.

@@ -1,0 +1,91 @@
+//! The matrix and rollup exports hold, row for row, what GraphQL shows the same caller.
+
+use super::{MATRIX_HEADER, assert_rows, csv_rows, download, graphql_matrix, graphql_rollup, report_of, xlsx_rows};
+use crate::supervision::World;
+
+#[tokio::test]
+async fn the_matrix_exports_hold_what_graphql_shows_each_caller() {
+    let w = World::build().await;
+    let callers = [("supervisor", Some(w.sup.as_str())), ("MOFCOM", Some(w.mofcom.as_str())), ("anonymous", None)];
+    let mut seen = Vec::new();
+    for (who, token) in callers {
+        let expected = graphql_matrix(&w.app, token, "2016-Q3").await;
+        assert_eq!(expected.len(), 459 + 106 * 31, "every obligation, {who}");
+
+        let csv = download(&w.app, "/export/reporting-matrix.csv?period=2016-Q3", token).await;
+        assert_eq!(csv.status, 200, "{who}");
+        assert_eq!(csv.content_type, "text/csv; charset=utf-8");
+        assert_eq!(csv.disposition, "attachment; filename=\"reporting-matrix-2016-Q3.csv\"");
+        let (header, rows) = csv_rows(&csv.body);
+        assert_eq!(header, MATRIX_HEADER);
+        assert_rows(&rows, &expected, &format!("CSV rows equal the GraphQL matrix for {who}"));
+
+        let xlsx = download(&w.app, "/export/reporting-matrix.xlsx?period=2016-Q3", token).await;
+        assert_eq!(xlsx.status, 200, "{who}");
+        assert_eq!(xlsx.content_type, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+        assert_eq!(xlsx.disposition, "attachment; filename=\"reporting-matrix-2016-Q3.xlsx\"");
+        let (header, rows) = xlsx_rows(xlsx.body);
+        assert_eq!(header, MATRIX_HEADER);
+        assert_rows(&rows, &expected, &format!("XLSX rows equal the GraphQL matrix for {who}"));
+        seen.push(expected);
+    }
+
+    // Who sees which report: Guangdong's task-37 report waits for review (the supervisor sees
+    // it, MOFCOM and anonymous callers do not); MOFCOM's reopened report counts as accepted
+    // and everyone sees it; the accepted ones everyone sees.
+    let [sup, mofcom, anonymous] = &seen[..] else { panic!("three callers") };
+    let gd_37 = w.gd_37.id.as_str().expect("id");
+    assert_eq!(report_of(sup, "37", "440000"), gd_37);
+    assert_eq!((report_of(mofcom, "37", "440000"), report_of(anonymous, "37", "440000")), ("", ""));
+    let reopened = w.mofcom_q3.id.as_str().expect("id");
+    for rows in [sup, mofcom, anonymous] {
+        assert_eq!(report_of(rows, "37", "MOFCOM"), reopened);
+        assert_eq!(report_of(rows, "33", "440000"), w.gd_33.id.as_str().expect("id"));
+        assert_eq!(report_of(rows, "37", "110000"), "", "Beijing's report was withdrawn");
+    }
+    let row = sup.iter().find(|r| r[0] == "37" && r[3] == "440000").expect("row");
+    assert_eq!(row[7..11], ["SUBMITTED", "2016-10-16T00:00:00+08:00", "false", "2"], "submitted 2 days late");
+
+    // 2016-Q4 is not due yet: SIPO's draft shows to the supervisor only, MOFCOM's own report
+    // (waiting for review) to MOFCOM too; SAIC's due date is its extension.
+    let q4_sup = graphql_matrix(&w.app, Some(&w.sup), "2016-Q4").await;
+    let (_, rows) = csv_rows(&download(&w.app, "/export/reporting-matrix.csv?period=2016-Q4", Some(&w.sup)).await.body);
+    assert_rows(&rows, &q4_sup, "2016-Q4 as the supervisor");
+    assert_eq!(report_of(&rows, "33", "SIPO"), w.sipo_q4_draft.id.as_str().expect("id"));
+    let q4_mofcom = graphql_matrix(&w.app, Some(&w.mofcom), "2016-Q4").await;
+    let (_, rows) =
+        csv_rows(&download(&w.app, "/export/reporting-matrix.csv?period=2016-Q4", Some(&w.mofcom)).await.body);
+    assert_rows(&rows, &q4_mofcom, "2016-Q4 as MOFCOM");
+    assert_eq!(report_of(&rows, "33", "SIPO"), "");
+    assert_ne!(report_of(&rows, "37", "MOFCOM"), "");
+    let saic = rows.iter().find(|r| r[0] == "37" && r[3] == "SAIC").expect("SAIC");
+    assert_eq!(saic[7..11], ["NOT_DUE", "2017-02-01T00:00:00+08:00", "", ""]);
+}
+
+#[tokio::test]
+async fn rollup_exports_hold_what_graphql_shows_by_every_dimension() {
+    let w = World::build().await;
+    let mut sizes = Vec::new();
+    for (asked, by) in
+        [("section", "SECTION"), ("SubSection", "SUBSECTION"), ("AGENCY", "AGENCY"), ("province", "PROVINCE")]
+    {
+        let expected = graphql_rollup(&w.app, "2016-Q3", by).await;
+        let path = format!("/export/rollup.csv?period=2016-Q3&by={asked}");
+        let csv = download(&w.app, &path, Some(&w.sup)).await;
+        assert_eq!(csv.status, 200, "{asked}");
+        let filename = format!("attachment; filename=\"rollup-2016-Q3-by-{}.csv\"", by.to_lowercase());
+        assert_eq!(csv.disposition, filename);
+        let (header, rows) = csv_rows(&csv.body);
+        assert_eq!(header[..3], ["Group kind", "Group", "Role"]);
+        assert_eq!(header.len(), 16);
+        assert_rows(&rows, &expected, &format!("CSV by {by}"));
+        let xlsx = download(&w.app, &path.replace(".csv", ".xlsx"), None).await;
+        assert_eq!(xlsx.status, 200, "{asked}");
+        assert_rows(&xlsx_rows(xlsx.body).1, &expected, &format!("XLSX by {by}"));
+        sizes.push(rows.len());
+    }
+    let agencies = sizes[2];
+    assert_eq!((sizes[0], sizes[3], agencies % 2), (6, 31, 0), "six sections, 31 provinces, two rows per agency");
+    let (_, rows) = csv_rows(&download(&w.app, "/export/rollup.csv?period=2016-Q3&by=section", None).await.body);
+    assert!(rows[0][1].starts_with("I. "), "{:?}", rows[0]);
+}
