@@ -20,7 +20,9 @@ pub(crate) fn write(table: &Table, now: DateTime<Utc>) -> Result<Vec<u8>> {
 
 fn build(table: &Table, now: DateTime<Utc>) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
-    workbook.set_properties(&DocProperties::new().set_creation_datetime(&excel_time(now)?));
+    // Document properties are in UTC, unlike the cells.
+    let created = ExcelDateTime::from_timestamp(now.timestamp())?;
+    workbook.set_properties(&DocProperties::new().set_creation_datetime(&created));
     let sheet = workbook.add_worksheet();
     sheet.set_name(&table.sheet)?;
     let formats = Formats {
