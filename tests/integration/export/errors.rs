@@ -1,5 +1,5 @@
 //! Bad export requests get a JSON error with a code and a fitting status, never a 500; without
-//! public reading anonymous callers are refused.
+//! public reading anonymous callers are refused; exports are charged to the rate limit.
 
 use serde_json::{Value, json};
 use workplan_tests::TestApp;
@@ -62,4 +62,19 @@ async fn without_public_reading_anonymous_exports_and_links_are_refused() {
     assert_eq!(download(&app, path, Some(&app.admin)).await.status, 200);
     let url = export_url(&app, Some(&app.admin), json!({ "k": "REPORTING_MATRIX", "p": "2016-Q4", "f": "CSV" })).await;
     assert_eq!(download(&app, &url, None).await.status, 200, "a token's link needs no header");
+}
+
+#[tokio::test]
+async fn exports_are_charged_to_the_callers_rate_limit() {
+    let db = workplan_tests::TestDb::create().await.expect("a database");
+    let limit = workplan_api::rate::RateLimit { capacity: 60_000.0, refill_per_second: 1.0 };
+    let config = workplan_api::config::ApiConfig { rate_limit: Some(limit), ..Default::default() };
+    let app = TestApp::spawn_with(db, workplan_server::store_options(5), config).await;
+    app.data(SCHEDULE, json!({ "i": { "period": "2016-Q4", "dueAt": "2017-01-16T00:00:00+08:00" } })).await;
+    let path = "/export/rollup.csv?period=2016-Q4&by=section";
+    assert_eq!(download(&app, path, None).await.status, 200);
+    let refused = download(&app, path, None).await;
+    assert_eq!(refused.error(), (429, "RATE_LIMITED".into()));
+    assert!(refused.retry_after.as_deref().and_then(|s| s.parse::<u64>().ok()).is_some_and(|s| s > 0));
+    assert_eq!(download(&app, path, Some(&app.admin)).await.status, 200, "each caller has its own bucket");
 }

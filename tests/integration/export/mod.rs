@@ -63,6 +63,7 @@ pub(crate) struct Download {
     pub(crate) status: u16,
     pub(crate) content_type: String,
     pub(crate) disposition: String,
+    pub(crate) retry_after: Option<String>,
     pub(crate) body: Vec<u8>,
 }
 
@@ -91,10 +92,12 @@ pub(crate) async fn download(app: &TestApp, path: &str, token: Option<&str>) -> 
     let response = request.send().await.expect("request");
     let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let (content_type, disposition) = (header("content-type"), header("content-disposition"));
+    let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
     Download {
         status: response.status().as_u16(),
         content_type,
         disposition,
+        retry_after,
         body: response.bytes().await.expect("body").to_vec(),
     }
 }
