@@ -20,6 +20,7 @@ mod report_filters;
 mod reports;
 mod snapshot_parity;
 mod statements;
+mod supervision_store;
 mod sync;
 mod timestamps;
 mod tokens;
