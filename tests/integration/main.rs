@@ -21,6 +21,7 @@ mod reports;
 mod snapshot_parity;
 mod statements;
 mod supervision;
+mod supervision_store;
 mod sync;
 mod timestamps;
 mod tokens;
