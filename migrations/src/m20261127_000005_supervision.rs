@@ -31,6 +31,7 @@ enum ProgressReports {
     Period,
     Kind,
     State,
+    FirstSubmittedAt,
     AcceptedContent,
     PeriodStartsAt,
     PeriodEndsAt,
@@ -83,28 +84,70 @@ enum Provinces {
     Id,
 }
 
-/// The live PART reports of some periods: `period IN (…) AND kind = 'PART'`.
-const IX_PERIOD_KIND: &str = "ix_reports_period_kind";
-/// The latest accepted report per task, reporter and kind: the window's partition, then its
-/// order, over the reports that have an accepted version.
+/// The facts of a period's live PART reports (`period IN (…) AND kind = 'PART' AND state <>
+/// 'WITHDRAWN'`), read from the index alone.
+const IX_REPORT_FACTS: &str = "ix_reports_facts";
+/// The latest accepted report per task, reporter and kind: the window's partition (reporter
+/// first), then its order, over the live reports that have an accepted version, read from the
+/// index alone.
 const IX_ACCEPTED_LATEST: &str = "ix_reports_accepted_latest";
 /// The adjustments of some periods (or of every period: `period IS NULL`).
 const IX_ADJUSTMENTS_PERIOD: &str = "ix_obligation_adjustments_period";
 
-fn accepted_latest_index() -> IndexCreateStatement {
+/// Adds the columns a query reads beyond the index's key, so that it reads the index alone:
+/// PostgreSQL as `INCLUDE` columns, SQLite (which has no `INCLUDE`) as trailing key columns.
+/// SQLite also needs the columns the query's conditions name (`filtered`), even those the
+/// index's own condition already settles; PostgreSQL does not.
+fn covering(
+    index: &mut IndexCreateStatement,
+    backend: DatabaseBackend,
+    read: &[ProgressReports],
+    filtered: &[ProgressReports],
+) {
+    if backend == DatabaseBackend::Postgres {
+        for column in read {
+            index.include(*column);
+        }
+    } else {
+        for column in read.iter().chain(filtered) {
+            index.col(*column);
+        }
+    }
+}
+
+/// Live: not withdrawn. The supervision queries write the constants of the partial indexes'
+/// conditions into their SQL (not as bound values), so that both databases match them.
+fn live() -> SimpleExpr {
+    Expr::col(ProgressReports::State).ne("WITHDRAWN")
+}
+
+fn report_facts_index(backend: DatabaseBackend) -> IndexCreateStatement {
     use ProgressReports as P;
-    Index::create()
+    let mut index = Index::create().name(IX_REPORT_FACTS).table(P::Table).col(P::Period).take();
+    // SQLite keeps the row id in every index; PostgreSQL needs it included.
+    let id: &[P] = if backend == DatabaseBackend::Postgres { &[P::Id] } else { &[] };
+    let read =
+        [P::TaskId, P::AgencyId, P::ProvinceId, P::State, P::FirstSubmittedAt, P::AcceptedStatus, P::EverReturned];
+    covering(&mut index, backend, &[id, &read[..]].concat(), &[P::Kind]);
+    index.and_where(Expr::col(P::Kind).eq("PART")).and_where(live()).take()
+}
+
+fn accepted_latest_index(backend: DatabaseBackend) -> IndexCreateStatement {
+    use ProgressReports as P;
+    let mut index = Index::create()
         .name(IX_ACCEPTED_LATEST)
         .table(P::Table)
-        .col(P::TaskId)
-        .col(P::AgencyId)
+        // Agencies' reports (no province) first: "agencies only" reads one range of the index.
         .col(P::ProvinceId)
+        .col(P::AgencyId)
+        .col(P::TaskId)
         .col(P::Kind)
         .col((P::PeriodEndsAt, IndexOrder::Desc))
         .col((P::PeriodStartsAt, IndexOrder::Desc))
         .col((P::Id, IndexOrder::Desc))
-        .and_where(Expr::col(P::AcceptedStatus).is_not_null())
-        .take()
+        .take();
+    covering(&mut index, backend, &[P::Period, P::AcceptedStatus, P::AcceptedPercent, P::AcceptedHealth], &[P::State]);
+    index.and_where(Expr::col(P::AcceptedStatus).is_not_null()).and_where(live()).take()
 }
 
 /// What an adjustment may be: an exemption (of one period, or of every period when `period`
@@ -162,9 +205,9 @@ impl Migration {
     }
 
     async fn create_report_indexes(m: &SchemaManager<'_>) -> Result<(), DbErr> {
-        use ProgressReports as P;
-        m.create_index(Index::create().name(IX_PERIOD_KIND).table(P::Table).col(P::Period).col(P::Kind).take()).await?;
-        m.create_index(accepted_latest_index()).await
+        let backend = m.get_database_backend();
+        m.create_index(report_facts_index(backend)).await?;
+        m.create_index(accepted_latest_index(backend)).await
     }
 
     async fn create_adjustments(m: &SchemaManager<'_>) -> Result<(), DbErr> {
@@ -217,7 +260,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         use ProgressReports as P;
         m.drop_table(Table::drop().table(ObligationAdjustments::Table).to_owned()).await?;
-        for name in [IX_ACCEPTED_LATEST, IX_PERIOD_KIND] {
+        for name in [IX_ACCEPTED_LATEST, IX_REPORT_FACTS] {
             m.drop_index(Index::drop().name(name).table(P::Table).to_owned()).await?;
         }
         for column in [
@@ -244,9 +287,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_accepted_index_is_partial_and_ordered_like_the_window_on_both_databases() {
-        let expected = r#"CREATE INDEX "ix_reports_accepted_latest" ON "progress_reports" ("task_id", "agency_id", "province_id", "kind", "period_ends_at" DESC, "period_starts_at" DESC, "id" DESC) WHERE "accepted_status" IS NOT NULL"#;
-        assert_eq!(accepted_latest_index().to_string(SqliteQueryBuilder), expected);
-        assert_eq!(accepted_latest_index().to_string(PostgresQueryBuilder), expected);
+    fn the_indexes_are_partial_and_cover_what_the_queries_read_on_both_databases() {
+        let facts = r#"CREATE INDEX "ix_reports_facts" ON "progress_reports" ("period"{}) WHERE "kind" = 'PART' AND "state" <> 'WITHDRAWN'"#;
+        let read = r#""task_id", "agency_id", "province_id", "state", "first_submitted_at", "accepted_status", "ever_returned""#;
+        assert_eq!(
+            report_facts_index(DatabaseBackend::Postgres).to_string(PostgresQueryBuilder),
+            facts.replace("{}", &format!(r#") INCLUDE ("id", {read}"#))
+        );
+        assert_eq!(
+            report_facts_index(DatabaseBackend::Sqlite).to_string(SqliteQueryBuilder),
+            facts.replace("{}", &format!(r#", {read}, "kind""#))
+        );
+        let latest = r#"CREATE INDEX "ix_reports_accepted_latest" ON "progress_reports" ("province_id", "agency_id", "task_id", "kind", "period_ends_at" DESC, "period_starts_at" DESC, "id" DESC{}) WHERE "accepted_status" IS NOT NULL AND "state" <> 'WITHDRAWN'"#;
+        let read = r#""period", "accepted_status", "accepted_percent", "accepted_health""#;
+        assert_eq!(
+            accepted_latest_index(DatabaseBackend::Postgres).to_string(PostgresQueryBuilder),
+            latest.replace("{}", &format!(r") INCLUDE ({read}"))
+        );
+        assert_eq!(
+            accepted_latest_index(DatabaseBackend::Sqlite).to_string(SqliteQueryBuilder),
+            latest.replace("{}", &format!(r#", {read}, "state""#))
+        );
     }
 }

@@ -22,6 +22,7 @@ mod reports;
 mod snapshot_parity;
 mod statements;
 mod supervision;
+mod supervision_store;
 mod sync;
 mod timestamps;
 mod tokens;

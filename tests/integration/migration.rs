@@ -1,7 +1,8 @@
 //! The report-integrity migration on a database that already holds duplicates: submission times
 //! from the history, accepted content, duplicates withdrawn with history and feed rows, one live
 //! report per key enforced afterwards, and down() then up() again. The reporting-periods
-//! migration after it: its unique period key, and down() then up() again.
+//! migration after it: its unique period key, and down() then up() again. The supervision
+//! migration's backfill is in `migration/supervision.rs`.
 
 use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbErr, QueryResult, SqlErr, Statement};
@@ -10,6 +11,8 @@ use serde_json::{Value, json};
 // `down(Some(1))` step over it alone.
 use workplan_migration::{Migrator as Upgrade, MigratorTrait};
 use workplan_tests::TestDb;
+
+mod supervision;
 
 /// 2016-12-20 at `hour`:`minute` UTC.
 fn t(hour: u32, minute: u32) -> DateTime<Utc> {

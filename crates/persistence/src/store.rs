@@ -1,6 +1,6 @@
 //! [`SeaStore`]: the connection pool, the schema migrations, the write lock and the health of
 //! the database. The ports it implements live in rooms of their own: `plan.rs`, `reports.rs`,
-//! `write.rs` and `tokens.rs`.
+//! `write.rs`, `tokens.rs`, `periods.rs`, `supervision.rs` and `adjustments.rs`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,15 +1,17 @@
 //! What supervision reads ([`SupervisionReader`]): the facts of reports (their states and
 //! times, never their text), the latest accepted version per task, party and kind, and the
-//! exemptions and extensions. Each method is one statement, whatever the number of rows.
+//! exemptions and extensions. Each method is one statement, whatever the number of rows;
+//! report facts and accepted parts come in no particular order (callers index them).
 //!
 //! They read the columns the supervision migration denormalised onto `progress_reports`
 //! (period bounds, `ever_returned`, `accepted_*`), which `convert.rs` keeps true on every write.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, OverStatement, Query, WindowStatement};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, OverStatement, Query, SelectStatement, WindowStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, Order, QueryFilter, QueryOrder, QuerySelect,
+    Select,
 };
 use workplan_domain::ids::{ReportId, TaskId};
 use workplan_domain::ports::SupervisionReader;
@@ -89,6 +91,13 @@ fn to_accepted_part(r: AcceptedRow) -> Result<AcceptedPart> {
     })
 }
 
+/// A constant written into the SQL rather than bound: the conditions of the partial indexes
+/// these queries read (`ix_reports_facts`, `ix_reports_accepted_latest`) name such values, and
+/// a database can use such an index only when it sees the value (a bound one could be any).
+fn constant(value: &'static str) -> Expr {
+    Expr::Constant(value.into())
+}
+
 /// The condition "filed by one of `parties`"; `None` when there are none.
 fn filed_by(parties: &[Reporter]) -> Option<Condition> {
     use progress_report::Column as C;
@@ -117,78 +126,92 @@ fn period_keys(periods: &[Period]) -> Vec<String> {
     keys
 }
 
-/// The row number of a report within its task, reporter and kind, latest period first (by
-/// end, then start, then id): the window `ix_reports_accepted_latest` is ordered like.
+/// The row number of a report within its reporter, task and kind, latest period first (by
+/// end, then start, then id): the order of `ix_reports_accepted_latest`, which the database
+/// reads instead of sorting.
 fn latest_first() -> WindowStatement {
     use progress_report::Column as C;
     let mut window = WindowStatement::new();
-    window.partition_by(C::TaskId).partition_by(C::AgencyId).partition_by(C::ProvinceId).partition_by(C::Kind);
+    window.partition_by(C::ProvinceId).partition_by(C::AgencyId).partition_by(C::TaskId).partition_by(C::Kind);
     window.order_by(C::PeriodEndsAt, Order::Desc).order_by(C::PeriodStartsAt, Order::Desc).order_by(C::Id, Order::Desc);
     window
+}
+
+/// The live PART reports of `periods` (of `parties`, when given): their facts. Reads
+/// `ix_reports_facts` alone.
+fn report_facts_query(periods: &[Period], parties: Option<&[Reporter]>) -> Select<progress_report::Entity> {
+    use progress_report::Column as C;
+    let mut select = progress_report::Entity::find()
+        .select_only()
+        .columns([
+            C::Id,
+            C::TaskId,
+            C::AgencyId,
+            C::ProvinceId,
+            C::Period,
+            C::State,
+            C::FirstSubmittedAt,
+            C::AcceptedStatus,
+            C::EverReturned,
+        ])
+        .filter(C::Period.is_in(period_keys(periods)))
+        .filter(Expr::col(C::Kind).eq(constant(ReportKind::Part.as_str())))
+        .filter(Expr::col(C::State).ne(constant(ReportState::Withdrawn.as_str())));
+    if let Some(by) = parties.and_then(filed_by) {
+        select = select.filter(by);
+    }
+    select
+}
+
+/// The latest accepted version per reporter, task and kind among live reports whose period
+/// ends no later than `up_to` ends (of agencies only, when asked): a `ROW_NUMBER()` window
+/// read in the order of `ix_reports_accepted_latest`, from the index alone.
+fn accepted_parts_query(up_to: Option<Period>, agencies_only: bool) -> SelectStatement {
+    use progress_report::Column as C;
+    let mut ranked = Query::select();
+    ranked
+        .columns([
+            C::Id,
+            C::TaskId,
+            C::AgencyId,
+            C::ProvinceId,
+            C::Kind,
+            C::Period,
+            C::AcceptedStatus,
+            C::AcceptedPercent,
+            C::AcceptedHealth,
+        ])
+        .expr_window_as(Expr::cust("ROW_NUMBER()"), latest_first(), Alias::new("latest"))
+        .from(progress_report::Entity)
+        .and_where(Expr::col(C::AcceptedStatus).is_not_null())
+        .and_where(Expr::col(C::State).ne(constant(ReportState::Withdrawn.as_str())));
+    if let Some(period) = up_to {
+        ranked.and_where(Expr::col(C::PeriodEndsAt).lte(period.ends_at()));
+    }
+    if agencies_only {
+        // Filed by an agency: no province (a report has exactly one reporter). The index
+        // leads with the province, so agencies' reports are one range of it.
+        ranked.and_where(Expr::col(C::ProvinceId).is_null());
+    }
+    Query::select()
+        .column(Asterisk)
+        .from_subquery(ranked, Alias::new("ranked"))
+        .and_where(Expr::col(Alias::new("latest")).eq(Expr::Constant(1.into())))
+        .take()
 }
 
 #[async_trait]
 impl SupervisionReader for SeaStore {
     async fn report_facts(&self, periods: &[Period], parties: Option<&[Reporter]>) -> Result<Vec<ReportFacts>> {
-        use progress_report::Column as C;
         if periods.is_empty() || parties.is_some_and(<[Reporter]>::is_empty) {
             return Ok(Vec::new());
         }
-        let mut select = progress_report::Entity::find()
-            .select_only()
-            .columns([
-                C::Id,
-                C::TaskId,
-                C::AgencyId,
-                C::ProvinceId,
-                C::Period,
-                C::State,
-                C::FirstSubmittedAt,
-                C::AcceptedStatus,
-                C::EverReturned,
-            ])
-            .filter(C::Period.is_in(period_keys(periods)))
-            .filter(C::Kind.eq(ReportKind::Part.as_str()))
-            .filter(C::State.ne(ReportState::Withdrawn.as_str()));
-        if let Some(by) = parties.and_then(filed_by) {
-            select = select.filter(by);
-        }
-        let rows = select.order_by_asc(C::Id).into_model::<FactsRow>().all(&self.db).await.db()?;
+        let rows = report_facts_query(periods, parties).into_model::<FactsRow>().all(&self.db).await.db()?;
         collect(rows, to_facts)
     }
 
     async fn accepted_parts(&self, up_to: Option<Period>, agencies_only: bool) -> Result<Vec<AcceptedPart>> {
-        use progress_report::Column as C;
-        let mut ranked = Query::select();
-        ranked
-            .columns([
-                C::Id,
-                C::TaskId,
-                C::AgencyId,
-                C::ProvinceId,
-                C::Kind,
-                C::Period,
-                C::AcceptedStatus,
-                C::AcceptedPercent,
-                C::AcceptedHealth,
-            ])
-            .expr_window_as(Expr::cust("ROW_NUMBER()"), latest_first(), Alias::new("latest"))
-            .from(progress_report::Entity)
-            .and_where(Expr::col(C::AcceptedStatus).is_not_null())
-            .and_where(Expr::col(C::State).ne(ReportState::Withdrawn.as_str()));
-        if let Some(period) = up_to {
-            ranked.and_where(Expr::col(C::PeriodEndsAt).lte(period.ends_at()));
-        }
-        if agencies_only {
-            ranked.and_where(Expr::col(C::AgencyId).is_not_null());
-        }
-        let latest = Query::select()
-            .column(Asterisk)
-            .from_subquery(ranked, Alias::new("ranked"))
-            .and_where(Expr::col(Alias::new("latest")).eq(1))
-            .order_by(Alias::new("id"), Order::Asc)
-            .take();
-        let statement = self.db.get_database_backend().build(&latest);
+        let statement = self.db.get_database_backend().build(&accepted_parts_query(up_to, agencies_only));
         let rows = AcceptedRow::find_by_statement(statement).all(&self.db).await.db()?;
         collect(rows, to_accepted_part)
     }
@@ -224,4 +247,34 @@ pub(crate) async fn adjustments_by_ids(
         .await
         .db()?;
     collect(rows, to_adjustment)
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::SqliteQueryBuilder;
+    use sea_orm::{DbBackend, QueryTrait};
+    use workplan_domain::ids::{AgencyId, ProvinceId};
+
+    use super::*;
+
+    // The databases use the partial indexes only when a query names their conditions'
+    // constants in its SQL (see the supervision migration).
+    #[test]
+    fn the_queries_name_the_partial_indexes_conditions_literally() {
+        let parties = [Reporter::Agency(AgencyId(3)), Reporter::Province(ProvinceId(4))];
+        let periods = [Period::Quarter(2016, 4)];
+        let facts = report_facts_query(&periods, Some(&parties)).build(DbBackend::Sqlite).to_string();
+        assert!(facts.contains(r#""kind" = 'PART' AND "state" <> 'WITHDRAWN'"#), "{facts}");
+        let parties = r#"("progress_reports"."agency_id" IN (3) OR "progress_reports"."province_id" IN (4))"#;
+        assert!(facts.contains(parties), "{facts}");
+        let (latest, values) = accepted_parts_query(Some(Period::Year(2016)), true).build(SqliteQueryBuilder);
+        for part in [
+            r#"ROW_NUMBER() OVER ( PARTITION BY "province_id", "agency_id", "task_id", "kind" ORDER BY "period_ends_at" DESC, "period_starts_at" DESC, "id" DESC )"#,
+            r#"WHERE "accepted_status" IS NOT NULL AND "state" <> 'WITHDRAWN' AND "period_ends_at" <= ? AND "province_id" IS NULL"#,
+            r#"WHERE "latest" = 1"#,
+        ] {
+            assert!(latest.contains(part), "{latest}\n lacks {part}");
+        }
+        assert_eq!(values.0, [Period::Year(2016).ends_at().into()]);
+    }
 }
