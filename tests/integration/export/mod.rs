@@ -22,8 +22,8 @@ mod errors;
 mod links;
 mod statements;
 
-const MATRIX: &str = "query($p: String!, $after: String) {
-  reportingMatrix(period: $p, first: 500, after: $after) { pageInfo { hasNextPage endCursor }
+const MATRIX: &str = "query($p: String!, $f: ObligationFilterInput, $after: String) {
+  reportingMatrix(period: $p, filter: $f, first: 500, after: $after) { pageInfo { hasNextPage endCursor }
     edges { node { role dueAt state onTime daysLate report { id } task { number text }
       party { __typename ... on Agency { abbreviation name nameZh } ... on Province { code name nameZh } } } } } }";
 pub(crate) const ROLLUP: &str = "query($p: String!, $by: RollupDimension!) { rollup(period: $p, by: $by) {
@@ -152,12 +152,13 @@ fn text(v: &Value) -> String {
     }
 }
 
-/// The whole reporting matrix as GraphQL shows it to `token`, as export rows.
-pub(crate) async fn graphql_matrix(app: &TestApp, token: Option<&str>, period: &str) -> Rows {
+/// The reporting matrix (all of it, or what `filter` selects) as GraphQL shows it to `token`,
+/// as export rows.
+pub(crate) async fn graphql_matrix(app: &TestApp, token: Option<&str>, period: &str, filter: Value) -> Rows {
     let mut rows = Vec::new();
     let mut after = Value::Null;
     loop {
-        let d = app.data_as(token, MATRIX, json!({ "p": period, "after": after })).await;
+        let d = app.data_as(token, MATRIX, json!({ "p": period, "f": filter, "after": after })).await;
         let m = &d["reportingMatrix"];
         for edge in m["edges"].as_array().expect("edges") {
             let n = &edge["node"];
