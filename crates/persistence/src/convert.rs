@@ -15,8 +15,8 @@ use workplan_domain::plan::{DocumentInfo, Plan, Responsibility, ResponsibilityMo
 use workplan_domain::ports::NewToken;
 use workplan_domain::province::{Province, ProvinceKind};
 use workplan_domain::report::{
-    AcceptedVersion, Applied, Change, ChangeKind, FieldChange, HistoryEntry, NewReport, ProgressReport, ReportKind,
-    ReportState, ReportStatus, Reporter, ValidReportFields,
+    AcceptedVersion, Applied, Change, ChangeKind, FieldChange, Health, HistoryEntry, NewReport, ProgressReport,
+    ReportKind, ReportState, ReportStatus, Reporter, ValidReportFields,
 };
 use workplan_domain::token::{AccessRole, ApiToken};
 use workplan_domain::{Error, Result};
@@ -156,6 +156,7 @@ pub(crate) fn to_report(m: progress_report::Model) -> Result<ProgressReport> {
     let evidence_urls: Vec<String> =
         serde_json::from_str(&m.evidence_urls).map_err(|_| corrupt("evidence URLs", &m.evidence_urls))?;
     let kind = ReportKind::parse(&m.kind).ok_or_else(|| corrupt("kind", &m.kind))?;
+    let health = m.health.as_deref().map(|h| Health::parse(h).ok_or_else(|| corrupt("health", h))).transpose()?;
     let accepted = m
         .accepted_content
         .as_deref()
@@ -174,6 +175,8 @@ pub(crate) fn to_report(m: progress_report::Model) -> Result<ProgressReport> {
         percent_complete: m.percent_complete,
         summary: m.summary,
         evidence_urls,
+        health,
+        obstacles: m.obstacles,
         kind,
         created_at: m.created_at,
         submitted_at: m.submitted_at,
@@ -191,6 +194,8 @@ fn set_fields(row: &mut progress_report::ActiveModel, fields: ValidReportFields)
     row.percent_complete = Set(fields.percent_complete);
     row.summary = Set(fields.summary);
     row.evidence_urls = Set(serde_json::to_string(&fields.evidence_urls).map_err(Error::internal)?);
+    row.health = Set(fields.health.map(|h| h.as_str().to_owned()));
+    row.obstacles = Set(fields.obstacles);
     Ok(())
 }
 
@@ -199,15 +204,7 @@ fn set_fields(row: &mut progress_report::ActiveModel, fields: ValidReportFields)
 pub(crate) fn report_active_model(report: NewReport) -> Result<progress_report::ActiveModel> {
     let (agency_id, province_id) = reporter_cols(report.reporter);
     let accepted = (report.state == ReportState::Accepted)
-        .then(|| AcceptedVersion {
-            version: 1,
-            status: report.fields.status,
-            percent_complete: report.fields.percent_complete,
-            summary: report.fields.summary.clone(),
-            evidence_urls: report.fields.evidence_urls.clone(),
-            period: report.fields.period.to_string(),
-            accepted_at: report.submitted_at.unwrap_or(report.created_at),
-        })
+        .then(|| AcceptedVersion::of(1, &report.fields, report.submitted_at.unwrap_or(report.created_at)))
         .map(|a| serde_json::to_string(&a))
         .transpose()
         .map_err(Error::internal)?;
