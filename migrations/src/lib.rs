@@ -15,6 +15,7 @@ pub mod m20261124_000001_plan;
 pub mod m20261124_000002_sync;
 pub mod m20261126_000003_report_integrity;
 pub mod m20261126_000004_reporting_periods;
+pub mod m20261127_000005_supervision;
 pub mod m20261127_000006_report_health;
 
 /// Runs the workplan migrations.
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_sync::Migration),
             Box::new(m20261126_000003_report_integrity::Migration),
             Box::new(m20261126_000004_reporting_periods::Migration),
+            Box::new(m20261127_000005_supervision::Migration),
             Box::new(m20261127_000006_report_health::Migration),
         ]
     }

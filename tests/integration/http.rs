@@ -179,9 +179,13 @@ async fn graphiql_examples_run_without_errors() {
     let examples = graphiql_examples(&html);
     assert_eq!(
         examples.len(),
-        10,
-        "dashboard, human keys, task, agency, search, report, viewer, sync, feed and calendar examples"
+        14,
+        "dashboard, human keys, task, agency, search, report, viewer, sync, feed, calendar, matrix, progress, \
+         rollup and scorecard examples"
     );
+    // The supervision tabs read 2016-Q4, which `seed --demo` schedules.
+    let schedule = "mutation { scheduleReportingPeriod(input: { period: \"2016-Q4\", dueAt: \"2017-01-16T00:00:00+08:00\" }) { reportingPeriod { version } } }";
+    app.data(schedule, json!({})).await;
     assert!(examples[0].0.contains("tasks(first: 200)"), "the first tab is the one-query dashboard");
     assert!(examples[1].0.contains("agencyName") && examples[1].0.contains("sectionNumeral"));
     let human = app.data(&examples[1].0, json!({})).await;

@@ -21,6 +21,7 @@ mod reports;
 mod reports_health;
 mod snapshot_parity;
 mod statements;
+mod supervision;
 mod sync;
 mod timestamps;
 mod tokens;

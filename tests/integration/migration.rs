@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbErr, QueryResult,
 use serde_json::{Value, json};
 // Report integrity is the third migration: after the first two, `up(Some(1))` and
 // `down(Some(1))` step over it alone.
-use workplan_migration::{MigrationName, Migrator as Upgrade, MigratorTrait};
+use workplan_migration::{Migrator as Upgrade, MigratorTrait};
 use workplan_tests::TestDb;
 
 /// 2016-12-20 at `hour`:`minute` UTC.
@@ -412,6 +412,7 @@ async fn the_reporting_periods_migration_goes_down_and_up_again() {
         assert!(db.execute_unprepared(orphan).await.is_err(), "history belongs to a period");
     }
 
+    // Reporting periods come before later migrations: step back over them all.
     Upgrade::down(&db, Some(steps_from("m20261126_000004_reporting_periods"))).await.expect("reporting periods down");
     assert!(db.execute_unprepared("SELECT 1 FROM reporting_periods").await.is_err(), "table dropped");
     assert!(db.execute_unprepared("SELECT 1 FROM reporting_period_history").await.is_err(), "table dropped");

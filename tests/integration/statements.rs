@@ -5,12 +5,12 @@ use workplan_tests::TestApp;
 
 /// How many more statements a query may cost when a loader batch splits (the loaders batch by
 /// a 2 ms window; a busy debug build can overrun it). An N+1 costs a statement per row.
-const SPLITS: u64 = 2;
+pub(crate) const SPLITS: u64 = 2;
 
 /// The same for the one-query dashboard: a wide page resolves longer than the batching window
 /// when the machine is busy (the whole suite runs in parallel on two cores), so a batch may split
 /// a few times more; an N+1 would add a statement per row: 78 and 101 more there.
-const SPLITS_UNDER_LOAD: u64 = 6;
+pub(crate) const SPLITS_UNDER_LOAD: u64 = 6;
 
 const TASK_BITS: &str = "number text responsibilityMode section { title } subsection { title }
   responsibilities { role position agency { name abbreviation aliases taskCount } }
@@ -23,7 +23,7 @@ const TASK_BITS: &str = "number text responsibilityMode section { title } subsec
 /// wave of objects takes longer than the window (debug builds, a busy machine), a batch can
 /// split in two: a statement more, however many rows. That is why the comparisons below allow
 /// a split or two; an N+1 would cost a statement per row (hundreds here) on every run.
-async fn statements_for(app: &TestApp, query: &str) -> u64 {
+pub(crate) async fn statements_for(app: &TestApp, query: &str) -> u64 {
     let mut least = u64::MAX;
     for _ in 0..5 {
         let before = app.statements();

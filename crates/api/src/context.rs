@@ -6,7 +6,10 @@ use std::sync::Arc;
 use async_graphql::Context;
 use async_graphql::dataloader::Loader;
 use workplan_domain::access::{ReportScope, Viewer};
-use workplan_domain::ports::{Clock, PeriodStore, PlanReader, ReportReader, ReportWriter, SystemClock, TokenStore};
+use workplan_domain::ports::{
+    AdjustmentStore, Clock, PeriodStore, PlanReader, ReportReader, ReportWriter, SupervisionReader, SystemClock,
+    TokenStore,
+};
 
 use crate::config::ApiConfig;
 use crate::error::{GqlResultExt, internal};
@@ -52,6 +55,16 @@ pub(crate) fn tokens<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<dyn
 /// The reporting calendar.
 pub(crate) fn periods<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<dyn PeriodStore>> {
     ctx.data::<Arc<dyn PeriodStore>>().map_err(|_| internal())
+}
+
+/// What supervision reads of the reports (facts, accepted parts, adjustments).
+pub(crate) fn supervision<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<dyn SupervisionReader>> {
+    ctx.data::<Arc<dyn SupervisionReader>>().map_err(|_| internal())
+}
+
+/// Exemptions and extensions (writes).
+pub(crate) fn adjustments<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<dyn AdjustmentStore>> {
+    ctx.data::<Arc<dyn AdjustmentStore>>().map_err(|_| internal())
 }
 
 /// The clock writes take their time from (the system clock unless the state was given one).

@@ -17,6 +17,7 @@ pub(crate) enum Kind {
     Province,
     ProgressReport,
     ApiToken,
+    ObligationAdjustment,
 }
 
 impl Kind {
@@ -30,10 +31,11 @@ impl Kind {
             Self::Province => "Province",
             Self::ProgressReport => "ProgressReport",
             Self::ApiToken => "ApiToken",
+            Self::ObligationAdjustment => "ObligationAdjustment",
         }
     }
 
-    const ALL: [Self; 8] = [
+    const ALL: [Self; 9] = [
         Self::Plan,
         Self::Section,
         Self::Subsection,
@@ -42,6 +44,7 @@ impl Kind {
         Self::Province,
         Self::ProgressReport,
         Self::ApiToken,
+        Self::ObligationAdjustment,
     ];
 }
 

@@ -12,18 +12,30 @@ use workplan_domain::agency::Agency;
 use workplan_domain::ids::{AgencyId, ProvinceId, ReportId, SectionId, SubsectionId, TaskId};
 use workplan_domain::listing::{Page, ReportFilter, ReportParent, ReportQuery, TaskFilter, TaskParent, TaskQuery};
 use workplan_domain::plan::{Responsibility, Role, Section, Subsection, Task};
-use workplan_domain::ports::{PeriodStore, PlanReader, Ports, ReportReader};
+use workplan_domain::ports::{Clock, PeriodStore, PlanReader, Ports, ReportReader, SupervisionReader};
 use workplan_domain::province::Province;
 use workplan_domain::report::{HistoryEntry, Period, ProgressReport};
 use workplan_domain::supervision::PeriodHistoryEntry;
 
+mod progress;
+mod scorecard;
+
+pub(crate) use progress::ProgressOf;
+pub(crate) use scorecard::ScorecardOf;
+
 /// The per-request loader over the store.
 pub(crate) type Loaders = DataLoader<StoreLoader>;
 
-/// Creates the loaders for one request.
-pub(crate) fn for_request(ports: &Ports) -> Loaders {
-    let loader =
-        StoreLoader { plan: ports.plan.clone(), reports: ports.reports.clone(), periods: ports.periods.clone() };
+/// Creates the loaders for one request; `clock` tells derived values (progress, scorecards)
+/// what time it is.
+pub(crate) fn for_request(ports: &Ports, clock: Arc<dyn Clock>) -> Loaders {
+    let loader = StoreLoader {
+        plan: ports.plan.clone(),
+        reports: ports.reports.clone(),
+        periods: ports.periods.clone(),
+        supervision: ports.supervision.clone(),
+        clock,
+    };
     DataLoader::new(loader, tokio::spawn).delay(std::time::Duration::from_millis(2))
 }
 
@@ -32,6 +44,8 @@ pub(crate) struct StoreLoader {
     plan: Arc<dyn PlanReader>,
     reports: Arc<dyn ReportReader>,
     periods: Arc<dyn PeriodStore>,
+    supervision: Arc<dyn SupervisionReader>,
+    clock: Arc<dyn Clock>,
 }
 
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<Error>>;

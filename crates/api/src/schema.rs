@@ -4,15 +4,18 @@ use async_graphql::{EmptySubscription, MergedObject};
 use workplan_domain::ports::Ports;
 
 use crate::config::ApiConfig;
+use crate::graphql::adjustment::{AdjustmentMutationRoot, AdjustmentQueryRoot};
 use crate::graphql::agency::AgencyQueryRoot;
 use crate::graphql::changes::ChangesQueryRoot;
 use crate::graphql::edit::EditMutationRoot;
 use crate::graphql::node::NodeQueryRoot;
+use crate::graphql::obligation::ObligationQueryRoot;
 use crate::graphql::period::{PeriodMutationRoot, PeriodQueryRoot};
 use crate::graphql::plan::PlanQueryRoot;
 use crate::graphql::province::ProvinceQueryRoot;
 use crate::graphql::report::{ReportMutationRoot, ReportQueryRoot};
 use crate::graphql::review::{ReviewMutationRoot, ReviewQueryRoot};
+use crate::graphql::rollup::RollupQueryRoot;
 use crate::graphql::sync::SyncMutationRoot;
 use crate::graphql::task::TaskQueryRoot;
 use crate::graphql::token::{TokenMutationRoot, TokenQueryRoot};
@@ -28,6 +31,9 @@ pub struct Query(
     AgencyQueryRoot,
     ProvinceQueryRoot,
     PeriodQueryRoot,
+    ObligationQueryRoot,
+    RollupQueryRoot,
+    AdjustmentQueryRoot,
     ReportQueryRoot,
     NodeQueryRoot,
     ViewerQueryRoot,
@@ -44,6 +50,7 @@ pub struct Mutation(
     ReviewMutationRoot,
     SyncMutationRoot,
     PeriodMutationRoot,
+    AdjustmentMutationRoot,
     TokenMutationRoot,
 );
 
@@ -69,7 +76,9 @@ pub fn build_schema(ports: &Ports, config: &ApiConfig) -> WorkplanSchema {
         .data(ports.reports.clone())
         .data(ports.writer.clone())
         .data(ports.tokens.clone())
-        .data(ports.periods.clone());
+        .data(ports.periods.clone())
+        .data(ports.supervision.clone())
+        .data(ports.adjustments.clone());
     if !config.suggestions {
         builder = builder.disable_suggestions();
     }

@@ -15,15 +15,16 @@ use workplan_domain::plan::{DocumentInfo, Plan, Responsibility, ResponsibilityMo
 use workplan_domain::ports::NewToken;
 use workplan_domain::province::{Province, ProvinceKind};
 use workplan_domain::report::{
-    AcceptedVersion, Applied, Change, ChangeKind, FieldChange, Health, HistoryEntry, NewReport, ProgressReport,
+    AcceptedVersion, Applied, Change, ChangeKind, FieldChange, Health, HistoryEntry, NewReport, Period, ProgressReport,
     ReportKind, ReportState, ReportStatus, Reporter, ValidReportFields,
 };
+use workplan_domain::supervision::{AdjustmentId, AdjustmentKind, NewAdjustment, ObligationAdjustment, Revocation};
 use workplan_domain::token::{AccessRole, ApiToken};
 use workplan_domain::{Error, Result};
 
 use crate::entities::{
-    agency, api_token, plan, progress_report, province, report_change, report_history, responsibility, section,
-    subsection, task,
+    agency, api_token, obligation_adjustment, plan, progress_report, province, report_change, report_history,
+    responsibility, section, subsection, task,
 };
 
 fn corrupt(what: &str, value: &str) -> Error {
@@ -187,9 +188,12 @@ pub(crate) fn to_report(m: progress_report::Model) -> Result<ProgressReport> {
     })
 }
 
-/// Sets a report row's content columns (evidence URLs are stored as a JSON array).
+/// Sets a report row's content columns (evidence URLs are stored as a JSON array), with the
+/// bounds of its period that supervision reads.
 fn set_fields(row: &mut progress_report::ActiveModel, fields: ValidReportFields) -> Result<()> {
     row.period = Set(fields.period.to_string());
+    row.period_starts_at = Set(fields.period.starts_at());
+    row.period_ends_at = Set(fields.period.ends_at());
     row.status = Set(fields.status.as_str().to_owned());
     row.percent_complete = Set(fields.percent_complete);
     row.summary = Set(fields.summary);
@@ -199,15 +203,22 @@ fn set_fields(row: &mut progress_report::ActiveModel, fields: ValidReportFields)
     Ok(())
 }
 
+/// Sets a report row's accepted version: its JSON, and the status, percent and health
+/// supervision reads without parsing it (all NULL without one).
+fn set_accepted(row: &mut progress_report::ActiveModel, accepted: Option<&AcceptedVersion>) -> Result<()> {
+    row.accepted_content = Set(accepted.map(serde_json::to_string).transpose().map_err(Error::internal)?);
+    row.accepted_status = Set(accepted.map(|a| a.status.as_str().to_owned()));
+    row.accepted_percent = Set(accepted.and_then(|a| a.percent_complete));
+    row.accepted_health = Set(accepted.and_then(|a| a.health).map(|h| h.as_str().to_owned()));
+    Ok(())
+}
+
 /// The row to insert for a new report, at version 1 (one inserted ACCEPTED, as demo data is,
 /// gets its accepted content too).
 pub(crate) fn report_active_model(report: NewReport) -> Result<progress_report::ActiveModel> {
     let (agency_id, province_id) = reporter_cols(report.reporter);
     let accepted = (report.state == ReportState::Accepted)
-        .then(|| AcceptedVersion::of(1, &report.fields, report.submitted_at.unwrap_or(report.created_at)))
-        .map(|a| serde_json::to_string(&a))
-        .transpose()
-        .map_err(Error::internal)?;
+        .then(|| AcceptedVersion::of(1, &report.fields, report.submitted_at.unwrap_or(report.created_at)));
     let mut row = progress_report::ActiveModel {
         task_id: Set(report.task_id.0),
         agency_id: Set(agency_id),
@@ -216,22 +227,24 @@ pub(crate) fn report_active_model(report: NewReport) -> Result<progress_report::
         submitted_at: Set(report.submitted_at),
         first_submitted_at: Set(report.first_submitted_at),
         kind: Set(report.kind.as_str().to_owned()),
-        accepted_content: Set(accepted),
         updated_at: Set(Some(report.created_at)),
         version: Set(1),
         is_demo: Set(report.is_demo),
         state: Set(report.state.as_str().to_owned()),
+        ever_returned: Set(report.state == ReportState::Returned),
         client_report_id: Set(report.client_report_id),
         review_comment: Set(None),
         ..Default::default()
     };
+    set_accepted(&mut row, accepted.as_ref())?;
     set_fields(&mut row, report.fields)?;
     Ok(row)
 }
 
 /// The update that applies `applied` to `current`: the next version, changed at `applied.at`.
+/// A write that leaves the report RETURNED (a return, or a reopening for correction) marks it
+/// as ever returned; no write unmarks it.
 pub(crate) fn report_update_model(current: &ProgressReport, applied: &Applied) -> Result<progress_report::ActiveModel> {
-    let accepted = applied.accepted.as_ref().map(serde_json::to_string).transpose().map_err(Error::internal)?;
     let mut row = progress_report::ActiveModel {
         id: Set(current.id.0),
         state: Set(applied.state.as_str().to_owned()),
@@ -240,9 +253,12 @@ pub(crate) fn report_update_model(current: &ProgressReport, applied: &Applied) -
         updated_at: Set(Some(applied.at)),
         submitted_at: Set(applied.submitted_at),
         first_submitted_at: Set(applied.first_submitted_at),
-        accepted_content: Set(accepted),
         ..Default::default()
     };
+    if applied.state == ReportState::Returned {
+        row.ever_returned = Set(true);
+    }
+    set_accepted(&mut row, applied.accepted.as_ref())?;
     set_fields(&mut row, applied.fields.clone())?;
     Ok(row)
 }
@@ -309,6 +325,57 @@ pub(crate) fn to_change(c: report_change::Model) -> Result<Change> {
         reporter: reporter_from_cols(c.agency_id, c.province_id).ok_or_else(bad)?,
         actor: c.actor,
         at: c.at,
+    })
+}
+
+// ---- exemptions and extensions ---------------------------------------------------------------
+
+/// The row for a new adjustment made by `actor` at `at`.
+pub(crate) fn adjustment_active_model(
+    adjustment: &NewAdjustment,
+    actor: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> obligation_adjustment::ActiveModel {
+    let (agency_id, province_id) = reporter_cols(adjustment.party);
+    obligation_adjustment::ActiveModel {
+        kind: Set(adjustment.kind.as_str().to_owned()),
+        period: Set(adjustment.period.map(|p| p.to_string())),
+        task_id: Set(adjustment.task_id.0),
+        agency_id: Set(agency_id),
+        province_id: Set(province_id),
+        due_at: Set(adjustment.due_at),
+        reason: Set(adjustment.reason.clone()),
+        actor: Set(actor.to_owned()),
+        at: Set(at),
+        revoked_at: Set(None),
+        revoked_by: Set(None),
+        revoke_reason: Set(None),
+        ..Default::default()
+    }
+}
+
+pub(crate) fn to_adjustment(m: obligation_adjustment::Model) -> Result<ObligationAdjustment> {
+    let id = m.id.to_string();
+    let kind = AdjustmentKind::parse(&m.kind).ok_or_else(|| corrupt("adjustment kind", &m.kind))?;
+    let period =
+        m.period.as_deref().map(|p| Period::parse(p).map_err(|_| corrupt("adjustment period", p))).transpose()?;
+    let party = reporter_from_cols(m.agency_id, m.province_id).ok_or_else(|| corrupt("party of adjustment", &id))?;
+    let revoked = match (m.revoked_at, m.revoked_by, m.revoke_reason) {
+        (None, None, None) => None,
+        (Some(at), Some(actor), Some(reason)) => Some(Revocation { actor, at, reason }),
+        _ => return Err(corrupt("revocation of adjustment", &id)),
+    };
+    Ok(ObligationAdjustment {
+        id: AdjustmentId(m.id),
+        kind,
+        period,
+        task_id: TaskId(m.task_id),
+        party,
+        due_at: m.due_at,
+        reason: m.reason,
+        actor: m.actor,
+        at: m.at,
+        revoked,
     })
 }
 

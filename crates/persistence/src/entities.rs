@@ -175,6 +175,16 @@ pub(crate) mod progress_report {
         pub client_report_id: Option<String>,
         pub review_comment: Option<String>,
         pub updated_at: Option<DateTimeUtc>,
+        // Denormalised for supervision (set in `convert.rs` only): the instants the period
+        // starts and ends (exclusive), in China Standard Time.
+        pub period_starts_at: DateTimeUtc,
+        pub period_ends_at: DateTimeUtc,
+        /// Whether a write ever left it RETURNED (never reset).
+        pub ever_returned: bool,
+        /// The accepted version's status, percent and health (NULL without one).
+        pub accepted_status: Option<String>,
+        pub accepted_percent: Option<i32>,
+        pub accepted_health: Option<String>,
     }
     no_relations!();
 }
@@ -292,6 +302,33 @@ pub(crate) mod reporting_period_history {
         pub at: DateTimeUtc,
         /// A JSON array of field changes.
         pub changes: String,
+    }
+    no_relations!();
+}
+
+pub(crate) mod obligation_adjustment {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "obligation_adjustments")]
+    pub(crate) struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// EXEMPT or EXTEND.
+        pub kind: String,
+        /// The period key; NULL for every period (exemptions only).
+        pub period: Option<String>,
+        pub task_id: i64,
+        pub agency_id: Option<i64>,
+        pub province_id: Option<i64>,
+        /// The new due date (extensions only).
+        pub due_at: Option<DateTimeUtc>,
+        pub reason: String,
+        pub actor: String,
+        pub at: DateTimeUtc,
+        pub revoked_at: Option<DateTimeUtc>,
+        pub revoked_by: Option<String>,
+        pub revoke_reason: Option<String>,
     }
     no_relations!();
 }

@@ -6,11 +6,13 @@
 //!
 //! Rooms: `store.rs` (the [`SeaStore`]: pool, migrations, write lock, health), `plan.rs` (plan
 //! reads), `reports.rs` (report reads, history, change feed), `write.rs` (the one report write
-//! path), `tokens.rs`, `periods.rs` (the
-//! reporting calendar), `load.rs` (seed and demo loading), `convert.rs` (rows ↔ domain values),
+//! path), `tokens.rs`, `periods.rs` (the reporting calendar), `supervision.rs` (what
+//! supervision reads of the reports, and the adjustments), `adjustments.rs` (exemptions and
+//! extensions), `load.rs` (seed and demo loading), `convert.rs` (rows ↔ domain values),
 //! `entities.rs` (the rows), `paging.rs` (keyset pages) and `error.rs` (database errors → domain
 //! errors).
 
+mod adjustments;
 mod convert;
 mod entities;
 mod error;
@@ -20,6 +22,7 @@ mod periods;
 mod plan;
 mod reports;
 mod store;
+mod supervision;
 mod task_order;
 mod tokens;
 mod write;

@@ -22,6 +22,19 @@ impl Province {
         ids::encode(Kind::Province, self.0.id.0)
     }
 
+    /// How well the province kept its reporting deadlines over the scheduled periods from
+    /// `from` to `to` (period keys, compared by start, both inclusive; every scheduled period
+    /// when absent). docs/supervision.md ("Scorecards") has the rules.
+    async fn scorecard(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The first period, e.g. \"2016-Q1\".")] from: Option<String>,
+        #[graphql(desc = "The last period, e.g. \"2016-Q4\".")] to: Option<String>,
+    ) -> async_graphql::Result<super::scorecard::Scorecard> {
+        let party = workplan_domain::report::Reporter::Province(self.0.id);
+        super::scorecard::scorecard_of(ctx, party, from, to).await
+    }
+
     /// The GB/T 2260 code, e.g. "110000" for Beijing.
     async fn code(&self) -> &str {
         &self.0.code

@@ -32,6 +32,19 @@ pub(crate) enum Reporter {
     Province(Province),
 }
 
+impl Reporter {
+    /// The agency or province `reporter` names, through the request's loaders.
+    pub(crate) async fn of(
+        ctx: &Context<'_>,
+        reporter: workplan_domain::report::Reporter,
+    ) -> async_graphql::Result<Self> {
+        Ok(match reporter {
+            workplan_domain::report::Reporter::Agency(id) => Self::Agency(Agency(require(ctx, id).await?)),
+            workplan_domain::report::Reporter::Province(id) => Self::Province(Province(require(ctx, id).await?)),
+        })
+    }
+}
+
 /// A progress report on a task, from an agency or a province.
 #[Object]
 impl ProgressReport {
@@ -47,10 +60,7 @@ impl ProgressReport {
 
     /// Who filed the report.
     async fn reporter(&self, ctx: &Context<'_>) -> async_graphql::Result<Reporter> {
-        Ok(match self.0.reporter {
-            workplan_domain::report::Reporter::Agency(id) => Reporter::Agency(Agency(require(ctx, id).await?)),
-            workplan_domain::report::Reporter::Province(id) => Reporter::Province(Province(require(ctx, id).await?)),
-        })
+        Reporter::of(ctx, self.0.reporter).await
     }
 
     /// The period reported on: "2016", "2016-H2", "2016-Q3" or "2016-09".

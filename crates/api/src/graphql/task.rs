@@ -57,6 +57,18 @@ impl Task {
         self.0.mode.into()
     }
 
+    /// How far along the task is, derived from ACCEPTED reports of its responsible agencies
+    /// (docs/supervision.md, "Derived status"), with the reports used and an explanation.
+    async fn progress(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period (any key, e.g. \"2016-Q4\"): reports for periods ending by its end count. \
+                          Absent: the latest scheduled period whose due date has passed, else the earliest scheduled.")]
+        period: Option<String>,
+    ) -> async_graphql::Result<super::progress::Progress> {
+        super::progress::Progress::of(ctx, self.0.id, None, period).await
+    }
+
     /// Every responsible agency in the order the plan lists them, with its role.
     async fn responsibilities(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Responsibility>> {
         let rows = load(ctx, ResponsibilitiesOfTask(self.0.id)).await?.unwrap_or_default();
@@ -162,6 +174,17 @@ impl Responsibility {
     /// 1-based position in the task's list of agencies, as printed.
     async fn position(&self) -> i32 {
         self.responsibility.position
+    }
+
+    /// How far along this agency's own part is: its latest accepted PART report on the task
+    /// for a period up to and including `period`.
+    async fn progress(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period (any key); absent: as for `Task.progress`.")] period: Option<String>,
+    ) -> async_graphql::Result<super::progress::Progress> {
+        let party = workplan_domain::report::Reporter::Agency(self.responsibility.agency_id);
+        super::progress::Progress::of(ctx, self.responsibility.task_id, Some(party), period).await
     }
 }
 

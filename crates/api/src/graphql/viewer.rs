@@ -56,6 +56,29 @@ impl Viewer {
             DomainViewer::Anonymous => Ok(None),
         }
     }
+
+    /// A reporter token's own obligations — its to-do list — of `period`, or of every
+    /// scheduled period, by period then task number; empty for a token that reports for no
+    /// agency or province, and for anonymous callers.
+    async fn obligations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The scheduled period's key; absent for every scheduled period.")] period: Option<String>,
+        #[graphql(desc = "Only obligations in these states (all when absent or empty).")] states: Option<
+            Vec<super::obligation::ObligationState>,
+        >,
+    ) -> async_graphql::Result<Vec<super::obligation::Obligation>> {
+        super::obligation::own_obligations(ctx, self.party(), period, states).await
+    }
+}
+
+impl Viewer {
+    fn party(&self) -> Option<workplan_domain::report::Reporter> {
+        match &self.0 {
+            DomainViewer::Token(p) => p.own_reporter(),
+            DomainViewer::Anonymous => None,
+        }
+    }
 }
 
 /// Who is calling.

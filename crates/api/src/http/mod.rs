@@ -71,7 +71,7 @@ impl AppState {
             data.insert(limiter.clone());
             data.insert(RateKey::of(&viewer, client));
         }
-        data.insert(loaders::for_request(&self.ports));
+        data.insert(loaders::for_request(&self.ports, self.clock.clone()));
         data.insert(viewer);
         data.insert(self.config.clone());
         data.insert(self.clock.clone());

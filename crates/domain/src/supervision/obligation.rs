@@ -84,6 +84,15 @@ pub struct ReportFacts {
     pub ever_returned: bool,
 }
 
+impl ReportFacts {
+    /// Whether `scope` lets its holder see this report (as [`crate::report::ProgressReport::readable_within`]
+    /// decides for the whole report: a reopened report is readable as its accepted version).
+    pub fn readable_within(&self, scope: &crate::access::ReportScope) -> bool {
+        crate::access::in_scope(scope, self.state, self.reporter)
+            || (self.has_accepted && self.state != ReportState::Withdrawn)
+    }
+}
+
 /// How an obligation stands, by the rules of this module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Standing {
@@ -234,8 +243,8 @@ pub struct ObligationFilter {
     pub states: Vec<ObligationState>,
     /// Only tasks of this section.
     pub section: Option<SectionId>,
-    /// Only tasks of this subsection.
-    pub subsection: Option<SubsectionId>,
+    /// Only tasks of these subsections (any when empty).
+    pub subsections: Vec<SubsectionId>,
     /// Only this task.
     pub task_number: Option<i32>,
     /// Only this agency's obligations.
@@ -251,7 +260,7 @@ impl ObligationFilter {
     pub fn matches(&self, o: &Obligation) -> bool {
         (self.states.is_empty() || self.states.contains(&o.state()))
             && self.section.is_none_or(|s| s == o.section_id)
-            && self.subsection.is_none_or(|s| s == o.subsection_id)
+            && (self.subsections.is_empty() || self.subsections.contains(&o.subsection_id))
             && self.task_number.is_none_or(|n| n == o.task_number)
             && self.agency.is_none_or(|a| o.party == Reporter::Agency(a))
             && self.province.is_none_or(|p| o.party == Reporter::Province(p))

@@ -128,6 +128,9 @@ pub struct Progress {
     pub basis: Vec<ReportId>,
     /// The parts with no accepted report.
     pub missing: Vec<Reporter>,
+    /// The report whose summary is the task's narrative: the lead's CONSOLIDATED report on a
+    /// DIVIDED task, when there is one.
+    pub narrative: Option<ReportId>,
     /// One sentence naming the rule and the reports used.
     pub explanation: String,
 }
@@ -169,6 +172,7 @@ pub fn part_progress(task: TaskId, party: Reporter, parts: &AcceptedParts, up_to
             health: None,
             basis: Vec::new(),
             missing: vec![party],
+            narrative: None,
             explanation: format!("PART: no accepted report{within}"),
         },
         Some(part) => {
@@ -189,6 +193,7 @@ pub fn part_progress(task: TaskId, party: Reporter, parts: &AcceptedParts, up_to
                 health: part.health,
                 basis: vec![part.report_id],
                 missing: Vec::new(),
+                narrative: None,
                 explanation,
             }
         }
@@ -263,6 +268,7 @@ pub fn task_progress(task: &Task, responsibilities: &[Responsibility], parts: &A
         health: worst(used.iter().map(|p| p.health)),
         basis,
         missing: found.iter().filter(|(_, p)| p.is_none()).map(|(party, _)| *party).collect(),
+        narrative: consolidated.map(|c| c.report_id),
         explanation,
     }
 }

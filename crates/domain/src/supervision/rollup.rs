@@ -10,6 +10,9 @@
 //! - By PROVINCE: every task, counted by the status of the province's own part (its own
 //!   reports, which never change a task's status), and the province's obligations.
 //!
+//! `meanPercentComplete` is the mean over the row's tasks (or parts) that give a percent, a
+//! part with no accepted report counting 0 (as in a task's mean).
+//!
 //! In every row `onTimeRate` is the scorecard's (on time / due, [`tally`]) over the row's
 //! obligations, and `pendingReview` counts the row's obligations in SUBMITTED.
 
@@ -93,7 +96,9 @@ fn by_status<'a>(progress: impl IntoIterator<Item = &'a Progress>) -> (Vec<(Prog
     let (mut sum, mut n) = (0.0, 0u32);
     for p in progress {
         counts[p.status.rank()] += 1;
-        if let Some(percent) = p.percent_complete {
+        // A part with no accepted report counts 0, as in a task's mean.
+        let value = p.percent_complete.or((p.status == ProgressStatus::NotReported).then_some(0.0));
+        if let Some(percent) = value {
             sum += percent;
             n += 1;
         }

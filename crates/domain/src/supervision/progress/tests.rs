@@ -156,6 +156,7 @@ fn a_consolidated_report_sets_health_but_never_status_or_percent() {
     assert_eq!(p.basis, vec![ReportId(1), ReportId(9)]);
     assert_eq!(p.missing, vec![Reporter::Agency(AgencyId(2))], "the consolidated report hides no missing part");
     assert_eq!(p.health, Some(Health::OffTrack), "the worst of the basis");
+    assert_eq!(p.narrative, Some(ReportId(9)));
     assert!(p.explanation.ends_with("narrative and health from the lead's consolidated report 9"), "{}", p.explanation);
 }
 

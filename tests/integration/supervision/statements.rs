@@ -1,0 +1,60 @@
+//! Supervision reads cost a constant number of SQL statements, however many obligations, tasks,
+//! rows or parties they return (the project's N+1 rule).
+
+use super::World;
+use crate::statements::{SPLITS, SPLITS_UNDER_LOAD, statements_for};
+
+const OBLIGATION: &str = "state onTime daysLate dueAt role task { number text }
+  party { ... on Agency { name } ... on Province { code } } report { id state reporter { __typename } }";
+
+#[tokio::test]
+async fn the_matrix_progress_rollups_and_scorecards_cost_the_same_at_any_size() {
+    let w = World::build().await;
+    let matrix = |n: u32| {
+        format!(
+            "{{ reportingMatrix(period: \"2016-Q3\", first: {n}) {{ totalCount countsByState {{ count }} nodes {{ {OBLIGATION} }} }} }}"
+        )
+    };
+    let five = statements_for(&w.app, &matrix(5)).await;
+    let page = statements_for(&w.app, &matrix(500)).await;
+    assert!(page <= five + SPLITS, "500 obligations cost what 5 cost: {page} vs {five}");
+
+    let progress = |n: u32| {
+        format!(
+            "{{ tasks(first: {n}) {{ nodes {{ number progress(period: \"2016-Q3\") {{ status percentComplete explanation
+              basis {{ id }} missing {{ __typename ... on Agency {{ name }} }} }}
+              responsibilities {{ progress {{ status }} }} }} }} }}"
+        )
+    };
+    let few = statements_for(&w.app, &progress(5)).await;
+    let all = statements_for(&w.app, &progress(106)).await;
+    assert!(all <= few + SPLITS_UNDER_LOAD, "106 tasks' progress costs what 5 cost: {all} vs {few}");
+
+    let rollup = |by: &str| {
+        format!(
+            "{{ rollup(period: \"2016-Q3\", by: {by}) {{ group {{ id }} role tasksByStatus {{ count }}
+              obligationsByState {{ count }} meanPercentComplete onTimeRate pendingReview }} }}"
+        )
+    };
+    let sections = statements_for(&w.app, &rollup("SECTION")).await;
+    let agencies = statements_for(&w.app, &rollup("AGENCY")).await;
+    let provinces = statements_for(&w.app, &rollup("PROVINCE")).await;
+    assert!(agencies <= sections + SPLITS && provinces <= sections + SPLITS, "{sections}, {agencies}, {provinces}");
+
+    let cards = |n: u32| {
+        format!(
+            "{{ agencies(first: {n}) {{ nodes {{ scorecard {{ due onTime late missing returned exempt meanDaysLate onTimeRate }} }} }} }}"
+        )
+    };
+    let three = statements_for(&w.app, &cards(3)).await;
+    let every = statements_for(&w.app, &cards(42)).await;
+    assert!(every <= three + SPLITS, "42 scorecards cost what 3 cost: {every} vs {three}");
+    let overdue = |n: u32| format!("{{ overdue(first: {n}) {{ totalCount nodes {{ {OBLIGATION} }} }} }}");
+    let (small, large) = (statements_for(&w.app, &overdue(5)).await, statements_for(&w.app, &overdue(500)).await);
+    assert!(large <= small + SPLITS, "{large} vs {small}");
+    eprintln!(
+        "supervision statements: matrix {five}/{page}, progress {few}/{all}, rollup {sections}/{agencies}/{provinces}, \
+         scorecards {three}/{every}, overdue {small}/{large}"
+    );
+    assert!(page <= 16 && sections <= 14 && every <= 14, "a small, fixed number: {page}, {sections}, {every}");
+}
