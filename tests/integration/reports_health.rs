@@ -279,3 +279,24 @@ async fn bad_health_or_obstacles_are_refused_naming_the_field_and_nothing_is_sto
     assert_eq!(node["obstacles"].as_str().map(str::len), Some(2000));
     assert_eq!(count(&app).await, Some(1));
 }
+
+#[tokio::test]
+async fn derived_progress_takes_the_accepted_health() {
+    let app = TestApp::spawn().await;
+    let sipo = app.token("sipo", AccessRole::AgencyReporter, Some("SIPO"), None).await;
+    let sup = app.token("sup", AccessRole::Supervisor, None, None).await;
+    let progress = "{ task(number: 16) { progress(period: \"2016-Q4\") { health basis { id } } } }";
+    let health = |d: Value| d["task"]["progress"]["health"].clone();
+    let d = app.data_as(Some(&sipo), SUBMIT, input(&json!({ "health": "AT_RISK" }))).await;
+    let id = d["submitProgressReport"]["report"]["id"].clone();
+    assert_eq!(health(app.data_as(None, progress, json!({})).await), Value::Null, "not accepted yet");
+    app.data_as(Some(&sup), REVIEW, json!({ "id": id, "v": 1 })).await;
+    let d = app.data_as(None, progress, json!({})).await;
+    assert_eq!((health(d.clone()), d["task"]["progress"]["basis"].clone()), (json!("AT_RISK"), json!([{ "id": id }])));
+    // While a correction is under way, the accepted health still counts.
+    app.data_as(Some(&sup), REOPEN, json!({ "id": id, "v": 2 })).await;
+    app.data_as(Some(&sipo), PATCH, json!({ "id": id, "v": 3, "p": { "health": "OFF_TRACK", "submit": true } })).await;
+    assert_eq!(health(app.data_as(None, progress, json!({})).await), "AT_RISK");
+    app.data_as(Some(&sup), REVIEW, json!({ "id": id, "v": 4 })).await;
+    assert_eq!(health(app.data_as(None, progress, json!({})).await), "OFF_TRACK");
+}
