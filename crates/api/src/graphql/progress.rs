@@ -5,7 +5,7 @@ use async_graphql::{Context, Enum, Object, SimpleObject};
 use workplan_domain::ids::TaskId;
 use workplan_domain::report::{Period, Reporter as DomainReporter};
 
-use super::report::{ProgressReport, Reporter};
+use super::report::{Health, ProgressReport, Reporter};
 use crate::context::{load, loaders};
 use crate::error::{GqlResultExt, internal};
 use crate::loaders::ProgressOf;
@@ -25,18 +25,6 @@ pub enum ProgressStatus {
     Ongoing,
     /// Done.
     Completed,
-}
-
-/// How the work is going, as its reporter judges it.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "workplan_domain::report::Health")]
-pub enum Health {
-    /// Going to plan.
-    OnTrack,
-    /// At risk of missing its goals.
-    AtRisk,
-    /// Off track: will miss its goals without intervention.
-    OffTrack,
 }
 
 /// How many tasks (or parts) are in one status.
