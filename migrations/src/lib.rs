@@ -16,6 +16,7 @@ pub mod m20261124_000002_sync;
 pub mod m20261126_000003_report_integrity;
 pub mod m20261126_000004_reporting_periods;
 pub mod m20261127_000005_supervision;
+pub mod m20261127_000006_report_health;
 
 /// Runs the workplan migrations.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_report_integrity::Migration),
             Box::new(m20261126_000004_reporting_periods::Migration),
             Box::new(m20261127_000005_supervision::Migration),
+            Box::new(m20261127_000006_report_health::Migration),
         ]
     }
 }

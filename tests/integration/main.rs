@@ -19,6 +19,7 @@ mod permissions;
 mod plan;
 mod report_filters;
 mod reports;
+mod reports_health;
 mod snapshot_parity;
 mod statements;
 mod supervision;

@@ -1,7 +1,8 @@
 //! The report-integrity migration on a database that already holds duplicates: submission times
 //! from the history, accepted content, duplicates withdrawn with history and feed rows, one live
 //! report per key enforced afterwards, and down() then up() again. The reporting-periods
-//! migration after it: its unique period key, and down() then up() again. The supervision
+//! migration after it: its unique period key, and down() then up() again. The report-health
+//! migration: existing reports say no health, and down() then up() again. The supervision
 //! migration's backfill is in `migration/supervision.rs`.
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -20,6 +21,14 @@ fn t(hour: u32, minute: u32) -> DateTime<Utc> {
 }
 
 const ACTOR: &str = "system (migration)";
+
+/// How many registered migrations run from `name` to the last, both included: `down` by this
+/// many undoes `name` and every later one.
+fn steps_from(name: &str) -> u32 {
+    let all = Upgrade::migrations();
+    let at = all.iter().position(|m| m.name() == name).expect("a registered migration");
+    u32::try_from(all.len() - at).expect("a few migrations")
+}
 
 const PLAN: &str = "
 INSERT INTO plans (id, document_number, title, plan_title, issuing_office, issue_date, implements_title,
@@ -406,11 +415,33 @@ async fn the_reporting_periods_migration_goes_down_and_up_again() {
         assert!(db.execute_unprepared(orphan).await.is_err(), "history belongs to a period");
     }
 
-    // Reporting periods come before the supervision migration: step back over both.
-    Upgrade::down(&db, Some(2)).await.expect("supervision and reporting periods down");
+    // Reporting periods come before later migrations: step back over them all.
+    Upgrade::down(&db, Some(steps_from("m20261126_000004_reporting_periods"))).await.expect("reporting periods down");
     assert!(db.execute_unprepared("SELECT 1 FROM reporting_periods").await.is_err(), "table dropped");
     assert!(db.execute_unprepared("SELECT 1 FROM reporting_period_history").await.is_err(), "table dropped");
     Upgrade::up(&db, None).await.expect("reporting periods up again");
     assert!(rows(&db, "SELECT id FROM reporting_periods").await.is_empty());
+    db.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn the_report_health_migration_goes_down_and_up_again() {
+    let test_db = TestDb::create().await.expect("db");
+    let db = Database::connect(test_db.url()).await.expect("connect");
+    Upgrade::up(&db, Some(2)).await.expect("the first two migrations");
+    seed(&db).await;
+    Upgrade::up(&db, None).await.expect("every migration");
+    let said = "SELECT id FROM progress_reports WHERE health IS NOT NULL OR obstacles IS NOT NULL";
+    assert!(rows(&db, said).await.is_empty(), "existing reports say neither");
+    db.execute_unprepared("UPDATE progress_reports SET health = 'AT_RISK', obstacles = 'Late.' WHERE id = 1")
+        .await
+        .expect("the new columns");
+    assert_eq!(rows(&db, said).await.len(), 1);
+
+    Upgrade::down(&db, Some(steps_from("m20261127_000006_report_health"))).await.expect("report health down");
+    assert!(db.execute_unprepared(said).await.is_err(), "columns dropped");
+    assert_eq!(rows(&db, "SELECT id FROM progress_reports").await.len(), reports().len(), "the reports stay");
+    Upgrade::up(&db, None).await.expect("report health up again");
+    assert!(rows(&db, said).await.is_empty());
     db.close().await.expect("close");
 }

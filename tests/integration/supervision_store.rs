@@ -88,6 +88,8 @@ fn content(period: &str, n: usize) -> ReportContent {
         percent_complete: percent,
         summary: format!("r{n}"),
         evidence_urls: vec![],
+        health: None,
+        obstacles: None,
     }
 }
 

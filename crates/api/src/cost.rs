@@ -43,6 +43,13 @@ const TASKS: u64 = 106;
 const RESPONSIBILITIES_PER_TASK: u64 = 17;
 const AGENCIES: u64 = 42;
 const PROVINCES: u64 = 31;
+/// Obligations of one period: 459 responsibilities and 106 tasks × 31 provinces.
+const OBLIGATIONS_PER_PERIOD: u64 = 459 + TASKS * PROVINCES;
+/// A page of obligations (the matrix, the overdue list).
+const OBLIGATION_PAGE: Size = Page { default: 100, max: 500 };
+/// The obligation states and the progress statuses.
+const OBLIGATION_STATES: u64 = 5;
+const PROGRESS_STATUSES: u64 = 5;
 /// A page of reports: reports have no real maximum, so their largest page bounds them.
 const REPORT_PAGE: Size = Page { default: 20, max: 100 };
 
@@ -88,6 +95,26 @@ pub const SIZES: &[(&str, &str, Size)] = &[
     ("Query", "nodes", Ids { max: 100 }),
     // One result per item of a batch (at most 500).
     ("SyncProgressReportsPayload", "results", Fixed(500)),
+    // Supervision: the matrix and the overdue list page up to 500 obligations.
+    ("Query", "reportingMatrix", OBLIGATION_PAGE),
+    ("Query", "overdue", OBLIGATION_PAGE),
+    ("ObligationConnection", "nodes", PageItems),
+    ("ObligationConnection", "edges", PageItems),
+    ("ObligationConnection", "countsByState", Fixed(OBLIGATION_STATES)),
+    // A reporter's own obligations: a province owes one per task in each period (an estimate:
+    // 20 scheduled periods).
+    ("Viewer", "obligations", Fixed(TASKS * 20)),
+    // One adjustment per obligation a bulk request selects: at most every obligation of a period.
+    ("ObligationAdjustmentsPayload", "adjustments", Fixed(OBLIGATIONS_PER_PERIOD)),
+    // The record of adjustments: unbounded in principle (an estimate).
+    ("Query", "obligationAdjustments", Fixed(OBLIGATIONS_PER_PERIOD)),
+    // Two rows per agency by AGENCY, the largest grouping.
+    ("Query", "rollup", Fixed(2 * AGENCIES)),
+    ("RollupRow", "tasksByStatus", Fixed(PROGRESS_STATUSES)),
+    ("RollupRow", "obligationsByState", Fixed(OBLIGATION_STATES)),
+    // Each counted part and the consolidated report; the parts with none.
+    ("Progress", "basis", Fixed(RESPONSIBILITIES_PER_TASK + 1)),
+    ("Progress", "missing", Fixed(RESPONSIBILITIES_PER_TASK)),
 ];
 
 /// How `field` of `parent` is sized, if it is a list.

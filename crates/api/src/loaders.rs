@@ -20,7 +20,7 @@ use workplan_domain::supervision::PeriodHistoryEntry;
 mod progress;
 mod scorecard;
 
-pub(crate) use progress::ProgressOf;
+pub(crate) use progress::{PartsUpTo, ResponsibilityRowsOf};
 pub(crate) use scorecard::ScorecardOf;
 
 /// The per-request loader over the store.

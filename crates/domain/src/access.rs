@@ -137,6 +137,8 @@ impl ProgressReport {
             percent_complete: a.percent_complete,
             summary: a.summary,
             evidence_urls: a.evidence_urls,
+            health: a.health,
+            obstacles: a.obstacles,
             review_comment: None,
             updated_at: a.accepted_at,
             ..self
@@ -345,12 +347,16 @@ mod tests {
             evidence_urls: vec![],
             period: "2016".into(),
             accepted_at: chrono::DateTime::default(),
+            health: Some(crate::report::Health::OnTrack),
+            obstacles: None,
         };
         let own = Reporter::Agency(AgencyId(7));
         let reopened = ProgressReport {
             state: ReportState::Submitted,
             version: 4,
             summary: "correction".into(),
+            health: Some(crate::report::Health::OffTrack),
+            obstacles: Some("new obstacle".into()),
             review_comment: None,
             accepted: Some(accepted),
             ..crate::report::tests::report(ReportState::Submitted)
@@ -359,6 +365,7 @@ mod tests {
             assert!(reopened.readable_within(&scope));
             let seen = reopened.clone().as_seen_within(&scope);
             assert_eq!((seen.state, seen.version, seen.summary.as_str()), (ReportState::Accepted, 2, "official"));
+            assert_eq!((seen.health, seen.obstacles), (Some(crate::report::Health::OnTrack), None));
         }
         for scope in [ReportScope::All, ReportScope::NotDraft, ReportScope::OwnOrAccepted(own)] {
             assert_eq!(reopened.clone().as_seen_within(&scope), reopened);

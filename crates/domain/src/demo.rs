@@ -134,6 +134,8 @@ pub fn generate(tasks: &[DemoTask], provinces: &[ProvinceId], count: usize, seed
                 percent_complete,
                 summary: format!("[DEMO] {phrase} (sample report {}).", i + 1),
                 evidence_urls: Vec::new(),
+                health: None,
+                obstacles: None,
             },
             state: ReportState::Accepted,
             kind: ReportKind::Part,

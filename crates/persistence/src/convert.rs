@@ -15,7 +15,7 @@ use workplan_domain::plan::{DocumentInfo, Plan, Responsibility, ResponsibilityMo
 use workplan_domain::ports::NewToken;
 use workplan_domain::province::{Province, ProvinceKind};
 use workplan_domain::report::{
-    AcceptedVersion, Applied, Change, ChangeKind, FieldChange, HistoryEntry, NewReport, Period, ProgressReport,
+    AcceptedVersion, Applied, Change, ChangeKind, FieldChange, Health, HistoryEntry, NewReport, Period, ProgressReport,
     ReportKind, ReportState, ReportStatus, Reporter, ValidReportFields,
 };
 use workplan_domain::supervision::{AdjustmentId, AdjustmentKind, NewAdjustment, ObligationAdjustment, Revocation};
@@ -157,6 +157,7 @@ pub(crate) fn to_report(m: progress_report::Model) -> Result<ProgressReport> {
     let evidence_urls: Vec<String> =
         serde_json::from_str(&m.evidence_urls).map_err(|_| corrupt("evidence URLs", &m.evidence_urls))?;
     let kind = ReportKind::parse(&m.kind).ok_or_else(|| corrupt("kind", &m.kind))?;
+    let health = m.health.as_deref().map(|h| Health::parse(h).ok_or_else(|| corrupt("health", h))).transpose()?;
     let accepted = m
         .accepted_content
         .as_deref()
@@ -175,6 +176,8 @@ pub(crate) fn to_report(m: progress_report::Model) -> Result<ProgressReport> {
         percent_complete: m.percent_complete,
         summary: m.summary,
         evidence_urls,
+        health,
+        obstacles: m.obstacles,
         kind,
         created_at: m.created_at,
         submitted_at: m.submitted_at,
@@ -195,14 +198,9 @@ fn set_fields(row: &mut progress_report::ActiveModel, fields: ValidReportFields)
     row.percent_complete = Set(fields.percent_complete);
     row.summary = Set(fields.summary);
     row.evidence_urls = Set(serde_json::to_string(&fields.evidence_urls).map_err(Error::internal)?);
+    row.health = Set(fields.health.map(|h| h.as_str().to_owned()));
+    row.obstacles = Set(fields.obstacles);
     Ok(())
-}
-
-/// The health of an accepted version, as stored in `accepted_health`.
-// Reports have no health yet: once `AcceptedVersion` carries one, it is read here (and only
-// here), and every write keeps `accepted_health` true.
-fn accepted_health(_accepted: &AcceptedVersion) -> Option<String> {
-    None
 }
 
 /// Sets a report row's accepted version: its JSON, and the status, percent and health
@@ -211,7 +209,7 @@ fn set_accepted(row: &mut progress_report::ActiveModel, accepted: Option<&Accept
     row.accepted_content = Set(accepted.map(serde_json::to_string).transpose().map_err(Error::internal)?);
     row.accepted_status = Set(accepted.map(|a| a.status.as_str().to_owned()));
     row.accepted_percent = Set(accepted.and_then(|a| a.percent_complete));
-    row.accepted_health = Set(accepted.and_then(accepted_health));
+    row.accepted_health = Set(accepted.and_then(|a| a.health).map(|h| h.as_str().to_owned()));
     Ok(())
 }
 
@@ -219,15 +217,8 @@ fn set_accepted(row: &mut progress_report::ActiveModel, accepted: Option<&Accept
 /// gets its accepted content too).
 pub(crate) fn report_active_model(report: NewReport) -> Result<progress_report::ActiveModel> {
     let (agency_id, province_id) = reporter_cols(report.reporter);
-    let accepted = (report.state == ReportState::Accepted).then(|| AcceptedVersion {
-        version: 1,
-        status: report.fields.status,
-        percent_complete: report.fields.percent_complete,
-        summary: report.fields.summary.clone(),
-        evidence_urls: report.fields.evidence_urls.clone(),
-        period: report.fields.period.to_string(),
-        accepted_at: report.submitted_at.unwrap_or(report.created_at),
-    });
+    let accepted = (report.state == ReportState::Accepted)
+        .then(|| AcceptedVersion::of(1, &report.fields, report.submitted_at.unwrap_or(report.created_at)));
     let mut row = progress_report::ActiveModel {
         task_id: Set(report.task_id.0),
         agency_id: Set(agency_id),

@@ -158,6 +158,9 @@ pub(crate) mod progress_report {
         pub summary: String,
         /// A JSON array of strings.
         pub evidence_urls: String,
+        /// ON_TRACK, AT_RISK or OFF_TRACK, if said.
+        pub health: Option<String>,
+        pub obstacles: Option<String>,
         pub created_at: DateTimeUtc,
         /// When it last entered SUBMITTED.
         pub submitted_at: Option<DateTimeUtc>,

@@ -1,8 +1,6 @@
 //! Supervision reads cost a constant number of SQL statements, however many obligations, tasks,
 //! rows or parties they return (the project's N+1 rule).
 
-use serde_json::json;
-
 use super::World;
 use crate::statements::{SPLITS, SPLITS_UNDER_LOAD, statements_for};
 

@@ -1,10 +1,10 @@
 //! Editing a report: patches and withdrawals, and the one path every edit (reviews too) takes.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use workplan_domain::ids::ReportId;
 use workplan_domain::report::{Edit, ReportPatch};
 
-use super::report::{ProgressReport, ReportStatus};
+use super::report::{Health, ProgressReport, ReportStatus};
 use crate::context::{clock, viewer, writer};
 use crate::error::GqlResultExt;
 use crate::ids::{self, Kind};
@@ -22,6 +22,10 @@ pub struct ProgressReportPatch {
     pub summary: Option<String>,
     /// Up to 10 http or https links (replaces the list).
     pub evidence_urls: Option<Vec<String>>,
+    /// How the work is going; null clears it.
+    pub health: MaybeUndefined<Health>,
+    /// What stands in the way: at most 2000 characters, no NUL; null or a blank text clears it.
+    pub obstacles: MaybeUndefined<String>,
     /// Submit a DRAFT or RETURNED report for review.
     #[graphql(default)]
     pub submit: bool,
@@ -35,6 +39,9 @@ impl From<ProgressReportPatch> for Edit {
             percent_complete: p.percent_complete.map(Some),
             summary: p.summary,
             evidence_urls: p.evidence_urls,
+            // Left out keeps the value, null clears it.
+            health: p.health.map_value(Into::into).into(),
+            obstacles: p.obstacles.into(),
             submit: p.submit,
         })
     }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use workplan_domain::listing::ReportFilter;
 use workplan_domain::report::{AcceptedVersion, ReportState};
 
-use super::report::{ProgressReport, ReportStatus};
+use super::report::{Health, ProgressReport, ReportStatus};
 use crate::context::scope;
 
 /// A report's content as it was last accepted.
@@ -49,6 +49,16 @@ impl AcceptedReportVersion {
     /// Links to evidence.
     async fn evidence_urls(&self) -> &[String] {
         &self.0.evidence_urls
+    }
+
+    /// How the work was going, as the reporter judged it; null if not said.
+    async fn health(&self) -> Option<Health> {
+        self.0.health.map(Into::into)
+    }
+
+    /// What stood in the way; null if not said.
+    async fn obstacles(&self) -> Option<&str> {
+        self.0.obstacles.as_deref()
     }
 
     /// When it was accepted.

@@ -4,11 +4,12 @@
 use async_graphql::{Context, Enum, Object, SimpleObject};
 use workplan_domain::ids::TaskId;
 use workplan_domain::report::{Period, Reporter as DomainReporter};
+use workplan_domain::supervision::{part_progress, task_progress};
 
-use super::report::{ProgressReport, Reporter};
+use super::report::{Health, ProgressReport, Reporter};
 use crate::context::{load, loaders};
 use crate::error::{GqlResultExt, internal};
-use crate::loaders::ProgressOf;
+use crate::loaders::{PartsUpTo, ResponsibilityRowsOf};
 
 /// How far along a task or a part is, derived from ACCEPTED reports; listed from least to most
 /// advanced.
@@ -25,18 +26,6 @@ pub enum ProgressStatus {
     Ongoing,
     /// Done.
     Completed,
-}
-
-/// How the work is going, as its reporter judges it.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "workplan_domain::report::Health")]
-pub enum Health {
-    /// Going to plan.
-    OnTrack,
-    /// At risk of missing its goals.
-    AtRisk,
-    /// Off track: will miss its goals without intervention.
-    OffTrack,
 }
 
 /// How many tasks (or parts) are in one status.
@@ -68,17 +57,35 @@ pub(crate) struct Progress {
 }
 
 impl Progress {
-    /// The progress of `task` (or of `party`'s part of it) for `period` (default when `None`),
-    /// batched with every other progress of the request.
-    pub(crate) async fn of(
+    fn parse_period(period: Option<String>) -> async_graphql::Result<Option<Period>> {
+        period.map(|p| Period::parse(p.trim())).transpose().gql()
+    }
+
+    /// The progress of `task` for `period` (default when `None`), batched with every other
+    /// progress of the request.
+    pub(crate) async fn of_task(
         ctx: &Context<'_>,
-        task: TaskId,
-        party: Option<DomainReporter>,
+        task: &workplan_domain::plan::Task,
         period: Option<String>,
     ) -> async_graphql::Result<Self> {
-        let period = period.map(|p| Period::parse(p.trim())).transpose().gql()?;
-        let (period, progress) = load(ctx, ProgressOf { task, party, period }).await?.ok_or_else(internal)?;
+        let asked = Self::parse_period(period)?;
+        let (parts, responsibilities) =
+            futures::try_join!(load(ctx, PartsUpTo(asked)), load(ctx, ResponsibilityRowsOf(task.id)))?;
+        let (period, parts) = parts.ok_or_else(internal)?;
+        let progress = task_progress(task, &responsibilities.unwrap_or_default(), &parts);
         Ok(Self { period, progress })
+    }
+
+    /// The progress of `party`'s own part of `task` for `period` (default when `None`).
+    pub(crate) async fn of_part(
+        ctx: &Context<'_>,
+        task: TaskId,
+        party: DomainReporter,
+        period: Option<String>,
+    ) -> async_graphql::Result<Self> {
+        let asked = Self::parse_period(period)?;
+        let (period, parts) = load(ctx, PartsUpTo(asked)).await?.ok_or_else(internal)?;
+        Ok(Self { period, progress: part_progress(task, party, &parts, period) })
     }
 }
 

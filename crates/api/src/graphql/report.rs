@@ -88,6 +88,18 @@ impl ProgressReport {
         &self.0.evidence_urls
     }
 
+    /// How the work is going, as the reporter judges it; null if not said. Readers limited to
+    /// accepted reports see a reopened report's accepted health.
+    async fn health(&self) -> Option<Health> {
+        self.0.health.map(Into::into)
+    }
+
+    /// What stands in the way, in the reporter's words; null if not said. Readers limited to
+    /// accepted reports see a reopened report's accepted text.
+    async fn obstacles(&self) -> Option<&str> {
+        self.0.obstacles.as_deref()
+    }
+
     /// When the report was last submitted for review; null for a draft never submitted.
     async fn submitted_at(&self) -> Option<DateTime<Utc>> {
         self.0.submitted_at
@@ -217,6 +229,19 @@ pub enum ReportStatus {
     Ongoing,
 }
 
+/// How the work on a task is going, as its reporter judges it (optional on a report, like a
+/// project update's health).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "workplan_domain::report::Health")]
+pub enum Health {
+    /// Going to plan.
+    OnTrack,
+    /// At risk of missing its goals.
+    AtRisk,
+    /// Off track: it will miss its goals without intervention.
+    OffTrack,
+}
+
 connection!(ProgressReportConnection, ProgressReportEdge, ProgressReport, "progress reports");
 
 /// A connection of the reports on `page`, each as listed under `filter`.
@@ -281,6 +306,10 @@ pub(crate) struct SubmitProgressReportInput {
     /// Up to 10 http or https links to evidence.
     #[graphql(default)]
     pub evidence_urls: Vec<String>,
+    /// How the work is going, if the reporter says.
+    pub health: Option<Health>,
+    /// What stands in the way: at most 2000 characters, no NUL; trimmed, and blank is none.
+    pub obstacles: Option<String>,
     /// Save as a DRAFT instead of submitting for review.
     #[graphql(default)]
     pub as_draft: bool,
@@ -314,6 +343,8 @@ impl SubmitProgressReportInput {
                 percent_complete: self.percent_complete,
                 summary: self.summary,
                 evidence_urls: self.evidence_urls,
+                health: self.health.map(Into::into),
+                obstacles: self.obstacles,
             },
         };
         Ok((command, reporter, self.as_draft, self.idempotency_key))

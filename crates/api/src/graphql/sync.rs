@@ -8,7 +8,7 @@ use workplan_domain::ports::SyncItemResult;
 use workplan_domain::report::sync::SyncOutcome as DomainOutcome;
 use workplan_domain::usecases::SyncItemInput;
 
-use super::report::{ProgressReport, ReportKind, ReportStatus, ReporterInput};
+use super::report::{Health, ProgressReport, ReportKind, ReportStatus, ReporterInput};
 use crate::context::{clock, plan, viewer, writer};
 use crate::error::{GqlResultExt, code};
 use crate::metrics::Metrics;
@@ -37,6 +37,11 @@ pub(crate) struct SyncProgressReportItem {
     /// Up to 10 http or https links.
     #[graphql(default)]
     pub evidence_urls: Vec<String>,
+    /// How the work is going, if the reporter says (an item without it clears it).
+    pub health: Option<Health>,
+    /// What stands in the way: at most 2000 characters, no NUL; trimmed, and blank is none (an
+    /// item without it clears it).
+    pub obstacles: Option<String>,
     /// ADMIN only (others: the item is FORBIDDEN): when the report was originally submitted,
     /// for importing historical reports: not in the future, nor before its period starts. The
     /// report is stored as created, first and last submitted then, and its history records the
@@ -75,6 +80,8 @@ impl SyncProgressReportsInput {
                         percent_complete: i.percent_complete,
                         summary: i.summary,
                         evidence_urls: i.evidence_urls,
+                        health: i.health.map(Into::into),
+                        obstacles: i.obstacles,
                     },
                 },
                 submitted_at: i.submitted_at,

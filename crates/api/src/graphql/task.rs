@@ -66,7 +66,7 @@ impl Task {
                           Absent: the latest scheduled period whose due date has passed, else the earliest scheduled.")]
         period: Option<String>,
     ) -> async_graphql::Result<super::progress::Progress> {
-        super::progress::Progress::of(ctx, self.0.id, None, period).await
+        super::progress::Progress::of_task(ctx, &self.0, period).await
     }
 
     /// Every responsible agency in the order the plan lists them, with its role.
@@ -184,7 +184,7 @@ impl Responsibility {
         #[graphql(desc = "The period (any key); absent: as for `Task.progress`.")] period: Option<String>,
     ) -> async_graphql::Result<super::progress::Progress> {
         let party = workplan_domain::report::Reporter::Agency(self.responsibility.agency_id);
-        super::progress::Progress::of(ctx, self.responsibility.task_id, Some(party), period).await
+        super::progress::Progress::of_part(ctx, self.responsibility.task_id, party, period).await
     }
 }
 

@@ -1,7 +1,8 @@
-//! Derived progress, batched: every `Task.progress` and `Responsibility.progress` of a request
-//! resolve together — the periods (once, when a default is needed), the tasks, their
-//! responsibilities and the accepted parts (once per distinct period) — whatever the number of
-//! tasks asked.
+//! What derived progress is computed from, batched: every `Task.progress` and
+//! `Responsibility.progress` of a request share one read of the accepted parts per distinct
+//! period (and one read of the calendar when a default period is needed), and the tasks'
+//! responsibilities come in one batch — whatever the number of tasks asked. The rules then run
+//! in the resolver ([`crate::graphql::progress`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,62 +10,58 @@ use std::sync::Arc;
 use async_graphql::dataloader::Loader;
 use workplan_domain::Error;
 use workplan_domain::ids::TaskId;
-use workplan_domain::report::{Period, Reporter};
-use workplan_domain::supervision::{Progress, part_progress, task_progress};
+use workplan_domain::plan::Responsibility;
+use workplan_domain::report::Period;
+use workplan_domain::supervision::AcceptedParts;
 use workplan_domain::usecases::supervise::{accepted_parts, default_progress_period};
 
-use super::{LoadResult, StoreLoader, by_key, grouped};
+use super::{LoadResult, StoreLoader, grouped};
 
-/// The progress of a task (`party` `None`) or of one party's part of it, for a period (`None`:
-/// the default period, see [`default_progress_period`]).
+/// The agencies' accepted parts up to a period (`None`: the default period, see
+/// [`default_progress_period`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct ProgressOf {
-    /// The task.
-    pub task: TaskId,
-    /// The part, or the whole task.
-    pub party: Option<Reporter>,
-    /// The asked period.
-    pub period: Option<Period>,
-}
+pub(crate) struct PartsUpTo(pub Option<Period>);
 
-impl Loader<ProgressOf> for StoreLoader {
-    /// The progress, with the period it was derived for (`None` when nothing is scheduled and
-    /// every accepted report counts).
-    type Value = (Option<Period>, Progress);
+impl Loader<PartsUpTo> for StoreLoader {
+    /// The period the parts are for (`None` when nothing is scheduled: every accepted report
+    /// counts), and the parts.
+    type Value = (Option<Period>, Arc<AcceptedParts>);
     type Error = Arc<Error>;
 
-    async fn load(&self, keys: &[ProgressOf]) -> LoadResult<ProgressOf, (Option<Period>, Progress)> {
-        let fallback = if keys.iter().any(|k| k.period.is_none()) {
+    async fn load(&self, keys: &[PartsUpTo]) -> LoadResult<PartsUpTo, (Option<Period>, Arc<AcceptedParts>)> {
+        let fallback = if keys.iter().any(|k| k.0.is_none()) {
             default_progress_period(&self.periods.periods().await.map_err(Arc::new)?, self.clock.now())
         } else {
             None
         };
-        let mut task_ids: Vec<TaskId> = keys.iter().map(|k| k.task).collect();
-        task_ids.sort_unstable();
-        task_ids.dedup();
-        let tasks = by_key(self.plan.tasks_by_ids(&task_ids).await.map_err(Arc::new)?, |t| t.id);
-        let responsibilities =
-            grouped(self.plan.responsibilities_by_tasks(&task_ids).await.map_err(Arc::new)?, |r| r.task_id);
-        let agencies_only = keys.iter().all(|k| !matches!(k.party, Some(Reporter::Province(_))));
-        let mut parts = HashMap::new();
-        for period in keys.iter().map(|k| k.period.or(fallback)) {
-            if let std::collections::hash_map::Entry::Vacant(slot) = parts.entry(period) {
-                slot.insert(accepted_parts(self.supervision.as_ref(), period, agencies_only).await.map_err(Arc::new)?);
-            }
-        }
+        let mut by_period: HashMap<Option<Period>, Arc<AcceptedParts>> = HashMap::new();
         let mut out = HashMap::with_capacity(keys.len());
         for key in keys {
-            let period = key.period.or(fallback);
-            let Some(accepted) = parts.get(&period) else { continue };
-            let progress = if let Some(party) = key.party {
-                part_progress(key.task, party, accepted, period)
+            let period = key.0.or(fallback);
+            let parts = if let Some(parts) = by_period.get(&period) {
+                parts.clone()
             } else {
-                let Some(task) = tasks.get(&key.task) else { continue };
-                let rs = responsibilities.get(&key.task).map(Vec::as_slice).unwrap_or_default();
-                task_progress(task, rs, accepted)
+                let parts = Arc::new(accepted_parts(self.supervision.as_ref(), period, true).await.map_err(Arc::new)?);
+                by_period.insert(period, parts.clone());
+                parts
             };
-            out.insert(*key, (period, progress));
+            out.insert(*key, (period, parts));
         }
         Ok(out)
+    }
+}
+
+/// A task's responsibilities, without their agencies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct ResponsibilityRowsOf(pub TaskId);
+
+impl Loader<ResponsibilityRowsOf> for StoreLoader {
+    type Value = Vec<Responsibility>;
+    type Error = Arc<Error>;
+
+    async fn load(&self, keys: &[ResponsibilityRowsOf]) -> LoadResult<ResponsibilityRowsOf, Vec<Responsibility>> {
+        let ids: Vec<TaskId> = keys.iter().map(|k| k.0).collect();
+        let rows = self.plan.responsibilities_by_tasks(&ids).await.map_err(Arc::new)?;
+        Ok(grouped(rows, |r| ResponsibilityRowsOf(r.task_id)))
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::history::{ChangeKind, FieldChange, diff};
 use super::submit::{ReportContent, ValidReportFields};
-use super::{AcceptedVersion, ProgressReport, ReportState, ReportStatus, can_change};
+use super::{AcceptedVersion, Health, ProgressReport, ReportState, ReportStatus, can_change};
 use crate::access::{Principal, can_edit, can_review};
 use crate::ids::TaskId;
 use crate::{Error, Result};
@@ -27,6 +27,10 @@ pub struct ReportPatch {
     pub summary: Option<String>,
     /// A new list of evidence links (replaces the old one).
     pub evidence_urls: Option<Vec<String>>,
+    /// A new health; `Some(None)` clears it.
+    pub health: Option<Option<Health>>,
+    /// A new obstacles text; `Some(None)` (or a blank text) clears it.
+    pub obstacles: Option<Option<String>>,
     /// Move a DRAFT or RETURNED report to SUBMITTED.
     pub submit: bool,
 }
@@ -101,15 +105,7 @@ pub fn accepted_after(
     at: DateTime<Utc>,
 ) -> Option<AcceptedVersion> {
     if state == ReportState::Accepted && current.state != ReportState::Accepted {
-        Some(AcceptedVersion {
-            version: current.version + 1,
-            status: fields.status,
-            percent_complete: fields.percent_complete,
-            summary: fields.summary.clone(),
-            evidence_urls: fields.evidence_urls.clone(),
-            period: fields.period.to_string(),
-            accepted_at: at,
-        })
+        Some(AcceptedVersion::of(current.version + 1, fields, at))
     } else {
         current.accepted.clone()
     }
@@ -123,6 +119,8 @@ pub fn fields_of(report: &ProgressReport) -> Result<ValidReportFields> {
         percent_complete: report.percent_complete,
         summary: report.summary.clone(),
         evidence_urls: report.evidence_urls.clone(),
+        health: report.health,
+        obstacles: report.obstacles.clone(),
     })
 }
 
@@ -198,6 +196,8 @@ fn apply_patch(current: &ProgressReport, patch: &ReportPatch) -> Result<Outcome>
         percent_complete: patch.percent_complete.unwrap_or(current.percent_complete),
         summary: patch.summary.clone().unwrap_or_else(|| current.summary.clone()),
         evidence_urls: patch.evidence_urls.clone().unwrap_or_else(|| current.evidence_urls.clone()),
+        health: patch.health.unwrap_or(current.health),
+        obstacles: patch.obstacles.clone().unwrap_or_else(|| current.obstacles.clone()),
     }
     .validate()
     .map_err(|e| prefixed(e, "patch."))?;
@@ -293,137 +293,4 @@ fn apply_reopen(current: &ProgressReport, fields: &ValidReportFields, reason: &s
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ids::{AgencyId, TokenId};
-    use crate::report::ProgressReport;
-    use crate::report::tests::report;
-    use crate::token::AccessRole;
-
-    fn principal(role: AccessRole) -> Principal {
-        Principal { token: TokenId(1), name: "t".into(), role, agency: Some(AgencyId(7)), province: None }
-    }
-
-    fn at() -> DateTime<Utc> {
-        DateTime::<Utc>::default()
-    }
-
-    fn patch(p: ReportPatch) -> Edit {
-        Edit::Patch(p)
-    }
-
-    #[test]
-    fn a_patch_updates_or_submits() {
-        let owner = principal(AccessRole::AgencyReporter);
-        let edit = patch(ReportPatch { summary: Some("More.".into()), ..ReportPatch::default() });
-        let applied = apply_edit(&owner, &report(ReportState::Draft), 1, &edit, at()).expect("update");
-        assert_eq!((applied.action, applied.state), ("UPDATE", ReportState::Draft));
-        assert_eq!(applied.changes.len(), 1);
-        let edit = patch(ReportPatch { submit: true, ..ReportPatch::default() });
-        let applied = apply_edit(&owner, &report(ReportState::Returned), 1, &edit, at()).expect("submit");
-        assert_eq!((applied.action, applied.kind), ("SUBMIT", ChangeKind::StatusChanged));
-    }
-
-    #[test]
-    fn patch_errors_name_the_patch_field() {
-        let owner = principal(AccessRole::AgencyReporter);
-        let edit = patch(ReportPatch { percent_complete: Some(Some(101)), ..ReportPatch::default() });
-        match apply_edit(&owner, &report(ReportState::Draft), 1, &edit, at()) {
-            Err(Error::Validation { field, .. }) => assert_eq!(field, "patch.percentComplete"),
-            other => panic!("{other:?}"),
-        }
-        let nothing = patch(ReportPatch::default());
-        assert!(matches!(
-            apply_edit(&owner, &report(ReportState::Draft), 1, &nothing, at()),
-            Err(Error::Validation { .. })
-        ));
-    }
-
-    #[test]
-    fn locked_reports_do_not_change() {
-        let owner = principal(AccessRole::AgencyReporter);
-        for state in [ReportState::Accepted, ReportState::Withdrawn] {
-            let edit = patch(ReportPatch { summary: Some("x".into()), ..ReportPatch::default() });
-            assert!(matches!(apply_edit(&owner, &report(state), 1, &edit, at()), Err(Error::Conflict(_))));
-            assert!(matches!(apply_edit(&owner, &report(state), 1, &Edit::Withdraw, at()), Err(Error::Conflict(_))));
-        }
-        let applied = apply_edit(&owner, &report(ReportState::Submitted), 1, &Edit::Withdraw, at()).expect("withdraw");
-        assert_eq!((applied.state, applied.kind), (ReportState::Withdrawn, ChangeKind::Withdrawn));
-    }
-
-    #[test]
-    fn who_and_which_version() {
-        let other = Principal { agency: Some(AgencyId(8)), ..principal(AccessRole::AgencyReporter) };
-        assert!(matches!(
-            apply_edit(&other, &report(ReportState::Draft), 1, &Edit::Withdraw, at()),
-            Err(Error::Forbidden(_))
-        ));
-        let owner = principal(AccessRole::AgencyReporter);
-        assert!(matches!(
-            apply_edit(&owner, &report(ReportState::Draft), 2, &Edit::Withdraw, at()),
-            Err(Error::StaleVersion { expected: 2, current: 1 })
-        ));
-        let review = Edit::Review { accept: true, comment: None };
-        assert!(matches!(
-            apply_edit(&owner, &report(ReportState::Submitted), 1, &review, at()),
-            Err(Error::Forbidden(_))
-        ));
-    }
-
-    #[test]
-    fn reopening_keeps_the_accepted_version_and_blocks_withdrawal() {
-        let supervisor = principal(AccessRole::Supervisor);
-        let accepted = apply_edit(
-            &supervisor,
-            &report(ReportState::Submitted),
-            1,
-            &Edit::Review { accept: true, comment: None },
-            at(),
-        )
-        .expect("accept");
-        let snapshot = accepted.accepted.clone().expect("a snapshot on acceptance");
-        assert_eq!((snapshot.version, snapshot.summary.as_str()), (2, "Done a lot."));
-        let current = ProgressReport {
-            state: ReportState::Accepted,
-            version: 2,
-            accepted: Some(snapshot.clone()),
-            ..report(ReportState::Accepted)
-        };
-        let reopen = Edit::Reopen { reason: "Wrong figure.".into() };
-        let owner = principal(AccessRole::AgencyReporter);
-        assert!(matches!(apply_edit(&owner, &current, 2, &reopen, at()), Err(Error::Forbidden(_))));
-        let applied = apply_edit(&supervisor, &current, 2, &reopen, at()).expect("reopen");
-        assert_eq!(
-            (applied.action, applied.kind, applied.state),
-            ("REOPEN", ChangeKind::Reopened, ReportState::Returned)
-        );
-        assert_eq!(
-            (applied.review_comment.as_deref(), applied.accepted),
-            (Some("Wrong figure."), Some(snapshot.clone()))
-        );
-        let blank = Edit::Reopen { reason: " ".into() };
-        assert!(
-            matches!(apply_edit(&supervisor, &current, 2, &blank, at()), Err(Error::Validation { field, .. }) if field == "reason")
-        );
-        let reopened = ProgressReport { state: ReportState::Returned, version: 3, ..current };
-        assert!(matches!(apply_edit(&owner, &reopened, 3, &Edit::Withdraw, at()), Err(Error::Conflict(_))));
-        assert!(matches!(apply_edit(&supervisor, &reopened, 3, &reopen, at()), Err(Error::Conflict(_))));
-    }
-
-    #[test]
-    fn reviews() {
-        let supervisor = principal(AccessRole::Supervisor);
-        let accept = Edit::Review { accept: true, comment: Some("  ".into()) };
-        let applied = apply_edit(&supervisor, &report(ReportState::Submitted), 1, &accept, at()).expect("accept");
-        assert_eq!((applied.action, applied.review_comment), ("ACCEPT", None));
-        let bare_return = Edit::Review { accept: false, comment: None };
-        assert!(matches!(
-            apply_edit(&supervisor, &report(ReportState::Submitted), 1, &bare_return, at()),
-            Err(Error::Validation { .. })
-        ));
-        let ret = Edit::Review { accept: false, comment: Some("Add data.".into()) };
-        let applied = apply_edit(&supervisor, &report(ReportState::Submitted), 1, &ret, at()).expect("return");
-        assert_eq!((applied.action, applied.state), ("RETURN", ReportState::Returned));
-        assert!(matches!(apply_edit(&supervisor, &report(ReportState::Draft), 1, &ret, at()), Err(Error::Conflict(_))));
-    }
-}
+mod tests;

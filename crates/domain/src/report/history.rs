@@ -92,6 +92,8 @@ pub fn diff(
             ("percentComplete", f.and_then(|f| json(&f.percent_complete))),
             ("summary", f.and_then(|f| json(&f.summary))),
             ("evidenceUrls", f.and_then(|f| json(&f.evidence_urls))),
+            ("health", f.and_then(|f| json(&f.health))),
+            ("obstacles", f.and_then(|f| json(&f.obstacles))),
             ("state", state.and_then(|s| json(&s))),
             ("reviewComment", comment.flatten().and_then(|c| json(&c))),
         ]
@@ -117,6 +119,8 @@ mod tests {
             percent_complete: Some(40),
             summary: "s".into(),
             evidence_urls: vec![],
+            health: None,
+            obstacles: None,
         }
     }
 
@@ -136,5 +140,27 @@ mod tests {
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].field, "percentComplete");
         assert_eq!(changes[0].after, None);
+    }
+
+    #[test]
+    fn health_and_obstacles_are_recorded_when_said_and_when_cleared() {
+        let said = ValidReportFields {
+            health: Some(crate::report::Health::OnTrack),
+            obstacles: Some("None to speak of.".into()),
+            ..fields()
+        };
+        let names: Vec<String> = diff(None, (&said, ReportState::Draft, None)).into_iter().map(|c| c.field).collect();
+        assert_eq!(
+            names,
+            ["period", "status", "percentComplete", "summary", "evidenceUrls", "health", "obstacles", "state"]
+        );
+        let cleared = diff(Some((&said, ReportState::Draft, None)), (&fields(), ReportState::Draft, None));
+        assert_eq!(
+            cleared,
+            [
+                FieldChange { field: "health".into(), before: Some("ON_TRACK".into()), after: None },
+                FieldChange { field: "obstacles".into(), before: Some("None to speak of.".into()), after: None },
+            ]
+        );
     }
 }

@@ -19,7 +19,8 @@ pub use edit::{
 pub use history::{Change, ChangeKind, FieldChange, HistoryEntry, diff};
 pub use period::{Period, YEARS};
 pub use submit::{
-    MAX_EVIDENCE_URLS, MAX_SUMMARY_CHARS, MAX_URL_LEN, NewReport, ReportContent, SubmitReport, ValidReportFields,
+    MAX_EVIDENCE_URLS, MAX_OBSTACLES_CHARS, MAX_SUMMARY_CHARS, MAX_URL_LEN, NewReport, ReportContent, SubmitReport,
+    ValidReportFields,
 };
 
 /// Who filed a report.
@@ -124,6 +125,29 @@ pub struct AcceptedVersion {
     pub period: String,
     /// When it was accepted.
     pub accepted_at: DateTime<Utc>,
+    /// How the work was going, if said (absent from versions stored before reports had it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<Health>,
+    /// What stood in the way, if said (absent from versions stored before reports had it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub obstacles: Option<String>,
+}
+
+impl AcceptedVersion {
+    /// The snapshot of `fields`, accepted at `accepted_at` as the report's `version`.
+    pub fn of(version: i32, fields: &ValidReportFields, accepted_at: DateTime<Utc>) -> Self {
+        Self {
+            version,
+            status: fields.status,
+            percent_complete: fields.percent_complete,
+            summary: fields.summary.clone(),
+            evidence_urls: fields.evidence_urls.clone(),
+            period: fields.period.to_string(),
+            accepted_at,
+            health: fields.health,
+            obstacles: fields.obstacles.clone(),
+        }
+    }
 }
 
 impl ReportState {
@@ -160,6 +184,10 @@ pub struct ProgressReport {
     pub summary: String,
     /// Links to evidence.
     pub evidence_urls: Vec<String>,
+    /// How the work is going, as its reporter judges it, if said.
+    pub health: Option<Health>,
+    /// What stands in the way, if said.
+    pub obstacles: Option<String>,
     /// PART or CONSOLIDATED.
     pub kind: ReportKind,
     /// When it was created (submitted or saved as a draft).
@@ -258,6 +286,8 @@ pub(crate) mod tests {
             percent_complete: Some(40),
             summary: "Done a lot.".into(),
             evidence_urls: vec![],
+            health: None,
+            obstacles: None,
             kind: ReportKind::Part,
             created_at: DateTime::<Utc>::default(),
             submitted_at: None,
@@ -292,5 +322,22 @@ pub(crate) mod tests {
             assert_eq!(ReportState::parse(s.as_str()), Some(s));
         }
         assert_eq!(serde_json::to_value(ReportStatus::NotStarted).ok(), Some("NOT_STARTED".into()));
+        for h in Health::ALL {
+            assert_eq!(Health::parse(h.as_str()), Some(h));
+        }
+    }
+
+    #[test]
+    fn accepted_versions_stored_before_health_still_read() {
+        let old = r#"{"version":2,"status":"COMPLETED","percentComplete":100,"summary":"s","evidenceUrls":[],
+                      "period":"2016","acceptedAt":"2016-12-20T08:00:00Z"}"#;
+        let read: AcceptedVersion = serde_json::from_str(old).expect("an old accepted version reads");
+        assert_eq!((read.health, read.obstacles.as_deref()), (None, None));
+        let written = serde_json::to_value(&read).expect("json");
+        assert!(written.get("health").is_none() && written.get("obstacles").is_none(), "{written}");
+        let new = AcceptedVersion { health: Some(Health::AtRisk), obstacles: Some("Funding.".into()), ..read };
+        let json = serde_json::to_string(&new).expect("json");
+        assert!(json.contains(r#""health":"AT_RISK""#) && json.contains(r#""obstacles":"Funding.""#), "{json}");
+        assert_eq!(serde_json::from_str::<AcceptedVersion>(&json).ok(), Some(new));
     }
 }

@@ -3,12 +3,14 @@
 use chrono::{DateTime, Utc};
 
 use super::period::Period;
-use super::{ReportKind, ReportState, ReportStatus, Reporter};
+use super::{Health, ReportKind, ReportState, ReportStatus, Reporter};
 use crate::ids::TaskId;
 use crate::{Error, Result};
 
 /// Longest summary, in characters.
 pub const MAX_SUMMARY_CHARS: usize = 5000;
+/// Longest obstacles text, in characters.
+pub const MAX_OBSTACLES_CHARS: usize = 2000;
 /// Most evidence URLs on one report.
 pub const MAX_EVIDENCE_URLS: usize = 10;
 /// Longest evidence URL, in bytes.
@@ -27,6 +29,10 @@ pub struct ReportContent {
     pub summary: String,
     /// Links to evidence.
     pub evidence_urls: Vec<String>,
+    /// How the work is going, if said.
+    pub health: Option<Health>,
+    /// What stands in the way, if said.
+    pub obstacles: Option<String>,
 }
 
 /// A new report as submitted, not yet checked. Who reports travels beside it (the token's own
@@ -54,6 +60,10 @@ pub struct ValidReportFields {
     pub summary: String,
     /// Checked http(s) links.
     pub evidence_urls: Vec<String>,
+    /// How the work is going, if said.
+    pub health: Option<Health>,
+    /// The trimmed obstacles text; `None` when absent or blank.
+    pub obstacles: Option<String>,
 }
 
 /// A report ready to be stored: every reference resolved and checked.
@@ -140,17 +150,29 @@ fn check_percent(status: ReportStatus, percent: Option<i32>) -> Result<()> {
     }
 }
 
+/// The rules every free text of a report meets: at most `max` characters, no NUL.
+fn check_text(text: &str, field: &str, max: usize) -> Result<()> {
+    if text.chars().count() > max {
+        return Err(Error::validation(field, format!("at most {max} characters")));
+    }
+    if text.contains('\0') {
+        return Err(Error::validation(field, "must not contain NUL characters"));
+    }
+    Ok(())
+}
+
 fn check_summary(summary: &str) -> Result<()> {
     if summary.is_empty() {
         return Err(Error::validation("summary", "must not be empty"));
     }
-    if summary.chars().count() > MAX_SUMMARY_CHARS {
-        return Err(Error::validation("summary", format!("at most {MAX_SUMMARY_CHARS} characters")));
-    }
-    if summary.contains('\0') {
-        return Err(Error::validation("summary", "must not contain NUL characters"));
-    }
-    Ok(())
+    check_text(summary, "summary", MAX_SUMMARY_CHARS)
+}
+
+/// The trimmed obstacles text (`None` when absent or blank), by the summary's rules.
+fn checked_obstacles(obstacles: Option<&str>) -> Result<Option<String>> {
+    let Some(text) = obstacles.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
+    check_text(text, "obstacles", MAX_OBSTACLES_CHARS)?;
+    Ok(Some(text.to_owned()))
 }
 
 impl ReportContent {
@@ -166,12 +188,15 @@ impl ReportContent {
         for (i, url) in self.evidence_urls.iter().enumerate() {
             check_url(url, &format!("evidenceUrls[{i}]"))?;
         }
+        let obstacles = checked_obstacles(self.obstacles.as_deref())?;
         Ok(ValidReportFields {
             period,
             status: self.status,
             percent_complete: self.percent_complete,
             summary: summary.to_owned(),
             evidence_urls: self.evidence_urls.clone(),
+            health: self.health,
+            obstacles,
         })
     }
 }
@@ -194,6 +219,8 @@ mod tests {
             percent_complete: Some(40),
             summary: "Done a lot.".into(),
             evidence_urls: vec!["https://example.org/a.pdf".into()],
+            health: None,
+            obstacles: None,
         }
     }
 
@@ -230,6 +257,8 @@ mod tests {
                 "evidenceUrls[0]",
             ),
             (ReportContent { period: "2016-Q9".into(), ..input() }, "period"),
+            (ReportContent { obstacles: Some("a".repeat(2001)), ..input() }, "obstacles"),
+            (ReportContent { obstacles: Some("late\0funds".into()), ..input() }, "obstacles"),
         ];
         for (case, field) in cases {
             match case.validate() {
@@ -246,5 +275,26 @@ mod tests {
                 .validate()
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn health_and_obstacles_are_optional_and_obstacles_trimmed() {
+        let bare = input().validate().expect("valid without them");
+        assert_eq!((bare.health, bare.obstacles), (None, None));
+        let said = ReportContent {
+            health: Some(Health::OffTrack),
+            obstacles: Some("  Funding arrives late.\nStaff short.  ".into()),
+            ..input()
+        }
+        .validate()
+        .expect("valid with them");
+        assert_eq!(said.health, Some(Health::OffTrack));
+        assert_eq!(said.obstacles.as_deref(), Some("Funding arrives late.\nStaff short."));
+        for blank in ["", "   ", "\n\t "] {
+            let v = ReportContent { obstacles: Some(blank.into()), ..input() }.validate().expect("blank is none");
+            assert_eq!(v.obstacles, None, "{blank:?}");
+        }
+        let longest = ReportContent { obstacles: Some(format!(" {} ", "é".repeat(2000))), ..input() };
+        assert_eq!(longest.validate().expect("2000 characters").obstacles.map(|o| o.chars().count()), Some(2000));
     }
 }

@@ -222,6 +222,33 @@ mod tests {
     }
 
     #[test]
+    fn health_and_obstacles_are_synced_content() {
+        let said = ValidSyncItem {
+            fields: ValidReportFields {
+                health: Some(crate::report::Health::AtRisk),
+                obstacles: Some("Late funds.".into()),
+                ..item(1, "Done a lot.").fields
+            },
+            ..item(1, "Done a lot.")
+        };
+        let current = report(ReportState::Returned);
+        let Ok(SyncDecision::Update(applied)) = decide(Some(&current), &said, DateTime::<Utc>::default()) else {
+            panic!("a new health is an update")
+        };
+        let names: Vec<&str> = applied.changes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(names, ["health", "obstacles", "state"]);
+        let stored =
+            ProgressReport { health: applied.fields.health, obstacles: applied.fields.obstacles.clone(), ..current };
+        assert_eq!(decide(Some(&stored), &said, DateTime::<Utc>::default()).ok(), Some(SyncDecision::Unchanged));
+        let Ok(SyncDecision::Update(cleared)) =
+            decide(Some(&stored), &item(1, "Done a lot."), DateTime::<Utc>::default())
+        else {
+            panic!("an item without them clears them")
+        };
+        assert_eq!((cleared.fields.health, cleared.fields.obstacles), (None, None));
+    }
+
+    #[test]
     fn rejections_carry_a_reason_not_a_code() {
         for state in [ReportState::Accepted, ReportState::Withdrawn] {
             let decision = decide(Some(&report(state)), &item(1, "More."), DateTime::<Utc>::default()).expect("decide");

@@ -10,7 +10,7 @@ use crate::access::Principal;
 use crate::ids::ReportId;
 use crate::ports::Idempotency;
 use crate::report::sync::check_client_id;
-use crate::report::{Edit, ReportKind, ReportStatus, ReporterRef, SubmitReport};
+use crate::report::{Edit, ReportKind, ReportPatch, ReportStatus, ReporterRef, SubmitReport};
 use crate::token::hash_secret;
 use crate::{Error, Result};
 
@@ -43,12 +43,23 @@ pub(crate) fn idempotency(
         Request::Edit { id, expected_version, edit } => ("edit", legacy::edit(id, expected_version, edit)),
     };
     let fingerprint = digest(&[&token, &print(request)]);
-    // Keys stored before reports had a kind were all PART reports.
-    let legacy_fingerprint = match request {
-        Request::Submit { input, .. } if input.kind != ReportKind::Part => fingerprint.clone(),
-        _ => digest(&[&token, verb, &old]),
-    };
+    // Keys stored in the legacy format were all for PART reports that said no health or
+    // obstacles: a request with any of those cannot be one of them.
+    let legacy_fingerprint =
+        if newer_than_legacy(request) { fingerprint.clone() } else { digest(&[&token, verb, &old]) };
     Ok(Some(Idempotency { key, fingerprint, legacy_fingerprint }))
+}
+
+/// Whether the request says something the legacy format could not: a kind other than PART, a
+/// health or an obstacles text.
+fn newer_than_legacy(request: Request<'_>) -> bool {
+    match request {
+        Request::Submit { input, .. } => {
+            input.kind != ReportKind::Part || input.content.health.is_some() || input.content.obstacles.is_some()
+        }
+        Request::Edit { edit: Edit::Patch(p), .. } => p.health.is_some() || p.obstacles.is_some(),
+        Request::Edit { .. } => false,
+    }
 }
 
 fn digest(parts: &[&str]) -> String {
@@ -71,6 +82,8 @@ pub(crate) fn print(request: Request<'_>) -> String {
                 list(&c.evidence_urls),
                 requested.map_or_else(|| "-".to_owned(), reporter),
             ) + &kind(input.kind)
+                + &said("health", c.health.map(|h| h.as_str().to_owned()))
+                + &said("obstacles", c.obstacles.as_deref().map(text))
         }
         Request::Edit { id, expected_version, edit } => {
             let what = match edit {
@@ -79,23 +92,30 @@ pub(crate) fn print(request: Request<'_>) -> String {
                     format!("review|accept={accept}|comment={}", comment.as_deref().map_or_else(|| "-".into(), text))
                 }
                 Edit::Reopen { reason } => format!("reopen|reason={}", text(reason)),
-                Edit::Patch(p) => format!(
-                    "patch|period={}|status={}|percent={}|summary={}|evidence={}|submit={}",
-                    p.period.as_deref().map_or_else(|| "-".into(), text),
-                    p.status.map_or("-", ReportStatus::as_str),
-                    match p.percent_complete {
-                        None => "keep".to_owned(),
-                        Some(None) => "clear".to_owned(),
-                        Some(Some(n)) => n.to_string(),
-                    },
-                    p.summary.as_deref().map_or_else(|| "-".into(), text),
-                    p.evidence_urls.as_deref().map_or_else(|| "-".into(), list),
-                    p.submit,
-                ),
+                Edit::Patch(p) => patch(p),
             };
             format!("v2|edit|report={}|version={expected_version}|{what}", id.0)
         }
     }
+}
+
+/// A patch, field by field; health and obstacles only when it touches them.
+fn patch(p: &ReportPatch) -> String {
+    let set_or_clear = |v: Option<String>| v.unwrap_or_else(|| "clear".to_owned());
+    format!(
+        "patch|period={}|status={}|percent={}|summary={}|evidence={}|submit={}",
+        p.period.as_deref().map_or_else(|| "-".into(), text),
+        p.status.map_or("-", ReportStatus::as_str),
+        match p.percent_complete {
+            None => "keep".to_owned(),
+            Some(None) => "clear".to_owned(),
+            Some(Some(n)) => n.to_string(),
+        },
+        p.summary.as_deref().map_or_else(|| "-".into(), text),
+        p.evidence_urls.as_deref().map_or_else(|| "-".into(), list),
+        p.submit,
+    ) + &said("health", p.health.map(|h| set_or_clear(h.map(|h| h.as_str().to_owned()))))
+        + &said("obstacles", p.obstacles.as_ref().map(|o| set_or_clear(o.as_deref().map(text))))
 }
 
 /// `|kind=...` for anything but a PART report (so keys stored before kinds keep matching).
@@ -104,6 +124,12 @@ fn kind(kind: ReportKind) -> String {
         ReportKind::Part => String::new(),
         ReportKind::Consolidated => format!("|kind={}", ReportKind::Consolidated.as_str()),
     }
+}
+
+/// `|name=value` when the request says it, nothing otherwise (so requests that do not, as all
+/// did before the field existed, keep their fingerprints).
+fn said(name: &str, value: Option<String>) -> String {
+    value.map_or_else(String::new, |v| format!("|{name}={v}"))
 }
 
 fn text(s: &str) -> String {
@@ -125,91 +151,7 @@ fn reporter(r: &ReporterRef) -> String {
     }
 }
 
-/// The frozen pre-v2 format: the `Debug` text the request types printed when keys were first
-/// stored, rebuilt by hand. Do not change it when the types change: it must keep printing
-/// exactly what the old types printed. Strings use `str`'s `Debug` escaping, as they did.
-pub(crate) mod legacy {
-    use std::fmt::Write;
-
-    use crate::ids::ReportId;
-    use crate::report::{Edit, ReportStatus, ReporterRef, SubmitReport};
-
-    /// `{SubmitReport:?}|{Option<ReporterRef>:?}|{bool}`. The old command carried the named
-    /// reporter, or an empty province code when none was named.
-    pub(crate) fn submit(input: &SubmitReport, requested: Option<&ReporterRef>, as_draft: bool) -> String {
-        let c = &input.content;
-        let placeholder = ReporterRef::Province(String::new());
-        format!(
-            "SubmitReport {{ task_number: {}, reporter: {}, period: {:?}, status: {}, percent_complete: {}, summary: {:?}, evidence_urls: {} }}|{}|{as_draft}",
-            input.task_number,
-            reporter(requested.unwrap_or(&placeholder)),
-            c.period.as_str(),
-            status(c.status),
-            option(c.percent_complete.map(|n| n.to_string())),
-            c.summary.as_str(),
-            strings(&c.evidence_urls),
-            option(requested.map(reporter)),
-        )
-    }
-
-    /// `{ReportId:?}|{i32}|{Edit:?}`.
-    pub(crate) fn edit(id: ReportId, expected_version: i32, edit: &Edit) -> String {
-        let edit = match edit {
-            Edit::Withdraw => "Withdraw".to_owned(),
-            Edit::Review { accept, comment } => {
-                format!("Review {{ accept: {accept}, comment: {} }}", option(comment.as_deref().map(quoted)))
-            }
-            // Newer than the legacy format: no key was ever stored with this text.
-            Edit::Reopen { reason } => format!("Reopen {{ reason: {} }}", quoted(reason)),
-            Edit::Patch(p) => format!(
-                "Patch(ReportPatch {{ period: {}, status: {}, percent_complete: {}, summary: {}, evidence_urls: {}, submit: {} }})",
-                option(p.period.as_deref().map(quoted)),
-                option(p.status.map(|s| status(s).to_owned())),
-                option(p.percent_complete.map(|inner| option(inner.map(|n| n.to_string())))),
-                option(p.summary.as_deref().map(quoted)),
-                option(p.evidence_urls.as_deref().map(strings)),
-                p.submit,
-            ),
-        };
-        format!("ReportId({})|{expected_version}|{edit}", id.0)
-    }
-
-    fn quoted(s: &str) -> String {
-        format!("{s:?}")
-    }
-
-    fn option(inner: Option<String>) -> String {
-        inner.map_or_else(|| "None".to_owned(), |v| format!("Some({v})"))
-    }
-
-    fn strings(items: &[String]) -> String {
-        let mut out = String::from("[");
-        for (i, s) in items.iter().enumerate() {
-            if i > 0 {
-                out.push_str(", ");
-            }
-            let _ = write!(out, "{:?}", s.as_str());
-        }
-        out.push(']');
-        out
-    }
-
-    fn reporter(r: &ReporterRef) -> String {
-        match r {
-            ReporterRef::Agency(id) => format!("Agency(AgencyId({}))", id.0),
-            ReporterRef::Province(code) => format!("Province({:?})", code.as_str()),
-        }
-    }
-
-    fn status(s: ReportStatus) -> &'static str {
-        match s {
-            ReportStatus::NotStarted => "NotStarted",
-            ReportStatus::InProgress => "InProgress",
-            ReportStatus::Completed => "Completed",
-            ReportStatus::Ongoing => "Ongoing",
-        }
-    }
-}
+pub(crate) mod legacy;
 
 #[cfg(test)]
 mod tests {
@@ -218,7 +160,7 @@ mod tests {
 
     use super::*;
     use crate::ids::{AgencyId, ProvinceId, TokenId};
-    use crate::report::{ReportContent, ReportPatch};
+    use crate::report::{Health, ReportContent};
     use crate::token::AccessRole;
 
     fn principal() -> Principal {
@@ -245,6 +187,8 @@ mod tests {
                 percent_complete: Some(40),
                 summary: "Held a \"kick-off\" meeting.\nNext: drafts.".into(),
                 evidence_urls: vec!["https://example.org/a.pdf".into(), "http://b.example/x?y=1".into()],
+                health: None,
+                obstacles: None,
             },
         }
     }
@@ -263,6 +207,8 @@ mod tests {
                     percent_complete: Some(Some(100)),
                     summary: None,
                     evidence_urls: Some(vec!["https://e.org/1".into()]),
+                    health: None,
+                    obstacles: None,
                     submit: true,
                 }),
             ),
@@ -346,6 +292,54 @@ mod tests {
         let fc = key(Request::Submit { input: &a, requested: None, as_draft: true });
         assert!(!fa.matches(&fb.fingerprint) && !fa.matches(&fb.legacy_fingerprint));
         assert!(!fa.matches(&fc.fingerprint));
+    }
+
+    #[test]
+    fn health_and_obstacles_change_the_fingerprint_only_when_said() {
+        let plain = input();
+        let with = |health, obstacles: Option<&str>| SubmitReport {
+            content: ReportContent { health, obstacles: obstacles.map(str::to_owned), ..input().content },
+            ..input()
+        };
+        let (at_risk, off_track, blocked) =
+            (with(Some(Health::AtRisk), None), with(Some(Health::OffTrack), None), with(None, Some("Blocked.")));
+        let submit = |input| key(Request::Submit { input, requested: None, as_draft: false });
+        let base = submit(&plain);
+        assert!(
+            print(Request::Submit { input: &at_risk, requested: None, as_draft: false }).ends_with("|health=AT_RISK")
+        );
+        assert!(
+            print(Request::Submit { input: &blocked, requested: None, as_draft: false })
+                .ends_with(r#"|obstacles="Blocked.""#)
+        );
+        let said = [submit(&at_risk), submit(&off_track), submit(&blocked)];
+        for k in &said {
+            assert!(!base.matches(&k.fingerprint) && !k.matches(&base.fingerprint), "differs from the plain request");
+            assert!(!k.matches(&base.legacy_fingerprint), "no legacy key was stored with health or obstacles");
+            assert_eq!(k.legacy_fingerprint, k.fingerprint);
+        }
+        assert_ne!(said[0].fingerprint, said[1].fingerprint);
+
+        let edit =
+            |health, obstacles| Edit::Patch(ReportPatch { health, obstacles, submit: true, ..ReportPatch::default() });
+        let patches = [
+            edit(None, None),
+            edit(Some(Some(Health::OnTrack)), None),
+            edit(Some(None), None),
+            edit(None, Some(Some("Late.".into()))),
+            edit(None, Some(None)),
+        ];
+        let printed: Vec<String> =
+            patches.iter().map(|e| print(Request::Edit { id: ReportId(5), expected_version: 2, edit: e })).collect();
+        let tails: Vec<&str> = printed.iter().map(|p| p.split("|submit=true").nth(1).unwrap_or("?")).collect();
+        assert_eq!(tails, ["", "|health=ON_TRACK", "|health=clear", r#"|obstacles="Late.""#, "|obstacles=clear"]);
+        let keys: Vec<Idempotency> =
+            patches.iter().map(|e| key(Request::Edit { id: ReportId(5), expected_version: 2, edit: e })).collect();
+        for (i, a) in keys.iter().enumerate() {
+            for b in &keys[i + 1..] {
+                assert!(!a.matches(&b.fingerprint) && !a.matches(&b.legacy_fingerprint));
+            }
+        }
     }
 
     #[test]

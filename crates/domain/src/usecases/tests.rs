@@ -74,6 +74,8 @@ impl ReportWriter for RecordingWriter {
             percent_complete: report.fields.percent_complete,
             summary: report.fields.summary.clone(),
             evidence_urls: report.fields.evidence_urls.clone(),
+            health: report.fields.health,
+            obstacles: report.fields.obstacles.clone(),
             state: report.state,
             kind: report.kind,
             client_report_id: report.client_report_id.clone(),
@@ -138,6 +140,8 @@ fn input(task_number: i32, period: &str) -> SubmitReport {
             percent_complete: Some(40),
             summary: "Drafted the rules.".into(),
             evidence_urls: vec![],
+            health: None,
+            obstacles: None,
         },
     }
 }
