@@ -179,9 +179,9 @@ async fn graphiql_examples_run_without_errors() {
     let examples = graphiql_examples(&html);
     assert_eq!(
         examples.len(),
-        14,
+        15,
         "dashboard, human keys, task, agency, search, report, viewer, sync, feed, calendar, matrix, progress, \
-         rollup and scorecard examples"
+         rollup, scorecard and export examples"
     );
     // The supervision tabs read 2016-Q4, which `seed --demo` schedules.
     let schedule = "mutation { scheduleReportingPeriod(input: { period: \"2016-Q4\", dueAt: \"2017-01-16T00:00:00+08:00\" }) { reportingPeriod { version } } }";

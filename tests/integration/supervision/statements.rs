@@ -28,7 +28,11 @@ async fn the_matrix_progress_rollups_and_scorecards_cost_the_same_at_any_size() 
     };
     let few = statements_for(&w.app, &progress(5)).await;
     let all = statements_for(&w.app, &progress(106)).await;
-    assert!(all <= few + SPLITS_UNDER_LOAD, "106 tasks' progress costs what 5 cost: {all} vs {few}");
+    // Progress resolves in several waves (parts and responsibilities, then the basis reports and
+    // the missing agencies, then each responsibility's part), and an agency batch costs three
+    // statements, so a split under load costs more here than elsewhere; an N+1 would cost at
+    // least 101 more (one per task).
+    assert!(all <= few + 4 * SPLITS_UNDER_LOAD, "106 tasks' progress costs what 5 cost: {all} vs {few}");
 
     let rollup = |by: &str| {
         format!(
