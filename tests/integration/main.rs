@@ -5,6 +5,7 @@ mod agencies;
 mod backfill;
 mod connections;
 mod corrections;
+mod demo;
 mod duplicates;
 mod field_order;
 mod http;

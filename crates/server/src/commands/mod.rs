@@ -1,7 +1,7 @@
 //! The subcommands, one file each; `migrate` and `schema` are a line or two and live here.
 
 mod import_plan;
-mod seed;
+pub mod seed;
 mod serve;
 mod token;
 
