@@ -5,6 +5,7 @@ mod agencies;
 mod backfill;
 mod connections;
 mod corrections;
+mod demo;
 mod duplicates;
 mod export;
 mod field_order;

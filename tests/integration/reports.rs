@@ -201,7 +201,7 @@ async fn demo_reports_are_flagged_and_kept_apart() {
     .await;
     let (tasks, provinces) = app.store.demo_inputs().await.expect("demo inputs");
     assert_eq!((tasks.len(), provinces.len()), (106, 31));
-    let generated = workplan_domain::demo::generate(&tasks, &provinces, 250, 42);
+    let generated = workplan_domain::demo::generate(&tasks, &provinces, 250, 42).expect("generate");
     assert_eq!(app.store.insert_demo_reports(generated).await.expect("insert"), 250);
     assert_eq!(app.store.report_counts().await.expect("counts"), (1, 250));
     let d = app
@@ -227,7 +227,7 @@ async fn demo_reports_are_flagged_and_kept_apart() {
         }
     }
     // Real reports cannot be bulk-inserted through the demo path.
-    let mut real = workplan_domain::demo::generate(&tasks, &provinces, 1, 1);
-    real[0].is_demo = false;
+    let mut real = workplan_domain::demo::generate(&tasks, &provinces, 1, 1).expect("generate");
+    real[0].report.is_demo = false;
     assert!(app.store.insert_demo_reports(real).await.is_err());
 }

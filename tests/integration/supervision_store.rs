@@ -236,8 +236,11 @@ async fn write_reports(app: &TestApp) {
     }
     sync_reports(&mut w, other.id, Reporter::Province(provinces[5].id)).await;
     let (demo_tasks, demo_provinces) = app.store.demo_inputs().await.expect("demo inputs");
-    let inserted =
-        app.store.insert_demo_reports(demo::generate(&demo_tasks, &demo_provinces, 300, 11)).await.expect("demo");
+    let inserted = app
+        .store
+        .insert_demo_reports(demo::generate(&demo_tasks, &demo_provinces, 300, 11).expect("generate"))
+        .await
+        .expect("demo");
     assert!(inserted > 250, "{inserted}");
 }
 

@@ -8,6 +8,7 @@
 use sea_orm::sea_query::SimpleExpr;
 use sea_orm::{ColumnTrait, Set};
 use workplan_domain::agency::Agency;
+use workplan_domain::demo::DemoReport;
 use workplan_domain::ids::{
     AgencyId, ChangeId, PlanId, ProvinceId, ReportId, SectionId, SubsectionId, TaskId, TokenId,
 };
@@ -16,7 +17,7 @@ use workplan_domain::ports::NewToken;
 use workplan_domain::province::{Province, ProvinceKind};
 use workplan_domain::report::{
     AcceptedVersion, Applied, Change, ChangeKind, FieldChange, Health, HistoryEntry, NewReport, Period, ProgressReport,
-    ReportKind, ReportState, ReportStatus, Reporter, ValidReportFields,
+    ReportKind, ReportState, ReportStatus, Reporter, ValidReportFields, fields_of,
 };
 use workplan_domain::supervision::{AdjustmentId, AdjustmentKind, NewAdjustment, ObligationAdjustment, Revocation};
 use workplan_domain::token::{AccessRole, ApiToken};
@@ -213,8 +214,8 @@ fn set_accepted(row: &mut progress_report::ActiveModel, accepted: Option<&Accept
     Ok(())
 }
 
-/// The row to insert for a new report, at version 1 (one inserted ACCEPTED, as demo data is,
-/// gets its accepted content too).
+/// The row to insert for a new report, at version 1 (one inserted ACCEPTED gets its accepted
+/// content too).
 pub(crate) fn report_active_model(report: NewReport) -> Result<progress_report::ActiveModel> {
     let (agency_id, province_id) = reporter_cols(report.reporter);
     let accepted = (report.state == ReportState::Accepted)
@@ -238,6 +239,35 @@ pub(crate) fn report_active_model(report: NewReport) -> Result<progress_report::
     };
     set_accepted(&mut row, accepted.as_ref())?;
     set_fields(&mut row, report.fields)?;
+    Ok(row)
+}
+
+/// The row to insert for a demo report as its story left it: state, version, times, review
+/// comment and accepted version as they are, and the columns supervision reads
+/// (`ever_returned`, `accepted_*`, the period bounds) set as on every other write.
+pub(crate) fn demo_report_active_model(demo: DemoReport) -> Result<progress_report::ActiveModel> {
+    let DemoReport { report, ever_returned } = demo;
+    let fields = fields_of(&report)?;
+    let (agency_id, province_id) = reporter_cols(report.reporter);
+    let mut row = progress_report::ActiveModel {
+        task_id: Set(report.task_id.0),
+        agency_id: Set(agency_id),
+        province_id: Set(province_id),
+        created_at: Set(report.created_at),
+        submitted_at: Set(report.submitted_at),
+        first_submitted_at: Set(report.first_submitted_at),
+        kind: Set(report.kind.as_str().to_owned()),
+        updated_at: Set(Some(report.updated_at)),
+        version: Set(report.version),
+        is_demo: Set(report.is_demo),
+        state: Set(report.state.as_str().to_owned()),
+        ever_returned: Set(ever_returned),
+        client_report_id: Set(report.client_report_id),
+        review_comment: Set(report.review_comment),
+        ..Default::default()
+    };
+    set_accepted(&mut row, report.accepted.as_ref())?;
+    set_fields(&mut row, fields)?;
     Ok(row)
 }
 

@@ -5,14 +5,14 @@ use std::collections::{HashMap, HashSet};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
 };
-use workplan_domain::demo::DemoTask;
+use workplan_domain::demo::{DemoReport, DemoTask};
 use workplan_domain::ids::{AgencyId, ProvinceId, TaskId};
 use workplan_domain::import::seed::{AgencySeed, PlanSeed, ProvinceSeed, SectionSeed, TaskSeed};
-use workplan_domain::plan::DocumentInfo;
-use workplan_domain::report::{NewReport, ReportKey, ReportState};
+use workplan_domain::plan::{DocumentInfo, Responsibility, ResponsibilityMode, Role};
+use workplan_domain::report::{ReportKey, ReportState};
 use workplan_domain::{Error, Result};
 
-use crate::convert::{report_active_model, to_report};
+use crate::convert::{collect, demo_report_active_model, to_report, to_responsibility, to_task};
 use crate::entities::{
     agency, agency_alias, plan, progress_report, province, responsibility, section, subsection, task,
 };
@@ -86,22 +86,29 @@ impl SeaStore {
         Ok(added)
     }
 
-    /// What the demo generator draws from: every task with its agencies, and every province.
+    /// What the demo generator draws from: every task with its agencies (and, on a DIVIDED
+    /// task, its first listed lead), and every province.
     pub async fn demo_inputs(&self) -> Result<(Vec<DemoTask>, Vec<ProvinceId>)> {
-        let tasks = task::Entity::find().all(&self.db).await.db()?;
-        let resps = responsibility::Entity::find().all(&self.db).await.db()?;
-        let mut by_task: HashMap<i64, Vec<AgencyId>> = HashMap::new();
+        let tasks = collect(task::Entity::find().all(&self.db).await.db()?, to_task)?;
+        let mut resps = collect(responsibility::Entity::find().all(&self.db).await.db()?, to_responsibility)?;
+        resps.sort_by_key(|r| (r.task_id, r.position));
+        let mut by_task: HashMap<TaskId, Vec<Responsibility>> = HashMap::new();
         for r in resps {
-            by_task.entry(r.task_id).or_default().push(AgencyId(r.agency_id));
+            by_task.entry(r.task_id).or_default().push(r);
         }
         let mut demo: Vec<DemoTask> = tasks
             .into_iter()
-            .map(|t| DemoTask { id: TaskId(t.id), agencies: by_task.remove(&t.id).unwrap_or_default() })
+            .map(|t| {
+                let resps = by_task.remove(&t.id).unwrap_or_default();
+                let divided_lead = (t.mode == ResponsibilityMode::Divided)
+                    .then(|| resps.iter().find(|r| r.role == Role::Lead).map(|r| r.agency_id))
+                    .flatten();
+                let mut agencies: Vec<AgencyId> = resps.iter().map(|r| r.agency_id).collect();
+                agencies.sort();
+                DemoTask { id: t.id, agencies, divided_lead }
+            })
             .collect();
         demo.sort_by_key(|t| t.id);
-        for t in &mut demo {
-            t.agencies.sort();
-        }
         let mut provinces: Vec<ProvinceId> =
             province::Entity::find().all(&self.db).await.db()?.into_iter().map(|p| ProvinceId(p.id)).collect();
         provinces.sort();
@@ -123,10 +130,11 @@ impl SeaStore {
         Ok((real, demo))
     }
 
-    /// Inserts demo reports in batches, in one transaction, skipping any whose key (reporter,
-    /// task, period, kind) a live report already holds; returns how many were inserted.
-    pub async fn insert_demo_reports(&self, reports: Vec<NewReport>) -> Result<usize> {
-        if reports.iter().any(|r| !r.is_demo) {
+    /// Inserts demo reports as their stories left them, in batches, in one transaction,
+    /// skipping any whose key (reporter, task, period, kind) a live report already holds;
+    /// returns how many were inserted.
+    pub async fn insert_demo_reports(&self, reports: Vec<DemoReport>) -> Result<usize> {
+        if reports.iter().any(|d| !d.report.is_demo) {
             return Err(Error::validation("reports", "only demo reports can be bulk-inserted"));
         }
         let _writer = self.sqlite_writer().await;
@@ -138,11 +146,11 @@ impl SeaStore {
             .db()?;
         let mut taken: HashSet<ReportKey> =
             live.into_iter().map(|row| to_report(row).map(|r| r.key())).collect::<Result<_>>()?;
-        let reports: Vec<NewReport> = reports.into_iter().filter(|r| taken.insert(r.key())).collect();
+        let reports: Vec<DemoReport> = reports.into_iter().filter(|d| taken.insert(d.report.key())).collect();
         let total = reports.len();
         let mut batch = Vec::with_capacity(500);
         for report in reports {
-            batch.push(report_active_model(report)?);
+            batch.push(demo_report_active_model(report)?);
             if batch.len() == 500 {
                 progress_report::Entity::insert_many(std::mem::take(&mut batch)).exec(&txn).await.db()?;
             }

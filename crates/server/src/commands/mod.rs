@@ -2,7 +2,7 @@
 
 mod export;
 mod import_plan;
-mod seed;
+pub mod seed;
 mod serve;
 mod token;
 
