@@ -1,7 +1,7 @@
 //! Supervision: what the supervising office asks of the plan — [`period`]: the reporting
 //! calendar; [`obligation`]: who owes which report and where each stands (the reporting
 //! matrix); [`adjustment`]: exemptions and extensions; [`progress`]: derived status with its
-//! explanation; [`rollup`]: progress and reporting by group; [`scorecard`]: how well a party
+//! explanation; [`rollup`](mod@rollup): progress and reporting by group; [`scorecard`]: how well a party
 //! keeps its deadlines. docs/supervision.md states every rule.
 
 pub mod adjustment;
