@@ -1,4 +1,5 @@
 use serde_json::json;
+use workplan_domain::ports::PlanReader;
 use workplan_tests::TestApp;
 
 const AGENCY: &str = "query($id: ID, $name: String) { agency(id: $id, name: $name) { id name nameZh abbreviation aliases taskCount leadTaskCount } }";
@@ -126,11 +127,21 @@ async fn a_database_loaded_before_the_official_names_gets_them_at_the_next_start
     let app = TestApp::spawn().await;
     let db = sea_orm::Database::connect(app.db.url()).await.expect("connect");
     db.execute_unprepared("DELETE FROM agency_aliases").await.expect("forget every alias");
-    let official = json!({ "name": "Legislative Affairs Office of the State Council" });
-    assert!(app.data(AGENCY, official.clone()).await["agency"].is_null(), "as an older database answers");
+    let sql = app.store.sql_plan();
+    let official = "Legislative Affairs Office of the State Council";
+    assert!(sql.agency_by_name(official).await.expect("read").is_none(), "as an older database answers");
 
+    // The next start adds the missing aliases; the running server hears of it and reloads its
+    // plan snapshot (on PostgreSQL by notification, on SQLite at its next fingerprint check).
     let options = workplan_server::store_options(2);
     workplan_server::prepare_database(app.db.url(), &options).await.expect("the next start");
+    assert_eq!(sql.agency_by_name(official).await.expect("read").expect("found").name, "Legislative Affairs Office");
+    let official = json!({ "name": official });
+    let deadline = std::time::Instant::now() + workplan_server::PLAN_CHECK_EVERY * 2;
+    while app.data(AGENCY, official.clone()).await["agency"].is_null() {
+        assert!(std::time::Instant::now() < deadline, "the server never reloaded its plan");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     assert_eq!(app.data(AGENCY, official.clone()).await["agency"]["name"], "Legislative Affairs Office");
     let alias = json!({ "name": "Central Committee Office for the Comprehensive Management of Public Security" });
     assert!(!app.data(AGENCY, alias).await["agency"].is_null());

@@ -18,6 +18,7 @@ mod pagination;
 mod periods;
 mod permissions;
 mod plan;
+mod replicas;
 mod report_filters;
 mod reports;
 mod reports_health;

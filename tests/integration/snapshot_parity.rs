@@ -45,7 +45,7 @@ async fn the_snapshot_answers_task_queries_like_the_database() {
     let app = TestApp::spawn().await;
     let (plan, provinces) = workplan_server::seed_data().expect("seed");
     let snapshot = PlanSnapshot::from_seeds(&plan, &provinces).expect("snapshot");
-    let db = &app.store;
+    let db = &app.store.sql_plan();
     let mut compared = 0;
     for filter in filters() {
         assert_eq!(db.count_tasks(&filter).await.expect("db"), snapshot.count_tasks(&filter).await.expect("mem"));
@@ -107,8 +107,10 @@ async fn the_snapshot_finds_agencies_by_every_name_like_the_database() {
         "Central Committee Office for the Comprehensive Management of Public Security",
         "Ministry of Magic",
     ] {
-        let (a, b) =
-            (app.store.agency_by_name(name).await.expect("db"), snapshot.agency_by_name(name).await.expect("mem"));
+        let (a, b) = (
+            app.store.sql_plan().agency_by_name(name).await.expect("db"),
+            snapshot.agency_by_name(name).await.expect("mem"),
+        );
         assert_eq!(a, b, "{name}");
         assert_eq!(a.is_none(), name == "Ministry of Magic", "{name}");
     }

@@ -149,3 +149,22 @@ async fn every_reporting_period_with_its_history_costs_what_one_costs() {
     eprintln!("statements: 1 period {one}, 20 periods {twenty}");
     assert!(twenty <= one + 2, "20 periods with their history cost what 1 costs: {twenty} vs {one}");
 }
+
+#[tokio::test]
+async fn the_plan_comes_from_memory_and_the_dashboard_costs_at_most_two_statements() {
+    let app = TestApp::spawn().await;
+    app.data(
+        "mutation($i: SubmitProgressReportInput!) { submitProgressReport(input: $i) { report { id } } }",
+        json!({ "i": { "taskNumber": 3, "reporter": { "provinceCode": "110000" }, "period": "2016", "status": "ONGOING", "summary": "s" } }),
+    )
+    .await;
+    let plan = "{ sections { title subsections { title } } tasks(first: 106) { totalCount nodes { number text
+      section { title } subsection { title } responsibilities { role agency { name aliases taskCount } } } }
+      agencies(first: 50) { nodes { name aliases } } provinces { code name } }";
+    assert_eq!(statements_for(&app, plan).await, 0, "the whole plan, with no report, reads no SQL");
+    let dashboard = "{ tasks(first: 106) { nodes { number section { title } subsection { title }
+      responsibilities { role agency { name } }
+      latestReport { period status reporter { __typename ... on Agency { name } ... on Province { name } } } } } }";
+    let n = statements_for(&app, dashboard).await;
+    assert!(n <= 2, "the dashboard with every task's latest report: {n} statements");
+}

@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, Enum, SimpleObject};
 
-use crate::context::{loaders, plan, reports};
+use crate::context::{load, plan, reports};
 use crate::error::GqlResultExt;
 use crate::loaders::{ReportCountOf, TaskCountOf};
 
@@ -112,12 +112,8 @@ impl Total {
             Self::Tasks(f) => plan(ctx)?.count_tasks(f).await.gql(),
             Self::Agencies(f) => plan(ctx)?.count_agencies(f).await.gql(),
             Self::Reports(f) => reports(ctx)?.count_reports(f).await.gql(),
-            Self::TasksOf(p, id, f) => {
-                Ok(loaders(ctx)?.load_one(TaskCountOf(*p, *id, f.clone())).await.gql()?.unwrap_or(0))
-            }
-            Self::ReportsOf(p, id, f) => {
-                Ok(loaders(ctx)?.load_one(ReportCountOf(*p, *id, f.clone())).await.gql()?.unwrap_or(0))
-            }
+            Self::TasksOf(p, id, f) => Ok(load(ctx, TaskCountOf(*p, *id, f.clone())).await?.unwrap_or(0)),
+            Self::ReportsOf(p, id, f) => Ok(load(ctx, ReportCountOf(*p, *id, f.clone())).await?.unwrap_or(0)),
         }
     }
 }

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use async_graphql::Context;
-use async_graphql::dataloader::Loader;
 use workplan_domain::access::{ReportScope, Viewer};
 use workplan_domain::ports::{
     AdjustmentStore, Clock, PeriodStore, PlanReader, ReportReader, ReportWriter, SupervisionReader, SystemClock,
@@ -13,7 +12,7 @@ use workplan_domain::ports::{
 
 use crate::config::ApiConfig;
 use crate::error::{GqlResultExt, internal};
-use crate::loaders::{Loaders, StoreLoader};
+use crate::loaders::{Key, Loaders};
 
 /// The request's loaders.
 pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
@@ -32,7 +31,7 @@ pub(crate) fn scope(ctx: &Context<'_>) -> async_graphql::Result<ReportScope> {
     viewer(ctx).report_scope(public_read).gql()
 }
 
-/// The plan, for lists and lookups that are not relations (those go through [`load`]).
+/// The plan (in memory), for lists and lookups that are not relations (those go through [`load`]).
 pub(crate) fn plan<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<dyn PlanReader>> {
     ctx.data::<Arc<dyn PlanReader>>().map_err(|_| internal())
 }
@@ -73,24 +72,14 @@ pub(crate) fn clock<'a>(ctx: &Context<'a>) -> &'a dyn Clock {
     ctx.data::<Arc<dyn Clock>>().map_or(&SYSTEM as &dyn Clock, |c| c.as_ref())
 }
 
-/// Loads one value through the request's loader.
-pub(crate) async fn load<K>(
-    ctx: &Context<'_>,
-    key: K,
-) -> async_graphql::Result<Option<<StoreLoader as Loader<K>>::Value>>
-where
-    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
-    StoreLoader: Loader<K, Error = Arc<workplan_domain::Error>>,
-{
-    loaders(ctx)?.load_one(key).await.gql()
+/// Loads one value: a report-side key through the request's batching loader, a plan key from
+/// the plan port directly (see [`crate::loaders::Key`]).
+pub(crate) async fn load<K: Key>(ctx: &Context<'_>, key: K) -> async_graphql::Result<Option<K::Value>> {
+    K::load(ctx, key).await
 }
 
 /// Loads a value that must exist (a foreign key): a miss is an internal error.
-pub(crate) async fn require<K>(ctx: &Context<'_>, key: K) -> async_graphql::Result<<StoreLoader as Loader<K>>::Value>
-where
-    K: Send + Sync + std::hash::Hash + Eq + Clone + std::fmt::Debug + 'static,
-    StoreLoader: Loader<K, Error = Arc<workplan_domain::Error>>,
-{
+pub(crate) async fn require<K: Key>(ctx: &Context<'_>, key: K) -> async_graphql::Result<K::Value> {
     if let Some(v) = load(ctx, key.clone()).await? {
         Ok(v)
     } else {

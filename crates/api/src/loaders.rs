@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use workplan_domain::Error;
+
+use crate::error::GqlResultExt;
 use workplan_domain::agency::Agency;
 use workplan_domain::ids::{AgencyId, ProvinceId, ReportId, SectionId, SubsectionId, TaskId};
 use workplan_domain::listing::{Page, ReportFilter, ReportParent, ReportQuery, TaskFilter, TaskParent, TaskQuery};
@@ -106,9 +108,18 @@ fn by_args<K, A: Clone + std::hash::Hash + Eq>(keys: &[K], split: impl Fn(&K) ->
     out
 }
 
+macro_rules! plan_loader {
+    ($key:ty, $value:ty, |$self_:ident, $keys:ident| $body:expr) => {
+        simple_loader!(PlanLoader, $key, $value, |$self_, $keys| $body);
+    };
+}
+
 macro_rules! simple_loader {
     ($key:ty, $value:ty, |$self_:ident, $keys:ident| $body:expr) => {
-        impl Loader<$key> for StoreLoader {
+        simple_loader!(StoreLoader, $key, $value, |$self_, $keys| $body);
+    };
+    ($loader:ident, $key:ty, $value:ty, |$self_:ident, $keys:ident| $body:expr) => {
+        impl Loader<$key> for $loader {
             type Value = $value;
             type Error = Arc<Error>;
 
@@ -120,17 +131,17 @@ macro_rules! simple_loader {
     };
 }
 
-simple_loader!(SectionId, Section, |s, keys| s.plan.sections_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
-simple_loader!(SubsectionId, Subsection, |s, keys| s.plan.subsections_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
-simple_loader!(TaskId, Task, |s, keys| s.plan.tasks_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
-simple_loader!(AgencyId, Agency, |s, keys| s.plan.agencies_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
-simple_loader!(ProvinceId, Province, |s, keys| s.plan.provinces_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+plan_loader!(SectionId, Section, |s, keys| s.plan.sections_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+plan_loader!(SubsectionId, Subsection, |s, keys| s.plan.subsections_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+plan_loader!(TaskId, Task, |s, keys| s.plan.tasks_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+plan_loader!(AgencyId, Agency, |s, keys| s.plan.agencies_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
+plan_loader!(ProvinceId, Province, |s, keys| s.plan.provinces_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
 simple_loader!(ReportId, ProgressReport, |s, keys| s.reports.reports_by_ids(keys).await.map(|r| by_key(r, |v| v.id)));
-simple_loader!(SubsectionsOf, Vec<Subsection>, |s, keys| {
+plan_loader!(SubsectionsOf, Vec<Subsection>, |s, keys| {
     let ids: Vec<SectionId> = keys.iter().map(|k| k.0).collect();
     s.plan.subsections_by_sections(&ids).await.map(|r| grouped(r, |v| SubsectionsOf(v.section_id)))
 });
-impl Loader<ResponsibilitiesOfTask> for StoreLoader {
+impl Loader<ResponsibilitiesOfTask> for PlanLoader {
     /// Each responsibility with its agency: fetched together, so agencies of a task list cost
     /// one batch, not one per depth at which a query asks for them.
     type Value = Vec<(Responsibility, Agency)>;
@@ -160,16 +171,16 @@ simple_loader!(PeriodHistoryOf, Vec<PeriodHistoryEntry>, |s, keys| {
     let periods: Vec<Period> = keys.iter().map(|k| k.0).collect();
     s.periods.period_history(&periods).await.map(|r| grouped(r, |v| PeriodHistoryOf(v.period)))
 });
-simple_loader!(TaskNumber, Task, |s, keys| {
+plan_loader!(TaskNumber, Task, |s, keys| {
     let numbers: Vec<i32> = keys.iter().map(|k| k.0).collect();
     s.plan.tasks_by_numbers(&numbers).await.map(|r| by_key(r, |v| TaskNumber(v.number)))
 });
-simple_loader!(ProvinceCode, Province, |s, keys| {
+plan_loader!(ProvinceCode, Province, |s, keys| {
     let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
     s.plan.provinces_by_codes(&codes).await.map(|r| by_key(r, |v| ProvinceCode(v.code.clone())))
 });
 
-impl Loader<ResponsibilitiesOfAgency> for StoreLoader {
+impl Loader<ResponsibilitiesOfAgency> for PlanLoader {
     /// Each responsibility with its task, fetched together (see [`ResponsibilitiesOfTask`]).
     type Value = Vec<(Responsibility, Task)>;
     type Error = Arc<Error>;
@@ -197,6 +208,14 @@ impl Loader<ResponsibilitiesOfAgency> for StoreLoader {
     }
 }
 
+/// A plan relation: looked up in the plan port at once, one key at a time. The service's plan
+/// port is the snapshot in memory (persistence's `live_plan.rs`), so a lookup costs no
+/// statement and a batching window would only make the request wait;
+/// `tests/integration/statements.rs` holds the whole plan to zero statements.
+pub(crate) struct PlanLoader {
+    plan: Arc<dyn PlanReader>,
+}
+
 fn dangling(what: &str, id: i64) -> Arc<Error> {
     Arc::new(Error::internal(std::io::Error::other(format!("a responsibility names missing {what} {id}"))))
 }
@@ -204,8 +223,8 @@ fn dangling(what: &str, id: i64) -> Arc<Error> {
 /// A loader for lists and counts under many parents: keys that share their query arguments
 /// become one grouped port call.
 macro_rules! grouped_loader {
-    ($key:ident, $value:ty, $port:ident . $method:ident) => {
-        impl Loader<$key> for StoreLoader {
+    ($loader:ident, $key:ident, $value:ty, $port:ident . $method:ident) => {
+        impl Loader<$key> for $loader {
             type Value = $value;
             type Error = Arc<Error>;
 
@@ -223,7 +242,76 @@ macro_rules! grouped_loader {
     };
 }
 
-grouped_loader!(TaskPageOf, workplan_domain::listing::TaskPage, plan.list_tasks_grouped);
-grouped_loader!(TaskCountOf, i64, plan.count_tasks_grouped);
-grouped_loader!(ReportPageOf, Page<ProgressReport>, reports.list_reports_grouped);
-grouped_loader!(ReportCountOf, i64, reports.count_reports_grouped);
+grouped_loader!(PlanLoader, TaskPageOf, workplan_domain::listing::TaskPage, plan.list_tasks_grouped);
+grouped_loader!(PlanLoader, TaskCountOf, i64, plan.count_tasks_grouped);
+grouped_loader!(StoreLoader, ReportPageOf, Page<ProgressReport>, reports.list_reports_grouped);
+grouped_loader!(StoreLoader, ReportCountOf, i64, reports.count_reports_grouped);
+
+/// A key [`crate::context::load`] resolves: report-side keys through the request's batching
+/// [`Loaders`], plan keys through [`PlanLoader`] at once.
+pub(crate) trait Key: Send + Sync + std::hash::Hash + Eq + Clone + std::fmt::Debug + 'static {
+    /// What the key finds.
+    type Value: Send + Sync + Clone + 'static;
+    /// Finds it.
+    fn load<'c>(
+        ctx: &'c async_graphql::Context<'_>,
+        key: Self,
+    ) -> impl Future<Output = async_graphql::Result<Option<Self::Value>>> + Send + 'c;
+}
+
+macro_rules! batched_keys {
+    ($($key:ty),* $(,)?) => {$(
+        impl Key for $key {
+            type Value = <StoreLoader as Loader<$key>>::Value;
+            fn load<'c>(
+                ctx: &'c async_graphql::Context<'_>,
+                key: Self,
+            ) -> impl Future<Output = async_graphql::Result<Option<Self::Value>>> + Send + 'c {
+                async move { crate::context::loaders(ctx)?.load_one(key).await.gql() }
+            }
+        }
+    )*};
+}
+
+macro_rules! plan_keys {
+    ($($key:ty),* $(,)?) => {$(
+        impl Key for $key {
+            type Value = <PlanLoader as Loader<$key>>::Value;
+            fn load<'c>(
+                ctx: &'c async_graphql::Context<'_>,
+                key: Self,
+            ) -> impl Future<Output = async_graphql::Result<Option<Self::Value>>> + Send + 'c {
+                async move {
+                    let loader = PlanLoader { plan: crate::context::plan(ctx)?.clone() };
+                    let mut found = loader.load(std::slice::from_ref(&key)).await.gql()?;
+                    Ok(found.remove(&key))
+                }
+            }
+        }
+    )*};
+}
+
+batched_keys!(
+    ReportId,
+    HistoryOf,
+    PeriodHistoryOf,
+    ReportPageOf,
+    ReportCountOf,
+    PartsUpTo,
+    ResponsibilityRowsOf,
+    ScorecardOf
+);
+plan_keys!(
+    SectionId,
+    SubsectionId,
+    TaskId,
+    AgencyId,
+    ProvinceId,
+    SubsectionsOf,
+    ResponsibilitiesOfTask,
+    TaskNumber,
+    ProvinceCode,
+    ResponsibilitiesOfAgency,
+    TaskPageOf,
+    TaskCountOf,
+);

@@ -5,6 +5,9 @@
 //! Every method that resolves a relation takes a batch of keys, so that a caller resolving a
 //! relation for `n` parents issues one call, not `n`.
 
+mod notifier;
+pub use notifier::{Notice, Notifier, Subscription, Topic};
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

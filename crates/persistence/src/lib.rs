@@ -4,8 +4,10 @@
 //! Owns the entities, the queries and the classification of database errors. Nothing here is
 //! visible to the API but domain types.
 //!
-//! Rooms: `store.rs` (the [`SeaStore`]: pool, migrations, write lock, health), `plan.rs` (plan
-//! reads), `reports.rs` (report reads, history, change feed), `write.rs` (the one report write
+//! Rooms: `store.rs` (the [`SeaStore`]: pool, migrations, write lock, health, keeping the
+//! caches fresh), `live_plan.rs` (the plan in memory, served to every plan read),
+//! `live_tokens.rs` (the token table in memory), `notify.rs` (the notifier: LISTEN/NOTIFY or
+//! in-process), `plan.rs` (the plan's SQL reads, which load the snapshot), `reports.rs` (report reads, history, change feed), `write.rs` (the one report write
 //! path), `tokens.rs`, `periods.rs` (the reporting calendar), `supervision.rs` (what
 //! supervision reads of the reports, and the adjustments), `adjustments.rs` (exemptions and
 //! extensions), `load.rs` (seed and demo loading), `convert.rs` (rows ↔ domain values),
@@ -16,7 +18,10 @@ mod adjustments;
 mod convert;
 mod entities;
 mod error;
+mod live_plan;
+mod live_tokens;
 mod load;
+mod notify;
 mod paging;
 mod periods;
 mod plan;
@@ -28,4 +33,6 @@ mod tokens;
 mod write;
 
 pub use load::LoadOutcome;
+pub use notify::{CHANNEL, LocalNotifier, PgNotifier};
+pub use plan::SqlPlan;
 pub use store::{SeaStore, StoreOptions};

@@ -9,6 +9,7 @@ use workplan_domain::demo::{DemoReport, DemoTask};
 use workplan_domain::ids::{AgencyId, ProvinceId, TaskId};
 use workplan_domain::import::seed::{AgencySeed, PlanSeed, ProvinceSeed, SectionSeed, TaskSeed};
 use workplan_domain::plan::{DocumentInfo, Responsibility, ResponsibilityMode, Role};
+use workplan_domain::ports::Topic;
 use workplan_domain::report::{ReportKey, ReportState};
 use workplan_domain::{Error, Result};
 
@@ -49,6 +50,9 @@ impl SeaStore {
         }
         let provinces_inserted = insert_provinces(&txn, provinces).await?;
         txn.commit().await.db()?;
+        if plan_inserted || provinces_inserted > 0 {
+            self.plan_changed().await?;
+        }
         Ok(LoadOutcome { plan_inserted, provinces_inserted })
     }
 
@@ -83,7 +87,18 @@ impl SeaStore {
             }
         }
         txn.commit().await.db()?;
+        if added > 0 {
+            self.plan_changed().await?;
+        }
         Ok(added)
+    }
+
+    /// After the plan changed: this store's snapshot is loaded again at once, and the other
+    /// replicas are told.
+    async fn plan_changed(&self) -> Result<()> {
+        self.plan.reload(self).await?;
+        self.announce(Topic::Plan).await;
+        Ok(())
     }
 
     /// What the demo generator draws from: every task with its agencies (and, on a DIVIDED

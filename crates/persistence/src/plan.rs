@@ -1,6 +1,8 @@
-//! The plan's reads ([`PlanReader`]): the document, its sections and tasks, the agencies
+//! The plan's reads in SQL ([`SqlPlan`]): the document, its sections and tasks, the agencies
 //! responsible for them and the provinces. Each method is one batched query (agencies: three),
-//! whatever the number of ids it is given.
+//! whatever the number of ids it is given. The service reads the plan from memory
+//! (`live_plan.rs`); these queries load that snapshot, and a test holds the two to the same
+//! answers.
 
 use std::collections::HashMap;
 
@@ -137,9 +139,13 @@ fn task_parent_col(parent: TaskParent) -> task::Column {
     }
 }
 
+/// The plan as the database holds it, read with SQL on every call: [`SeaStore::sql_plan`].
+#[derive(Debug, Clone)]
+pub struct SqlPlan(pub(crate) SeaStore);
+
 impl SeaStore {
     /// Completes agency rows with their aliases and task counts: two statements per batch.
-    async fn with_aliases(&self, rows: Vec<agency::Model>) -> Result<Vec<Agency>> {
+    pub(crate) async fn with_aliases(&self, rows: Vec<agency::Model>) -> Result<Vec<Agency>> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -179,9 +185,9 @@ impl SeaStore {
 }
 
 #[async_trait]
-impl PlanReader for SeaStore {
+impl PlanReader for SqlPlan {
     async fn plan(&self) -> Result<Option<Plan>> {
-        let row = plan::Entity::find().order_by_asc(plan::Column::Id).one(&self.db).await.db()?;
+        let row = plan::Entity::find().order_by_asc(plan::Column::Id).one(&self.0.db).await.db()?;
         Ok(row.map(to_plan))
     }
 
@@ -189,7 +195,7 @@ impl PlanReader for SeaStore {
         let rows = section::Entity::find()
             .order_by_asc(section::Column::PlanId)
             .order_by_asc(section::Column::Position)
-            .all(&self.db)
+            .all(&self.0.db)
             .await
             .db()?;
         Ok(rows.into_iter().map(to_section).collect())
@@ -197,14 +203,14 @@ impl PlanReader for SeaStore {
 
     async fn sections_by_ids(&self, ids_: &[SectionId]) -> Result<Vec<Section>> {
         let rows =
-            section::Entity::find().filter(section::Column::Id.is_in(ids(ids_, |i| i.0))).all(&self.db).await.db()?;
+            section::Entity::find().filter(section::Column::Id.is_in(ids(ids_, |i| i.0))).all(&self.0.db).await.db()?;
         Ok(rows.into_iter().map(to_section).collect())
     }
 
     async fn subsections_by_ids(&self, ids_: &[SubsectionId]) -> Result<Vec<Subsection>> {
         let rows = subsection::Entity::find()
             .filter(subsection::Column::Id.is_in(ids(ids_, |i| i.0)))
-            .all(&self.db)
+            .all(&self.0.db)
             .await
             .db()?;
         Ok(rows.into_iter().map(to_subsection).collect())
@@ -215,19 +221,20 @@ impl PlanReader for SeaStore {
             .filter(subsection::Column::SectionId.is_in(ids(ids_, |i| i.0)))
             .order_by_asc(subsection::Column::SectionId)
             .order_by_asc(subsection::Column::Position)
-            .all(&self.db)
+            .all(&self.0.db)
             .await
             .db()?;
         Ok(rows.into_iter().map(to_subsection).collect())
     }
 
     async fn tasks(&self) -> Result<Vec<Task>> {
-        let rows = task::Entity::find().order_by_asc(task::Column::Number).all(&self.db).await.db()?;
+        let rows = task::Entity::find().order_by_asc(task::Column::Number).all(&self.0.db).await.db()?;
         collect(rows, to_task)
     }
 
     async fn tasks_by_ids(&self, ids_: &[TaskId]) -> Result<Vec<Task>> {
-        let rows = task::Entity::find().filter(task::Column::Id.is_in(ids(ids_, |i| i.0))).all(&self.db).await.db()?;
+        let rows =
+            task::Entity::find().filter(task::Column::Id.is_in(ids(ids_, |i| i.0))).all(&self.0.db).await.db()?;
         collect(rows, to_task)
     }
 
@@ -235,19 +242,19 @@ impl PlanReader for SeaStore {
         let rows = task::Entity::find()
             .filter(task::Column::Number.is_in(numbers.to_vec()))
             .order_by_asc(task::Column::Number)
-            .all(&self.db)
+            .all(&self.0.db)
             .await
             .db()?;
         collect(rows, to_task)
     }
 
     async fn list_tasks(&self, query: &TaskQuery) -> Result<TaskPage> {
-        let rows = task_rows(&self.db, task_select(&query.filter), query).await.db()?;
+        let rows = task_rows(&self.0.db, task_select(&query.filter), query).await.db()?;
         Ok(query.page.finish(keyed_tasks(rows)?))
     }
 
     async fn count_tasks(&self, filter: &TaskFilter) -> Result<i64> {
-        let n = task_select(filter).count(&self.db).await.db()?;
+        let n = task_select(filter).count(&self.0.db).await.db()?;
         i64::try_from(n).map_err(Error::internal)
     }
 
@@ -258,7 +265,7 @@ impl PlanReader for SeaStore {
         query: &TaskQuery,
     ) -> Result<HashMap<i64, TaskPage>> {
         let base = task_select(&query.filter);
-        let groups = grouped_task_rows(&self.db, base, task_parent_col(parent), ids, query).await.db()?;
+        let groups = grouped_task_rows(&self.0.db, base, task_parent_col(parent), ids, query).await.db()?;
         groups.into_iter().map(|(k, rows)| Ok((k, query.page.finish(keyed_tasks(rows)?)))).collect()
     }
 
@@ -268,13 +275,13 @@ impl PlanReader for SeaStore {
         ids: &[i64],
         filter: &TaskFilter,
     ) -> Result<HashMap<i64, i64>> {
-        grouped_counts(&self.db, task_select(filter), task_parent_col(parent), ids).await.db()
+        grouped_counts(&self.0.db, task_select(filter), task_parent_col(parent), ids).await.db()
     }
 
     async fn agencies_by_ids(&self, ids_: &[AgencyId]) -> Result<Vec<Agency>> {
         let rows =
-            agency::Entity::find().filter(agency::Column::Id.is_in(ids(ids_, |i| i.0))).all(&self.db).await.db()?;
-        self.with_aliases(rows).await
+            agency::Entity::find().filter(agency::Column::Id.is_in(ids(ids_, |i| i.0))).all(&self.0.db).await.db()?;
+        self.0.with_aliases(rows).await
     }
 
     async fn agency_by_name(&self, name: &str) -> Result<Option<Agency>> {
@@ -283,25 +290,25 @@ impl PlanReader for SeaStore {
             .filter(Expr::col((agency::Entity, agency::Column::Id)).in_subquery(agencies_named(&name)))
             .order_by_asc(agency::Column::Id)
             .limit(1)
-            .all(&self.db)
+            .all(&self.0.db)
             .await
             .db()?;
-        Ok(self.with_aliases(rows).await?.into_iter().next())
+        Ok(self.0.with_aliases(rows).await?.into_iter().next())
     }
 
     async fn list_agencies(&self, query: &AgencyQuery) -> Result<Page<Agency>> {
         let rows =
-            keyset(agency_select(&query.filter), agency::Column::Name, true, &query.page).all(&self.db).await.db()?;
+            keyset(agency_select(&query.filter), agency::Column::Name, true, &query.page).all(&self.0.db).await.db()?;
         let page = query.page.finish(rows);
         Ok(Page {
-            items: self.with_aliases(page.items).await?,
+            items: self.0.with_aliases(page.items).await?,
             has_next_page: page.has_next_page,
             has_previous_page: page.has_previous_page,
         })
     }
 
     async fn count_agencies(&self, filter: &AgencyFilter) -> Result<i64> {
-        let n = agency_select(filter).count(&self.db).await.db()?;
+        let n = agency_select(filter).count(&self.0.db).await.db()?;
         i64::try_from(n).map_err(Error::internal)
     }
 
@@ -309,7 +316,7 @@ impl PlanReader for SeaStore {
         let rows = responsibility::Entity::find()
             .order_by_asc(responsibility::Column::TaskId)
             .order_by_asc(responsibility::Column::Position)
-            .all(&self.db)
+            .all(&self.0.db)
             .await
             .db()?;
         collect(rows, to_responsibility)
@@ -320,7 +327,7 @@ impl PlanReader for SeaStore {
             .filter(responsibility::Column::TaskId.is_in(ids(ids_, |i| i.0)))
             .order_by_asc(responsibility::Column::TaskId)
             .order_by_asc(responsibility::Column::Position)
-            .all(&self.db)
+            .all(&self.0.db)
             .await
             .db()?;
         collect(rows, to_responsibility)
@@ -331,24 +338,27 @@ impl PlanReader for SeaStore {
         if let Some(role) = role {
             q = q.filter(responsibility::Column::Role.eq(role.as_str()));
         }
-        let rows = q.order_by_asc(responsibility::Column::TaskId).all(&self.db).await.db()?;
+        let rows = q.order_by_asc(responsibility::Column::TaskId).all(&self.0.db).await.db()?;
         collect(rows, to_responsibility)
     }
 
     async fn provinces(&self) -> Result<Vec<Province>> {
-        let rows = province::Entity::find().order_by_asc(province::Column::Code).all(&self.db).await.db()?;
+        let rows = province::Entity::find().order_by_asc(province::Column::Code).all(&self.0.db).await.db()?;
         collect(rows, to_province)
     }
 
     async fn provinces_by_ids(&self, ids_: &[ProvinceId]) -> Result<Vec<Province>> {
-        let rows =
-            province::Entity::find().filter(province::Column::Id.is_in(ids(ids_, |i| i.0))).all(&self.db).await.db()?;
+        let rows = province::Entity::find()
+            .filter(province::Column::Id.is_in(ids(ids_, |i| i.0)))
+            .all(&self.0.db)
+            .await
+            .db()?;
         collect(rows, to_province)
     }
 
     async fn provinces_by_codes(&self, codes: &[String]) -> Result<Vec<Province>> {
         let rows =
-            province::Entity::find().filter(province::Column::Code.is_in(codes.to_vec())).all(&self.db).await.db()?;
+            province::Entity::find().filter(province::Column::Code.is_in(codes.to_vec())).all(&self.0.db).await.db()?;
         collect(rows, to_province)
     }
 }

@@ -1,10 +1,11 @@
-//! API tokens: stored by the hash of their secret, never the secret.
+//! API tokens: stored by the hash of their secret, never the secret. Lookups by hash come
+//! from memory (`live_tokens.rs`); every change announces [`Topic::Tokens`] to the replicas.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use workplan_domain::ids::TokenId;
-use workplan_domain::ports::{NewToken, TokenStore};
+use workplan_domain::ports::{NewToken, TokenStore, Topic};
 use workplan_domain::token::ApiToken;
 use workplan_domain::{Error, Result};
 
@@ -18,6 +19,7 @@ impl TokenStore for SeaStore {
     async fn create_token(&self, token: NewToken) -> Result<ApiToken> {
         let _writer = self.sqlite_writer().await;
         let row = token_active_model(token, Utc::now()).insert(&self.db).await.db()?;
+        self.tokens_changed().await;
         to_token(row)
     }
 
@@ -27,8 +29,7 @@ impl TokenStore for SeaStore {
     }
 
     async fn token_by_secret_hash(&self, hash: &str) -> Result<Option<ApiToken>> {
-        let row = api_token::Entity::find().filter(api_token::Column::SecretHash.eq(hash)).one(&self.db).await.db()?;
-        row.map(to_token).transpose()
+        self.tokens.by_hash(self, hash).await
     }
 
     async fn token_by_name(&self, name: &str) -> Result<Option<ApiToken>> {
@@ -48,7 +49,9 @@ impl TokenStore for SeaStore {
         }
         let mut active: api_token::ActiveModel = row.into();
         active.revoked_at = Set(Some(Utc::now()));
-        to_token(active.update(&self.db).await.db()?)
+        let row = active.update(&self.db).await.db()?;
+        self.tokens_changed().await;
+        to_token(row)
     }
 
     async fn touch_token(&self, id: TokenId, at: DateTime<Utc>) -> Result<()> {
@@ -59,6 +62,16 @@ impl TokenStore for SeaStore {
             .exec(&self.db)
             .await
             .db()?;
+        self.tokens.touched(id, at);
         Ok(())
+    }
+}
+
+impl SeaStore {
+    /// After a token was created or revoked: this store reads the table again before its next
+    /// lookup, and the other replicas are told.
+    async fn tokens_changed(&self) {
+        self.tokens.invalidate();
+        self.announce(Topic::Tokens).await;
     }
 }

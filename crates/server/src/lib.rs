@@ -22,6 +22,10 @@ pub mod telemetry;
 
 pub use database::{AGENCIES_JSON, PLAN_JSON, PROVINCES_JSON, prepare_database, redact, seed_data};
 
+/// How often a running server compares the plan's fingerprint with its snapshot's, in case an
+/// announcement of a change never reached it (see `SeaStore::keep_fresh`).
+pub const PLAN_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The running service: a bound listener and the app behind it.
 pub struct Application {
     listener: TcpListener,
@@ -56,6 +60,8 @@ impl Application {
         clock: Arc<dyn workplan_domain::ports::Clock>,
     ) -> anyhow::Result<Self> {
         let store = prepare_database(database_url, options).await?;
+        // Load the plan into memory now, so the first request does not wait for it.
+        store.plan_snapshot().await.context("cannot load the plan")?;
         let state = workplan_api::AppState::with_config(Ports::of(Arc::new(store.clone())), config).with_clock(clock);
         let request_id = HeaderName::from_static("x-request-id");
         let router = workplan_api::router(state)
@@ -87,10 +93,13 @@ impl Application {
     /// # Errors
     /// When serving fails (accept errors are retried by axum; this is rare).
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+        let keeper = self.store.keep_fresh(PLAN_CHECK_EVERY);
+        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await
-            .context("the server failed")
+            .context("the server failed");
+        keeper.abort();
+        served
     }
 }
 
