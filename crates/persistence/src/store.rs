@@ -1,4 +1,4 @@
-//! [`SeaStore`]: the connection pool, the schema migrations, the write lock and the health of
+//! [`SeaStore`]: the connection pool, the schema migrations, write transactions and the health of
 //! the database. The ports it implements live in rooms of their own: `plan.rs`, `reports.rs`,
 //! `write.rs`, `tokens.rs`, `periods.rs`, `supervision.rs` and `adjustments.rs`.
 
