@@ -61,6 +61,10 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// The key export links are signed with; `None`: a random key per process.
     pub export_key: Option<ExportKey>,
+    /// A tracing span for every resolved object field (off: one per operation).
+    pub trace_fields: bool,
+    /// The parsed-document cache's budget in bytes of text; 0 turns it off.
+    pub document_cache_bytes: usize,
 }
 
 impl Default for Settings {
@@ -80,6 +84,8 @@ impl Default for Settings {
             rate_limit: api.rate_limit,
             cors_origins: api.cors_origins,
             export_key: api.export_key,
+            trace_fields: api.trace_fields,
+            document_cache_bytes: api.document_cache_bytes,
         }
     }
 }
@@ -100,6 +106,8 @@ impl fmt::Debug for Settings {
             .field("rate_limit", &self.rate_limit)
             .field("cors_origins", &self.cors_origins)
             .field("export_key", &self.export_key)
+            .field("trace_fields", &self.trace_fields)
+            .field("document_cache_bytes", &self.document_cache_bytes)
             .finish()
     }
 }
@@ -138,6 +146,8 @@ impl Settings {
                 .then_some(RateLimit { capacity: cli.rate_limit_capacity, refill_per_second: cli.rate_limit_refill }),
             cors_origins: cli.cors_origins.clone(),
             export_key: export_key(cli.export_key.as_deref())?,
+            trace_fields: cli.trace_fields,
+            document_cache_bytes: cli.document_cache_bytes,
             ..Self::default()
         };
         settings.validate(cli)?;
@@ -180,6 +190,8 @@ impl Settings {
             cors_origins: self.cors_origins.clone(),
             rate_limit: self.rate_limit,
             export_key: self.export_key.clone(),
+            trace_fields: self.trace_fields,
+            document_cache_bytes: self.document_cache_bytes,
         };
         if self.production { config.production() } else { config }
     }
@@ -236,6 +248,8 @@ mod tests {
         assert_eq!(api.limits, defaults.limits);
         assert_eq!(api.rate_limit, defaults.rate_limit);
         assert_eq!(api.introspection, defaults.introspection);
+        assert!(!api.trace_fields, "no span per field unless asked for");
+        assert_eq!(api.document_cache_bytes, defaults.document_cache_bytes);
         let store = settings.store_options();
         assert_eq!(store.max_connections, DEFAULT_DB_MAX_CONNECTIONS);
         assert_eq!(store.statement_timeout, Duration::from_secs(5));
@@ -245,10 +259,22 @@ mod tests {
 
     #[test]
     fn flags_reach_the_api_config() {
-        let settings =
-            settings(&["--production", "--rate-limit-capacity", "0", "--request-timeout-secs", "0", "schema"])
-                .expect("valid");
+        let settings = settings(&[
+            "--production",
+            "--rate-limit-capacity",
+            "0",
+            "--request-timeout-secs",
+            "0",
+            "--trace-fields",
+            "true",
+            "--document-cache-bytes",
+            "0",
+            "schema",
+        ])
+        .expect("valid");
         let api = settings.api_config();
+        assert!(api.trace_fields);
+        assert_eq!(api.document_cache_bytes, 0);
         assert_eq!(api.introspection, Introspection::Tokens);
         assert!(!api.suggestions);
         assert!(api.rate_limit.is_none(), "capacity 0 turns rate limiting off");
