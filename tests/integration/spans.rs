@@ -89,5 +89,6 @@ async fn field_spans_when_asked_for() {
     let fields = opened.count("async_graphql::field");
     assert!(fields >= 3 * (2 + 8 + 8 + 8), "{fields} field spans");
     assert_eq!(opened.count("async_graphql::execute"), 3);
-    assert!(opened.count("async_graphql::load_one") > 0, "and the DataLoader's spans");
+    // (No DataLoader spans here: this query's relations are all plan relations, which are
+    // looked up in the plan snapshot without the DataLoader.)
 }
