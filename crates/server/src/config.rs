@@ -176,6 +176,13 @@ impl Settings {
             }
             HeaderValue::from_str(origin)
                 .with_context(|| format!("--cors-origin (WORKPLAN_CORS_ORIGINS): {origin:?} is not an origin"))?;
+            // A browser sends `Origin: scheme://host[:port]`, nothing more: anything else would
+            // never match, and the dashboard it was meant for would fail without a word.
+            if !is_origin(origin) {
+                bail!(
+                    "--cors-origin (WORKPLAN_CORS_ORIGINS): {origin:?} is not an origin: write it as a browser sends it, e.g. https://dashboard.example.gov.cn (scheme, host, optional port; no path)"
+                );
+            }
         }
         Ok(())
     }
@@ -227,6 +234,32 @@ fn export_key(text: Option<&str>) -> anyhow::Result<Option<ExportKey>> {
 pub fn default_listen() -> anyhow::Result<SocketAddr> {
     let text = std::env::var(LISTEN_ENV).unwrap_or_else(|_| DEFAULT_LISTEN.to_owned());
     text.parse().with_context(|| format!("{LISTEN_ENV}={text:?} is not an address"))
+}
+
+/// Whether `text` is an origin as a browser sends it: `http` or `https`, `://`, a host (letters,
+/// digits, `-`, `.`, or a bracketed IPv6 address) and an optional numeric port, nothing after.
+fn is_origin(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://")) else {
+        return false;
+    };
+    let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
+        let Some((addr, after)) = v6.split_once(']') else { return false };
+        if !addr.chars().all(|c| c.is_ascii_hexdigit() || c == ':') {
+            return false;
+        }
+        match after.strip_prefix(':') {
+            Some(port) => (addr, Some(port)),
+            None if after.is_empty() => (addr, None),
+            None => return false,
+        }
+    } else {
+        let (host, port) = rest.split_once(':').map_or((rest, None), |(h, p)| (h, Some(p)));
+        if !host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
+            return false;
+        }
+        (host, port)
+    };
+    !host.is_empty() && port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()))
 }
 
 #[cfg(test)]
@@ -282,6 +315,24 @@ mod tests {
     }
 
     #[test]
+    fn origins_are_what_browsers_send() {
+        for ok in ["https://a.example", "http://localhost:3000", "https://[::1]:8443", "http://10.0.0.1"] {
+            assert!(is_origin(ok), "{ok}");
+        }
+        for bad in [
+            "a.example",
+            "https://",
+            "https://a.example/",
+            "https://a.example:",
+            "https://a b",
+            "https://[::1",
+            "https://a:99999999",
+        ] {
+            assert!(!is_origin(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn settings_that_cannot_work_are_refused_with_the_flag_named() {
         for args in [
             &["--db-max-connections", "0"][..],
@@ -289,6 +340,9 @@ mod tests {
             &["--rate-limit-refill=-1"],
             &["--cors-origin", "*"],
             &["--cors-origin", "https://a.example\n"],
+            &["--cors-origin", "dashboard.example.gov.cn"],
+            &["--cors-origin", "https://a.example/path"],
+            &["--cors-origin", "ftp://a.example"],
             &["--export-key", "too short"],
         ] {
             let error = settings(&[args, &["schema"]].concat()).expect_err("refused").to_string();
