@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use tracing::Instrument as _;
 use workplan_domain::access::Viewer;
 
+use super::introspection;
 use super::persisted::{Refusal, Resolved, resolve};
 use super::respond::{
     JSON, body, classify, ensure_code, error_response, internal_response, negotiate, unauthenticated,
@@ -241,12 +242,17 @@ async fn execute_parsed(
 ) -> (Response, &'static str) {
     let response = match request {
         Ok(mut request) => {
-            if !state.config.introspection.allows(&viewer) {
-                request = request.disable_introspection();
+            let gated = !state.config.introspection.allows(&viewer);
+            if gated && request.parsed_query().is_ok_and(introspection::asks_introspection) {
+                Some(async_graphql::Response::from_errors(vec![introspection::refusal()]))
+            } else {
+                if gated {
+                    request = request.disable_introspection();
+                }
+                // The request was built here from the raw body, so it carries no data of its own yet.
+                request.data = state.request_data(viewer, client.0);
+                run_with_timeout(state, request).await
             }
-            // The request was built here from the raw body, so it carries no data of its own yet.
-            request.data = state.request_data(viewer, client.0);
-            run_with_timeout(state, request).await
         }
         Err(syntax) => Some(async_graphql::Response::from_errors(vec![syntax])),
     };

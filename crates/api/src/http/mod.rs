@@ -5,6 +5,7 @@ mod assets;
 mod export;
 mod graphql;
 mod health;
+mod introspection;
 mod persisted;
 mod respond;
 mod ws;
