@@ -3,6 +3,7 @@
 
 mod agencies;
 mod backfill;
+mod batch_statements;
 mod connections;
 mod corrections;
 mod demo;
