@@ -25,7 +25,6 @@ mod report_filters;
 mod reports;
 mod reports_health;
 mod snapshot_parity;
-mod spans;
 mod statements;
 mod supervision;
 mod supervision_store;

@@ -1,4 +1,4 @@
-//! Tracing spans: one `graphql` span per operation, over HTTP and WebSocket; a span per resolved
+//! Tracing spans (a test binary of its own: it sets a thread's default subscriber): one `graphql` span per operation, over HTTP and WebSocket; a span per resolved
 //! field (and async-graphql's other spans) only when `trace_fields` asks for it. The spans are
 //! collected through the server's own filter (`telemetry::library_spans`).
 
