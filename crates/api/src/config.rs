@@ -31,8 +31,9 @@ pub struct ApiConfig {
     /// each of them even when the spans are filtered out. The `graphql` span of each operation
     /// is there either way.
     pub trace_fields: bool,
-    /// Most bytes of document text the parsed-document cache holds (each entry also counts a
-    /// fixed overhead); 0 turns the cache off, and with it Apollo's persisted queries.
+    /// Most memory the parsed-document cache may hold, in bytes, each parse counted at the most
+    /// it can take (512 bytes a token plus 1 KiB); 0 turns the cache off, and with it Apollo's
+    /// persisted queries.
     pub document_cache_bytes: usize,
 }
 

@@ -2,7 +2,8 @@
 //! and every later request with the same text reuses that parse (`Request::set_parsed_query`).
 //! Only parsing is cached: validation and pricing depend on the variables and run on every
 //! request. Entries are keyed by the SHA-256 of the text, so the same map also answers Apollo's
-//! automatic persisted queries (`http/persisted.rs`), and bounded by the bytes of text they hold.
+//! automatic persisted queries (`http/persisted.rs`), and bounded by the memory their parses may
+//! take (512 bytes a token of text, plus 1 KiB).
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -13,10 +14,21 @@ use sha2::{Digest as _, Sha256};
 
 use crate::limits::{LimitExceeded, Limits, check_document, check_shape};
 
-/// What each entry costs beyond its text, in the same unit (bytes of text): its key, the
-/// bookkeeping and the smallest tree. Keeps a flood of one-field documents from growing the map
-/// without bound while the text budget barely moves.
-const ENTRY_OVERHEAD: usize = 256;
+/// What an entry may cost besides its tokens: its key, the map's bookkeeping, the document's
+/// root.
+const ENTRY_OVERHEAD: usize = 1024;
+
+/// The most one token of text can cost once parsed. Measured (a counting allocator, release
+/// build): the dashboard query, 84 bytes and 22 tokens, parses into 4,360 bytes (198 a token),
+/// and GraphiQL's Dashboard example, 649 bytes, into 9,164 (about 75 a token); a field name alone
+/// (`{ a a a … }`) is the dearest token, at 300–480 bytes. So the budget bounds the memory held
+/// even for documents made to be expensive, while ordinary ones count several times their size.
+const BYTES_PER_TOKEN: usize = 512;
+
+/// What a parsed document of `tokens` tokens may take in memory, at most.
+fn weight(tokens: usize) -> usize {
+    tokens.saturating_mul(BYTES_PER_TOKEN).saturating_add(ENTRY_OVERHEAD)
+}
 
 /// The SHA-256 of a document's text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -74,7 +86,7 @@ pub enum DocumentError {
 /// A bounded, least-recently-used map from a document's hash to its parse.
 pub struct DocumentCache {
     inner: Mutex<Inner>,
-    /// Most bytes of text (plus [`ENTRY_OVERHEAD`] per entry) held at once; 0 keeps nothing.
+    /// Most bytes the held parses may take, by [`weight`]; 0 keeps nothing.
     budget: usize,
 }
 
@@ -100,7 +112,7 @@ impl std::fmt::Debug for DocumentCache {
 }
 
 impl DocumentCache {
-    /// A cache holding at most `budget` bytes of document text.
+    /// A cache whose parses take at most `budget` bytes, each counted at the most it can take.
     pub fn new(budget: usize) -> Self {
         Self { inner: Mutex::new(Inner { entries: LruCache::unbounded(), held: 0 }), budget }
     }
@@ -137,18 +149,17 @@ impl DocumentCache {
         if let Some(document) = self.get(&hash) {
             return Ok((document, Source::Cached));
         }
-        check_document(query, limits).map_err(DocumentError::Limit)?;
+        let tokens = check_document(query, limits).map_err(DocumentError::Limit)?;
         let document =
             async_graphql::parser::parse_query(query).map_err(|e| DocumentError::Syntax(ServerError::from(e)))?;
         check_shape(&document, limits).map_err(DocumentError::Limit)?;
         let document = Arc::new(document);
-        self.keep(hash, document.clone(), query.len());
+        self.keep(hash, document.clone(), weight(tokens));
         Ok((document, Source::Parsed))
     }
 
     /// Keeps `document`, dropping the least recently used ones until it fits the budget.
-    fn keep(&self, hash: QueryHash, document: Arc<ExecutableDocument>, text_bytes: usize) {
-        let weight = text_bytes.saturating_add(ENTRY_OVERHEAD);
+    fn keep(&self, hash: QueryHash, document: Arc<ExecutableDocument>, weight: usize) {
         if weight > self.budget {
             return;
         }
@@ -172,10 +183,10 @@ impl DocumentCache {
     }
 }
 
-/// The default budget: 2 MiB of text, which holds every document a real client sends many times
-/// over (workplan's own GraphiQL examples are under 10 KiB together) and bounds what a caller
-/// sending endless distinct documents can make the process keep.
-pub const DEFAULT_BUDGET: usize = 2 << 20;
+/// The default budget: 8 MiB, about 700 documents the size of the dashboard query or 130 of
+/// GraphiQL's largest example — every document a real client sends, many times over — and all a
+/// caller sending endless distinct documents can make the process keep.
+pub const DEFAULT_BUDGET: usize = 8 << 20;
 
 impl Default for DocumentCache {
     fn default() -> Self {
@@ -219,8 +230,9 @@ mod tests {
     #[test]
     fn the_budget_evicts_the_least_recently_used() {
         let limits = Limits::default();
-        let doc = |i: usize| format!("{{ task(number: {i}) {{ title }} }}");
-        let weight = doc(10).len() + ENTRY_OVERHEAD;
+        let doc = |i: usize| format!("{{ task(number: {i}) {{ text }} }}");
+        let weight = weight(check_document(&doc(10), &limits).expect("within the limits"));
+        assert_eq!(weight, 11 * BYTES_PER_TOKEN + ENTRY_OVERHEAD, "{{ task ( number : 10 ) {{ text }} }}");
         let cache = DocumentCache::new(3 * weight);
         for i in 10..13 {
             cache.document(&doc(i), &limits).expect("parses");

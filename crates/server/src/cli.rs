@@ -77,8 +77,8 @@ pub struct Cli {
     #[arg(long, env = "WORKPLAN_TRACE_FIELDS", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub trace_fields: bool,
 
-    /// Most bytes of GraphQL document text kept parsed for reuse (and as Apollo persisted
-    /// queries); 0 turns the cache off.
+    /// Most memory for GraphQL documents kept parsed for reuse (and as Apollo persisted
+    /// queries), in bytes, each counted at 512 bytes a token plus 1 KiB; 0 turns the cache off.
     #[arg(long, env = "WORKPLAN_DOCUMENT_CACHE_BYTES", default_value_t = workplan_api::documents::DEFAULT_BUDGET, global = true)]
     pub document_cache_bytes: usize,
 

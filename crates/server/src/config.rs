@@ -63,7 +63,7 @@ pub struct Settings {
     pub export_key: Option<ExportKey>,
     /// A tracing span for every resolved object field (off: one per operation).
     pub trace_fields: bool,
-    /// The parsed-document cache's budget in bytes of text; 0 turns it off.
+    /// The parsed-document cache's budget in bytes; 0 turns it off.
     pub document_cache_bytes: usize,
 }
 
