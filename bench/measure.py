@@ -4,15 +4,23 @@
 Reads an operation file (bench/queries/<server>/*.graphql) whose leading comment lines may say
   # title: what it measures
   # paginate: rootField      (the operation takes $after and is walked page by page)
+  # vars: NAME               (one request per line of variables in --vars, cycled through)
+  # variables: {...}         (the variables of a write, with the placeholders of --slots)
+  # header: Name: value      (a header of a write, with the same placeholders; may repeat)
 then, over one keep-alive connection: walks it once to check the answers (no `errors`) and to
 collect the page cursors, runs it `--warmup` times, and `--reps` times measured. One repetition
-is every page in order. With `--statements-url` (the server's Prometheus text endpoint) the
-statement counter and the server's own request-duration histogram for the operation's name are
-read before and after the measured repetitions: SQL statements per request, and the mean time
-the server spent on one (without HTTP and the client).
+is every page in order (a paged operation), or one request: the next variables of --vars, or
+the next slot of --slots (a write: bench/slots.py, bench/wrk/graphql.lua say what a slot is).
+With `--statements-url` (the server's Prometheus text endpoint) the statement counter and the
+server's own request-duration histogram for the operation's name are read before and after the
+measured repetitions: SQL statements per request, and the mean time the server spent on one
+(without HTTP and the client).
 
-Writes the request bodies (one JSON document a line, one per page) to `--bodies`, for wrk, and
-prints one JSON object with the figures. Standard library only.
+Writes the request bodies (one JSON document a line, one per page or set of variables) to
+`--bodies`, for wrk, or for a write the body template and its header lines; with
+`--responses`, the answers of the checking walk (one JSON document a line), which
+bench/compare.py compares across servers. Prints one JSON object with the figures, including
+`requests`, every request it sent. Standard library only.
 """
 
 import argparse
@@ -26,14 +34,17 @@ import urllib.parse
 
 
 def directives(text):
-    out = {}
+    out = {"header": []}
     for line in text.splitlines():
         line = line.strip()
         if not line.startswith("#"):
             break
         key, _, value = line[1:].partition(":")
-        if value:
-            out[key.strip()] = value.strip()
+        key, value = key.strip(), value.strip()
+        if key == "header":
+            out["header"].append(value)
+        elif value:
+            out[key] = value
     return out
 
 
@@ -42,6 +53,37 @@ def percentile(samples, p):
     ordered = sorted(samples)
     rank = max(1, -(-len(ordered) * p // 100))
     return ordered[int(rank) - 1]
+
+
+PLACEHOLDER = re.compile(r"__([A-Z_]+)__")
+
+
+def read_slots(path):
+    """(periods, pairs) of a slots file (bench/slots.py)."""
+    periods, pairs = [], []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            fields = line.split()
+            if fields and fields[0] == "P":
+                periods.append(dict(PERIOD=fields[1], PERIOD_STARTS_AT=fields[2], PERIOD_ENDS_AT=fields[3]))
+            elif fields and fields[0] == "R":
+                pairs.append(dict(TOKEN=fields[1], AGENCY_ID=fields[2], TASK_ID=fields[3], TASK_NUMBER=fields[4]))
+    if not periods or not pairs:
+        sys.exit(f"{path}: no periods or no pairs")
+    return periods, pairs
+
+
+def slot_values(slots, slot):
+    """The placeholder values of slot `slot`, as bench/wrk/graphql.lua computes them."""
+    periods, pairs = slots
+    values = dict(pairs[slot % len(pairs)])
+    values.update(periods[(slot // len(pairs)) % len(periods)])
+    values["NOW"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".000000+00:00"
+    return values
+
+
+def fill(text, values):
+    return PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
 
 
 class Client:
@@ -53,10 +95,10 @@ class Client:
             self.headers["Authorization"] = f"Bearer {token}"
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
 
-    def post(self, body):
-        """POSTs body; returns (seconds, response bytes, decoded JSON)."""
+    def post(self, body, headers=None):
+        """POSTs body (with extra headers); returns (seconds, response bytes, decoded JSON)."""
         start = time.perf_counter()
-        self.conn.request("POST", self.path, body=body, headers=self.headers)
+        self.conn.request("POST", self.path, body=body, headers={**self.headers, **(headers or {})})
         response = self.conn.getresponse()
         data = response.read()
         elapsed = time.perf_counter() - start
@@ -102,35 +144,88 @@ def main():
     ap.add_argument("--token", default=None)
     ap.add_argument("--statements-url", default=None)
     ap.add_argument("--statements-counter", default="workplan_db_statements_total")
+    ap.add_argument("--vars", default=None, help="variables, one JSON object a line, for `# vars:`")
+    ap.add_argument("--slots", default=None, help="the slots file (bench/slots.py), for `# variables:`")
+    ap.add_argument("--responses", default=None, help="where to write the answers of the checking walk")
     args = ap.parse_args()
 
     text = open(args.query, encoding="utf-8").read()
     meta = directives(text)
     field = meta.get("paginate")
     client = Client(args.url, args.token)
+    answers, sent = [], 0
 
-    # One walk: check the answers and collect the pages.
-    bodies, after, size = [], None, 0
-    while True:
-        variables = {"after": after} if field else {}
-        body = json.dumps({"query": text, "variables": variables})
-        _, data, answer = client.post(body)
+    if "variables" in meta:
+        # A write: one request a slot, each a different report.
+        if not args.slots:
+            sys.exit(f"{args.query} is a write (# variables:): give --slots")
+        slots = read_slots(args.slots)
+        template = '{"query":' + json.dumps(text) + ',"variables":' + meta["variables"] + "}"
+        headers = dict(h.split(":", 1) for h in meta["header"])
+        headers = {k.strip(): v.strip() for k, v in headers.items()}
+
+        def requests():
+            nonlocal sent
+            values = slot_values(slots, sent)
+            sent += 1
+            return fill(template, values), {k: fill(v, values) for k, v in headers.items()}
+
+        with open(args.bodies, "w", encoding="utf-8") as out:
+            out.write(template + "\n" + "".join(f"{k}: {v}\n" for k, v in headers.items()))
+        body, extra = requests()
+        _, data, answer = client.post(body, extra)
         if answer.get("errors"):
             sys.exit(f"{args.query}: {json.dumps(answer['errors'])[:1000]}")
-        bodies.append(body)
-        size += len(data)
-        if not field:
-            break
-        page = answer["data"][field]["pageInfo"]
-        if not page["hasNextPage"]:
-            break
-        after = page["endCursor"]
-    with open(args.bodies, "w", encoding="utf-8") as out:
-        out.write("\n".join(bodies) + "\n")
+        answers.append(data)
+        pages = 1
+        next_request = requests
+    else:
+        # One walk: check the answers and collect the pages (or the sets of variables).
+        bodies, after = [], None
+        cycle = [None]
+        if "vars" in meta:
+            if not args.vars:
+                sys.exit(f"{args.query} needs variables (# vars: {meta['vars']}): give --vars")
+            with open(args.vars, encoding="utf-8") as f:
+                cycle = [json.loads(line) for line in f if line.strip()]
+        for variables in cycle:
+            while True:
+                if field:
+                    variables = {"after": after}
+                body = json.dumps({"query": text, "variables": variables or {}})
+                _, data, answer = client.post(body)
+                sent += 1
+                if answer.get("errors"):
+                    sys.exit(f"{args.query}: {json.dumps(answer['errors'])[:1000]}")
+                bodies.append(body)
+                answers.append(data)
+                if not field:
+                    break
+                page = answer["data"][field]["pageInfo"]
+                if not page["hasNextPage"]:
+                    break
+                after = page["endCursor"]
+        with open(args.bodies, "w", encoding="utf-8") as out:
+            out.write("\n".join(bodies) + "\n")
+        # A paged operation's repetition is every page; otherwise one request, the next body.
+        pages = len(bodies) if field else 1
+        position = 0
+
+        def next_request():
+            nonlocal position, sent
+            body = bodies[position % len(bodies)]
+            position += 1
+            sent += 1
+            return body, None
+
+    size = sum(len(a) for a in answers)
+    if args.responses:
+        with open(args.responses, "w", encoding="utf-8") as out:
+            out.write("\n".join(a.decode("utf-8") for a in answers) + "\n")
 
     for _ in range(args.warmup):
-        for body in bodies:
-            client.post(body)
+        for _ in range(pages):
+            client.post(*next_request())
     operation = re.search(r"^\s*(?:query|mutation)\s+(\w+)", text, re.M)
     operation = operation.group(1) if operation else "anonymous"
     figures = lambda: server_figures(args.statements_url, args.statements_counter, operation)  # noqa: E731
@@ -138,8 +233,10 @@ def main():
     per_request, per_rep = [], []
     for _ in range(args.reps):
         total = 0.0
-        for body in bodies:
-            elapsed, _, _ = client.post(body)
+        for _ in range(pages):
+            elapsed, _, answer = client.post(*next_request())
+            if answer.get("errors"):
+                sys.exit(f"{args.query}: {json.dumps(answer['errors'])[:1000]}")
             per_request.append(elapsed)
             total += elapsed
         per_rep.append(total)
@@ -155,8 +252,10 @@ def main():
         json.dumps(
             {
                 "title": meta.get("title", args.query),
-                "pages": len(bodies),
+                "pages": pages,
                 "response_bytes": size,
+                "bytes_per_request": round(size / len(answers)),
+                "requests": sent,
                 "reps": args.reps,
                 "request_p50_ms": ms(statistics.median(per_request)),
                 "request_p99_ms": ms(percentile(per_request, 99)),
