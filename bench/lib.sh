@@ -147,11 +147,11 @@ node_install() {
 # load_run SERVER FILE URL C DB: wrk at C connections for $BENCH_DURATION on the operation whose
 # bodies measure.py wrote, with the server's and PostgreSQL's CPU seconds (bench/procs.py
 # snapshots before and after), the server's peak resident set while it ran and its resident set
-# a second later, and the SQL statements per request (pg_stat_statements of DB); undoes a
-# write's reports afterwards. Prints one JSON object.
+# a second later, and the SQL statements per request (pg_stat_statements of DB); CPU and
+# statements are per request sent. Undoes a write's reports afterwards. Prints one JSON object.
 load_run() {
   local server=$1 file=$2 url=$3 c=$4 db=$5 op pid postmaster threads before after calls0 calls1
-  local watcher wrk_out line peak rest write=0 args
+  local watcher wrk_out line peak rest write=0 args calls
   op=$(basename "$file" .graphql)
   pid=$("${server}_pid")
   postmaster=$(pg_postmaster)
@@ -170,10 +170,19 @@ load_run() {
   watcher=$!
   wrk_out=$(wrk -t"$threads" -c"$c" -d"$BENCH_DURATION" --timeout 30s -s "$BENCH_DIR/wrk/graphql.lua" \
     "$url" -- "${args[@]}" 2>&1) || true
+  # Requests still running when wrk stops (slow operations at high concurrency) go on in the
+  # server: wait until it sends no more statements (30 s at most), so that their statements and
+  # CPU are counted with them (per request sent, not per request completed).
+  calls1=$(pg_calls "$db")
+  for _ in $(seq 1 60); do
+    sleep 0.5
+    calls=$(pg_calls "$db")
+    [ "${calls%% *}" != "${calls1%% *}" ] || break
+    calls1=$calls
+  done
   kill -TERM "$watcher" 2>/dev/null || true
   wait "$watcher" 2>/dev/null || true
   after=$(python3 "$BENCH_DIR/procs.py" snapshot --server "$pid" --postmaster "$postmaster")
-  calls1=$(pg_calls "$db")
   sleep 1
   rest=$(python3 "$BENCH_DIR/procs.py" snapshot --server "$pid" --postmaster "$postmaster")
   line=$(printf '%s\n' "$wrk_out" | sed -n 's/^WRK_RESULT //p')
@@ -186,7 +195,7 @@ wrk, before, after, rest = (json.loads(a) for a in sys.argv[1:5])
 calls0, dealloc0 = (int(x) for x in sys.argv[5].split())
 calls1, dealloc1 = (int(x) for x in sys.argv[6].split())
 peak = None if sys.argv[7] == "null" else int(sys.argv[7])
-requests = max(wrk["requests"], 1)
+requests = max(wrk["sent"], 1)
 wrk.update(
     server_cpu_s=round(after["server_cpu_s"] - before["server_cpu_s"], 2),
     pg_cpu_s=round(after["pg_cpu_s"] - before["pg_cpu_s"], 2),

@@ -7,8 +7,10 @@ Reads an operation file (bench/queries/<server>/*.graphql) whose leading comment
   # vars: NAME               (one request per line of variables in --vars, cycled through)
   # variables: {...}         (the variables of a write, with the placeholders of --slots)
   # header: Name: value      (a header of a write, with the same placeholders; may repeat)
-then, over one keep-alive connection: walks it once to check the answers (no `errors`) and to
-collect the page cursors, runs it `--warmup` times, and `--reps` times measured. One repetition
+then, over one keep-alive connection: walks it once to collect the answers and the page cursors,
+runs it `--warmup` times, and `--reps` times measured (each phase stops early after
+`--max-seconds`). A request whose status is not 200 or whose answer has `errors` counts as
+failed (`errors`, and the first one in `first_error`) and the measurement goes on. One repetition
 is every page in order (a paged operation), or one request: the next variables of --vars, or
 the next slot of --slots (a write: bench/slots.py, bench/wrk/graphql.lua say what a slot is).
 With `--statements-url` (the server's Prometheus text endpoint) the statement counter and the
@@ -96,15 +98,23 @@ class Client:
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
 
     def post(self, body, headers=None):
-        """POSTs body (with extra headers); returns (seconds, response bytes, decoded JSON)."""
+        """POSTs body (with extra headers); returns (seconds, response bytes, decoded JSON, error):
+        error is None, or what went wrong (a status other than 200, or the answer's `errors`)."""
         start = time.perf_counter()
         self.conn.request("POST", self.path, body=body, headers={**self.headers, **(headers or {})})
         response = self.conn.getresponse()
         data = response.read()
         elapsed = time.perf_counter() - start
+        try:
+            answer = json.loads(data)
+        except ValueError:
+            answer = {}
+        error = None
         if response.status != 200:
-            sys.exit(f"HTTP {response.status}: {data[:500]!r}")
-        return elapsed, data, json.loads(data)
+            error = f"HTTP {response.status}: {data[:300]!r}"
+        elif not isinstance(answer, dict) or answer.get("errors") or "data" not in answer:
+            error = f"errors: {json.dumps(answer.get('errors') if isinstance(answer, dict) else answer)[:300]}"
+        return elapsed, data, answer, error
 
 
 def scrape(url):
@@ -147,6 +157,12 @@ def main():
     ap.add_argument("--vars", default=None, help="variables, one JSON object a line, for `# vars:`")
     ap.add_argument("--slots", default=None, help="the slots file (bench/slots.py), for `# variables:`")
     ap.add_argument("--responses", default=None, help="where to write the answers of the checking walk")
+    ap.add_argument(
+        "--max-seconds",
+        type=float,
+        default=60,
+        help="stop the warm-up and the repetitions after this long (an operation that takes seconds)",
+    )
     args = ap.parse_args()
 
     text = open(args.query, encoding="utf-8").read()
@@ -154,6 +170,15 @@ def main():
     field = meta.get("paginate")
     client = Client(args.url, args.token)
     answers, sent = [], 0
+    failures = {"count": 0, "first": None}
+
+    def failed(error):
+        """Counts a failed request; a failure does not stop the measurement."""
+        if error:
+            failures["count"] += 1
+            if failures["first"] is None:
+                failures["first"] = error
+                print(f"{args.query}: {error}", file=sys.stderr)
 
     if "variables" in meta:
         # A write: one request a slot, each a different report.
@@ -173,9 +198,8 @@ def main():
         with open(args.bodies, "w", encoding="utf-8") as out:
             out.write(template + "\n" + "".join(f"{k}: {v}\n" for k, v in headers.items()))
         body, extra = requests()
-        _, data, answer = client.post(body, extra)
-        if answer.get("errors"):
-            sys.exit(f"{args.query}: {json.dumps(answer['errors'])[:1000]}")
+        _, data, answer, error = client.post(body, extra)
+        failed(error)
         answers.append(data)
         pages = 1
         next_request = requests
@@ -193,13 +217,12 @@ def main():
                 if field:
                     variables = {"after": after}
                 body = json.dumps({"query": text, "variables": variables or {}})
-                _, data, answer = client.post(body)
+                _, data, answer, error = client.post(body)
                 sent += 1
-                if answer.get("errors"):
-                    sys.exit(f"{args.query}: {json.dumps(answer['errors'])[:1000]}")
+                failed(error)
                 bodies.append(body)
                 answers.append(data)
-                if not field:
+                if not field or error:
                     break
                 page = answer["data"][field]["pageInfo"]
                 if not page["hasNextPage"]:
@@ -223,23 +246,28 @@ def main():
         with open(args.responses, "w", encoding="utf-8") as out:
             out.write("\n".join(a.decode("utf-8") for a in answers) + "\n")
 
+    deadline = time.monotonic() + args.max_seconds
     for _ in range(args.warmup):
+        if time.monotonic() > deadline:
+            break
         for _ in range(pages):
-            client.post(*next_request())
+            failed(client.post(*next_request())[3])
     operation = re.search(r"^\s*(?:query|mutation)\s+(\w+)", text, re.M)
     operation = operation.group(1) if operation else "anonymous"
     figures = lambda: server_figures(args.statements_url, args.statements_counter, operation)  # noqa: E731
     before = figures() if args.statements_url else None
     per_request, per_rep = [], []
+    deadline = time.monotonic() + args.max_seconds
     for _ in range(args.reps):
         total = 0.0
         for _ in range(pages):
-            elapsed, _, answer = client.post(*next_request())
-            if answer.get("errors"):
-                sys.exit(f"{args.query}: {json.dumps(answer['errors'])[:1000]}")
+            elapsed, _, _, error = client.post(*next_request())
+            failed(error)
             per_request.append(elapsed)
             total += elapsed
         per_rep.append(total)
+        if time.monotonic() > deadline:
+            break
     statements = server_ms = None
     if before is not None:
         after = figures()
@@ -256,7 +284,9 @@ def main():
                 "response_bytes": size,
                 "bytes_per_request": round(size / len(answers)),
                 "requests": sent,
-                "reps": args.reps,
+                "reps": len(per_rep),
+                "errors": failures["count"],
+                "first_error": failures["first"],
                 "request_p50_ms": ms(statistics.median(per_request)),
                 "request_p99_ms": ms(percentile(per_request, 99)),
                 "request_max_ms": ms(max(per_request)),

@@ -185,7 +185,8 @@ def detail_table(out, results, responses_dir, size):
             name(r["server"]),
             f"{s['bytes_per_request']:,}",
             "—" if r["server"] == "workplan" else agreement(responses_dir, r["server"], size, r["op"]),
-            f"{fmt(s['request_p50_ms'])} / {fmt(s['request_p99_ms'])}",
+            f"{fmt(s['request_p50_ms'])} / {fmt(s['request_p99_ms'])}"
+            + (f" ({s['reps']} reps, {s['errors']} failed)" if s.get("errors") else ""),
             sql,
         ]
         for c in concurrency:
@@ -204,6 +205,25 @@ def detail_table(out, results, responses_dir, size):
             ]
         out.append("| " + " | ".join(row) + " |")
     out.append("")
+    failures = []
+    for r in sorted(results, key=lambda r: (r["op"], order.get(r["server"], 9))):
+        if r["seq"].get("errors"):
+            failures.append(
+                f"- {name(r['server'])} {r['op']}, sequential: {r['seq']['errors']} of {r['seq']['requests']} "
+                f"failed; the first: `{r['seq']['first_error']}`"
+            )
+        for c, w in sorted(r["wrk"].items(), key=lambda cw: int(cw[0])):
+            if failed(w):
+                first = f"; the first: `{w['first_error']}`" if w.get("first_error") else ""
+                failures.append(
+                    f"- {name(r['server'])} {r['op']}, c={c}: {w['errors']} failed answers and "
+                    f"{w['socket_errors']} socket errors or timeouts in {w['sent']} requests sent{first}"
+                )
+    if failures:
+        out.append("Failed requests:")
+        out.append("")
+        out += failures
+        out.append("")
     evicted = sum(w.get("sql_evicted", 0) for r in results for w in r["wrk"].values())
     if evicted:
         out.append(f"pg_stat_statements evicted {evicted} entries during the load runs: their SQL counts are short.")
@@ -296,11 +316,17 @@ def goals(out, results, infos, concurrency):
 
 
 def check_errors(path):
+    results = lines(path)
     bad = [
-        f"{r['server']} {r['size']} {r['op']} c={c}: {failed(w)} of {w['requests']} failed"
-        for r in lines(path)
+        f"{r['server']} {r['size']} {r['op']} c={c}: {failed(w)} of {w['sent']} failed, {w['requests']} completed"
+        for r in results
         for c, w in r["wrk"].items()
         if failed(w) or w["requests"] == 0
+    ]
+    bad += [
+        f"{r['server']} {r['size']} {r['op']} sequential: {r['seq']['errors']} failed: {r['seq']['first_error']}"
+        for r in results
+        if r["seq"].get("errors")
     ]
     for line in bad:
         print(line, file=sys.stderr)

@@ -8,7 +8,7 @@
 -- Writes (slots mode): a template file (bench/measure.py --slots writes it: the body on its first
 -- line, then header lines "Name: value"), the slots file (bench/slots.py) and wrk's thread count:
 --   wrk -t2 -c16 ... -- template.txt slots.txt 2
--- Every request takes the next free slot: thread t (0-based) of T sends slots t, t+T, t+2T, ... so
+-- Every request takes the next slot: thread t (0-based) of T sends slots t, t+T, t+2T, ... so
 -- no two requests of a run share one. Slot s is pair s mod P (an agency's token, the agency, one
 -- of its tasks) and period floor(s / P) of the slots file: every request is a valid, different
 -- report (no two live reports for the same reporter, task, period and kind). The placeholders
@@ -25,9 +25,9 @@ local threads = {}
 local template, header_templates = nil, {}
 local pairs_, periods = {}, {}
 local nthreads = 1
-local sent = 0
 errors = 0
-slots_sent = 0
+sent = 0
+first_error = nil
 
 function setup(thread)
   table.insert(threads, thread)
@@ -80,9 +80,7 @@ local function fill(text, values)
 end
 
 local function slot_request()
-  local slot = sent * nthreads + (tid or 0)
-  sent = sent + 1
-  slots_sent = sent
+  local slot = (sent - 1) * nthreads + (tid or 0)
   local pair = pairs_[slot % #pairs_ + 1]
   local period = periods[math.floor(slot / #pairs_) % #periods + 1]
   local values = {
@@ -103,6 +101,7 @@ local function slot_request()
 end
 
 function request()
+  sent = sent + 1
   if template then
     return slot_request()
   end
@@ -113,19 +112,25 @@ end
 function response(status, headers, body)
   if status ~= 200 or string.find(body, '"errors"', 1, true) then
     errors = errors + 1
+    if not first_error then
+      -- Printable ASCII without quotes or backslashes, to sit in a JSON string.
+      first_error = status .. " " .. string.gsub(string.sub(body, 1, 200), '[^%w%s%p]', '?'):gsub('["\\%c]', ' ')
+    end
   end
 end
 
 function done(summary, latency, requests)
-  local failed, slots = 0, 0
+  local failed, sent_all, first = 0, 0, nil
   for _, thread in ipairs(threads) do
     failed = failed + thread:get("errors")
-    slots = slots + thread:get("slots_sent")
+    sent_all = sent_all + thread:get("sent")
+    first = first or thread:get("first_error")
   end
   local e = summary.errors
   io.write(string.format(
-    'WRK_RESULT {"requests":%d,"seconds":%.3f,"rps":%.1f,"p50_ms":%.2f,"p90_ms":%.2f,"p99_ms":%.2f,"max_ms":%.2f,"errors":%d,"socket_errors":%d,"slots":%d}\n',
-    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    'WRK_RESULT {"requests":%d,"sent":%d,"seconds":%.3f,"rps":%.1f,"p50_ms":%.2f,"p90_ms":%.2f,"p99_ms":%.2f,"max_ms":%.2f,"errors":%d,"socket_errors":%d,"first_error":%s}\n',
+    summary.requests, sent_all, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
     latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
-    latency.max / 1000, failed, e.connect + e.read + e.write + e.status + e.timeout, slots))
+    latency.max / 1000, failed, e.connect + e.read + e.write + e.status + e.timeout,
+    first and ('"' .. first .. '"') or "null"))
 end
