@@ -99,6 +99,21 @@ pg_calls() {
     FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = '$1'"
 }
 
+# pg_drain DB: waits until DB runs no statement and its statement count stands still for half a
+# second (60 s at most): what a server still does after its client is gone.
+pg_drain() {
+  local before now active
+  before=$(pg_calls "$1")
+  for _ in $(seq 1 120); do
+    sleep 0.5
+    now=$(pg_calls "$1")
+    active=$(pg_value postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = '$1' AND state <> 'idle'")
+    [ "$active" != 0 ] || [ "${now%% *}" != "${before%% *}" ] || return 0
+    before=$now
+  done
+  log "$1 was still busy after 60 s"
+}
+
 # ---- undoing a write benchmark ----------------------------------------------------------------
 # db_restore_point DB: writes $WORK/DB-restore.sql, which deletes every row added to DB after
 # now: for each table of the schema public with an `id` column, the rows with a larger id than
@@ -171,15 +186,11 @@ load_run() {
   wrk_out=$(wrk -t"$threads" -c"$c" -d"$BENCH_DURATION" --timeout 30s -s "$BENCH_DIR/wrk/graphql.lua" \
     "$url" -- "${args[@]}" 2>&1) || true
   # Requests still running when wrk stops (slow operations at high concurrency) go on in the
-  # server: wait until it sends no more statements (30 s at most), so that their statements and
-  # CPU are counted with them (per request sent, not per request completed).
+  # server: wait until the database is idle (60 s at most), so that their statements and CPU
+  # count with this run (per request sent, not per request completed) and the next run starts
+  # on an idle server.
+  pg_drain "$db"
   calls1=$(pg_calls "$db")
-  for _ in $(seq 1 60); do
-    sleep 0.5
-    calls=$(pg_calls "$db")
-    [ "${calls%% *}" != "${calls1%% *}" ] || break
-    calls1=$calls
-  done
   kill -TERM "$watcher" 2>/dev/null || true
   wait "$watcher" 2>/dev/null || true
   after=$(python3 "$BENCH_DIR/procs.py" snapshot --server "$pid" --postmaster "$postmaster")
@@ -230,11 +241,13 @@ measure_op() {
   fi
   mkdir -p "$WORK/responses"
   log "$server $size $op: $BENCH_REPS sequential repetitions"
+  pg_drain "$db"
   calls0=$(pg_calls "$db")
   seq=$(python3 "$BENCH_DIR/measure.py" --url "$url" --query "$file" --bodies "$bodies" \
     --reps "$BENCH_REPS" --warmup "${BENCH_WARMUP:-5}" --responses "$WORK/responses/$server-$size-$op.jsonl" \
     ${statements_url:+--statements-url "$statements_url"} "${extra[@]}") ||
     die "$op failed on $server (see the message above)"
+  pg_drain "$db"
   calls1=$(pg_calls "$db")
   [ "$write" = 0 ] || db_restore "$db"
   seq=$(python3 - "$seq" "$calls0" "$calls1" <<'PY'

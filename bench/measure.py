@@ -9,7 +9,7 @@ Reads an operation file (bench/queries/<server>/*.graphql) whose leading comment
   # header: Name: value      (a header of a write, with the same placeholders; may repeat)
 then, over one keep-alive connection: walks it once to collect the answers and the page cursors,
 runs it `--warmup` times, and `--reps` times measured (each phase stops early after
-`--max-seconds`). A request whose status is not 200 or whose answer has `errors` counts as
+`--max-seconds`; the warm-up after a quarter of it). A request whose status is not 200 or whose answer has `errors` counts as
 failed (`errors`, and the first one in `first_error`) and the measurement goes on. One repetition
 is every page in order (a paged operation), or one request: the next variables of --vars, or
 the next slot of --slots (a write: bench/slots.py, bench/wrk/graphql.lua say what a slot is).
@@ -169,7 +169,7 @@ def main():
     meta = directives(text)
     field = meta.get("paginate")
     client = Client(args.url, args.token)
-    answers, sent = [], 0
+    answers, answered, sent = [], [], 0
     failures = {"count": 0, "first": None}
 
     def failed(error):
@@ -201,6 +201,7 @@ def main():
         _, data, answer, error = client.post(body, extra)
         failed(error)
         answers.append(data)
+        answered.append(error is None)
         pages = 1
         next_request = requests
     else:
@@ -222,6 +223,7 @@ def main():
                 failed(error)
                 bodies.append(body)
                 answers.append(data)
+                answered.append(error is None)
                 if not field or error:
                     break
                 page = answer["data"][field]["pageInfo"]
@@ -241,12 +243,14 @@ def main():
             sent += 1
             return body, None
 
-    size = sum(len(a) for a in answers)
+    # The bytes of the answers that did not fail (a failure's answer is a short error).
+    ok = [a for a, good in zip(answers, answered) if good] or answers
+    size = sum(len(a) for a in ok)
     if args.responses:
         with open(args.responses, "w", encoding="utf-8") as out:
             out.write("\n".join(a.decode("utf-8") for a in answers) + "\n")
 
-    deadline = time.monotonic() + args.max_seconds
+    deadline = time.monotonic() + args.max_seconds / 4
     for _ in range(args.warmup):
         if time.monotonic() > deadline:
             break
@@ -282,7 +286,7 @@ def main():
                 "title": meta.get("title", args.query),
                 "pages": pages,
                 "response_bytes": size,
-                "bytes_per_request": round(size / len(answers)),
+                "bytes_per_request": round(size / len(ok)),
                 "requests": sent,
                 "reps": len(per_rep),
                 "errors": failures["count"],

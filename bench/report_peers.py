@@ -43,9 +43,14 @@ def mb(kb):
     return "—" if kb is None else f"{kb / 1024:.0f}"
 
 
+def good_rps(w):
+    """Answers without errors per second (a failed answer, e.g. a timeout, does not count)."""
+    return max(w["requests"] - w["errors"], 0) / w["seconds"] if w["seconds"] else 0.0
+
+
 def rps(w):
     note = f" ({failed(w)} failed)" if failed(w) else ""
-    return f"{w['rps']:,.0f}{note}"
+    return f"{good_rps(w):,.0f}{note}"
 
 
 # ---- do the answers agree? ----------------------------------------------------------------
@@ -109,8 +114,9 @@ def pinned_versions(bench_dir):
 
 def best_peer(by_server, op, c, field="rps", best=max):
     """(value, server) of the best PostGraphile for `op` at concurrency `c`, or (None, None)."""
+    value = (lambda w: good_rps(w)) if field == "rps" else (lambda w: w[field])
     found = [
-        (r["wrk"][c][field], s)
+        (value(r["wrk"][c]), s)
         for s, rs in by_server.items()
         if s in PEERS
         for r in rs
@@ -129,7 +135,7 @@ def summary_table(out, results, concurrency):
     has_peers = any(s in PEERS for s in servers) and "workplan" in servers
     if has_peers:
         head.append("workplan / best PostGraphile")
-    out.append("req/s at " + " / ".join(f"c={c}" for c in concurrency) + ":")
+    out.append("req/s (answers without errors) at " + " / ".join(f"c={c}" for c in concurrency) + ":")
     out.append("")
     out.append("| " + " | ".join(head) + " |")
     out.append("|" + "---|" * len(head))
@@ -148,7 +154,7 @@ def summary_table(out, results, concurrency):
                 if mine is None or peer is None or c not in mine["wrk"]:
                     ratios.append("—")
                 else:
-                    ratios.append(f"{mine['wrk'][c]['rps'] / peer:.2f}×")
+                    ratios.append(f"{good_rps(mine['wrk'][c]) / peer:.2f}×" if peer else "—")
             row.append(" / ".join(ratios))
         out.append("| " + " | ".join(row) + " |")
     out.append("")
@@ -268,7 +274,9 @@ def goals(out, results, infos, concurrency):
                     peer, who = best_peer(by_server, full, c)
                     if r is None or peer is None or c not in r["wrk"]:
                         continue
-                    ratio = r["wrk"][c]["rps"] / peer
+                    if not peer:
+                        continue
+                    ratio = good_rps(r["wrk"][c]) / peer
                     rows.append((size, f"{op} ≥ {want}× the best PostGraphile at c={c}", f"{ratio:.2f}× ({name(who)})", ratio >= want))
             for op, r in sorted(mine.items()):
                 if "64" in r["wrk"]:
@@ -295,8 +303,8 @@ def goals(out, results, infos, concurrency):
         b = {key(r["op"]): r for r in results if r["server"] == "workplan" and r["size"] == large}
         for op in sorted(set(a) & set(b)):
             for c in concurrency:
-                if c in a[op]["wrk"] and c in b[op]["wrk"] and a[op]["wrk"][c]["rps"]:
-                    drift = b[op]["wrk"][c]["rps"] / a[op]["wrk"][c]["rps"] - 1
+                if c in a[op]["wrk"] and c in b[op]["wrk"] and good_rps(a[op]["wrk"][c]):
+                    drift = good_rps(b[op]["wrk"][c]) / good_rps(a[op]["wrk"][c]) - 1
                     rows.append((f"{large} vs {small}", f"{op} at c={c} within {GOAL_SCALE_DRIFT:.0%} of the smaller scale", f"{drift:+.0%}", abs(drift) <= GOAL_SCALE_DRIFT))
             sa, sb = a[op]["seq"]["pg_statements_per_request"], b[op]["seq"]["pg_statements_per_request"]
             rows.append((f"{large} vs {small}", f"{op} statements per request constant in the data's size", f"{sa:g} → {sb:g}", abs(sa - sb) < 0.5))

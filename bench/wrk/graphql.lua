@@ -114,7 +114,8 @@ function response(status, headers, body)
     errors = errors + 1
     if not first_error then
       -- Printable ASCII without quotes or backslashes, to sit in a JSON string.
-      first_error = status .. " " .. string.gsub(string.sub(body, 1, 200), '[^%w%s%p]', '?'):gsub('["\\%c]', ' ')
+      local from = string.find(body, '"errors"', 1, true) or 1
+      first_error = status .. " " .. string.gsub(string.sub(body, from, from + 299), '[^%w%s%p]', '?'):gsub('["\\%c]', ' ')
     end
   end
 end
