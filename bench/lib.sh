@@ -162,7 +162,7 @@ node_install() {
 # load_run SERVER FILE URL C DB: wrk at C connections for $BENCH_DURATION on the operation whose
 # bodies measure.py wrote, with the server's and PostgreSQL's CPU seconds (bench/procs.py
 # snapshots before and after), the server's peak resident set while it ran and its resident set
-# a second later, and the SQL statements per request (pg_stat_statements of DB); CPU and
+# a second later ($BENCH_SETTLE seconds), and the SQL statements per request (pg_stat_statements of DB); CPU and
 # statements are per request sent. Undoes a write's reports afterwards. Prints one JSON object.
 load_run() {
   local server=$1 file=$2 url=$3 c=$4 db=$5 op pid postmaster threads before after calls0 calls1
@@ -194,7 +194,7 @@ load_run() {
   kill -TERM "$watcher" 2>/dev/null || true
   wait "$watcher" 2>/dev/null || true
   after=$(python3 "$BENCH_DIR/procs.py" snapshot --server "$pid" --postmaster "$postmaster")
-  sleep 1
+  sleep "${BENCH_SETTLE:-1}"
   rest=$(python3 "$BENCH_DIR/procs.py" snapshot --server "$pid" --postmaster "$postmaster")
   line=$(printf '%s\n' "$wrk_out" | sed -n 's/^WRK_RESULT //p')
   [ -n "$line" ] || die "wrk printed no result: $wrk_out"

@@ -73,6 +73,7 @@ if [ "$BENCH_SMOKE" = 1 ]; then
   BENCH_WARMUP=${BENCH_WARMUP:-1}
   BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-2}
   BENCH_Q4_AGENCIES=${BENCH_Q4_AGENCIES:-3}
+  BENCH_SETTLE=${BENCH_SETTLE:-0}
 fi
 case $BENCH_SUITE in
   supervision)
@@ -94,10 +95,11 @@ BENCH_OPS=${BENCH_OPS:-}
 BENCH_DURATION=${BENCH_DURATION:-10s}
 BENCH_REPS=${BENCH_REPS:-50}
 BENCH_WARMUP=${BENCH_WARMUP:-5}
+BENCH_SETTLE=${BENCH_SETTLE:-1}
 # How many agencies (the first by id that have responsibilities) get a reporter token for Q4;
 # all of them by default (42 in the plan: 459 responsibilities).
 BENCH_Q4_AGENCIES=${BENCH_Q4_AGENCIES:-1000}
-export BENCH_KEEP BENCH_C1_OPS BENCH_WARMUP
+export BENCH_KEEP BENCH_C1_OPS BENCH_WARMUP BENCH_SETTLE
 
 need python3 python3
 need curl curl
