@@ -3,16 +3,27 @@
 #   NAME_start DB PORT   start it on 127.0.0.1:PORT over database DB of the private cluster;
 #                        return once it answers
 #   NAME_stop            stop it
+#   NAME_pid             the process id of the running server (bench/procs.py reads its CPU
+#                        time and memory)
 #   NAME_graphql_url PORT, NAME_statements_url PORT (may print nothing: no statement count)
+#   NAME_setup           (optional) run once before anything else: install, build
 # and its operations are bench/queries/NAME/*.graphql. workplan also owns the data: it is built
-# first (workplan_build) and loads each database (workplan_load).
+# first (workplan_build) and loads each database (workplan_load); it also makes the API tokens
+# of the write benchmark (workplan_token).
 
 WORKPLAN_BIN=
 WORKPLAN_PID=
 
-# Builds the release binary in its own target dir.
+# Builds the release binary in its own target dir, or takes $BENCH_WORKPLAN_BIN as it is (the
+# smoke run in CI reuses its debug build).
 workplan_build() {
   local target=${BENCH_TARGET_DIR:-$HOME/.cache/workplan-bench-target}
+  if [ -n "${BENCH_WORKPLAN_BIN:-}" ]; then
+    [ -x "$BENCH_WORKPLAN_BIN" ] || die "BENCH_WORKPLAN_BIN=$BENCH_WORKPLAN_BIN is not an executable"
+    WORKPLAN_BIN=$BENCH_WORKPLAN_BIN
+    log "workplan: $WORKPLAN_BIN (BENCH_WORKPLAN_BIN, not built)"
+    return
+  fi
   log "building workplan (release) in $target"
   (cd "$ROOT" && CARGO_TARGET_DIR=$target cargo build --release --locked -q -p workplan-server) ||
     die "the release build failed"
@@ -28,6 +39,13 @@ workplan_load() {
   start=$(date +%s%N)
   DATABASE_URL=$url "$WORKPLAN_BIN" seed --demo --reports "$2" >&2 || die "workplan seed failed"
   echo $((($(date +%s%N) - start) / 1000000))
+}
+
+# workplan_token DB NAME AGENCY: creates an agency-reporter token for AGENCY (its name) in DB;
+# prints the secret.
+workplan_token() {
+  DATABASE_URL=$(pg_url "$1") "$WORKPLAN_BIN" token create --name "$2" --role agency-reporter --agency "$3" \
+    2>/dev/null | tail -1
 }
 
 workplan_start() {
@@ -47,5 +65,6 @@ workplan_stop() {
   WORKPLAN_PID=
 }
 
+workplan_pid() { echo "$WORKPLAN_PID"; }
 workplan_graphql_url() { printf 'http://127.0.0.1:%s/graphql' "$1"; }
 workplan_statements_url() { printf 'http://127.0.0.1:%s/metrics' "$1"; }

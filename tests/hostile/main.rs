@@ -274,8 +274,26 @@ async fn production_hides_introspection_and_suggestions_from_anonymous_callers()
     let config = workplan_api::config::ApiConfig::default().production();
     let app = TestApp::spawn_with(db, workplan_server::store_options(3), config).await;
     let intro = "{ __schema { queryType { name } } }";
-    let anon = app.graphql_as(None, intro, json!({})).await;
-    assert!(anon.get("errors").is_some() || anon["data"]["__schema"].is_null(), "{anon}");
+    // Refused as a request error (no `data` entry), never a silent null in a non-null field:
+    // with application/json the status is 200, with the GraphQL response media type a 4xx.
+    for query in
+        [intro, "{ tasks(first: 1) { nodes { number } } ...F } fragment F on Query { __type(name: \"Task\") { name } }"]
+    {
+        let anon = app.graphql_as(None, query, json!({})).await;
+        assert!(anon.get("data").is_none(), "{anon}");
+        assert_eq!(anon["errors"][0]["extensions"]["code"], "FORBIDDEN", "{anon}");
+        assert_eq!(anon["errors"][0]["message"], "introspection needs a token", "{anon}");
+    }
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({ "query": intro }))
+        .send()
+        .await
+        .expect("send");
+    assert!(response.status().is_client_error(), "{}", response.status());
+    assert_eq!(app.graphql_as(None, "{ __typename }", json!({})).await["data"]["__typename"], "Query");
     let staff = app.data(intro, json!({})).await;
     assert_eq!(staff["__schema"]["queryType"]["name"], "Query");
     let typo = app.graphql_as(None, "{ plam { id } }", json!({})).await;

@@ -3,6 +3,7 @@
 
 mod agencies;
 mod backfill;
+mod batch_statements;
 mod connections;
 mod corrections;
 mod demo;
@@ -19,6 +20,7 @@ mod pagination;
 mod parallel_writes;
 mod periods;
 mod permissions;
+mod persisted;
 mod plan;
 mod replicas;
 mod report_filters;

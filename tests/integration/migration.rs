@@ -3,7 +3,8 @@
 //! report per key enforced afterwards, and down() then up() again. The reporting-periods
 //! migration after it: its unique period key, and down() then up() again. The report-health
 //! migration: existing reports say no health, and down() then up() again. The supervision
-//! migration's backfill is in `migration/supervision.rs`.
+//! migration's backfill is in `migration/supervision.rs`, the submission-order index in
+//! `migration/submission_order.rs`.
 
 use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbErr, QueryResult, SqlErr, Statement};
@@ -13,6 +14,7 @@ use serde_json::{Value, json};
 use workplan_migration::{Migrator as Upgrade, MigratorTrait};
 use workplan_tests::TestDb;
 
+mod submission_order;
 mod supervision;
 
 /// 2016-12-20 at `hour`:`minute` UTC.

@@ -204,7 +204,7 @@ async fn a_batch_item_waiting_on_a_key_another_transaction_takes_is_rejected_alo
         tokio::spawn(async move { app.graphql_as(Some(&gd), SYNC, batch).await })
     };
     // The batch waits on the key the open transaction took…
-    until_one_waits(&app).await;
+    until_one_waits(&app, r#"INSERT INTO "progress_reports""#).await;
     // …which that transaction then commits: only the item on it is refused, naming report x.
     held.commit().await.expect("commit");
     let answer = sending.await.expect("the batch");
@@ -216,14 +216,18 @@ async fn a_batch_item_waiting_on_a_key_another_transaction_takes_is_rejected_alo
     assert!(r[1]["message"].as_str().is_some_and(|m| m.contains(&x)), "names report x: {}", r[1]);
 }
 
-/// Waits until a session of the test's database waits for a lock.
-async fn until_one_waits(app: &TestApp) {
+/// Waits until a session of the test's database waits for a lock in a statement starting with
+/// `statement` (say `INSERT INTO "progress_reports"`).
+async fn until_one_waits(app: &TestApp, statement: &str) {
     let watcher = Database::connect(app.db.url()).await.expect("connect");
-    let waiting =
-        "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
+    let waiting = format!(
+        "SELECT count(*) AS n FROM pg_stat_activity
+         WHERE datname = current_database() AND wait_event_type = 'Lock' AND starts_with(query, '{statement}')"
+    );
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let row = watcher.query_one_raw(sea_orm::Statement::from_string(watcher.get_database_backend(), waiting));
+        let row =
+            watcher.query_one_raw(sea_orm::Statement::from_string(watcher.get_database_backend(), waiting.clone()));
         let n: i64 = row.await.expect("query").and_then(|r| r.try_get("", "n").ok()).unwrap_or(0);
         if n > 0 {
             break;
@@ -257,7 +261,7 @@ async fn an_edit_ended_by_a_deadlock_runs_again_and_answers_as_it_would_have() {
         let move_r = json!({ "id": r, "v": 1, "p": { "period": "2016-Q4" } });
         tokio::spawn(async move { app.graphql_as(Some(&gd), PATCH, move_r).await })
     };
-    until_one_waits(&app).await;
+    until_one_waits(&app, r#"UPDATE "progress_reports""#).await;
     // …then the other writer wants report r: each waits for the other.
     let other_wants_r = tokio::spawn(async move {
         let update = format!("UPDATE progress_reports SET summary = 'other' WHERE id = {r_key}");

@@ -25,6 +25,16 @@ pub struct ApiConfig {
     /// The key export links are signed with; `None`: a random key made once per process
     /// (fine for one replica; replicas behind one balancer must share a configured key).
     pub export_key: Option<ExportKey>,
+    /// Whether every resolved field of an object type gets its own tracing span
+    /// (async-graphql's `Tracing` extension, with its parse, validation and execution spans).
+    /// Off by default: a dashboard resolves thousands of fields, and the extension costs CPU on
+    /// each of them even when the spans are filtered out. The `graphql` span of each operation
+    /// is there either way.
+    pub trace_fields: bool,
+    /// Most memory the parsed-document cache may hold, in bytes, each parse counted at the most
+    /// it can take (512 bytes a token plus 1 KiB); 0 turns the cache off, and with it Apollo's
+    /// persisted queries.
+    pub document_cache_bytes: usize,
 }
 
 impl Default for ApiConfig {
@@ -37,6 +47,8 @@ impl Default for ApiConfig {
             cors_origins: Vec::new(),
             rate_limit: Some(RateLimit::default()),
             export_key: None,
+            trace_fields: false,
+            document_cache_bytes: crate::documents::DEFAULT_BUDGET,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod config;
 mod connection;
 mod context;
 pub mod cost;
+pub mod documents;
 pub mod error;
 pub mod export;
 mod graphql;

@@ -72,8 +72,8 @@ fn exceeded(limit: &'static str, message: String) -> LimitExceeded {
 }
 
 /// Checks the raw document before parsing: size, NUL, tokens and bracket nesting. Linear in the
-/// document's length and never recursive.
-pub fn check_document(query: &str, limits: &Limits) -> Result<(), LimitExceeded> {
+/// document's length and never recursive. Returns the number of tokens.
+pub fn check_document(query: &str, limits: &Limits) -> Result<usize, LimitExceeded> {
     if query.len() > limits.max_document_bytes {
         return Err(exceeded("maxDocumentBytes", format!("the document is over {} bytes", limits.max_document_bytes)));
     }
@@ -130,7 +130,7 @@ pub fn check_document(query: &str, limits: &Limits) -> Result<(), LimitExceeded>
         }
         i += 1;
     }
-    Ok(())
+    Ok(tokens)
 }
 
 /// Where the comment starting at `i` ends (at its newline, or the end of the text).
@@ -321,7 +321,7 @@ mod tests {
     #[test]
     fn nesting_tokens_and_nul() {
         let l = Limits::default();
-        assert!(check_document("{ plan { id } }", &l).is_ok());
+        assert_eq!(check_document("{ plan { id } }", &l), Ok(6));
         let deep = format!("{{ a(x: {}1{}) }}", "[".repeat(100), "]".repeat(100));
         assert_eq!(check_document(&deep, &l).map_err(|e| e.limit), Err("maxNesting"));
         // Brackets inside strings and comments do not count.

@@ -1,5 +1,6 @@
 //! Prometheus metrics (`GET /metrics`, OpenMetrics text): requests by operation and outcome,
-//! latency histograms, requests rejected by limit, the database pool, and sync items by outcome.
+//! latency histograms, requests rejected by limit, the parsed-document cache and persisted
+//! queries, the database pool, and sync items by outcome.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -39,6 +40,11 @@ struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     state: String,
 }
@@ -50,6 +56,8 @@ pub struct Metrics {
     latency: Family<OperationLabels, Histogram>,
     rejected: Family<LimitLabels, Counter>,
     sync_items: Family<OutcomeLabels, Counter>,
+    documents: Family<ResultLabels, Counter>,
+    persisted: Family<ResultLabels, Counter>,
     pool: Family<PoolLabels, Gauge>,
     statements: Counter,
     write_retries: Counter,
@@ -75,6 +83,18 @@ impl Default for Metrics {
         registry.register("requests_rejected", "Requests refused by a limit", rejected.clone());
         let sync_items = Family::<OutcomeLabels, Counter>::default();
         registry.register("sync_items", "Batch sync items by outcome", sync_items.clone());
+        let documents = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "graphql_document_cache",
+            "GraphQL documents looked up in the parsed-document cache: hit, or miss (parsed)",
+            documents.clone(),
+        );
+        let persisted = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "graphql_persisted_queries",
+            "Apollo persisted-query requests: hit, not_found, registered, mismatch",
+            persisted.clone(),
+        );
         let pool = Family::<PoolLabels, Gauge>::default();
         registry.register("db_pool_connections", "Database pool connections by state", pool.clone());
         let statements = Counter::default();
@@ -91,6 +111,8 @@ impl Default for Metrics {
             latency,
             rejected,
             sync_items,
+            documents,
+            persisted,
             pool,
             statements,
             write_retries,
@@ -133,6 +155,16 @@ impl Metrics {
         self.rejected.get_or_create(&LimitLabels { limit: limit.into() }).inc();
     }
 
+    /// Records a document lookup in the parsed-document cache: `hit` or `miss`.
+    pub fn document(&self, result: &str) {
+        self.documents.get_or_create(&ResultLabels { result: result.into() }).inc();
+    }
+
+    /// Records an Apollo persisted-query request by its result.
+    pub fn persisted(&self, result: &str) {
+        self.persisted.get_or_create(&ResultLabels { result: result.into() }).inc();
+    }
+
     /// Records batch sync items.
     pub fn sync_items(&self, outcome: &str, n: u64) {
         self.sync_items.get_or_create(&OutcomeLabels { outcome: outcome.into() }).inc_by(n);
@@ -171,6 +203,8 @@ mod tests {
         }
         m.rejected("maxNesting");
         m.sync_items("CREATED", 3);
+        m.document("hit");
+        m.persisted("not_found");
         let text = m.render(PoolStats { size: 4, idle: 3, statements: 10, write_retries: 2 });
         assert!(
             text.contains(
@@ -182,6 +216,8 @@ mod tests {
         assert!(text.contains(r#"operation_name="other""#));
         assert!(text.contains(r#"workplan_requests_rejected_total{limit="maxNesting"} 1"#));
         assert!(text.contains(r#"workplan_sync_items_total{outcome="CREATED"} 3"#));
+        assert!(text.contains(r#"workplan_graphql_document_cache_total{result="hit"} 1"#), "{text}");
+        assert!(text.contains(r#"workplan_graphql_persisted_queries_total{result="not_found"} 1"#));
         assert!(text.contains(r#"workplan_db_pool_connections{state="in_use"} 1"#));
         assert!(text.contains("workplan_graphql_request_duration_seconds_bucket"));
         assert!(text.contains("workplan_db_write_retries_total 2"), "{text}");

@@ -62,14 +62,18 @@ pub type WorkplanSchema = async_graphql::Schema<Query, Mutation, EmptySubscripti
 /// The schema builder with every type, and no data or limits: enough to print the SDL.
 pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
     async_graphql::Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .extension(async_graphql::extensions::Tracing)
 }
 
 /// The schema serving `ports`, with `config`'s limits. Each port goes into the schema's data as
 /// the narrow trait resolvers use it through (the `context` module).
 pub fn build_schema(ports: &Ports, config: &ApiConfig) -> WorkplanSchema {
     let l = &config.limits;
-    let mut builder = schema_builder()
+    let mut builder = schema_builder();
+    if config.trace_fields {
+        // First, so its request span holds everything the other extensions do.
+        builder = builder.extension(async_graphql::extensions::Tracing);
+    }
+    builder = builder
         .limit_depth(l.max_depth)
         .limit_directives(l.max_directives)
         .limit_recursive_depth(l.max_nesting)

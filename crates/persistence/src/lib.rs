@@ -11,10 +11,12 @@
 //! path, with `write/idempotency.rs` and `write/sync.rs`), `tokens.rs`, `periods.rs` (the reporting calendar), `supervision.rs` (what
 //! supervision reads of the reports, and the adjustments), `adjustments.rs` (exemptions and
 //! extensions), `load.rs` (seed and demo loading), `convert.rs` (rows ↔ domain values),
-//! `entities.rs` (the rows), `paging.rs` (keyset pages) and `error.rs` (database errors → domain
+//! `entities.rs` (the rows), `paging.rs` (keyset pages), `batch.rs` (statements over a batch of
+//! keys whose text does not grow with the batch) and `error.rs` (database errors → domain
 //! errors).
 
 mod adjustments;
+mod batch;
 mod convert;
 mod entities;
 mod error;

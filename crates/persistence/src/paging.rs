@@ -1,5 +1,5 @@
 //! Keyset pagination on SeaORM selects, for one list or one page per parent in one statement,
-//! and the matching counts per parent.
+//! and the matching counts per parent (both over a batch of parents, see `batch.rs`).
 
 use std::collections::HashMap;
 
@@ -8,6 +8,8 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Order, QueryFilter, QueryOrder, QuerySelect,
     QueryTrait, Select, Value,
 };
+
+use crate::batch::{one_of, pages_per_parent};
 use workplan_domain::listing::{Direction, PageRequest};
 
 /// Restricts `select` to one page: the cursor bounds, the reading order and `size + 1` rows
@@ -33,19 +35,22 @@ where
 pub(crate) struct GroupedArms<'a, C> {
     /// The parent column.
     pub(crate) parent_col: C,
+    /// The table's primary key.
+    pub(crate) key_col: C,
     /// The parents.
     pub(crate) parent_ids: &'a [i64],
     /// Whether each group reads in ascending key order.
     pub(crate) reading_ascending: bool,
 }
 
-/// One keyset page per parent as a single `UNION ALL` statement, grouped by parent in reading
-/// order: any page restriction (`page_of`: bounds, order and limit) and any sort key (`key_of`,
-/// the key `page_of` orders by).
-pub(crate) async fn grouped_pages_with<E, C, S, Kf, Pf, Gf>(
+/// One keyset page per parent in a single statement of a text that does not depend on the
+/// number of parents ([`pages_per_parent`]), grouped by parent in reading order: any page
+/// restriction (`page_of`: bounds, order and limit) and any sort key (`key_of`, the key
+/// `page_of` orders by).
+pub(crate) async fn grouped_pages_with<E, S, Kf, Pf, Gf>(
     db: &impl ConnectionTrait,
     base: Select<E>,
-    arms: GroupedArms<'_, C>,
+    arms: GroupedArms<'_, E::Column>,
     page_of: Gf,
     parent_of: Pf,
     key_of: Kf,
@@ -53,17 +58,12 @@ pub(crate) async fn grouped_pages_with<E, C, S, Kf, Pf, Gf>(
 where
     E: EntityTrait,
     E::Model: FromQueryResult + Send + Sync,
-    C: ColumnTrait,
     S: Ord,
     Gf: Fn(Select<E>) -> Select<E>,
     Pf: Fn(&E::Model) -> Option<i64>,
     Kf: Fn(&E::Model) -> S,
 {
-    let Some(union) = union_of_pages(&base, arms.parent_col, arms.parent_ids, page_of) else {
-        return Ok(HashMap::new());
-    };
-    let statement = db.get_database_backend().build(&union);
-    let rows = E::find().from_raw_sql(statement).all(db).await?;
+    let rows = pages_per_parent(db, page_of(base), arms.parent_col, arms.key_col, arms.parent_ids).await?;
     let mut groups: HashMap<i64, Vec<E::Model>> = HashMap::new();
     for row in rows {
         if let Some(parent) = parent_of(&row) {
@@ -79,16 +79,19 @@ where
     Ok(groups)
 }
 
-/// Counts the rows of `select` per parent in one `GROUP BY` statement. Parents without rows
-/// are absent from the map.
+/// Counts the rows of `select` per parent in one `GROUP BY` statement, the parents bound as
+/// one parameter ([`one_of`]). Parents without rows are absent from the map.
 pub(crate) async fn grouped_counts<E: EntityTrait>(
     db: &impl ConnectionTrait,
     select: Select<E>,
     parent: impl ColumnTrait,
     ids: &[i64],
 ) -> Result<HashMap<i64, i64>, DbErr> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
     let rows: Vec<(Option<i64>, i64)> = select
-        .filter(parent.is_in(ids.to_vec()))
+        .filter(one_of(db.get_database_backend(), (E::default(), parent), ids))
         .select_only()
         .column(parent)
         .column_as(Expr::col(parent).count(), "n")

@@ -15,6 +15,7 @@ use workplan_domain::ports::ReportReader;
 use workplan_domain::report::{Change, FeedPosition, HistoryEntry, ProgressReport, ReportState};
 use workplan_domain::{Error, Result};
 
+use crate::batch::one_of;
 use crate::convert::{collect, ids, reporter_is, to_change, to_history, to_report};
 use crate::entities::{progress_report, province, report_change, report_history, section, task};
 use crate::error::DbResultExt;
@@ -215,7 +216,7 @@ fn report_parent_col(parent: ReportParent) -> progress_report::Column {
 impl ReportReader for SeaStore {
     async fn reports_by_ids(&self, ids_: &[ReportId]) -> Result<Vec<ProgressReport>> {
         let rows = progress_report::Entity::find()
-            .filter(progress_report::Column::Id.is_in(ids(ids_, |i| i.0)))
+            .filter(one_of(self.db.get_database_backend(), progress_report::Column::Id, &ids(ids_, |i| i.0)))
             .all(&self.db)
             .await
             .db()?;
@@ -239,7 +240,12 @@ impl ReportReader for SeaStore {
         query: &ReportQuery,
     ) -> Result<HashMap<i64, Page<ProgressReport>>> {
         let reading_ascending = query.oldest_first == (query.page.direction == Direction::Forward);
-        let arms = GroupedArms { parent_col: report_parent_col(parent), parent_ids: ids, reading_ascending };
+        let arms = GroupedArms {
+            parent_col: report_parent_col(parent),
+            key_col: progress_report::Column::Id,
+            parent_ids: ids,
+            reading_ascending,
+        };
         let groups = grouped_pages_with(
             &self.db,
             report_select(&query.filter),
@@ -268,7 +274,7 @@ impl ReportReader for SeaStore {
 
     async fn history(&self, ids_: &[ReportId]) -> Result<Vec<HistoryEntry>> {
         let rows = report_history::Entity::find()
-            .filter(report_history::Column::ReportId.is_in(ids(ids_, |i| i.0)))
+            .filter(one_of(self.db.get_database_backend(), report_history::Column::ReportId, &ids(ids_, |i| i.0)))
             .order_by_asc(report_history::Column::Id)
             .all(&self.db)
             .await

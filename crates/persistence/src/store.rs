@@ -93,7 +93,8 @@ impl SeaStore {
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
         db.set_metric_callback(move |info| {
-            tracing::trace!(target: "workplan::sql", elapsed = ?info.elapsed, failed = info.failed, sql = %info.statement.sql);
+            let params = info.statement.values.as_ref().map_or(0, |v| v.0.len());
+            tracing::trace!(target: "workplan::sql", elapsed = ?info.elapsed, failed = info.failed, params, sql = %info.statement.sql);
             // Statements of the background keeper are not any request's (see `BACKGROUND`).
             if BACKGROUND.try_with(|()| ()).is_err() {
                 counter.fetch_add(1, Ordering::Relaxed);

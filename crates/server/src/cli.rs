@@ -72,6 +72,16 @@ pub struct Cli {
     #[arg(long, env = "WORKPLAN_EXPORT_KEY", hide_env_values = true, global = true)]
     pub export_key: Option<String>,
 
+    /// A tracing span for every resolved field of an object type (thousands on a dashboard;
+    /// costs CPU even when filtered out). Off: one span per GraphQL operation.
+    #[arg(long, env = "WORKPLAN_TRACE_FIELDS", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub trace_fields: bool,
+
+    /// Most memory for GraphQL documents kept parsed for reuse (and as Apollo persisted
+    /// queries), in bytes, each counted at 512 bytes a token plus 1 KiB; 0 turns the cache off.
+    #[arg(long, env = "WORKPLAN_DOCUMENT_CACHE_BYTES", default_value_t = workplan_api::documents::DEFAULT_BUDGET, global = true)]
+    pub document_cache_bytes: usize,
+
     /// Largest number of pooled database connections.
     #[arg(long, env = "WORKPLAN_DB_MAX_CONNECTIONS", default_value_t = DEFAULT_DB_MAX_CONNECTIONS, global = true)]
     pub db_max_connections: u32,

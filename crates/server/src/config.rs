@@ -61,6 +61,10 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// The key export links are signed with; `None`: a random key per process.
     pub export_key: Option<ExportKey>,
+    /// A tracing span for every resolved object field (off: one per operation).
+    pub trace_fields: bool,
+    /// The parsed-document cache's budget in bytes; 0 turns it off.
+    pub document_cache_bytes: usize,
 }
 
 impl Default for Settings {
@@ -80,6 +84,8 @@ impl Default for Settings {
             rate_limit: api.rate_limit,
             cors_origins: api.cors_origins,
             export_key: api.export_key,
+            trace_fields: api.trace_fields,
+            document_cache_bytes: api.document_cache_bytes,
         }
     }
 }
@@ -100,6 +106,8 @@ impl fmt::Debug for Settings {
             .field("rate_limit", &self.rate_limit)
             .field("cors_origins", &self.cors_origins)
             .field("export_key", &self.export_key)
+            .field("trace_fields", &self.trace_fields)
+            .field("document_cache_bytes", &self.document_cache_bytes)
             .finish()
     }
 }
@@ -138,6 +146,8 @@ impl Settings {
                 .then_some(RateLimit { capacity: cli.rate_limit_capacity, refill_per_second: cli.rate_limit_refill }),
             cors_origins: cli.cors_origins.clone(),
             export_key: export_key(cli.export_key.as_deref())?,
+            trace_fields: cli.trace_fields,
+            document_cache_bytes: cli.document_cache_bytes,
             ..Self::default()
         };
         settings.validate(cli)?;
@@ -166,6 +176,13 @@ impl Settings {
             }
             HeaderValue::from_str(origin)
                 .with_context(|| format!("--cors-origin (WORKPLAN_CORS_ORIGINS): {origin:?} is not an origin"))?;
+            // A browser sends `Origin: scheme://host[:port]`, nothing more: anything else would
+            // never match, and the dashboard it was meant for would fail without a word.
+            if !is_origin(origin) {
+                bail!(
+                    "--cors-origin (WORKPLAN_CORS_ORIGINS): {origin:?} is not an origin: write it as a browser sends it, e.g. https://dashboard.example.gov.cn (scheme, host, optional port; no path)"
+                );
+            }
         }
         Ok(())
     }
@@ -180,6 +197,8 @@ impl Settings {
             cors_origins: self.cors_origins.clone(),
             rate_limit: self.rate_limit,
             export_key: self.export_key.clone(),
+            trace_fields: self.trace_fields,
+            document_cache_bytes: self.document_cache_bytes,
         };
         if self.production { config.production() } else { config }
     }
@@ -217,6 +236,32 @@ pub fn default_listen() -> anyhow::Result<SocketAddr> {
     text.parse().with_context(|| format!("{LISTEN_ENV}={text:?} is not an address"))
 }
 
+/// Whether `text` is an origin as a browser sends it: `http` or `https`, `://`, a host (letters,
+/// digits, `-`, `.`, or a bracketed IPv6 address) and an optional numeric port, nothing after.
+fn is_origin(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://")) else {
+        return false;
+    };
+    let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
+        let Some((addr, after)) = v6.split_once(']') else { return false };
+        if !addr.chars().all(|c| c.is_ascii_hexdigit() || c == ':') {
+            return false;
+        }
+        match after.strip_prefix(':') {
+            Some(port) => (addr, Some(port)),
+            None if after.is_empty() => (addr, None),
+            None => return false,
+        }
+    } else {
+        let (host, port) = rest.split_once(':').map_or((rest, None), |(h, p)| (h, Some(p)));
+        if !host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
+            return false;
+        }
+        (host, port)
+    };
+    !host.is_empty() && port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()))
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser as _;
@@ -236,6 +281,8 @@ mod tests {
         assert_eq!(api.limits, defaults.limits);
         assert_eq!(api.rate_limit, defaults.rate_limit);
         assert_eq!(api.introspection, defaults.introspection);
+        assert!(!api.trace_fields, "no span per field unless asked for");
+        assert_eq!(api.document_cache_bytes, defaults.document_cache_bytes);
         let store = settings.store_options();
         assert_eq!(store.max_connections, DEFAULT_DB_MAX_CONNECTIONS);
         assert_eq!(store.statement_timeout, Duration::from_secs(5));
@@ -245,14 +292,44 @@ mod tests {
 
     #[test]
     fn flags_reach_the_api_config() {
-        let settings =
-            settings(&["--production", "--rate-limit-capacity", "0", "--request-timeout-secs", "0", "schema"])
-                .expect("valid");
+        let settings = settings(&[
+            "--production",
+            "--rate-limit-capacity",
+            "0",
+            "--request-timeout-secs",
+            "0",
+            "--trace-fields",
+            "true",
+            "--document-cache-bytes",
+            "0",
+            "schema",
+        ])
+        .expect("valid");
         let api = settings.api_config();
+        assert!(api.trace_fields);
+        assert_eq!(api.document_cache_bytes, 0);
         assert_eq!(api.introspection, Introspection::Tokens);
         assert!(!api.suggestions);
         assert!(api.rate_limit.is_none(), "capacity 0 turns rate limiting off");
         assert_eq!(api.limits.request_timeout, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn origins_are_what_browsers_send() {
+        for ok in ["https://a.example", "http://localhost:3000", "https://[::1]:8443", "http://10.0.0.1"] {
+            assert!(is_origin(ok), "{ok}");
+        }
+        for bad in [
+            "a.example",
+            "https://",
+            "https://a.example/",
+            "https://a.example:",
+            "https://a b",
+            "https://[::1",
+            "https://a:99999999",
+        ] {
+            assert!(!is_origin(bad), "{bad}");
+        }
     }
 
     #[test]
@@ -263,6 +340,9 @@ mod tests {
             &["--rate-limit-refill=-1"],
             &["--cors-origin", "*"],
             &["--cors-origin", "https://a.example\n"],
+            &["--cors-origin", "dashboard.example.gov.cn"],
+            &["--cors-origin", "https://a.example/path"],
+            &["--cors-origin", "ftp://a.example"],
             &["--export-key", "too short"],
         ] {
             let error = settings(&[args, &["schema"]].concat()).expect_err("refused").to_string();

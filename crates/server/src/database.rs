@@ -29,9 +29,20 @@ pub fn seed_data() -> anyhow::Result<(PlanSeed, Vec<ProvinceSeed>)> {
 /// # Errors
 /// When the database cannot be reached, migrated or loaded; the message never holds a password.
 pub async fn prepare_database(database_url: &str, options: &StoreOptions) -> anyhow::Result<SeaStore> {
-    let store = SeaStore::connect(database_url, options)
-        .await
-        .with_context(|| format!("cannot connect to the database at {}", redact(database_url)))?;
+    let store = match SeaStore::connect(database_url, options).await {
+        Ok(store) => store,
+        // A fresh error with the cause chain flattened and scrubbed: a driver's message may
+        // quote the URL it could not parse, password and all.
+        Err(error) => {
+            let mut text = error.to_string();
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                text = format!("{text}: {cause}");
+                source = cause.source();
+            }
+            anyhow::bail!("cannot connect to the database at {}: {}", redact(database_url), scrub(&text, database_url));
+        }
+    };
     store.migrate().await.context("migrating the database failed")?;
     let (plan, provinces) = seed_data()?;
     let outcome = store.load_seed(&plan, &provinces).await.context("loading the plan failed")?;
@@ -62,9 +73,88 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// The password of a database URL, if it has one: what lies between the first `:` of the
+/// credentials and the last `@` (however malformed the rest is).
+fn password_of(url: &str) -> Option<&str> {
+    let creds_start = url.find("://").map_or(0, |i| i + 3);
+    let at = url.rfind('@').filter(|&at| at > creds_start)?;
+    let (_, password) = url[creds_start..at].split_once(':')?;
+    (!password.is_empty()).then_some(password)
+}
+
+/// `text` with the URL's password taken out, wherever it appears (as typed or
+/// percent-decoded), for errors about `url`.
+pub(crate) fn scrub(text: &str, url: &str) -> String {
+    let Some(password) = password_of(url) else {
+        return text.to_owned();
+    };
+    let mut out = text.replace(url, &redact(url)).replace(password, "***");
+    let decoded = percent_decode(password);
+    if !decoded.is_empty() {
+        out = out.replace(&decoded, "***");
+    }
+    out
+}
+
+/// Percent-decoding of `text` (invalid escapes are kept as typed).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every malformed variant the hardening review tried: the error, with its whole chain and
+    /// in its debug form (what `main` prints), never holds the password.
+    #[tokio::test]
+    async fn a_bad_database_url_never_prints_its_password() {
+        let options =
+            StoreOptions { acquire_timeout: std::time::Duration::from_millis(300), ..StoreOptions::default() };
+        for url in [
+            "postgres://user:s3cr3tpw@127.0.0.1:notaport/db",
+            "postgress://user:s3cr3tpw@127.0.0.1:5432/db",
+            "postgres://user:s3cr3tpw@127.0.0.1:99999/db",
+            "postgres://user:s3cr3tpw@/db",
+            "postgres://user:s3cr3tpw@127.0.0.1:5432/db?sslmode=bogus",
+            "postgres://user:s3cr3tpw@127.0.0.1:1/db",
+            "postgres://user:s3cr%33tpw@127.0.0.1:notaport/db",
+            "sqlite://user:s3cr3tpw@/nonexistent/dir/x.db",
+            "mysql://user:s3cr3tpw@127.0.0.1:1/db",
+            "postgres://user:s3cr3tpw@[::1:5432/db",
+        ] {
+            let Err(error) = prepare_database(url, &options).await else {
+                panic!("{url} connected");
+            };
+            for shown in [format!("{error:#}"), format!("{error:?}"), error.to_string()] {
+                assert!(!shown.contains("s3cr3tpw") && !shown.contains("s3cr%33tpw"), "{url}: {shown}");
+                assert!(shown.contains("cannot connect to the database"), "{url}: {shown}");
+            }
+        }
+    }
+
+    #[test]
+    fn scrubs_the_password_wherever_it_appears() {
+        let url = "postgres://u:p%40ss@h/db";
+        assert_eq!(scrub("bad url postgres://u:p%40ss@h/db (p@ss)", url), "bad url postgres://u:***@h/db (***)");
+        assert_eq!(scrub("no secret here", "sqlite://x.db"), "no secret here");
+    }
 
     #[test]
     fn redacts_passwords() {

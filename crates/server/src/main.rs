@@ -9,6 +9,6 @@ use workplan_server::{commands, telemetry};
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::from_cli(&cli)?;
-    let _telemetry = telemetry::init(settings.log_format)?;
+    let _telemetry = telemetry::init(settings.log_format, settings.trace_fields)?;
     commands::run(cli.command, &settings).await
 }

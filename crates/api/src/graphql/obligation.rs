@@ -242,7 +242,7 @@ pub(crate) struct ObligationFilterInput {
 
 /// A filter that matches nothing (an unknown name or numeral): fails closed.
 fn nothing() -> DomainFilter {
-    DomainFilter { task_number: Some(i32::MIN), ..DomainFilter::default() }
+    DomainFilter::nothing()
 }
 
 impl ObligationFilterInput {

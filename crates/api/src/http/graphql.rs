@@ -1,5 +1,6 @@
 //! GraphQL over HTTP: `POST` and `GET /graphql`, from the raw request to the answer.
 
+use async_graphql::ServerError;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -8,13 +9,15 @@ use axum::response::{IntoResponse, Response};
 use tracing::Instrument as _;
 use workplan_domain::access::Viewer;
 
+use super::introspection;
+use super::persisted::{Refusal, Resolved, resolve};
 use super::respond::{
-    JSON, body, classify, ensure_code, error_response, internal_response, limit_response, negotiate, unauthenticated,
+    JSON, body, classify, ensure_code, error_response, internal_response, negotiate, unauthenticated,
 };
 use super::{AppState, ClientAddr};
 use crate::auth::viewer_from_headers;
 use crate::error::code;
-use crate::limits::{LimitExceeded, Limits, check_document, check_shape, check_variables};
+use crate::limits::check_variables;
 
 /// `POST /graphql`: a JSON body, checked against the limits before it is parsed.
 pub(super) async fn graphql_post(
@@ -51,26 +54,33 @@ pub(super) async fn graphql_post(
     if value.is_array() {
         return error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "batched requests are not supported");
     }
-    let Some(query) = value.get("query").and_then(serde_json::Value::as_str) else {
-        return error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "the request has no `query` string");
+    let query = match value.get("query") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(q)) => Some(q.as_str()),
+        Some(_) => return error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, NO_QUERY),
     };
-    if let Err(e) = check_document(query, &state.config.limits) {
-        return state.refuse(&e);
-    }
+    let document = match resolve(&state, query, value.get("extensions"), NO_QUERY) {
+        Ok(d) => d,
+        Err(refusal) => return refusal.respond(&state),
+    };
     if let Some(variables) = value.get("variables")
         && let Err(e) = check_variables(variables, &state.config.limits)
     {
         return state.refuse(&e);
     }
-    let request: async_graphql::Request = match serde_json::from_value(value) {
+    let mut request: async_graphql::Request = match serde_json::from_value(value) {
         Ok(r) => r,
         Err(e) => {
             let message = format!("not a GraphQL request: {e}");
             return error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, &message);
         }
     };
-    execute(&state, &client, &headers, request, media).await
+    request.extensions.remove("persistedQuery");
+    execute(&state, &client, &headers, request, document, media).await
 }
+
+/// The answer to a POST without a query (or a persisted-query hash).
+const NO_QUERY: &str = "the request has no `query` string";
 
 /// The parameters of a GET request, as the GraphQL-over-HTTP spec names them. (async-graphql's
 /// own query-string parser looks for `operation_name` and so ignores `operationName`.)
@@ -83,30 +93,20 @@ struct GetParams {
     extensions: Option<String>,
 }
 
-/// Why a request was refused before execution.
-enum Refusal {
-    Malformed(String),
-    Limit(LimitExceeded),
-}
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        match self {
-            Self::Malformed(m) => {
-                error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, &format!("not a GraphQL request: {m}"))
-            }
-            Self::Limit(e) => limit_response(&e),
-        }
-    }
-}
-
-/// The request a GET query string holds, checked against the limits.
-fn get_request(uri: &Uri, limits: &Limits) -> Result<async_graphql::Request, Refusal> {
-    let bad = |m: &str| Refusal::Malformed(m.to_owned());
+/// The request a GET query string holds, and its document, checked against the limits.
+fn get_request(state: &AppState, uri: &Uri) -> Result<(async_graphql::Request, Resolved), Refusal> {
+    let bad = |m: &str| Refusal::BadRequest(format!("not a GraphQL request: {m}"));
     let Query(params) = Query::<GetParams>::try_from_uri(uri).map_err(|e| bad(&e.body_text()))?;
-    let query = params.query.filter(|q| !q.is_empty()).ok_or_else(|| bad("the `query` parameter is required"))?;
-    check_document(&query, limits).map_err(Refusal::Limit)?;
-    let mut request = async_graphql::Request::new(query);
+    let extensions = match params.extensions.filter(|e| !e.is_empty()) {
+        Some(text) => {
+            Some(serde_json::from_str::<serde_json::Value>(&text).map_err(|_| bad("`extensions` is not JSON"))?)
+        }
+        None => None,
+    };
+    let query = params.query.filter(|q| !q.is_empty());
+    let missing = "not a GraphQL request: the `query` parameter is required";
+    let document = resolve(state, query.as_deref(), extensions.as_ref(), missing)?;
+    let mut request = async_graphql::Request::new(query.unwrap_or_default());
     if let Some(name) = params.operation_name.filter(|n| !n.is_empty()) {
         request = request.operation_name(name);
     }
@@ -115,13 +115,10 @@ fn get_request(uri: &Uri, limits: &Limits) -> Result<async_graphql::Request, Ref
         if !json.is_object() {
             return Err(bad("`variables` must be a JSON object"));
         }
-        check_variables(&json, limits).map_err(Refusal::Limit)?;
+        check_variables(&json, &state.config.limits).map_err(Refusal::Limit)?;
         request = request.variables(async_graphql::Variables::from_json(json));
     }
-    if params.extensions.is_some_and(|e| !e.is_empty() && serde_json::from_str::<serde_json::Value>(&e).is_err()) {
-        return Err(bad("`extensions` is not JSON"));
-    }
-    Ok(request)
+    Ok((request, document))
 }
 
 /// `GET /graphql`: queries only, from the query string.
@@ -135,29 +132,26 @@ pub(super) async fn graphql_get(
         Ok(m) => m,
         Err(r) => return r.into_response(),
     };
-    let request = match get_request(&uri, &state.config.limits) {
+    let (request, document) = match get_request(&state, &uri) {
         Ok(r) => r,
-        Err(Refusal::Limit(e)) => return state.refuse(&e),
-        Err(refusal) => return refusal.into_response(),
+        Err(refusal) => return refusal.respond(&state),
     };
-    if is_mutation(&request) {
+    if let Resolved::Ready(doc) = &document
+        && is_mutation(doc, request.operation_name.as_deref())
+    {
         let mut response =
             error_response(StatusCode::METHOD_NOT_ALLOWED, code::BAD_USER_INPUT, "mutations must be sent with POST");
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&state, &client, &headers, request, media).await
+    execute(&state, &client, &headers, request, document, media).await
 }
 
-/// Whether the operation a request would run is a mutation. Unparsable documents are left to
-/// execution, which reports them properly.
-fn is_mutation(request: &async_graphql::Request) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
-    };
+/// Whether the operation a request for `operation_name` in `doc` would run is a mutation.
+fn is_mutation(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
     let op = match &doc.operations {
         DocumentOperations::Single(op) => Some(op),
-        DocumentOperations::Multiple(ops) => match &request.operation_name {
+        DocumentOperations::Multiple(ops) => match operation_name {
             Some(name) => ops.iter().find(|(n, _)| n.as_str() == name).map(|(_, op)| op),
             None if ops.len() == 1 => ops.values().next(),
             None => None,
@@ -166,12 +160,13 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
     op.is_some_and(|op| op.node.ty == OperationType::Mutation)
 }
 
-/// Authenticates, checks the shape against the limits, and runs a request in its span.
+/// Authenticates, then runs a request on its document in its span.
 async fn execute(
     state: &AppState,
     client: &ClientAddr,
     headers: &HeaderMap,
     request: async_graphql::Request,
+    document: Resolved,
     media: &'static str,
 ) -> Response {
     let viewer = match viewer_from_headers(state.ports.tokens.as_ref(), headers).await {
@@ -186,15 +181,20 @@ async fn execute(
         }
     };
     let mut request = request;
-    let mut operation = ("unknown", None);
-    let requested_name = request.operation_name.clone();
-    if let Ok(doc) = request.parsed_query() {
-        if let Err(e) = check_shape(doc, &state.config.limits) {
-            return state.refuse(&e);
+    let (operation_type, operation_name) = match &document {
+        Resolved::Ready(doc) => {
+            let operation = operation_of(doc, request.operation_name.as_deref());
+            // async-graphql changes the document as it runs it (skipped fields are cut out),
+            // so it gets its own copy of the shared parse: a copy costs far less than a parse.
+            request.set_parsed_query(ExecutableDocument::clone(doc));
+            operation
         }
-        operation = operation_of(doc, requested_name.as_deref());
-    }
-    let (operation_type, operation_name) = operation;
+        Resolved::Invalid(_) => ("unknown", None),
+    };
+    let request = match document {
+        Resolved::Ready(_) => Ok(request),
+        Resolved::Invalid(error) => Err(error),
+    };
     let span = tracing::info_span!(
         "graphql",
         graphql.operation.name = operation_name.as_deref().unwrap_or(""),
@@ -210,7 +210,7 @@ async fn execute(
 }
 
 /// The operation a request runs: its type and name.
-fn operation_of(doc: &ExecutableDocument, name: Option<&str>) -> (&'static str, Option<String>) {
+pub(super) fn operation_of(doc: &ExecutableDocument, name: Option<&str>) -> (&'static str, Option<String>) {
     let op = match (&doc.operations, name) {
         (DocumentOperations::Single(op), _) => Some((None, op)),
         (DocumentOperations::Multiple(ops), Some(name)) => {
@@ -231,21 +231,32 @@ fn operation_of(doc: &ExecutableDocument, name: Option<&str>) -> (&'static str, 
     }
 }
 
-/// Runs a checked request; returns the response and its outcome for logs and metrics.
+/// Runs a checked request, or answers with the syntax error that kept it from running, as
+/// async-graphql would have; returns the response and its outcome for logs and metrics.
 async fn execute_parsed(
     state: &AppState,
     client: &ClientAddr,
     viewer: Viewer,
-    request: async_graphql::Request,
+    request: Result<async_graphql::Request, ServerError>,
     media: &'static str,
 ) -> (Response, &'static str) {
-    let mut request = request;
-    if !state.config.introspection.allows(&viewer) {
-        request = request.disable_introspection();
-    }
-    // The request was built here from the raw body, so it carries no data of its own yet.
-    request.data = state.request_data(viewer, client.0);
-    let Some(mut response) = run_with_timeout(state, request).await else {
+    let response = match request {
+        Ok(mut request) => {
+            let gated = !state.config.introspection.allows(&viewer);
+            if gated && request.parsed_query().is_ok_and(introspection::asks_introspection) {
+                Some(async_graphql::Response::from_errors(vec![introspection::refusal()]))
+            } else {
+                if gated {
+                    request = request.disable_introspection();
+                }
+                // The request was built here from the raw body, so it carries no data of its own yet.
+                request.data = state.request_data(viewer, client.0);
+                run_with_timeout(state, request).await
+            }
+        }
+        Err(syntax) => Some(async_graphql::Response::from_errors(vec![syntax])),
+    };
+    let Some(mut response) = response else {
         return (timed_out(state.config.limits.request_timeout), "timeout");
     };
     for error in &mut response.errors {

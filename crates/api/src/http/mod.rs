@@ -5,6 +5,8 @@ mod assets;
 mod export;
 mod graphql;
 mod health;
+mod introspection;
+mod persisted;
 mod respond;
 mod ws;
 
@@ -23,6 +25,7 @@ use workplan_domain::access::Viewer;
 use workplan_domain::ports::{Clock, Ports, SystemClock};
 
 use crate::config::ApiConfig;
+use crate::documents::DocumentCache;
 use crate::limits::LimitExceeded;
 use crate::loaders;
 use crate::metrics::Metrics;
@@ -40,12 +43,16 @@ pub struct AppState {
     config: ApiConfig,
     limiter: Option<Arc<RateLimiter>>,
     metrics: Arc<Metrics>,
+    /// Parsed documents by the hash of their text, shared by POST, GET and WebSocket; also the
+    /// store of Apollo's persisted queries.
+    documents: Arc<DocumentCache>,
 }
 
 impl AppState {
     /// State serving `ports` with `config`.
     pub fn with_config(ports: Ports, config: ApiConfig) -> Self {
         let limiter = config.rate_limit.map(|l| Arc::new(RateLimiter::new(l)));
+        let documents = Arc::new(DocumentCache::new(config.document_cache_bytes));
         Self {
             schema: build_schema(&ports, &config),
             ports,
@@ -53,6 +60,7 @@ impl AppState {
             config,
             limiter,
             metrics: Arc::new(Metrics::default()),
+            documents,
         }
     }
 

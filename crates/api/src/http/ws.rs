@@ -2,20 +2,26 @@
 
 use std::sync::{Arc, Mutex};
 
+use async_graphql::parser::types::ExecutableDocument;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
+use futures::stream::BoxStream;
 use futures::{SinkExt as _, Stream, StreamExt as _, future};
+use tracing_futures::Instrument as _;
 use workplan_domain::Error;
 use workplan_domain::access::Viewer;
 
+use super::graphql::operation_of;
 use super::{AppState, ClientAddr};
 use crate::auth::viewer_from_headers;
+use crate::documents::{DocumentCache, DocumentError, QueryHash};
 use crate::error::{code, to_graphql};
-use crate::limits::{Limits, check_document, check_shape, check_variables};
+use crate::limits::{Limits, check_variables};
 use crate::metrics::Metrics;
+use crate::schema::WorkplanSchema;
 
 /// Why a WebSocket message was refused.
 #[derive(Debug, thiserror::Error)]
@@ -40,14 +46,14 @@ pub(super) async fn graphql_ws(
 /// Serves one connection until either side closes it.
 async fn serve(socket: WebSocket, state: AppState, client: ClientAddr, protocol: GraphQLProtocol) {
     let (sink, stream) = socket.split();
-    let stream = checked(stream, state.config.limits, state.metrics.clone());
+    let stream = checked(stream, state.config.limits, state.documents.clone(), state.metrics.clone());
     let refusal = Refusal::default();
     let sink = sink.with({
         let refusal = refusal.clone();
         move |message| future::ready(Ok::<_, axum::Error>(with_code(message, &refusal)))
     });
-    let schema = state.schema.clone();
-    GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
+    let executor = CachedExecutor { schema: state.schema.clone(), documents: state.documents.clone() };
+    GraphQLWebSocket::new_with_pair(sink, stream, executor, protocol)
         .on_connection_init(move |payload| async move {
             let data = connection_data(&state, client, &payload).await.map_err(|e| to_graphql(&e));
             if let (Err(error), Ok(mut slot)) = (&data, refusal.lock()) {
@@ -131,11 +137,12 @@ async fn viewer_of(state: &AppState, payload: &serde_json::Value) -> workplan_do
 fn checked(
     stream: impl Stream<Item = Result<Message, axum::Error>>,
     limits: Limits,
+    documents: Arc<DocumentCache>,
     metrics: Arc<Metrics>,
 ) -> impl Stream<Item = Result<Message, axum::Error>> {
     stream
         .map(move |message| match message {
-            Ok(Message::Text(text)) => match check_ws_message(text.as_str(), &limits) {
+            Ok(Message::Text(text)) => match check_ws_message(text.as_str(), &limits, &documents, &metrics) {
                 Ok(()) => Ok(Message::Text(text)),
                 Err(why) => {
                     metrics.rejected("webSocketMessage");
@@ -147,9 +154,10 @@ fn checked(
         .take_while(|m| future::ready(m.is_ok()))
 }
 
-/// Checks a graphql-ws / graphql-transport-ws client message before async-graphql parses it:
-/// the same limits as POST and GET.
-fn check_ws_message(text: &str, limits: &Limits) -> Result<(), String> {
+/// Checks a graphql-ws / graphql-transport-ws client message before async-graphql sees it: the
+/// same limits as POST and GET. Its document goes through the parsed-document cache, where
+/// [`CachedExecutor`] finds it.
+fn check_ws_message(text: &str, limits: &Limits, documents: &DocumentCache, metrics: &Metrics) -> Result<(), String> {
     if text.len() > limits.max_body_bytes {
         return Err("message too large".into());
     }
@@ -159,11 +167,51 @@ fn check_ws_message(text: &str, limits: &Limits) -> Result<(), String> {
     if matches!(kind, "subscribe" | "start")
         && let Some(query) = value.pointer("/payload/query").and_then(serde_json::Value::as_str)
     {
-        check_document(query, limits).map_err(|e| e.message)?;
-        let doc = async_graphql::parser::parse_query(query).map_err(|e| e.to_string())?;
-        check_shape(&doc, limits).map_err(|e| e.message)?;
+        let (_, source) = documents.document(query, limits).map_err(|e| match e {
+            DocumentError::Limit(e) => e.message,
+            DocumentError::Syntax(e) => e.message,
+        })?;
+        metrics.document(source.label());
     }
     Ok(())
+}
+
+/// The schema as the WebSocket runs it: each operation takes its parse from the document cache
+/// (its message was checked and parsed on the way in, see [`check_ws_message`]) and runs in a
+/// `graphql` span with the operation's name and type, as over HTTP. Apollo's persisted queries
+/// are HTTP only: an operation here always carries its text.
+#[derive(Clone)]
+struct CachedExecutor {
+    schema: WorkplanSchema,
+    documents: Arc<DocumentCache>,
+}
+
+impl async_graphql::Executor for CachedExecutor {
+    async fn execute(&self, request: async_graphql::Request) -> async_graphql::Response {
+        self.schema.execute(request).await
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: async_graphql::Request,
+        session_data: Option<Arc<async_graphql::Data>>,
+    ) -> BoxStream<'static, async_graphql::Response> {
+        let mut operation = ("unknown", None);
+        // A hit: the message passed `check_ws_message`, which cached its document. (Had the
+        // cache let it go since, the text would simply be parsed by async-graphql.)
+        if let Some(doc) = self.documents.get(&QueryHash::of(&request.query)) {
+            operation = operation_of(&doc, request.operation_name.as_deref());
+            request.set_parsed_query(ExecutableDocument::clone(&doc));
+        }
+        let (operation_type, operation_name) = operation;
+        let span = tracing::info_span!(
+            "graphql",
+            graphql.operation.name = operation_name.as_deref().unwrap_or(""),
+            graphql.operation.type = operation_type,
+        );
+        let stream = self.schema.execute_stream_with_session_data(request, session_data.unwrap_or_default());
+        Box::pin(stream.instrument(span))
+    }
 }
 
 #[cfg(test)]

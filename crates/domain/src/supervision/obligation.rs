@@ -253,12 +253,21 @@ pub struct ObligationFilter {
     pub province: Option<ProvinceId>,
     /// Only agencies' or only provinces' obligations.
     pub party_kind: Option<PartyKind>,
+    /// Matches nothing at all: the caller named something that does not exist (an unknown
+    /// agency, province or numeral), and a filter that cannot be honoured fails closed.
+    pub nothing: bool,
 }
 
 impl ObligationFilter {
+    /// The filter that matches no obligation.
+    pub fn nothing() -> Self {
+        Self { nothing: true, ..Self::default() }
+    }
+
     /// Whether `o` passes the filter.
     pub fn matches(&self, o: &Obligation) -> bool {
-        (self.states.is_empty() || self.states.contains(&o.state()))
+        !self.nothing
+            && (self.states.is_empty() || self.states.contains(&o.state()))
             && self.section.is_none_or(|s| s == o.section_id)
             && (self.subsections.is_empty() || self.subsections.contains(&o.subsection_id))
             && self.task_number.is_none_or(|n| n == o.task_number)

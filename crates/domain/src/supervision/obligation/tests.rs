@@ -208,4 +208,6 @@ fn every_responsibility_and_every_province_owes_one_report_per_task() {
     let one = ObligationFilter { task_number: Some(1), agency: Some(AgencyId(11)), ..ObligationFilter::default() };
     assert_eq!(owed.iter().filter(|o| one.matches(o)).count(), 1);
     assert!(one.without_states().states.is_empty());
+    assert_eq!(owed.iter().filter(|o| ObligationFilter::nothing().matches(o)).count(), 0);
+    assert!(ObligationFilter::nothing().without_states().nothing, "counts fail closed too");
 }
