@@ -67,7 +67,7 @@ trap 'exit 130' INT TERM
 
 pg_start "fsync=$FSYNC" "synchronous_commit=$FSYNC" "max_connections=200" \
   "shared_preload_libraries=pg_stat_statements" "pg_stat_statements.track=all"
-pg_sql postgres "CREATE EXTENSION pg_stat_statements"
+pg_sql postgres "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
 
 # The seeded database every run copies, made by the first binary.
 first=${BINS[0]#*=}
