@@ -18,6 +18,7 @@ pub mod m20261126_000004_reporting_periods;
 pub mod m20261127_000005_supervision;
 pub mod m20261127_000006_report_health;
 pub mod m20261128_000007_report_submission_order;
+pub mod m20261129_000008_feed_xid;
 
 /// Runs the workplan migrations.
 #[derive(Debug)]
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_supervision::Migration),
             Box::new(m20261127_000006_report_health::Migration),
             Box::new(m20261128_000007_report_submission_order::Migration),
+            Box::new(m20261129_000008_feed_xid::Migration),
         ]
     }
 }

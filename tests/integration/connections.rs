@@ -32,6 +32,7 @@ async fn the_change_feed_lists_nodes_like_its_edges() {
         let d = app.data_as(Some(&gd), submit, json!({ "i": i })).await;
         ids.push(d["submitProgressReport"]["report"]["id"].clone());
     }
+    app.settle_feed().await;
     let feed = app
         .data_as(Some(&gd), "{ changes { nodes { kind reportId } edges { node { kind reportId } } } }", json!({}))
         .await;

@@ -123,6 +123,7 @@ async fn reopen_edit_resubmit_accept_keeps_the_accepted_version_official() {
             .expect("changes")
             .contains(&json!({ "field": "reviewComment", "before": "The percentage is wrong.", "after": null }))
     );
+    app.settle_feed().await;
     let feed = app.data_as(Some(&sup), "{ changes { edges { node { kind version state } } } }", json!({})).await;
     let kinds: Vec<(String, i64)> = feed["changes"]["edges"]
         .as_array()

@@ -140,6 +140,7 @@ async fn withdrawing_leaves_a_tombstone() {
     let d = app.data_as(Some(&gd), WITHDRAW, json!({ "id": id, "v": 1 })).await;
     assert_eq!(d["withdrawProgressReport"]["report"], json!({ "version": 2, "state": "WITHDRAWN" }));
     assert_eq!(code(&app.graphql_as(Some(&gd), WITHDRAW, json!({ "id": id, "v": 2 })).await), "CONFLICT");
+    app.settle_feed().await;
     let feed =
         app.data_as(Some(&gd), "{ changes { edges { node { kind reportId version state } } } }", json!({})).await;
     assert_eq!(

@@ -229,6 +229,7 @@ async fn concurrent_clients_resending_batches_never_duplicate() {
 
 /// Reads the whole feed from `after`, `page` at a time, as the admin.
 async fn drain(app: &TestApp, after: Option<String>, page: i64) -> Vec<(String, String, String)> {
+    app.settle_feed().await;
     let mut out = Vec::new();
     let mut after = after.map_or(Value::Null, Value::from);
     loop {
@@ -247,49 +248,72 @@ async fn drain(app: &TestApp, after: Option<String>, page: i64) -> Vec<(String, 
     }
 }
 
+/// A change's place in the feed, from its cursor (base64 of "change|<txn>:<id>").
+fn position(cursor: &str) -> (i64, i64) {
+    use base64::Engine;
+    let text = base64::engine::general_purpose::STANDARD.decode(cursor).expect("base64");
+    let text = String::from_utf8(text).expect("utf-8");
+    let (txn, id) = text.strip_prefix("change|").and_then(|key| key.split_once(':')).expect("change|txn:id");
+    (txn.parse().expect("txn"), id.parse().expect("id"))
+}
+
+/// Writers on many connections — single writes (one change each) and batches (several changes
+/// in one transaction), committing in whatever order they finish — while a poller walks the
+/// feed a few changes at a time: it sees every change once, none skipped, in the order a reader
+/// after them all sees too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_poller_sees_every_change_exactly_once_while_writers_commit() {
-    let app = Arc::new(TestApp::spawn().await);
+    const SINGLE: usize = 8;
+    const BATCHING: usize = 4;
+    const ROUNDS: usize = 12;
+    const EXPECTED: usize = SINGLE * ROUNDS * 2 + BATCHING * ROUNDS * 3;
+    let app = Arc::new(TestApp::spawn_pooled(16).await);
+    let codes = [
+        "110000", "120000", "130000", "140000", "150000", "210000", "220000", "230000", "310000", "320000", "330000",
+        "340000",
+    ];
     let mut writers = tokio::task::JoinSet::new();
-    for w in 0..8u64 {
-        let code = ["110000", "120000", "130000", "140000", "150000", "210000", "220000", "230000"][w as usize];
+    for (w, code) in codes.into_iter().enumerate() {
         let token = app.token(&format!("w{w}"), AccessRole::ProvinceReporter, None, Some(code)).await;
         let app = app.clone();
         writers.spawn(async move {
-            for i in 0..12u64 {
-                tokio::time::sleep(jitter(w, i) / 5).await;
-                let d = app
-                    .data_as(Some(&token), "mutation($i: SubmitProgressReportInput!) { submitProgressReport(input: $i) { report { id } } }",
-                        json!({ "i": { "taskNumber": 1 + (i as i32 % 106), "period": "2017", "status": "ONGOING", "summary": format!("w{w} {i}") } }))
-                    .await;
-                let id = d["submitProgressReport"]["report"]["id"].clone();
-                app.data_as(Some(&token), "mutation($id: ID!) { updateProgressReport(id: $id, expectedVersion: 1, patch: { summary: \"edited\" }) { report { id } } }", json!({ "id": id }))
-                    .await;
+            for i in 0..ROUNDS {
+                tokio::time::sleep(jitter(w as u64, i as u64) / 5).await;
+                if w < SINGLE {
+                    let d = app
+                        .data_as(Some(&token), "mutation($i: SubmitProgressReportInput!) { submitProgressReport(input: $i) { report { id } } }",
+                            json!({ "i": { "taskNumber": 1 + (i as i32 % 106), "period": "2017", "status": "ONGOING", "summary": format!("w{w} {i}") } }))
+                        .await;
+                    let id = d["submitProgressReport"]["report"]["id"].clone();
+                    app.data_as(Some(&token), "mutation($id: ID!) { updateProgressReport(id: $id, expectedVersion: 1, patch: { summary: \"edited\" }) { report { id } } }", json!({ "id": id }))
+                        .await;
+                } else {
+                    let batch: Vec<Value> =
+                        (0..3).map(|n| item_at(&format!("w{w}-{i}-{n}"), 1 + (i * 3 + n) as i32, "2018", "batch")).collect();
+                    let d = app.data_as(Some(&token), SYNC, json!({ "i": { "reports": batch } })).await;
+                    assert_eq!(d["syncProgressReports"]["created"], 3, "{d}");
+                }
             }
         });
     }
-    // Poll while they write, a few changes at a time.
+    // Poll while they write, a few changes at a time, until every change has come (or a
+    // minute has passed: then one was skipped).
     let poller = {
         let app = app.clone();
         tokio::spawn(async move {
             let mut seen: Vec<String> = Vec::new();
             let mut cursor = Value::Null;
-            let mut quiet_rounds = 0;
-            loop {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+            while seen.len() < EXPECTED && tokio::time::Instant::now() < deadline {
                 let d = app.data(FEED, json!({ "after": cursor, "first": 7 })).await;
                 let edges = d["changes"]["edges"].as_array().expect("edges").clone();
                 seen.extend(edges.iter().filter_map(|e| e["cursor"].as_str().map(str::to_owned)));
                 cursor = d["changes"]["pageInfo"]["endCursor"].clone();
                 if edges.is_empty() {
-                    quiet_rounds += 1;
-                    if quiet_rounds > 40 {
-                        return seen;
-                    }
                     tokio::time::sleep(Duration::from_millis(5)).await;
-                } else {
-                    quiet_rounds = 0;
                 }
             }
+            seen
         })
     };
     while let Some(done) = writers.join_next().await {
@@ -297,6 +321,9 @@ async fn a_poller_sees_every_change_exactly_once_while_writers_commit() {
     }
     let seen = poller.await.expect("poller");
     let all: Vec<String> = drain(&app, None, 500).await.into_iter().map(|(c, _, _)| c).collect();
-    assert_eq!(all.len(), 8 * 12 * 2);
-    assert_eq!(seen, all, "the poller saw every change, once, in commit order");
+    assert_eq!(all.len(), EXPECTED);
+    assert_eq!(seen.len(), EXPECTED, "the poller saw every change, once");
+    assert_eq!(seen, all, "in the order a reader after them all sees");
+    let positions: Vec<(i64, i64)> = all.iter().map(|c| position(c)).collect();
+    assert!(positions.windows(2).all(|p| p[0] < p[1]), "cursors only ever move forward: {positions:?}");
 }

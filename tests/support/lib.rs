@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Once};
 
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::{ConnectionTrait, Database, DatabaseBackend, Statement};
 use serde_json::{Value, json};
 use workplan_api::config::ApiConfig;
 use workplan_domain::ports::{Clock, ManualClock, PlanReader, SystemClock};
@@ -115,6 +115,14 @@ impl TestApp {
         let db = TestDb::create().await.expect("create a test database");
         let options = workplan_server::store_options(5);
         // Rate limiting has tests of its own; here it would only make tests depend on timing.
+        Self::spawn_with(db, options, ApiConfig { rate_limit: None, ..ApiConfig::default() }).await
+    }
+
+    /// Like [`Self::spawn`], with a pool of `max_connections` (writers racing each other need
+    /// a connection each).
+    pub async fn spawn_pooled(max_connections: u32) -> Self {
+        let db = TestDb::create().await.expect("create a test database");
+        let options = workplan_server::store_options(max_connections);
         Self::spawn_with(db, options, ApiConfig { rate_limit: None, ..ApiConfig::default() }).await
     }
 
@@ -228,6 +236,30 @@ pub fn first_error(body: &Value) -> (String, Option<String>) {
 }
 
 impl TestApp {
+    /// Waits until every change committed so far can be read from the change feed. On
+    /// PostgreSQL a change shows once no transaction that began writing before it is still
+    /// running — in any database of the cluster, and other tests run theirs there at the same
+    /// time; on SQLite at once.
+    pub async fn settle_feed(&self) {
+        if !self.db.is_postgres() {
+            return;
+        }
+        let db = Database::connect(self.db.url()).await.expect("connect");
+        let settled = "SELECT coalesce(max(txid), 0) < pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS settled
+            FROM report_changes";
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let row =
+                db.query_one_raw(Statement::from_string(DatabaseBackend::Postgres, settled)).await.expect("query");
+            if row.and_then(|r| r.try_get::<bool>("", "settled").ok()) == Some(true) {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "the change feed did not catch up within a minute");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let _ = db.close().await;
+    }
+
     /// How many SQL statements the server has run so far.
     pub fn statements(&self) -> u64 {
         self.store.statement_count()

@@ -60,6 +60,7 @@ pub struct Metrics {
     persisted: Family<ResultLabels, Counter>,
     pool: Family<PoolLabels, Gauge>,
     statements: Counter,
+    write_retries: Counter,
     names: Mutex<HashSet<String>>,
 }
 
@@ -98,6 +99,12 @@ impl Default for Metrics {
         registry.register("db_pool_connections", "Database pool connections by state", pool.clone());
         let statements = Counter::default();
         registry.register("db_statements", "SQL statements run", statements.clone());
+        let write_retries = Counter::default();
+        registry.register(
+            "db_write_retries",
+            "Write transactions run again after the database ended them to break a deadlock",
+            write_retries.clone(),
+        );
         Self {
             registry,
             requests,
@@ -108,6 +115,7 @@ impl Default for Metrics {
             persisted,
             pool,
             statements,
+            write_retries,
             names: Mutex::new(HashSet::new()),
         }
     }
@@ -167,9 +175,11 @@ impl Metrics {
         let idle = i64::from(pool.idle);
         self.pool.get_or_create(&PoolLabels { state: "idle".into() }).set(idle);
         self.pool.get_or_create(&PoolLabels { state: "in_use".into() }).set(i64::from(pool.size) - idle);
-        let seen = self.statements.get();
-        if pool.statements > seen {
-            self.statements.inc_by(pool.statements - seen);
+        for (counter, total) in [(&self.statements, pool.statements), (&self.write_retries, pool.write_retries)] {
+            let seen = counter.get();
+            if total > seen {
+                counter.inc_by(total - seen);
+            }
         }
         let mut out = String::new();
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
@@ -195,7 +205,7 @@ mod tests {
         m.sync_items("CREATED", 3);
         m.document("hit");
         m.persisted("not_found");
-        let text = m.render(PoolStats { size: 4, idle: 3, statements: 10 });
+        let text = m.render(PoolStats { size: 4, idle: 3, statements: 10, write_retries: 2 });
         assert!(
             text.contains(
                 r#"workplan_graphql_requests_total{operation_type="query",operation_name="Dashboard",outcome="ok"} 1"#
@@ -210,5 +220,6 @@ mod tests {
         assert!(text.contains(r#"workplan_graphql_persisted_queries_total{result="not_found"} 1"#));
         assert!(text.contains(r#"workplan_db_pool_connections{state="in_use"} 1"#));
         assert!(text.contains("workplan_graphql_request_duration_seconds_bucket"));
+        assert!(text.contains("workplan_db_write_retries_total 2"), "{text}");
     }
 }

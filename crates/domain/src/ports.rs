@@ -25,7 +25,7 @@ use crate::listing::{
 use crate::plan::{Plan, Responsibility, Role, Section, Subsection, Task};
 use crate::province::Province;
 use crate::report::sync::{RejectReason, SyncOutcome, ValidSyncItem};
-use crate::report::{Change, Edit, HistoryEntry, NewReport, Period, ProgressReport, Reporter};
+use crate::report::{Change, Edit, FeedPosition, HistoryEntry, NewReport, Period, ProgressReport, Reporter};
 use crate::supervision::{
     AcceptedPart, AdjustmentId, NewAdjustment, ObligationAdjustment, PeriodHistoryEntry, PeriodSchedule, ReportFacts,
     ReportingPeriod,
@@ -120,9 +120,14 @@ pub trait ReportReader: Send + Sync {
     ) -> Result<HashMap<i64, i64>>;
     /// The audit history of the given reports, oldest first.
     async fn history(&self, ids: &[ReportId]) -> Result<Vec<HistoryEntry>>;
-    /// Up to `size` changes after `after` (a change id) within `scope`, in commit order, and
-    /// whether more follow.
-    async fn list_changes(&self, after: Option<i64>, size: u32, scope: &ReportScope) -> Result<(Vec<Change>, bool)>;
+    /// Up to `size` changes after the position `after` within `scope`, in feed order (see
+    /// [`FeedPosition`]), and whether more follow.
+    async fn list_changes(
+        &self,
+        after: Option<FeedPosition>,
+        size: u32,
+        scope: &ReportScope,
+    ) -> Result<(Vec<Change>, bool)>;
 }
 
 /// Writes progress reports: every write also records the history and the change feed, in the
@@ -297,6 +302,9 @@ pub struct PoolStats {
     pub idle: u32,
     /// SQL statements run since start.
     pub statements: u64,
+    /// Write transactions run again since start because the database ended them to break a
+    /// deadlock with another writer.
+    pub write_retries: u64,
 }
 
 /// Whether storage can be reached.

@@ -1,13 +1,23 @@
-//! Exemptions and extensions ([`AdjustmentStore`]): written under the write lock
-//! ([`SeaStore::begin_write`]), a whole request in one transaction, with a constant number of
-//! reads whatever its size. Adjustments are never deleted: undoing one revokes it.
+//! Exemptions and extensions ([`AdjustmentStore`]): a whole request in one transaction
+//! ([`SeaStore::begin_write`]), with a constant number of reads whatever its size. Adjustments
+//! are never deleted: undoing one revokes it.
+//!
+//! Requests run in parallel, except that exemptions of the same task take turns: "an exemption
+//! in force is not stored again" is a rule no unique index can hold here (an exemption for every
+//! period has no period, and NULLs never collide), so on PostgreSQL a request that exempts
+//! takes a transaction-scoped advisory lock per task it exempts on, in task order (two requests
+//! never wait on each other in a circle), before it reads the exemptions in force. Extensions
+//! and revocations need no lock: extensions may stack, and a revocation is one
+//! `UPDATE … WHERE revoked_at IS NULL`, which a concurrent one finds done.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, QueryFilter, Statement,
+};
 use workplan_domain::access::Principal;
 use workplan_domain::ids::TaskId;
 use workplan_domain::ports::AdjustmentStore;
@@ -23,6 +33,31 @@ use crate::supervision::adjustments_by_ids;
 
 /// Rows per INSERT (thirteen values each) and ids per `IN` list.
 const CHUNK: usize = 500;
+
+/// The first key of the advisory locks on a task's exemptions ("wpex" in ASCII); the second is
+/// the task's id.
+const EXEMPTION_LOCK_CLASS: i32 = 0x7770_6578;
+
+/// On PostgreSQL, makes the exemptions of the tasks `adjustments` exempt on take turns until this
+/// transaction ends (see the module's documentation); in task order.
+async fn lock_exempted_tasks(txn: &DatabaseTransaction, adjustments: &[NewAdjustment]) -> Result<()> {
+    if txn.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    let tasks: BTreeSet<i64> =
+        adjustments.iter().filter(|a| a.kind == AdjustmentKind::Exempt).map(|a| a.task_id.0).collect();
+    for task in tasks {
+        let task = i32::try_from(task).map_err(Error::internal)?;
+        txn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1, $2)",
+            [EXEMPTION_LOCK_CLASS.into(), task.into()],
+        ))
+        .await
+        .db()?;
+    }
+    Ok(())
+}
 
 /// What makes two adjustments the same: kind, period (or every period), task and party.
 type Key = (AdjustmentKind, Option<Period>, TaskId, Reporter);
@@ -98,36 +133,7 @@ impl AdjustmentStore for SeaStore {
         if adjustments.is_empty() {
             return Ok(Vec::new());
         }
-        let w = self.begin_write().await?;
-        let mut exemptions = exemptions_in_force(&w.txn, &adjustments).await?;
-        let mut exempting: HashSet<Key> = HashSet::new();
-        let to_insert: Vec<&NewAdjustment> = adjustments
-            .iter()
-            .filter(|a| {
-                let key = new_key(a);
-                a.kind != AdjustmentKind::Exempt || (!exemptions.contains_key(&key) && exempting.insert(key))
-            })
-            .collect();
-        let mut inserted = insert_all(&w.txn, &to_insert, &actor.actor(), at).await?;
-        let mut out = Vec::with_capacity(adjustments.len());
-        for a in &adjustments {
-            let key = new_key(a);
-            let exempt = a.kind == AdjustmentKind::Exempt;
-            if let Some(existing) = exemptions.get(&key).filter(|_| exempt) {
-                out.push(existing.clone());
-                continue;
-            }
-            let stored = inserted
-                .get_mut(&key)
-                .and_then(VecDeque::pop_front)
-                .ok_or_else(|| Error::internal(std::io::Error::other("an inserted adjustment was not returned")))?;
-            if exempt {
-                exemptions.insert(key, stored.clone());
-            }
-            out.push(stored);
-        }
-        w.txn.commit().await.db()?;
-        Ok(out)
+        self.retrying(|| self.adjust_once(actor, &adjustments, at)).await
     }
 
     /// Revokes the adjustments in one transaction; ones already revoked stay as they were.
@@ -168,5 +174,47 @@ impl AdjustmentStore for SeaStore {
         let revoked = adjustments_by_ids(&w.txn, wanted).await?;
         w.txn.commit().await.db()?;
         Ok(revoked)
+    }
+}
+
+impl SeaStore {
+    /// One attempt at [`AdjustmentStore::adjust`].
+    async fn adjust_once(
+        &self,
+        actor: &Principal,
+        adjustments: &[NewAdjustment],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<ObligationAdjustment>> {
+        let w = self.begin_write().await?;
+        lock_exempted_tasks(&w.txn, adjustments).await?;
+        let mut exemptions = exemptions_in_force(&w.txn, adjustments).await?;
+        let mut exempting: HashSet<Key> = HashSet::new();
+        let to_insert: Vec<&NewAdjustment> = adjustments
+            .iter()
+            .filter(|a| {
+                let key = new_key(a);
+                a.kind != AdjustmentKind::Exempt || (!exemptions.contains_key(&key) && exempting.insert(key))
+            })
+            .collect();
+        let mut inserted = insert_all(&w.txn, &to_insert, &actor.actor(), at).await?;
+        let mut out = Vec::with_capacity(adjustments.len());
+        for a in adjustments {
+            let key = new_key(a);
+            let exempt = a.kind == AdjustmentKind::Exempt;
+            if let Some(existing) = exemptions.get(&key).filter(|_| exempt) {
+                out.push(existing.clone());
+                continue;
+            }
+            let stored = inserted
+                .get_mut(&key)
+                .and_then(VecDeque::pop_front)
+                .ok_or_else(|| Error::internal(std::io::Error::other("an inserted adjustment was not returned")))?;
+            if exempt {
+                exemptions.insert(key, stored.clone());
+            }
+            out.push(stored);
+        }
+        w.txn.commit().await.db()?;
+        Ok(out)
     }
 }

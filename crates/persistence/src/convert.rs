@@ -16,8 +16,8 @@ use workplan_domain::plan::{DocumentInfo, Plan, Responsibility, ResponsibilityMo
 use workplan_domain::ports::NewToken;
 use workplan_domain::province::{Province, ProvinceKind};
 use workplan_domain::report::{
-    AcceptedVersion, Applied, Change, ChangeKind, FieldChange, Health, HistoryEntry, NewReport, Period, ProgressReport,
-    ReportKind, ReportState, ReportStatus, Reporter, ValidReportFields, fields_of,
+    AcceptedVersion, Applied, Change, ChangeKind, FeedPosition, FieldChange, Health, HistoryEntry, NewReport, Period,
+    ProgressReport, ReportKind, ReportState, ReportStatus, Reporter, ValidReportFields, fields_of,
 };
 use workplan_domain::supervision::{AdjustmentId, AdjustmentKind, NewAdjustment, ObligationAdjustment, Revocation};
 use workplan_domain::token::{AccessRole, ApiToken};
@@ -348,6 +348,7 @@ pub(crate) fn to_change(c: report_change::Model) -> Result<Change> {
     let bad = || Error::internal(std::io::Error::other(format!("change {} is malformed", c.id)));
     Ok(Change {
         id: ChangeId(c.id),
+        position: FeedPosition { txn: c.txid, id: ChangeId(c.id) },
         report_id: ReportId(c.report_id),
         kind: ChangeKind::parse(&c.kind).ok_or_else(bad)?,
         version: c.version,

@@ -245,6 +245,9 @@ pub(crate) mod report_change {
         pub province_id: Option<i64>,
         pub actor: String,
         pub at: DateTimeUtc,
+        /// The writing transaction's id on PostgreSQL (the column's default), 0 on SQLite and
+        /// for rows older than migration 8. Never set by the application.
+        pub txid: i64,
     }
     no_relations!();
 }

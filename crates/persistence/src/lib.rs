@@ -4,11 +4,11 @@
 //! Owns the entities, the queries and the classification of database errors. Nothing here is
 //! visible to the API but domain types.
 //!
-//! Rooms: `store.rs` (the [`SeaStore`]: pool, migrations, write lock, health, keeping the
+//! Rooms: `store.rs` (the [`SeaStore`]: pool, migrations, write transactions, health, keeping the
 //! caches fresh), `live_plan.rs` (the plan in memory, served to every plan read),
 //! `live_tokens.rs` (the token table in memory), `notify.rs` (the notifier: LISTEN/NOTIFY or
 //! in-process), `plan.rs` (the plan's SQL reads, which load the snapshot), `reports.rs` (report reads, history, change feed), `write.rs` (the one report write
-//! path), `tokens.rs`, `periods.rs` (the reporting calendar), `supervision.rs` (what
+//! path, with `write/idempotency.rs` and `write/sync.rs`), `tokens.rs`, `periods.rs` (the reporting calendar), `supervision.rs` (what
 //! supervision reads of the reports, and the adjustments), `adjustments.rs` (exemptions and
 //! extensions), `load.rs` (seed and demo loading), `convert.rs` (rows ↔ domain values),
 //! `entities.rs` (the rows), `paging.rs` (keyset pages), `batch.rs` (statements over a batch of

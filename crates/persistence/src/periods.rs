@@ -1,12 +1,18 @@
-//! The reporting calendar: scheduled periods and their history. A schedule is written under
-//! the write lock ([`SeaStore::begin_write`]), the period and its history entry in one
-//! transaction.
+//! The reporting calendar: scheduled periods and their history. A schedule is written in one
+//! transaction ([`SeaStore::begin_write`]), the period and its history entry together.
+//!
+//! Schedules of different periods run in parallel; two of the same period take turns on its
+//! row: the row is read `FOR NO KEY UPDATE` before the domain decides, so the second waits and
+//! decides on what the first wrote (version and history stay a chain). A period scheduled for the
+//! first time is inserted with `ON CONFLICT DO NOTHING` on its unique key: when another
+//! transaction inserted it first, this one reads that row, locked, and decides again.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::sea_query::{LockType, OnConflict};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use workplan_domain::access::Principal;
 use workplan_domain::ports::PeriodStore;
 use workplan_domain::report::Period;
@@ -18,7 +24,7 @@ use workplan_domain::{Error, Result};
 use crate::convert::collect;
 use crate::entities::{reporting_period, reporting_period_history};
 use crate::error::DbResultExt;
-use crate::store::SeaStore;
+use crate::store::{SeaStore, insert_unless_taken};
 
 fn corrupt(what: &str, value: &str) -> Error {
     Error::internal(std::io::Error::other(format!("stored {what} {value:?} is not valid")))
@@ -53,13 +59,25 @@ async fn find_row(db: &impl ConnectionTrait, period: Period) -> Result<Option<re
     reporting_period::Entity::find().filter(reporting_period::Column::Period.eq(period.to_string())).one(db).await.db()
 }
 
-/// Inserts or updates the period row as decided, with its history entry.
+/// The period's row, locked until the transaction ends (a concurrent schedule of the same
+/// period waits here).
+async fn find_row_locked(db: &impl ConnectionTrait, period: Period) -> Result<Option<reporting_period::Model>> {
+    reporting_period::Entity::find()
+        .filter(reporting_period::Column::Period.eq(period.to_string()))
+        .lock(LockType::NoKeyUpdate)
+        .one(db)
+        .await
+        .db()
+}
+
+/// Inserts or updates the period row as decided, with its history entry; `None`, with nothing
+/// written, when the period is new here but another transaction inserted it meanwhile.
 async fn write(
     db: &impl ConnectionTrait,
     existing: Option<reporting_period::Model>,
     period: &ReportingPeriod,
     entry: &PeriodHistoryEntry,
-) -> Result<reporting_period::Model> {
+) -> Result<Option<reporting_period::Model>> {
     let mut row = reporting_period::ActiveModel {
         period: Set(period.period.to_string()),
         starts_at: Set(period.starts_at),
@@ -70,12 +88,13 @@ async fn write(
         version: Set(period.version),
         ..Default::default()
     };
-    let saved = match existing {
-        Some(current) => {
-            row.id = Set(current.id);
-            row.update(db).await.db()?
-        }
-        None => row.insert(db).await.db()?,
+    let saved = if let Some(current) = existing {
+        row.id = Set(current.id);
+        row.update(db).await.db()?
+    } else {
+        let key = OnConflict::column(reporting_period::Column::Period).do_nothing().to_owned();
+        let Some(saved) = insert_unless_taken(db, row, key).await? else { return Ok(None) };
+        saved
     };
     reporting_period_history::ActiveModel {
         period_id: Set(saved.id),
@@ -89,7 +108,7 @@ async fn write(
     .insert(db)
     .await
     .db()?;
-    Ok(saved)
+    Ok(Some(saved))
 }
 
 impl SeaStore {
@@ -114,8 +133,10 @@ impl SeaStore {
             .collect();
         let mut added = 0;
         for schedule in calendar.iter().filter(|s| !scheduled.contains(&s.period.to_string())) {
-            if let ScheduleDecision::Write(period, entry) = decide_schedule(None, schedule, actor, at) {
-                write(&w.txn, None, &period, &entry).await?;
+            // Scheduled meanwhile by another transaction: that one's due date stands.
+            if let ScheduleDecision::Write(period, entry) = decide_schedule(None, schedule, actor, at)
+                && write(&w.txn, None, &period, &entry).await?.is_some()
+            {
                 added += 1;
             }
         }
@@ -132,20 +153,28 @@ impl PeriodStore for SeaStore {
         schedule: PeriodSchedule,
         at: DateTime<Utc>,
     ) -> Result<ReportingPeriod> {
-        let w = self.begin_write().await?;
-        let existing = find_row(&w.txn, schedule.period).await?;
-        let current = existing.clone().map(to_period).transpose()?;
-        match decide_schedule(current.as_ref(), &schedule, &actor.actor(), at) {
-            ScheduleDecision::Unchanged(period) => {
-                w.txn.rollback().await.db()?;
-                Ok(period)
+        self.retrying(|| async {
+            let w = self.begin_write().await?;
+            // Twice at most: when the insert finds the period taken, the row is there to lock.
+            for _ in 0..2 {
+                let existing = find_row_locked(&w.txn, schedule.period).await?;
+                let current = existing.clone().map(to_period).transpose()?;
+                match decide_schedule(current.as_ref(), &schedule, &actor.actor(), at) {
+                    ScheduleDecision::Unchanged(period) => {
+                        w.txn.rollback().await.db()?;
+                        return Ok(period);
+                    }
+                    ScheduleDecision::Write(period, entry) => {
+                        if let Some(saved) = write(&w.txn, existing, &period, &entry).await? {
+                            w.txn.commit().await.db()?;
+                            return to_period(saved);
+                        }
+                    }
+                }
             }
-            ScheduleDecision::Write(period, entry) => {
-                let saved = write(&w.txn, existing, &period, &entry).await?;
-                w.txn.commit().await.db()?;
-                to_period(saved)
-            }
-        }
+            Err(Error::internal(std::io::Error::other("a reporting period was neither found nor inserted")))
+        })
+        .await
     }
 
     async fn period(&self, period: Period) -> Result<Option<ReportingPeriod>> {

@@ -5,12 +5,14 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseBackend, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use workplan_domain::access::ReportScope;
 use workplan_domain::ids::{AgencyId, ReportId};
 use workplan_domain::listing::{Direction, Page, ReportFilter, ReportOrder, ReportParent, ReportQuery};
 use workplan_domain::ports::ReportReader;
-use workplan_domain::report::{Change, HistoryEntry, ProgressReport, ReportState};
+use workplan_domain::report::{Change, FeedPosition, HistoryEntry, ProgressReport, ReportState};
 use workplan_domain::{Error, Result};
 
 use crate::batch::one_of;
@@ -280,17 +282,36 @@ impl ReportReader for SeaStore {
         collect(rows, to_history)
     }
 
-    async fn list_changes(&self, after: Option<i64>, size: u32, scope: &ReportScope) -> Result<(Vec<Change>, bool)> {
+    /// The feed in `(txid, id)` order. On PostgreSQL writers run in parallel and a change
+    /// commits in the transaction that wrote it, so a row is returned only once every
+    /// transaction that could still commit a row before it has ended: its `txid` is below the
+    /// snapshot's `xmin` (the oldest transaction still running). Every row below that line is
+    /// visible to this very statement, and any row committed later has a `txid` at or above it,
+    /// so it sorts after every change already handed out. On SQLite writers take turns and
+    /// every `txid` is 0: the order is the ids', which follow commit order.
+    async fn list_changes(
+        &self,
+        after: Option<FeedPosition>,
+        size: u32,
+        scope: &ReportScope,
+    ) -> Result<(Vec<Change>, bool)> {
         use report_change::Column as C;
         let mut q = report_change::Entity::find();
         if let Some(after) = after {
-            q = q.filter(C::Id.gt(after));
+            q = q.filter(
+                Expr::tuple([Expr::col(C::Txid), Expr::col(C::Id)])
+                    .gt(Expr::tuple([Expr::val(after.txn), Expr::val(after.id.0)])),
+            );
+        }
+        if self.db.get_database_backend() == DatabaseBackend::Postgres {
+            q = q.filter(Expr::cust("report_changes.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"));
         }
         let accepted = Condition::all().add(C::State.eq(ReportState::Accepted.as_str()));
         if let Some(cond) = scope_condition(scope, C::State, C::AgencyId, C::ProvinceId, accepted) {
             q = q.filter(cond);
         }
-        let mut rows = q.order_by_asc(C::Id).limit(u64::from(size) + 1).all(&self.db).await.db()?;
+        let mut rows =
+            q.order_by_asc(C::Txid).order_by_asc(C::Id).limit(u64::from(size) + 1).all(&self.db).await.db()?;
         let more = rows.len() > size as usize;
         rows.truncate(size as usize);
         Ok((collect(rows, to_change)?, more))

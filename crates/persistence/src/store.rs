@@ -1,4 +1,4 @@
-//! [`SeaStore`]: the connection pool, the schema migrations, the write lock and the health of
+//! [`SeaStore`]: the connection pool, the schema migrations, write transactions and the health of
 //! the database. The ports it implements live in rooms of their own: `plan.rs`, `reports.rs`,
 //! `write.rs`, `tokens.rs`, `periods.rs`, `supervision.rs` and `adjustments.rs`.
 
@@ -7,26 +7,24 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    TransactionTrait,
+    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, TransactionTrait, TryInsertResult,
 };
 use workplan_domain::ports::{Health, Notice, Notifier, PoolStats, Topic};
 use workplan_domain::{Error, Result};
 use workplan_migration::{Migrator, MigratorTrait};
 
-use crate::error::DbResultExt;
+use crate::error::{DbResultExt, is_deadlock};
 use crate::live_plan::LivePlan;
 use crate::live_tokens::LiveTokens;
 use crate::notify::{LocalNotifier, PgNotifier};
 use crate::plan::SqlPlan;
 
-/// The advisory lock key report writers share on PostgreSQL ("workplan" in ASCII, truncated).
-const WRITE_LOCK_KEY: i64 = 0x776f_726b_706c_616e;
-
-/// How long a write transaction's statements (including the wait for the lock) may take on
-/// PostgreSQL, in milliseconds: under the 10 s request timeout.
-const WRITE_TIMEOUT_MS: u32 = 9_000;
+/// How many times a write transaction runs when PostgreSQL keeps ending it to break deadlocks
+/// (see [`SeaStore::retrying`]).
+const WRITE_ATTEMPTS: u32 = 3;
 
 tokio::task_local! {
     /// Set while the keeper ([`SeaStore::keep_fresh`]) runs: its statements (the plan's
@@ -57,14 +55,16 @@ impl Default for StoreOptions {
 pub struct SeaStore {
     pub(crate) db: DatabaseConnection,
     statements: Arc<AtomicU64>,
+    /// Write transactions run again after a deadlock (see [`SeaStore::retrying`]).
+    retries: Arc<AtomicU64>,
     /// The plan in memory (`live_plan.rs`).
     pub(crate) plan: Arc<LivePlan>,
     /// The API tokens in memory (`live_tokens.rs`).
     pub(crate) tokens: Arc<LiveTokens>,
     /// Tells the other replicas what this store changed.
     notifier: Arc<dyn Notifier>,
-    /// Serialises report writes within this process on SQLite (PostgreSQL uses an advisory
-    /// lock, which also holds across replicas). See `write.rs`.
+    /// Serialises writes within this process on SQLite, which has one writer at a time anyway
+    /// (PostgreSQL writers run in parallel). See `write.rs`.
     writer: Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -74,7 +74,8 @@ impl std::fmt::Debug for SeaStore {
     }
 }
 
-/// An open write transaction holding the write lock (see [`SeaStore::begin_write`]).
+/// An open write transaction, holding the SQLite writer lock on SQLite (see
+/// [`SeaStore::begin_write`]).
 pub(crate) struct WriteTx {
     pub(crate) txn: DatabaseTransaction,
     _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
@@ -110,6 +111,7 @@ impl SeaStore {
         Ok(Self {
             db,
             statements,
+            retries: Arc::default(),
             plan: Arc::default(),
             tokens: Arc::default(),
             notifier,
@@ -186,6 +188,12 @@ impl SeaStore {
         self.statements.load(Ordering::Relaxed)
     }
 
+    /// How many write transactions this store has run again because PostgreSQL ended them to
+    /// break a deadlock (for tests and metrics).
+    pub fn write_retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+
     /// On SQLite, the process-wide writer lock: SQLite has one writer at a time, and a
     /// transaction that read before writing fails at once (no busy wait) if another connection
     /// wrote in between, so every write in this process takes turns. `None` on PostgreSQL.
@@ -196,20 +204,67 @@ impl SeaStore {
         }
     }
 
-    /// Opens a report-write transaction that holds the write lock until it ends: the SQLite
-    /// writer lock, or on PostgreSQL a transaction-scoped advisory lock that every replica
-    /// shares. Holding it is what keeps change-feed ids in commit order (see `write.rs`).
+    /// Opens a write transaction. On SQLite it holds the process's writer lock until it ends
+    /// (see [`SeaStore::sqlite_writer`]). On PostgreSQL writers run in parallel, each in its own
+    /// READ COMMITTED transaction, and every guarantee is kept by the statements themselves,
+    /// not by a lock that makes writers queue: see `write.rs` for reports (row locks, versions
+    /// checked by the UPDATE, `INSERT … ON CONFLICT DO NOTHING` on the unique keys), `periods.rs`
+    /// and `adjustments.rs`; and `reports.rs` for why the change feed still never skips a change
+    /// that commits late.
     pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
-        let backend = self.db.get_database_backend();
         let guard = self.sqlite_writer().await;
         let txn = self.db.begin().await.db()?;
-        if backend == DatabaseBackend::Postgres {
-            // Waiting for the lock counts against the statement timeout; writers queue behind
-            // each other, so give them longer than readers get.
-            txn.execute_unprepared(&format!("SET LOCAL statement_timeout = {WRITE_TIMEOUT_MS}")).await.db()?;
-            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")).await.db()?;
-        }
         Ok(WriteTx { txn, _guard: guard })
+    }
+
+    /// Runs `write` — one whole write transaction, from [`SeaStore::begin_write`] to its commit —
+    /// and runs it again, up to [`WRITE_ATTEMPTS`] times in all, when PostgreSQL ended it to
+    /// break a deadlock. Writers that wait on each other's rows and keys in opposite orders can
+    /// deadlock now that they run in parallel — say an edit that moves a report onto a key
+    /// another transaction holds while that one waits for the edited report (batches of one
+    /// reporter, which would do it all the time, take turns: see `write/sync.rs`). PostgreSQL
+    /// rolls one back whole and lets the other finish, so the victim can simply start again and
+    /// decide on what the winner committed.
+    pub(crate) async fn retrying<T, F, Fut>(&self, mut write: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let mut attempt = 1;
+        loop {
+            match write().await {
+                Err(error) if attempt < WRITE_ATTEMPTS && is_deadlock(&error) => {
+                    tracing::info!(attempt, "a write transaction was ended to break a deadlock; running it again");
+                    self.retries.fetch_add(1, Ordering::Relaxed);
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+}
+
+/// Inserts `row` with `ON CONFLICT … DO NOTHING` (`on_conflict` names the key, or none for
+/// every unique key); the stored row, or `None` when the key was taken. A key that a concurrent
+/// transaction is inserting makes this wait for it to end: then it inserts (the other rolled
+/// back) or does nothing (the other committed) — never a unique violation, which would abort
+/// the whole transaction on PostgreSQL.
+pub(crate) async fn insert_unless_taken<A, C>(
+    db: &C,
+    row: A,
+    on_conflict: OnConflict,
+) -> Result<Option<<A::Entity as EntityTrait>::Model>>
+where
+    A: ActiveModelTrait,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+    C: ConnectionTrait,
+{
+    // `exec_with_returning` would report the row not inserted as "not found"; the `_many`
+    // form returns what was inserted: one row, or none.
+    let insert = <A::Entity as EntityTrait>::insert(row).on_conflict(on_conflict).try_insert();
+    match insert.exec_with_returning_many(db).await.db()? {
+        TryInsertResult::Inserted(rows) => Ok(rows.into_iter().next()),
+        TryInsertResult::Conflicted | TryInsertResult::Empty => Ok(None),
     }
 }
 
@@ -231,6 +286,6 @@ impl Health for SeaStore {
             }
             _ => (0, 0),
         };
-        PoolStats { size, idle, statements: self.statement_count() }
+        PoolStats { size, idle, statements: self.statement_count(), write_retries: self.write_retries() }
     }
 }

@@ -3,42 +3,58 @@
 //! one place, [`record`]. A notification of the change (a subscription, a webhook) hooks in
 //! there.
 //!
-//! Report writes are serialised — by an in-process lock on SQLite (which has one writer
-//! anyway) and by a transaction-scoped advisory lock on PostgreSQL (which holds across
-//! replicas); see [`SeaStore::begin_write`]. So change-feed ids are handed out in commit order:
-//! a reader that has seen change N has seen every change before it, and `changes(after:)` never
-//! skips one that commits late.
+//! On PostgreSQL writers run in parallel (no lock makes them queue), and each guarantee is kept
+//! by the statement that needs it:
+//! - **Versions.** An edit reads its report `FOR NO KEY UPDATE` before the domain's rules run
+//!   ([`apply_edit`]), so a second edit of the same report waits, then sees the first one's
+//!   version and gets the CONFLICT with `currentVersion`. Every UPDATE of a report also says
+//!   `WHERE version = <the version read>` ([`update_existing`]): a sync item, which reads without
+//!   locking, finds out that way that someone wrote in between, and is decided again.
+//! - **Idempotency keys** are claimed first, with `INSERT … ON CONFLICT DO NOTHING`
+//!   (`idempotency.rs`): a concurrent request with the same key waits for the first to end,
+//!   then replays its report — never a unique violation, never a second write.
+//! - **One live report per key** is the database's partial unique index; a report is inserted
+//!   with `ON CONFLICT DO NOTHING` ([`insert_new`]), and nothing inserted means another live
+//!   report holds the key: the CONFLICT naming it ([`SeaStore::key_taken`]), or in a sync batch
+//!   the item decided again (`sync.rs`), which never aborts the rest of the batch.
+//! - **The change feed** never skips a change that commits late: each feed row records its
+//!   transaction, and readers only return rows of transactions that can no longer be overtaken
+//!   (`reports.rs`, `list_changes`).
+//!
+//! A transaction PostgreSQL ends to break a deadlock runs again ([`SeaStore::retrying`]). On
+//! SQLite, which has one writer at a time, writes take turns on an in-process lock
+//! ([`SeaStore::begin_write`]); the same statements run there too.
 //!
 //! The domain decides what a write does and what it records ([`Applied`]); this file applies
 //! it. The helpers are free functions so that the `impl` block below holds exactly the port's
 //! three methods.
 
-use std::collections::HashMap;
+mod idempotency;
+mod sync;
 
 use async_trait::async_trait;
-
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::{LockType, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QuerySelect,
+};
 use workplan_domain::access::Principal;
 use workplan_domain::ids::ReportId;
 use workplan_domain::ports::{Idempotency, ReportWriter, SyncItemResult};
-use workplan_domain::report::sync::{SyncDecision, SyncOutcome, ValidSyncItem, decide};
+use workplan_domain::report::sync::ValidSyncItem;
 use workplan_domain::report::{
     Applied, ChangeKind, Edit, FieldChange, NewReport, ProgressReport, ReportKey, ReportState, Reporter, apply_edit,
     check_key_free, diff,
 };
 use workplan_domain::{Error, Result};
 
+use self::idempotency::{Claim, claim, settle};
 use crate::convert::{
     change_active_model, history_active_model, report_active_model, report_update_model, reporter_is, to_report,
 };
-use crate::entities::{idempotency_key, progress_report};
+use crate::entities::progress_report;
 use crate::error::DbResultExt;
-use crate::store::SeaStore;
-
-/// Most client report ids looked up in one `IN` list.
-const LOOKUP_CHUNK: usize = 500;
+use crate::store::{SeaStore, insert_unless_taken};
 
 #[async_trait]
 impl ReportWriter for SeaStore {
@@ -49,30 +65,11 @@ impl ReportWriter for SeaStore {
         report: NewReport,
         idempotency: Option<Idempotency>,
     ) -> Result<ProgressReport> {
-        let w = self.begin_write().await?;
-        if let Some(previous) = replay(&w.txn, actor, idempotency.as_ref()).await? {
-            return Ok(previous);
-        }
-        let key = report.key();
-        check_key_free(live_holder(&w.txn, &key).await?.as_ref(), None)?;
-        // Edits and sync items come with their history entry decided by the domain (`Applied`);
-        // a submitted report does not yet, so its CREATE entry is derived here by the rule
-        // `sync::decide` uses for a created item: every field, from nothing.
-        let changes = diff(None, (&report.fields, report.state, None));
-        let created = match insert_new(&w.txn, actor, report, "CREATE", ChangeKind::Created, &changes).await {
-            Err(Error::Conflict(_)) => {
-                w.txn.rollback().await.db()?;
-                return Err(self.key_taken(&key).await);
-            }
-            other => other?,
-        };
-        remember(&w.txn, actor, idempotency, created.id).await?;
-        w.txn.commit().await.db()?;
-        Ok(created)
+        self.retrying(|| self.create_once(actor, report.clone(), idempotency.as_ref())).await
     }
 
-    /// Applies an edit under the write lock: the domain's rules ([`apply_edit`]) run against
-    /// the current row, then the row, its history and the change feed are written.
+    /// Applies an edit to the report as it stands, locked: the domain's rules ([`apply_edit`])
+    /// run against the current row, then the row, its history and the change feed are written.
     async fn edit_report(
         &self,
         actor: &Principal,
@@ -82,36 +79,11 @@ impl ReportWriter for SeaStore {
         at: DateTime<Utc>,
         idempotency: Option<Idempotency>,
     ) -> Result<ProgressReport> {
-        let w = self.begin_write().await?;
-        if let Some(previous) = replay(&w.txn, actor, idempotency.as_ref()).await? {
-            return Ok(previous);
-        }
-        let current = progress_report::Entity::find_by_id(id.0)
-            .one(&w.txn)
-            .await
-            .db()?
-            .map(to_report)
-            .transpose()?
-            .ok_or_else(|| Error::not_found("report", Some("id")))?;
-        let applied = apply_edit(actor, &current, expected_version, &edit, at)?;
-        let key = ReportKey { period: applied.fields.period.to_string(), ..current.key() };
-        if applied.state != ReportState::Withdrawn && key != current.key() {
-            check_key_free(live_holder(&w.txn, &key).await?.as_ref(), Some(current.id))?;
-        }
-        let updated = match update_existing(&w.txn, actor, &current, &applied).await {
-            Err(Error::Conflict(_)) => {
-                w.txn.rollback().await.db()?;
-                return Err(self.key_taken(&key).await);
-            }
-            other => other?,
-        };
-        remember(&w.txn, actor, idempotency, updated.id).await?;
-        w.txn.commit().await.db()?;
-        Ok(updated)
+        self.retrying(|| self.edit_once(actor, id, expected_version, &edit, at, idempotency.as_ref())).await
     }
 
     /// Applies a batch for one reporter in one transaction (rolled back when `dry_run`), each
-    /// item as [`decide`] says.
+    /// item as [`workplan_domain::report::sync::decide`] says (see `sync.rs`).
     async fn sync_reports(
         &self,
         actor: &Principal,
@@ -120,30 +92,112 @@ impl ReportWriter for SeaStore {
         dry_run: bool,
         at: DateTime<Utc>,
     ) -> Result<Vec<SyncItemResult>> {
-        let w = self.begin_write().await?;
-        let existing = existing_by_client_id(&w.txn, reporter, &items).await?;
-        let mut live = live_by_key(&w.txn, reporter, &items).await?;
-        let mut results = Vec::with_capacity(items.len());
-        for item in items {
-            let current = existing.get(&item.client_report_id).cloned();
-            results.push(sync_item(&w.txn, actor, reporter, current, &mut live, item, at).await?);
-        }
-        if dry_run {
-            w.txn.rollback().await.db()?;
-        } else {
-            w.txn.commit().await.db()?;
-        }
-        Ok(results)
+        self.retrying(|| async {
+            let w = self.begin_write().await?;
+            let results = sync::apply_batch(&w.txn, actor, reporter, items.clone(), at).await?;
+            if dry_run {
+                w.txn.rollback().await.db()?;
+            } else {
+                w.txn.commit().await.db()?;
+            }
+            Ok(results)
+        })
+        .await
     }
 }
 
 impl SeaStore {
+    /// One attempt at [`ReportWriter::create_report`].
+    async fn create_once(
+        &self,
+        actor: &Principal,
+        report: NewReport,
+        idempotency: Option<&Idempotency>,
+    ) -> Result<ProgressReport> {
+        let w = self.begin_write().await?;
+        let claimed = match claim(&w.txn, actor, idempotency).await? {
+            Claim::Replay(previous) => return Ok(*previous),
+            Claim::Mine(claimed) => Some(claimed),
+            Claim::NoKey => None,
+        };
+        let key = report.key();
+        // Edits and sync items come with their history entry decided by the domain (`Applied`);
+        // a submitted report does not yet, so its CREATE entry is derived here by the rule
+        // `sync::decide` uses for a created item: every field, from nothing.
+        let changes = diff(None, (&report.fields, report.state, None));
+        let Some(created) = insert_new(&w.txn, actor, report, "CREATE", ChangeKind::Created, &changes).await? else {
+            w.txn.rollback().await.db()?;
+            return Err(self.key_taken(&key).await);
+        };
+        settle(&w.txn, claimed, created.id).await?;
+        w.txn.commit().await.db()?;
+        Ok(created)
+    }
+
+    /// One attempt at [`ReportWriter::edit_report`].
+    async fn edit_once(
+        &self,
+        actor: &Principal,
+        id: ReportId,
+        expected_version: i32,
+        edit: &Edit,
+        at: DateTime<Utc>,
+        idempotency: Option<&Idempotency>,
+    ) -> Result<ProgressReport> {
+        let w = self.begin_write().await?;
+        let claimed = match claim(&w.txn, actor, idempotency).await? {
+            Claim::Replay(previous) => return Ok(*previous),
+            Claim::Mine(claimed) => Some(claimed),
+            Claim::NoKey => None,
+        };
+        // Locked until commit: a concurrent edit waits here, then reads this one's version.
+        // (`FOR NO KEY UPDATE`, the lock the UPDATE itself takes, so inserts that reference the
+        // report are not held up; SQLite has no row locks and needs none.)
+        let current = progress_report::Entity::find_by_id(id.0)
+            .lock(LockType::NoKeyUpdate)
+            .one(&w.txn)
+            .await
+            .db()?
+            .map(to_report)
+            .transpose()?
+            .ok_or_else(|| Error::not_found("report", Some("id")))?;
+        let applied = apply_edit(actor, &current, expected_version, edit, at)?;
+        let key = ReportKey { period: applied.fields.period.to_string(), ..current.key() };
+        if applied.state != ReportState::Withdrawn && key != current.key() {
+            check_key_free(live_holder(&w.txn, &key).await?.as_ref(), Some(current.id))?;
+        }
+        let updated = match update_existing(&w.txn, actor, &current, &applied).await {
+            Ok(Some(updated)) => updated,
+            // The row is locked, so its version cannot have moved; should it have, that is
+            // still the CONFLICT with the version it is at.
+            Ok(None) => return Err(self.stale(id, expected_version).await),
+            // A report that moves onto a key another transaction took since the check above.
+            Err(Error::Conflict(_)) => {
+                w.txn.rollback().await.db()?;
+                return Err(self.key_taken(&key).await);
+            }
+            Err(e) => return Err(e),
+        };
+        settle(&w.txn, claimed, updated.id).await?;
+        w.txn.commit().await.db()?;
+        Ok(updated)
+    }
+
     /// The CONFLICT for a write the database refused as a duplicate key (a race the pre-check
     /// could not see): it names the report that holds `key`, read after the failure.
     async fn key_taken(&self, key: &ReportKey) -> Error {
         match live_holder(&self.db, key).await {
             Ok(Some(holder)) => Error::duplicate_of(&holder),
             Ok(None) => Error::Conflict("another live report holds this reporter, task, period and kind".into()),
+            Err(e) => e,
+        }
+    }
+
+    /// The CONFLICT for an edit based on `expected`, with the version report `id` is at now.
+    async fn stale(&self, id: ReportId, expected: i32) -> Error {
+        match progress_report::Entity::find_by_id(id.0).one(&self.db).await.db() {
+            Ok(Some(row)) => Error::StaleVersion { expected, current: row.version },
+            Ok(None) => Error::not_found("report", Some("id")),
             Err(e) => e,
         }
     }
@@ -164,91 +218,9 @@ async fn live_holder(db: &impl ConnectionTrait, key: &ReportKey) -> Result<Optio
     row.map(to_report).transpose()
 }
 
-/// The reporter's live reports on the batch's tasks, by key.
-async fn live_by_key(
-    txn: &DatabaseTransaction,
-    reporter: Reporter,
-    items: &[ValidSyncItem],
-) -> Result<HashMap<ReportKey, ProgressReport>> {
-    use progress_report::Column as C;
-    let tasks = crate::convert::ids(&items.iter().map(|i| i.task_id).collect::<Vec<_>>(), |t| t.0);
-    let mut live = HashMap::new();
-    for chunk in tasks.chunks(LOOKUP_CHUNK) {
-        let rows = progress_report::Entity::find()
-            .filter(reporter_is(reporter, C::AgencyId, C::ProvinceId))
-            .filter(C::TaskId.is_in(chunk.to_vec()))
-            .filter(C::State.ne(ReportState::Withdrawn.as_str()))
-            .all(txn)
-            .await
-            .db()?;
-        for row in rows {
-            let report = to_report(row)?;
-            live.insert(report.key(), report);
-        }
-    }
-    Ok(live)
-}
-
-/// Attaches a sync item's client id to a live report filed without one (manual entry), so the
-/// item applies to it as an update.
-async fn adopt(txn: &DatabaseTransaction, report: &ProgressReport, client_report_id: &str) -> Result<ProgressReport> {
-    use progress_report::Column as C;
-    progress_report::Entity::update_many()
-        .col_expr(C::ClientReportId, Expr::value(client_report_id))
-        .filter(C::Id.eq(report.id.0))
-        .exec(txn)
-        .await
-        .db()?;
-    Ok(ProgressReport { client_report_id: Some(client_report_id.to_owned()), ..report.clone() })
-}
-
-/// The report an earlier request with this key produced, or CONFLICT if the key was used for a
-/// different request. `None` without a key.
-async fn replay(
-    txn: &DatabaseTransaction,
-    actor: &Principal,
-    idem: Option<&Idempotency>,
-) -> Result<Option<ProgressReport>> {
-    let Some(idem) = idem else { return Ok(None) };
-    let found = idempotency_key::Entity::find()
-        .filter(idempotency_key::Column::Actor.eq(actor.token.0.to_string()))
-        .filter(idempotency_key::Column::Key.eq(idem.key.as_str()))
-        .one(txn)
-        .await
-        .db()?;
-    let Some(found) = found else { return Ok(None) };
-    if !idem.matches(&found.fingerprint) {
-        return Err(Error::Conflict("this idempotencyKey was used for a different request".into()));
-    }
-    let row = progress_report::Entity::find_by_id(found.report_id).one(txn).await.db()?;
-    row.map(to_report).transpose()
-}
-
-/// Stores the key, so that a retry of this request replays `report`.
-async fn remember(
-    txn: &DatabaseTransaction,
-    actor: &Principal,
-    idem: Option<Idempotency>,
-    report: ReportId,
-) -> Result<()> {
-    if let Some(idem) = idem {
-        idempotency_key::ActiveModel {
-            actor: Set(actor.token.0.to_string()),
-            key: Set(idem.key),
-            fingerprint: Set(idem.fingerprint),
-            report_id: Set(report.0),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await
-        .db()?;
-    }
-    Ok(())
-}
-
-/// Records a write that left `report` as it is: the history row, then the change-feed row.
-/// Every report write passes through here.
+/// Records a write that left `report` as it is: the history row, then the change-feed row
+/// (whose transaction id the database fills in, see `reports.rs`). Every report write passes
+/// through here.
 async fn record(
     txn: &DatabaseTransaction,
     actor: &Principal,
@@ -262,7 +234,11 @@ async fn record(
     Ok(())
 }
 
-/// Inserts a new report and records it with the entry the caller was given.
+/// Inserts a new report and records it with the entry the caller was given; `None`, with
+/// nothing written, when a unique key is taken — the reporter, task, period and kind by
+/// another live report, or the reporter's client report id — by a committed report, or by one
+/// a concurrent transaction committed while this one waited for it (`ON CONFLICT DO NOTHING`
+/// waits for it to end; a unique violation would abort the whole transaction).
 async fn insert_new(
     txn: &DatabaseTransaction,
     actor: &Principal,
@@ -270,121 +246,35 @@ async fn insert_new(
     action: &str,
     kind: ChangeKind,
     changes: &[FieldChange],
-) -> Result<ProgressReport> {
-    let row = report_active_model(report)?.insert(txn).await.db()?;
+) -> Result<Option<ProgressReport>> {
+    let row = report_active_model(report)?;
+    let Some(row) = insert_unless_taken(txn, row, OnConflict::new().do_nothing().to_owned()).await? else {
+        return Ok(None);
+    };
     let report = to_report(row)?;
     record(txn, actor, &report, action, kind, changes).await?;
-    Ok(report)
+    Ok(Some(report))
 }
 
-/// Writes what the domain decided for `current` and records it.
+/// Writes what the domain decided for `current` and records it — if the report is still at
+/// the version `current` was read at: `None`, with nothing written, when another transaction
+/// wrote it since (the UPDATE says `WHERE version = …`).
 async fn update_existing(
     txn: &DatabaseTransaction,
     actor: &Principal,
     current: &ProgressReport,
     applied: &Applied,
-) -> Result<ProgressReport> {
-    let row = report_update_model(current, applied)?.update(txn).await.db()?;
+) -> Result<Option<ProgressReport>> {
+    let update = progress_report::Entity::update(report_update_model(current, applied)?)
+        .validate()
+        .db()?
+        .filter(progress_report::Column::Version.eq(current.version));
+    let row = match update.exec(txn).await {
+        Ok(row) => row,
+        Err(DbErr::RecordNotUpdated) => return Ok(None),
+        Err(e) => return Err(crate::error::classify(e)),
+    };
     let report = to_report(row)?;
     record(txn, actor, &report, applied.action, applied.kind, &applied.changes).await?;
-    Ok(report)
-}
-
-/// The reporter's reports that the batch's client ids already name, by client id.
-async fn existing_by_client_id(
-    txn: &DatabaseTransaction,
-    reporter: Reporter,
-    items: &[ValidSyncItem],
-) -> Result<HashMap<String, ProgressReport>> {
-    use progress_report::Column as C;
-    let mut existing = HashMap::new();
-    for chunk in items.chunks(LOOKUP_CHUNK) {
-        let ids: Vec<String> = chunk.iter().map(|i| i.client_report_id.clone()).collect();
-        let rows = progress_report::Entity::find()
-            .filter(C::ClientReportId.is_in(ids))
-            .filter(reporter_is(reporter, C::AgencyId, C::ProvinceId))
-            .all(txn)
-            .await
-            .db()?;
-        for row in rows {
-            let report = to_report(row)?;
-            if let Some(id) = report.client_report_id.clone() {
-                existing.insert(id, report);
-            }
-        }
-    }
-    Ok(existing)
-}
-
-/// Applies one batch item as the domain decides, given the report its client id names and the
-/// reporter's live reports by key (kept up to date as items apply). A live report of the same
-/// key is adopted when it has no client id yet; held by another client id, it is a CONFLICT.
-async fn sync_item(
-    txn: &DatabaseTransaction,
-    actor: &Principal,
-    reporter: Reporter,
-    mut current: Option<ProgressReport>,
-    live: &mut HashMap<ReportKey, ProgressReport>,
-    item: ValidSyncItem,
-    at: DateTime<Utc>,
-) -> Result<SyncItemResult> {
-    let key = ReportKey { reporter, task_id: item.task_id, period: item.fields.period.to_string(), kind: item.kind };
-    if let Some(holder) = live.get(&key)
-        && Some(holder.id) != current.as_ref().map(|c| c.id)
-    {
-        if current.is_none() && holder.client_report_id.is_none() {
-            current = Some(adopt(txn, holder, &item.client_report_id).await?);
-        } else {
-            let reason = workplan_domain::report::sync::RejectReason::Invalid(Error::duplicate_of(holder));
-            let (index, client_report_id) = (item.index, item.client_report_id);
-            let outcome = SyncOutcome::Rejected;
-            return Ok(SyncItemResult { index, client_report_id, outcome, report: current, error: Some(reason) });
-        }
-    }
-    let result = apply_item(txn, actor, reporter, current.as_ref(), item, at).await?;
-    if let (Some(report), SyncOutcome::Created | SyncOutcome::Updated) = (&result.report, result.outcome) {
-        if let Some(old) = &current {
-            live.remove(&old.key());
-        }
-        if report.is_live() {
-            live.insert(report.key(), report.clone());
-        }
-    }
-    Ok(result)
-}
-
-/// Applies one batch item as the domain decides, given the report it names (if any).
-async fn apply_item(
-    txn: &DatabaseTransaction,
-    actor: &Principal,
-    reporter: Reporter,
-    current: Option<&ProgressReport>,
-    item: ValidSyncItem,
-    at: DateTime<Utc>,
-) -> Result<SyncItemResult> {
-    let (outcome, report, error) = match decide(current, &item, at)? {
-        SyncDecision::Create(applied) => {
-            let new = NewReport {
-                task_id: applied.task_id,
-                reporter,
-                fields: applied.fields,
-                state: applied.state,
-                kind: item.kind,
-                client_report_id: Some(item.client_report_id.clone()),
-                created_at: applied.at,
-                submitted_at: applied.submitted_at,
-                first_submitted_at: applied.first_submitted_at,
-                is_demo: false,
-            };
-            let created = insert_new(txn, actor, new, applied.action, applied.kind, &applied.changes).await?;
-            (SyncOutcome::Created, Some(created), None)
-        }
-        SyncDecision::Update(applied) => {
-            let Some(current) = current else { return Err(Error::Conflict("sync state changed".into())) };
-            (SyncOutcome::Updated, Some(update_existing(txn, actor, current, &applied).await?), None)
-        }
-        SyncDecision::Unchanged => (SyncOutcome::Unchanged, current.cloned(), None),
-        SyncDecision::Rejected(reason) => (SyncOutcome::Rejected, current.cloned(), Some(reason)),
-    };
-    Ok(SyncItemResult { index: item.index, client_report_id: item.client_report_id, outcome, report, error })
+    Ok(Some(report))
 }

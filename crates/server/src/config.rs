@@ -26,8 +26,8 @@ pub const LISTEN_ENV: &str = "WORKPLAN_LISTEN";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// Largest number of pooled database connections, by default.
 pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 10;
-/// Longest a single PostgreSQL statement may run (writes, which queue for the write lock, get
-/// more in the store).
+/// Longest a single PostgreSQL statement may run (a write waiting for another one's row or key
+/// included).
 pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longest to wait for a pooled connection before the request fails.
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);

@@ -1,4 +1,5 @@
-//! The change feed: every change to the reports a caller may see, in commit order.
+//! The change feed: every change to the reports a caller may see, in a stable order in which no
+//! change ever appears before one already delivered (see `FeedPosition` and docs/sync.md).
 
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -9,6 +10,8 @@ use crate::connection::PageInfo;
 use crate::context::{load, reports, scope};
 use crate::error::{GqlResultExt, bad_input};
 use crate::ids::{self, Kind};
+use workplan_domain::ids::ChangeId;
+use workplan_domain::report::FeedPosition;
 
 /// What kind of change a feed entry records.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -33,7 +36,7 @@ pub enum ChangeKind {
 #[derive(Clone)]
 pub(crate) struct Change(pub workplan_domain::report::Change);
 
-/// One change to a report, in commit order.
+/// One change to a report.
 #[Object]
 impl Change {
     /// What happened.
@@ -87,29 +90,48 @@ pub(crate) struct ChangeEdge {
 /// A page of the change feed.
 #[derive(SimpleObject)]
 pub(crate) struct ChangeConnection {
-    /// The changes with their cursors, in commit order.
+    /// The changes with their cursors, in feed order.
     pub edges: Vec<ChangeEdge>,
-    /// The changes without cursors, in commit order.
+    /// The changes without cursors, in feed order.
     pub nodes: Vec<Change>,
     /// Where this page is. When `hasNextPage` is false, poll again later with `endCursor`.
     pub page_info: PageInfo,
 }
 
-/// Decodes a change-feed cursor.
-pub(crate) fn change_cursor(after: Option<String>) -> async_graphql::Result<Option<i64>> {
-    ids::parse_cursor("change", after, "after")
+/// Decodes a change-feed cursor: `<txn>:<id>` (a [`FeedPosition`]), or a plain change id as
+/// cursors were before positions had a transaction number — those are positions `(0, id)`,
+/// which is where the changes they were handed out after stand.
+pub(crate) fn change_cursor(after: Option<String>) -> async_graphql::Result<Option<FeedPosition>> {
+    let Some(key) = ids::parse_cursor::<String>("change", after, "after")? else {
+        return Ok(None);
+    };
+    parse_position(&key).map(Some).ok_or_else(|| bad_input("after", "not a cursor of this list"))
+}
+
+/// The key of a cursor at `position` (see [`change_cursor`]).
+fn position_key(position: FeedPosition) -> String {
+    format!("{}:{}", position.txn, position.id.0)
+}
+
+/// Reads a cursor's key: `<txn>:<id>`, or a legacy `<id>`; both numbers not negative.
+fn parse_position(key: &str) -> Option<FeedPosition> {
+    let number = |s: &str| s.parse::<i64>().ok().filter(|n| *n >= 0);
+    match key.split_once(':') {
+        Some((txn, id)) => Some(FeedPosition { txn: number(txn)?, id: ChangeId(number(id)?) }),
+        None => Some(FeedPosition::legacy(number(key)?)),
+    }
 }
 
 /// Builds a page of the feed.
 pub(crate) fn change_connection(
     changes: Vec<workplan_domain::report::Change>,
     more: bool,
-    after: Option<i64>,
+    after: Option<FeedPosition>,
     after_cursor: Option<String>,
 ) -> ChangeConnection {
     let edges: Vec<ChangeEdge> = changes
         .into_iter()
-        .map(|c| ChangeEdge { cursor: ids::cursor("change", &c.id.0.to_string()), node: Change(c) })
+        .map(|c| ChangeEdge { cursor: ids::cursor("change", &position_key(c.position)), node: Change(c) })
         .collect();
     // With no new changes, the end cursor stays where the caller was, so it can keep polling.
     let end = edges.last().map(|e| e.cursor.clone()).or(after_cursor);
@@ -141,9 +163,9 @@ pub(crate) struct ChangesQueryRoot;
 /// The change feed.
 #[Object]
 impl ChangesQueryRoot {
-    /// Every change to the reports the caller may see, in commit order. Poll with
-    /// `after: <last endCursor>`: every change is seen exactly once, even while many writers
-    /// commit concurrently.
+    /// Every change to the reports the caller may see, in a stable order in which no change
+    /// ever appears before one already delivered. Poll with `after: <last endCursor>`: every
+    /// change is seen exactly once, even while many writers commit concurrently.
     async fn changes(
         &self,
         ctx: &Context<'_>,
@@ -152,8 +174,33 @@ impl ChangesQueryRoot {
     ) -> async_graphql::Result<ChangeConnection> {
         let scope = scope(ctx)?;
         let size = feed_size(first)?;
-        let after_id = change_cursor(after.clone())?;
-        let (changes, more) = reports(ctx)?.list_changes(after_id, size, &scope).await.gql()?;
-        Ok(change_connection(changes, more, after_id, after))
+        let position = change_cursor(after.clone())?;
+        let (changes, more) = reports(ctx)?.list_changes(position, size, &scope).await.gql()?;
+        Ok(change_connection(changes, more, position, after))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_carry_the_position_and_old_plain_ids_still_read() {
+        let at = FeedPosition { txn: 7_123_456, id: ChangeId(42) };
+        let cursor = ids::cursor("change", &position_key(at));
+        assert_eq!(change_cursor(Some(cursor)).expect("a cursor"), Some(at));
+        // Handed out before positions had a transaction number: "change|42".
+        let old = ids::cursor("change", "42");
+        assert_eq!(change_cursor(Some(old)).expect("an old cursor"), Some(FeedPosition::legacy(42)));
+        assert!(FeedPosition::legacy(42) < at, "an old cursor sorts before every newer change");
+        assert_eq!(change_cursor(None).expect("no cursor"), None);
+    }
+
+    #[test]
+    fn malformed_change_cursors_are_refused() {
+        for key in ["", ":", "1:", ":1", "a:1", "1:b", "-1:3", "3:-1", "1:2:3", "x"] {
+            assert!(change_cursor(Some(ids::cursor("change", key))).is_err(), "{key:?}");
+        }
+        assert!(change_cursor(Some(ids::cursor("task", "1:2"))).is_err(), "another list's cursor");
     }
 }

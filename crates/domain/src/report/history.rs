@@ -26,11 +26,36 @@ string_enum!(
     }
 );
 
+/// Where a change stands in the feed: the feed is ordered by `(txn, id)`, a stable total
+/// order in which no change ever appears before one already delivered.
+///
+/// `txn` is the number of the transaction that wrote the change where writers run in parallel
+/// (PostgreSQL), and 0 where they take turns (SQLite, whose ids follow commit order) and for
+/// changes written before positions had one. `id` is the change's own key. A change becomes
+/// visible in the feed only once no transaction numbered below it can still commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FeedPosition {
+    /// The writing transaction's number (0 for serial writers and older changes).
+    pub txn: i64,
+    /// The change's key.
+    pub id: ChangeId,
+}
+
+impl FeedPosition {
+    /// The position of a change from before positions carried a transaction number: `txn` 0,
+    /// so it sorts before every newer change, among the others by id (their commit order).
+    pub fn legacy(id: i64) -> Self {
+        Self { txn: 0, id: ChangeId(id) }
+    }
+}
+
 /// One entry of the change feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
-    /// Its key; ids grow in commit order.
+    /// Its key.
     pub id: ChangeId,
+    /// Where it stands in the feed.
+    pub position: FeedPosition,
     /// The report that changed.
     pub report_id: ReportId,
     /// What kind of change.

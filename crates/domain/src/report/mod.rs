@@ -16,7 +16,7 @@ pub use edit::{
     Applied, Edit, MAX_COMMENT_CHARS, ReportPatch, accepted_after, apply_edit, comment_after, fields_of,
     submission_times,
 };
-pub use history::{Change, ChangeKind, FieldChange, HistoryEntry, diff};
+pub use history::{Change, ChangeKind, FeedPosition, FieldChange, HistoryEntry, diff};
 pub use period::{Period, YEARS};
 pub use submit::{
     MAX_EVIDENCE_URLS, MAX_OBSTACLES_CHARS, MAX_SUMMARY_CHARS, MAX_URL_LEN, NewReport, ReportContent, SubmitReport,
