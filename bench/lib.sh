@@ -162,11 +162,12 @@ node_install() {
 # load_run SERVER FILE URL C DB: wrk at C connections for $BENCH_DURATION on the operation whose
 # bodies measure.py wrote, with the server's and PostgreSQL's CPU seconds (bench/procs.py
 # snapshots before and after), the server's peak resident set while it ran and its resident set
-# a second later ($BENCH_SETTLE seconds), and the SQL statements per request (pg_stat_statements of DB); CPU and
-# statements are per request sent. Undoes a write's reports afterwards. Prints one JSON object.
+# $BENCH_SETTLE seconds later (1), and the SQL statements per request (pg_stat_statements of
+# DB); CPU and statements are per request sent. Undoes a write's reports afterwards. Prints one
+# JSON object.
 load_run() {
   local server=$1 file=$2 url=$3 c=$4 db=$5 op pid postmaster threads before after calls0 calls1
-  local watcher wrk_out line peak rest write=0 args calls
+  local watcher wrk_out line peak rest write=0 args
   op=$(basename "$file" .graphql)
   pid=$("${server}_pid")
   postmaster=$(pg_postmaster)
