@@ -240,11 +240,6 @@ pub(crate) struct ObligationFilterInput {
     pub party_kind: Option<PartyKind>,
 }
 
-/// A filter that matches nothing (an unknown name or numeral): fails closed.
-fn nothing() -> DomainFilter {
-    DomainFilter::nothing()
-}
-
 impl ObligationFilterInput {
     /// Resolves names, codes and numerals against the plan.
     async fn resolve(self, ctx: &Context<'_>, frame: &PlanFrame) -> async_graphql::Result<DomainFilter> {
@@ -263,7 +258,7 @@ impl ObligationFilterInput {
                 let n = parse(typed, "filter.sectionNumeral")?;
                 match frame.sections.iter().find(|s| s.numeral.eq_ignore_ascii_case(&n)) {
                     Some(s) => Some(s.id),
-                    None => return Ok(nothing()),
+                    None => return Ok(DomainFilter::nothing()),
                 }
             }
             None => None,
@@ -279,20 +274,20 @@ impl ObligationFilterInput {
                 .collect();
             // Without a section, the numeral names one subsection in each section that has it.
             if matching.is_empty() {
-                return Ok(nothing());
+                return Ok(DomainFilter::nothing());
             }
             filter.subsections = matching;
         }
         if let Some(name) = &self.agency {
             match plan(ctx)?.agency_by_name(name).await.gql()? {
                 Some(agency) => filter.agency = Some(agency.id),
-                None => return Ok(nothing()),
+                None => return Ok(DomainFilter::nothing()),
             }
         }
         if let Some(code) = &self.province_code {
             match frame.provinces.iter().find(|p| p.code == code.trim()) {
                 Some(p) => filter.province = Some(ProvinceId(p.id.0)),
-                None => return Ok(nothing()),
+                None => return Ok(DomainFilter::nothing()),
             }
         }
         Ok(filter)
