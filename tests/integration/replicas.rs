@@ -154,6 +154,34 @@ async fn a_dropped_listener_connection_loses_no_plan_change() {
     within(Duration::from_secs(5), "both replicas listen again", || count(db.clone()).map_ge(2)).await;
 }
 
+#[tokio::test]
+async fn a_report_filed_on_one_replica_moves_the_others_matrix_within_a_second() {
+    let app = TestApp::spawn().await;
+    let (b, _stop) = replica(&app).await;
+    let schedule =
+        "mutation { scheduleReportingPeriod(input: { period: \"2016-Q4\", dueAt: \"2030-01-16T00:00:00Z\" }) {
+      reportingPeriod { period } } }";
+    app.data_as(Some(&app.admin), schedule, json!({})).await;
+    let guangdong = app.token("guangdong", AccessRole::ProvinceReporter, None, Some("440000")).await;
+    let cell = "{ reportingMatrix(period: \"2016-Q4\", filter: { provinceCode: \"440000\", taskNumber: 5 }) {
+      nodes { state } } }";
+    let state = |url: String| async move {
+        ask(&url, None, cell, json!({})).await.1["data"]["reportingMatrix"]["nodes"][0]["state"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    // B has read the period's facts into memory.
+    assert_eq!(state(b.clone()).await.as_deref(), Some("NOT_DUE"));
+    let submit = "mutation($i: SubmitProgressReportInput!) { submitProgressReport(input: $i) { report { id } } }";
+    let input = json!({ "i": { "taskNumber": 5, "period": "2016-Q4", "status": "IN_PROGRESS", "summary": "on A" } });
+    app.data_as(Some(&guangdong), submit, input).await;
+    assert_eq!(state(app.url("/graphql")).await.as_deref(), Some("SUBMITTED"), "A, which took the write, at once");
+    within(Duration::from_secs(1), "B's matrix shows the report", || async {
+        state(b.clone()).await.as_deref() == Some("SUBMITTED")
+    })
+    .await;
+}
+
 /// `future >= n`, as a future of bool.
 trait AtLeast {
     fn map_ge(self, n: i64) -> impl Future<Output = bool>;

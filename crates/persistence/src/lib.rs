@@ -6,7 +6,8 @@
 //!
 //! Rooms: `store.rs` (the [`SeaStore`]: pool, migrations, write transactions, health, keeping the
 //! caches fresh), `live_plan.rs` (the plan in memory, served to every plan read),
-//! `live_tokens.rs` (the token table in memory), `notify.rs` (the notifier: LISTEN/NOTIFY or
+//! `live_tokens.rs` (the token table in memory), `live_facts.rs` (the report facts
+//! supervision reads, in memory), `notify.rs` (the notifier: LISTEN/NOTIFY or
 //! in-process), `plan.rs` (the plan's SQL reads, which load the snapshot), `reports.rs` (report reads, history, change feed), `write.rs` (the one report write
 //! path, with `write/idempotency.rs` and `write/sync.rs`), `tokens.rs`, `periods.rs` (the reporting calendar), `supervision.rs` (what
 //! supervision reads of the reports, and the adjustments), `adjustments.rs` (exemptions and
@@ -20,6 +21,7 @@ mod batch;
 mod convert;
 mod entities;
 mod error;
+mod live_facts;
 mod live_plan;
 mod live_tokens;
 mod load;

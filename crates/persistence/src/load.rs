@@ -174,6 +174,9 @@ impl SeaStore {
             progress_report::Entity::insert_many(batch).exec(&txn).await.db()?;
         }
         txn.commit().await.db()?;
+        // Usually run by another process (`seed --demo`), which has no keeper to announce for it.
+        self.facts.invalidate();
+        self.announce(Topic::Reports).await;
         Ok(total)
     }
 }

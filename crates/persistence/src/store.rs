@@ -17,6 +17,7 @@ use workplan_domain::{Error, Result};
 use workplan_migration::{Migrator, MigratorTrait};
 
 use crate::error::{DbResultExt, is_deadlock};
+use crate::live_facts::LiveFacts;
 use crate::live_plan::LivePlan;
 use crate::live_tokens::LiveTokens;
 use crate::notify::{LocalNotifier, PgNotifier};
@@ -61,6 +62,11 @@ pub struct SeaStore {
     pub(crate) plan: Arc<LivePlan>,
     /// The API tokens in memory (`live_tokens.rs`).
     pub(crate) tokens: Arc<LiveTokens>,
+    /// The report facts supervision reads, in memory (`live_facts.rs`).
+    pub(crate) facts: Arc<LiveFacts>,
+    /// Woken after reports changed here: the keeper announces [`Topic::Reports`] (once for
+    /// however many changes came since it last did).
+    reports_dirty: Arc<tokio::sync::Notify>,
     /// Tells the other replicas what this store changed.
     notifier: Arc<dyn Notifier>,
     /// Serialises writes within this process on SQLite, which has one writer at a time anyway
@@ -114,6 +120,8 @@ impl SeaStore {
             retries: Arc::default(),
             plan: Arc::default(),
             tokens: Arc::default(),
+            facts: Arc::default(),
+            reports_dirty: Arc::default(),
             notifier,
             writer: Arc::new(tokio::sync::Mutex::new(())),
         })
@@ -133,16 +141,25 @@ impl SeaStore {
         }
     }
 
+    /// Reports changed through this store (or may have: the write failed or was abandoned):
+    /// forgets the report facts at once, and has the keeper announce it to the other replicas.
+    pub(crate) fn reports_changed(&self) {
+        self.facts.invalidate();
+        self.reports_dirty.notify_one();
+    }
+
     /// The plan read with SQL on every call, bypassing the snapshot (it loads the snapshot,
     /// and tests compare the two).
     pub fn sql_plan(&self) -> SqlPlan {
         SqlPlan(self.clone())
     }
 
-    /// Keeps this store's caches (the plan, the tokens) in step with the other replicas until
-    /// the returned task is aborted: reloads on every announcement, catches up after a lost
-    /// one, and compares the plan's fingerprint every `every` in case an announcement never
-    /// came (a writer in another process on SQLite cannot announce to this one).
+    /// Keeps this store's caches (the plan, the tokens, the report facts) in step with the
+    /// other replicas until the returned task is aborted: reloads on every announcement,
+    /// catches up after a lost one, and compares the plan's fingerprint every `every` in case
+    /// an announcement never came (a writer in another process on SQLite cannot announce to
+    /// this one). It also announces this store's report changes, coalesced: one announcement
+    /// for every burst of writes, sent after they returned.
     pub fn keep_fresh(&self, every: Duration) -> tokio::task::JoinHandle<()> {
         let store = self.clone();
         let mut notices = self.notifier.subscribe();
@@ -152,6 +169,10 @@ impl SeaStore {
             loop {
                 let work = tokio::select! {
                     notice = notices.next() => Some(notice),
+                    () = store.reports_dirty.notified() => {
+                        store.announce(Topic::Reports).await;
+                        continue;
+                    }
                     _ = tick.tick() => None,
                 };
                 let outcome = BACKGROUND
@@ -162,8 +183,13 @@ impl SeaStore {
                                 store.tokens.invalidate();
                                 Ok(())
                             }
+                            Some(Notice::Changed(Topic::Reports)) => {
+                                store.facts.invalidate();
+                                Ok(())
+                            }
                             Some(Notice::Missed) => {
                                 store.tokens.invalidate();
+                                store.facts.invalidate();
                                 store.plan.refresh_if_changed(&store).await.map(|_| ())
                             }
                             None => store.plan.refresh_if_changed(&store).await.map(|_| ()),

@@ -200,14 +200,38 @@ fn accepted_parts_query(up_to: Option<Period>, agencies_only: bool) -> SelectSta
         .take()
 }
 
+impl SeaStore {
+    /// The facts of the live PART reports of `periods` (of `parties`, when given), read now:
+    /// one statement.
+    pub(crate) async fn read_report_facts(
+        &self,
+        periods: &[Period],
+        parties: Option<&[Reporter]>,
+    ) -> Result<Vec<ReportFacts>> {
+        let rows = report_facts_query(periods, parties).into_model::<FactsRow>().all(&self.db).await.db()?;
+        collect(rows, to_facts)
+    }
+}
+
 #[async_trait]
 impl SupervisionReader for SeaStore {
+    /// From memory (`live_facts.rs`): a whole period's facts are read once and kept while
+    /// fresh. One party's facts come from memory when their periods are there, else from a
+    /// statement of their own (a reporter's to-do list should not load every period).
     async fn report_facts(&self, periods: &[Period], parties: Option<&[Reporter]>) -> Result<Vec<ReportFacts>> {
         if periods.is_empty() || parties.is_some_and(<[Reporter]>::is_empty) {
             return Ok(Vec::new());
         }
-        let rows = report_facts_query(periods, parties).into_model::<FactsRow>().all(&self.db).await.db()?;
-        collect(rows, to_facts)
+        match parties {
+            None => self.facts.of(self, periods).await,
+            Some(parties) => match self.facts.of_cached(periods) {
+                Some(mut facts) => {
+                    facts.retain(|f| parties.contains(&f.reporter));
+                    Ok(facts)
+                }
+                None => self.read_report_facts(periods, Some(parties)).await,
+            },
+        }
     }
 
     async fn accepted_parts(&self, up_to: Option<Period>, agencies_only: bool) -> Result<Vec<AcceptedPart>> {

@@ -54,6 +54,7 @@ use crate::convert::{
 };
 use crate::entities::progress_report;
 use crate::error::DbResultExt;
+use crate::live_facts::FactsChanged;
 use crate::store::{SeaStore, insert_unless_taken};
 
 #[async_trait]
@@ -65,6 +66,7 @@ impl ReportWriter for SeaStore {
         report: NewReport,
         idempotency: Option<Idempotency>,
     ) -> Result<ProgressReport> {
+        let _changed = FactsChanged(self);
         self.retrying(|| self.create_once(actor, report.clone(), idempotency.as_ref())).await
     }
 
@@ -79,6 +81,7 @@ impl ReportWriter for SeaStore {
         at: DateTime<Utc>,
         idempotency: Option<Idempotency>,
     ) -> Result<ProgressReport> {
+        let _changed = FactsChanged(self);
         self.retrying(|| self.edit_once(actor, id, expected_version, &edit, at, idempotency.as_ref())).await
     }
 
@@ -92,6 +95,7 @@ impl ReportWriter for SeaStore {
         dry_run: bool,
         at: DateTime<Utc>,
     ) -> Result<Vec<SyncItemResult>> {
+        let _changed = FactsChanged(self);
         self.retrying(|| async {
             let w = self.begin_write().await?;
             let results = sync::apply_batch(&w.txn, actor, reporter, items.clone(), at).await?;

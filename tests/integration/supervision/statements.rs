@@ -62,3 +62,46 @@ async fn the_matrix_progress_rollups_and_scorecards_cost_the_same_at_any_size() 
     );
     assert!(page <= 16 && sections <= 14 && every <= 14, "a small, fixed number: {page}, {sections}, {every}");
 }
+
+/// A page of the scenario's matrix without reports (whose loads may split under load), so that
+/// its statements are exact: the period, its adjustments and, unless they are in memory, its
+/// report facts.
+const GUANGDONG_PAGE: &str = "{ reportingMatrix(period: \"2016-Q4\", filter: { provinceCode: \"440000\" }, first: 20) {
+  totalCount nodes { state task { number } } } }";
+
+/// The statements one run of `query` costs.
+async fn statements_once(w: &World, query: &str) -> u64 {
+    let before = w.app.statements();
+    let body = w.app.graphql(query, serde_json::json!({})).await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    w.app.statements() - before
+}
+
+/// The state of Guangdong's obligation on task 5 in 2016-Q4.
+async fn guangdong_on_task_5(w: &World) -> String {
+    let d = w.app.data_as(Some(&w.sup), GUANGDONG_PAGE, serde_json::json!({})).await;
+    let nodes = d["reportingMatrix"]["nodes"].as_array().cloned().unwrap_or_default();
+    let node = nodes.iter().find(|n| n["task"]["number"] == 5).expect("task 5 is on the first page");
+    node["state"].as_str().expect("a state").to_owned()
+}
+
+#[tokio::test]
+async fn paging_the_matrix_reads_a_periods_report_facts_once_until_a_report_changes() {
+    let w = World::build().await;
+    assert_eq!(guangdong_on_task_5(&w).await, "NOT_DUE");
+    // Right after a report write the facts are read again: the write forgot them before it
+    // answered, so the page sees the report at once.
+    w.submit(&w.gd.clone(), 5, "2016-Q4", "IN_PROGRESS", Some(10)).await;
+    let cold = statements_once(&w, GUANGDONG_PAGE).await;
+    assert_eq!(guangdong_on_task_5(&w).await, "SUBMITTED");
+    // Then they come from memory (the keeper's own announcement of the write may make one more
+    // page read them again, so look at a few pages).
+    let mut warm = Vec::new();
+    for _ in 0..10 {
+        warm.push(statements_once(&w, GUANGDONG_PAGE).await);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let least = warm.iter().copied().min().unwrap_or(cold);
+    assert_eq!(least + 1, cold, "a page whose facts are in memory costs one statement less: {cold} then {warm:?}");
+    assert!(warm.iter().all(|n| *n <= cold), "never more than a cold page: {cold} then {warm:?}");
+}

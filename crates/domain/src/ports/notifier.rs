@@ -22,17 +22,20 @@ pub enum Topic {
     Plan,
     /// API tokens: created or revoked.
     Tokens,
+    /// Progress reports: filed, edited, reviewed, withdrawn, synced or loaded.
+    Reports,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Self; 2] = [Self::Plan, Self::Tokens];
+    pub const ALL: [Self; 3] = [Self::Plan, Self::Tokens, Self::Reports];
 
     /// Its name on the wire (a `NOTIFY` payload).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Plan => "plan",
             Self::Tokens => "tokens",
+            Self::Reports => "reports",
         }
     }
 
