@@ -7,6 +7,7 @@ use super::history::{ChangeKind, FieldChange, diff};
 use super::submit::ValidReportFields;
 use super::{ProgressReport, ReportKind, ReportState};
 use crate::ids::TaskId;
+use crate::text::check_line;
 use crate::{Error, Result};
 
 /// Most items in one batch.
@@ -89,18 +90,13 @@ impl PartialEq for RejectReason {
 
 impl Eq for RejectReason {}
 
-/// Checks a client report id.
+/// Checks a client report id: not blank, one line of at most [`MAX_CLIENT_ID`] characters
+/// without control or bidi characters.
 pub fn check_client_id(id: &str, field: &str) -> Result<()> {
     if id.trim().is_empty() {
         return Err(Error::validation(field, "must not be empty"));
     }
-    if id.chars().count() > MAX_CLIENT_ID {
-        return Err(Error::validation(field, format!("at most {MAX_CLIENT_ID} characters")));
-    }
-    if id.chars().any(char::is_control) {
-        return Err(Error::validation(field, "must not contain control characters"));
-    }
-    Ok(())
+    check_line(id, field, MAX_CLIENT_ID)
 }
 
 /// Decides an item. Re-sending an identical item changes nothing; a changed one updates the
@@ -268,6 +264,7 @@ mod tests {
         assert!(check_client_id("a-1", "f").is_ok());
         assert!(check_client_id(" ", "f").is_err());
         assert!(check_client_id("a\nb", "f").is_err());
+        assert!(check_client_id("a\u{202E}b", "f").is_err());
         assert!(check_client_id(&"x".repeat(256), "f").is_err());
     }
 }
