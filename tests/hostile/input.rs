@@ -220,3 +220,28 @@ async fn sync_batch_items_keep_to_the_same_rules_one_by_one() {
     assert_eq!(results[0]["report"]["evidenceUrls"], json!(["https://example.org/x"]), "stored normalised");
     assert_eq!(count(&app).await, 1, "only the valid item was written");
 }
+
+#[tokio::test]
+async fn links_stored_before_they_were_normalised_resync_unchanged() {
+    use sea_orm::{ConnectionTrait as _, Database};
+    let app = TestApp::spawn().await;
+    let gd = app.token("gd", AccessRole::ProvinceReporter, None, Some("440000")).await;
+    let item = json!({ "clientReportId": "old", "taskNumber": 16, "period": "2016", "status": "ONGOING", "summary": "s",
+                       "evidenceUrls": ["HTTP://OLD.EXAMPLE"] });
+    let batch = json!({ "i": { "reports": [item] } });
+    let r = app.data_as(Some(&gd), SYNC, batch.clone()).await["syncProgressReports"].clone();
+    assert_eq!(r["results"][0]["report"]["evidenceUrls"], json!(["http://old.example/"]));
+    // As a report written before links were normalised holds it; then it is accepted.
+    let db = Database::connect(app.db.url()).await.expect("connect");
+    db.execute_unprepared(r#"UPDATE progress_reports SET evidence_urls = '["HTTP://OLD.EXAMPLE"]'"#)
+        .await
+        .expect("update");
+    db.close().await.expect("close");
+    let id =
+        app.data("{ progressReports { nodes { id } } }", json!({})).await["progressReports"]["nodes"][0]["id"].clone();
+    app.data("mutation($id: ID!) { reviewProgressReport(id: $id, expectedVersion: 1, decision: ACCEPT) { report { state } } }", json!({ "id": id }))
+        .await;
+    // Re-sending the same batch changes nothing; it is not refused as a change to a locked report.
+    let again = app.data_as(Some(&gd), SYNC, batch).await["syncProgressReports"].clone();
+    assert_eq!(again["results"][0]["outcome"], "UNCHANGED", "{again}");
+}
