@@ -4,6 +4,7 @@
 //! item — and nothing is written; links that are valid but spelled unusually are accepted and
 //! stored normalised.
 
+use sea_orm::{ConnectionTrait as _, Database};
 use serde_json::{Value, json};
 use workplan_domain::token::AccessRole;
 use workplan_tests::TestApp;
@@ -223,7 +224,6 @@ async fn sync_batch_items_keep_to_the_same_rules_one_by_one() {
 
 #[tokio::test]
 async fn links_stored_before_they_were_normalised_resync_unchanged() {
-    use sea_orm::{ConnectionTrait as _, Database};
     let app = TestApp::spawn().await;
     let gd = app.token("gd", AccessRole::ProvinceReporter, None, Some("440000")).await;
     let item = json!({ "clientReportId": "old", "taskNumber": 16, "period": "2016", "status": "ONGOING", "summary": "s",

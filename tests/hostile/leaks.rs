@@ -3,6 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use sea_orm::{ConnectionTrait as _, Database};
 use serde_json::{Value, json};
 use workplan_domain::token::AccessRole;
 use workplan_tests::TestApp;
@@ -80,6 +81,22 @@ async fn token_names_are_shown_as_actors_only_to_admins_and_supervisors() {
     let feed = app.graphql_as(None, FEED, json!({})).await;
     assert_eq!(actors(&feed["data"]["changes"]["nodes"]), ["SUPERVISOR"], "{feed}");
     assert!(!feed.to_string().contains(SUPERVISOR_NAME), "{feed}");
+
+    // A record that names no role (written by hand, or by an old version) shows nothing of it.
+    let db = Database::connect(app.db.url()).await.expect("connect");
+    db.execute_unprepared(
+        "INSERT INTO report_changes (report_id, kind, version, state, agency_id, province_id, actor, at)
+         SELECT 999999, 'UPDATED', 2, 'ACCEPTED', NULL, id, 'ops person', '2016-12-20T08:00:00+00:00'
+         FROM provinces WHERE code = '440000'",
+    )
+    .await
+    .expect("a change");
+    db.close().await.expect("close");
+    app.settle_feed().await;
+    let last = |feed: &Value| actors(&feed["changes"]["nodes"]).last().cloned();
+    assert_eq!(last(&app.data_as(None, FEED, json!({})).await).as_deref(), Some("unknown"));
+    assert_eq!(last(&app.data_as(Some(&reader), FEED, json!({})).await).as_deref(), Some("unknown"));
+    assert_eq!(last(&app.data_as(Some(&sup), FEED, json!({})).await).as_deref(), Some("ops person"));
 }
 
 #[tokio::test]

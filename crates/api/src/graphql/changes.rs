@@ -62,7 +62,8 @@ impl Change {
 
     /// Who made the change. ADMIN and SUPERVISOR tokens read the token's name and role
     /// (`ops-bot (ADMIN)`); everyone else reads the role alone (`SUPERVISOR`), or, for a
-    /// reporter's own change, the reporter and the role (`Guangdong (PROVINCE_REPORTER)`).
+    /// reporter's own change, the reporter and the role (`Guangdong (PROVINCE_REPORTER)`);
+    /// `unknown` for a record that names no role.
     async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
         shown_actor(ctx, &self.0.actor, self.0.reporter).await
     }
