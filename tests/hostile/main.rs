@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use workplan_tests::TestApp;
 
+mod input;
+mod leaks;
+
 /// Sends a raw POST body; returns status, body and time taken.
 async fn post(app: &TestApp, body: String) -> (u16, Value, Duration) {
     let start = Instant::now();

@@ -22,6 +22,7 @@ mod periods;
 mod permissions;
 mod persisted;
 mod plan;
+mod readiness;
 mod replicas;
 mod report_filters;
 mod reports;

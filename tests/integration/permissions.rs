@@ -122,14 +122,19 @@ async fn editing_withdrawing_reviewing_and_reading() {
     let app = TestApp::spawn().await;
     let actors = Actors::new(&app).await;
     let all = ["anonymous", "reader", "supervisor", "admin", "sipo", "mofcom", "guangdong", "beijing"];
+    // The target is Guangdong's SUBMITTED report: the other reporters cannot read it, so to
+    // them it does not exist (NOT_FOUND, as a guessed id); the reader reads it but may not
+    // change it (FORBIDDEN).
     let owner_or_admin = |a: &str| match a {
         "anonymous" => Some("UNAUTHENTICATED"),
         "admin" | "guangdong" => None,
+        "sipo" | "mofcom" | "beijing" => Some("NOT_FOUND"),
         _ => Some("FORBIDDEN"),
     };
     let reviewers = |a: &str| match a {
         "anonymous" => Some("UNAUTHENTICATED"),
         "admin" | "supervisor" => None,
+        "sipo" | "mofcom" | "beijing" => Some("NOT_FOUND"),
         _ => Some("FORBIDDEN"),
     };
     for (action, query, rule) in [

@@ -38,9 +38,22 @@ impl Principal {
         }
     }
 
-    /// How this principal appears in history and the change feed.
+    /// How this principal's writes are recorded in history and the change feed (what each
+    /// viewer is shown of it is [`crate::actor::shown_to`]).
     pub fn actor(&self) -> String {
-        format!("{} ({})", self.name, self.role.as_str())
+        crate::actor::recorded(self)
+    }
+
+    /// Which reports this principal may read.
+    pub fn report_scope(&self) -> ReportScope {
+        match self.role {
+            AccessRole::Admin | AccessRole::Supervisor => ReportScope::All,
+            AccessRole::Reader => ReportScope::NotDraft,
+            AccessRole::AgencyReporter | AccessRole::ProvinceReporter => match self.own_reporter() {
+                Some(own) => ReportScope::OwnOrAccepted(own),
+                None => ReportScope::Accepted,
+            },
+        }
     }
 }
 
@@ -59,7 +72,8 @@ pub enum Viewer {
 pub enum ReportScope {
     /// Every report (supervisors, admins, internal use).
     All,
-    /// Every report but drafts.
+    /// Every report ever submitted: not drafts, nor drafts withdrawn without ever being
+    /// submitted (their text was never meant for anyone else).
     NotDraft,
     /// Accepted reports only (anonymous callers).
     Accepted,
@@ -82,14 +96,7 @@ impl Viewer {
         match self {
             Self::Anonymous if public_read => Ok(ReportScope::Accepted),
             Self::Anonymous => Err(Error::Unauthenticated("public reading is off: send an API token".into())),
-            Self::Token(p) => Ok(match p.role {
-                AccessRole::Admin | AccessRole::Supervisor => ReportScope::All,
-                AccessRole::Reader => ReportScope::NotDraft,
-                AccessRole::AgencyReporter | AccessRole::ProvinceReporter => match p.own_reporter() {
-                    Some(own) => ReportScope::OwnOrAccepted(own),
-                    None => ReportScope::Accepted,
-                },
-            }),
+            Self::Token(p) => Ok(p.report_scope()),
         }
     }
 
@@ -104,7 +111,7 @@ impl ProgressReport {
     /// also read one that was accepted and is being corrected (reopened) — as its accepted
     /// version ([`Self::as_seen_within`]).
     pub fn readable_within(&self, scope: &ReportScope) -> bool {
-        in_scope(scope, self.state, self.reporter) || self.has_official_version()
+        in_scope(scope, self.state, self.reporter, self.first_submitted_at.is_some()) || self.has_official_version()
     }
 
     /// The report as a holder of `scope` sees it: a reader limited to accepted reports sees a
@@ -151,12 +158,13 @@ impl ProgressReport {
     }
 }
 
-/// Whether `scope` lets its holder see a report in `state` by `reporter` (for a whole report,
-/// use [`ProgressReport::readable_within`], which also admits reopened reports).
-pub fn in_scope(scope: &ReportScope, state: ReportState, reporter: Reporter) -> bool {
+/// Whether `scope` lets its holder see a report in `state` by `reporter`, submitted at least
+/// once (`ever_submitted`) or not (for a whole report, use [`ProgressReport::readable_within`],
+/// which also admits reopened reports).
+pub fn in_scope(scope: &ReportScope, state: ReportState, reporter: Reporter, ever_submitted: bool) -> bool {
     match scope {
         ReportScope::All => true,
-        ReportScope::NotDraft => state != ReportState::Draft,
+        ReportScope::NotDraft => state != ReportState::Draft && ever_submitted,
         ReportScope::Accepted => state == ReportState::Accepted,
         ReportScope::OwnOrAccepted(own) => *own == reporter || state == ReportState::Accepted,
     }
@@ -331,10 +339,16 @@ mod tests {
             ReportScope::OwnOrAccepted(Reporter::Agency(AgencyId(7)))
         );
         let own = ReportScope::OwnOrAccepted(Reporter::Province(ProvinceId(3)));
-        assert!(in_scope(&own, ReportState::Draft, Reporter::Province(ProvinceId(3))));
-        assert!(!in_scope(&own, ReportState::Submitted, Reporter::Province(ProvinceId(4))));
-        assert!(in_scope(&own, ReportState::Accepted, Reporter::Province(ProvinceId(4))));
-        assert!(!in_scope(&ReportScope::NotDraft, ReportState::Draft, Reporter::Province(ProvinceId(4))));
+        assert!(in_scope(&own, ReportState::Draft, Reporter::Province(ProvinceId(3)), false));
+        assert!(!in_scope(&own, ReportState::Submitted, Reporter::Province(ProvinceId(4)), true));
+        assert!(in_scope(&own, ReportState::Accepted, Reporter::Province(ProvinceId(4)), true));
+        let other = Reporter::Province(ProvinceId(4));
+        assert!(!in_scope(&ReportScope::NotDraft, ReportState::Draft, other, false));
+        assert!(in_scope(&ReportScope::NotDraft, ReportState::Submitted, other, true));
+        assert!(in_scope(&ReportScope::NotDraft, ReportState::Withdrawn, other, true), "withdrawn after submission");
+        assert!(!in_scope(&ReportScope::NotDraft, ReportState::Withdrawn, other, false), "a withdrawn draft");
+        assert!(!in_scope(&own, ReportState::Withdrawn, other, false));
+        assert!(in_scope(&own, ReportState::Withdrawn, Reporter::Province(ProvinceId(3)), false), "its own");
     }
 
     #[test]

@@ -6,12 +6,13 @@
 //! [`ports`]; the API talks to them through the [`usecases`] and the ports.
 //!
 //! One concept per module: [`plan`], [`agency`], [`province`], [`report`] (with its period,
-//! submit, edit, sync and history rules), [`supervision`] (the reporting calendar), [`access`] (who may do what), [`token`], [`listing`]
+//! submit, edit, sync and history rules), [`supervision`] (the reporting calendar), [`access`] (who may do what), [`actor`] (who wrote, as each viewer is shown it), [`text`] (the characters free text may hold), [`token`], [`listing`]
 //! (pages and filters), [`ports`], [`usecases`], [`import`] and [`demo`].
 
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod actor;
 pub mod agency;
 pub mod demo;
 pub mod error;
@@ -23,6 +24,7 @@ pub mod ports;
 pub mod province;
 pub mod report;
 pub mod supervision;
+pub mod text;
 pub mod token;
 pub mod usecases;
 

@@ -8,6 +8,7 @@ use crate::ids::{AgencyId, SectionId, SubsectionId};
 use crate::plan::{ResponsibilityMode, Role};
 use crate::report::period::Period;
 use crate::report::{ReportKind, ReportState, ReportStatus};
+use crate::text::check_text;
 use crate::{Error, Result};
 
 mod task_key;
@@ -133,12 +134,7 @@ fn normalise_search(search: Option<String>, field: &str) -> Result<Option<String
         return Ok(None);
     };
     let search = search.trim();
-    if search.chars().count() > MAX_SEARCH_LEN {
-        return Err(Error::validation(field, format!("at most {MAX_SEARCH_LEN} characters")));
-    }
-    if search.contains('\0') {
-        return Err(Error::validation(field, "must not contain NUL characters"));
-    }
+    check_text(search, field, MAX_SEARCH_LEN)?;
     Ok((!search.is_empty()).then(|| search.to_owned()))
 }
 

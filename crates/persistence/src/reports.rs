@@ -24,24 +24,43 @@ use crate::plan::agencies_named;
 use crate::store::SeaStore;
 
 /// The condition that keeps rows within `scope`; `state`, `agency` and `province` name the
-/// table's columns (reports and the change feed share the shape), and `official` says which
-/// rows count as accepted for those limited to accepted reports.
+/// table's columns (reports and the change feed share the shape), `official` says which
+/// rows count as accepted for those limited to accepted reports, and `ever_submitted` which
+/// belong to a report submitted at least once (a draft withdrawn unsubmitted stays a draft).
 fn scope_condition(
     scope: &ReportScope,
     state: impl ColumnTrait,
     agency: impl ColumnTrait,
     province: impl ColumnTrait,
     official: Condition,
+    ever_submitted: Condition,
 ) -> Option<sea_orm::Condition> {
     match scope {
         ReportScope::All => None,
-        ReportScope::NotDraft => Some(Condition::all().add(state.ne(ReportState::Draft.as_str()))),
+        ReportScope::NotDraft => Some(Condition::all().add(state.ne(ReportState::Draft.as_str())).add(ever_submitted)),
         ReportScope::Accepted => Some(official),
         ReportScope::OwnOrAccepted(own) => {
             let mine = reporter_is(*own, agency, province);
             Some(Condition::any().add(mine).add(official))
         }
     }
+}
+
+/// Change-feed rows of a report submitted at least once. Only a WITHDRAWN row can belong to
+/// one never submitted (a DRAFT row is left out by its state, and every other state follows a
+/// submission), and WITHDRAWN is final, so only those rows look their report up, by its key.
+fn change_of_submitted() -> Condition {
+    use progress_report::Column as P;
+    let submitted = Query::select()
+        .expr(Expr::val(1))
+        .from(progress_report::Entity)
+        .and_where(
+            Expr::col((progress_report::Entity, P::Id))
+                .equals((report_change::Entity, report_change::Column::ReportId)),
+        )
+        .and_where(Expr::col((progress_report::Entity, P::FirstSubmittedAt)).is_not_null())
+        .take();
+    Condition::any().add(report_change::Column::State.ne(ReportState::Withdrawn.as_str())).add(Expr::exists(submitted))
 }
 
 /// Reports that count as accepted: ACCEPTED ones, and those reopened for correction (they have
@@ -56,7 +75,9 @@ fn officially_accepted() -> Condition {
 fn report_select(filter: &ReportFilter) -> sea_orm::Select<progress_report::Entity> {
     use progress_report::Column as C;
     let mut q = progress_report::Entity::find();
-    if let Some(cond) = scope_condition(&filter.scope, C::State, C::AgencyId, C::ProvinceId, officially_accepted()) {
+    let submitted = Condition::all().add(C::FirstSubmittedAt.is_not_null());
+    let scope = scope_condition(&filter.scope, C::State, C::AgencyId, C::ProvinceId, officially_accepted(), submitted);
+    if let Some(cond) = scope {
         q = q.filter(cond);
     }
     match filter.state {
@@ -307,7 +328,9 @@ impl ReportReader for SeaStore {
             q = q.filter(Expr::cust("report_changes.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"));
         }
         let accepted = Condition::all().add(C::State.eq(ReportState::Accepted.as_str()));
-        if let Some(cond) = scope_condition(scope, C::State, C::AgencyId, C::ProvinceId, accepted) {
+        if let Some(cond) =
+            scope_condition(scope, C::State, C::AgencyId, C::ProvinceId, accepted, change_of_submitted())
+        {
             q = q.filter(cond);
         }
         let mut rows =

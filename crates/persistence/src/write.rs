@@ -44,7 +44,7 @@ use workplan_domain::ports::{Idempotency, ReportWriter, SyncItemResult};
 use workplan_domain::report::sync::ValidSyncItem;
 use workplan_domain::report::{
     Applied, ChangeKind, Edit, FieldChange, NewReport, ProgressReport, ReportKey, ReportState, Reporter, apply_edit,
-    check_key_free, diff,
+    check_key_free, diff, unknown_report,
 };
 use workplan_domain::{Error, Result};
 
@@ -164,7 +164,7 @@ impl SeaStore {
             .db()?
             .map(to_report)
             .transpose()?
-            .ok_or_else(|| Error::not_found("report", Some("id")))?;
+            .ok_or_else(unknown_report)?;
         let applied = apply_edit(actor, &current, expected_version, edit, at)?;
         let key = ReportKey { period: applied.fields.period.to_string(), ..current.key() };
         if applied.state != ReportState::Withdrawn && key != current.key() {
@@ -201,7 +201,7 @@ impl SeaStore {
     async fn stale(&self, id: ReportId, expected: i32) -> Error {
         match progress_report::Entity::find_by_id(id.0).one(&self.db).await.db() {
             Ok(Some(row)) => Error::StaleVersion { expected, current: row.version },
-            Ok(None) => Error::not_found("report", Some("id")),
+            Ok(None) => unknown_report(),
             Err(e) => e,
         }
     }

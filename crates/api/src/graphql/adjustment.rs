@@ -116,7 +116,8 @@ pub(crate) struct ExemptObligationsInput {
     pub province_codes: Option<Vec<String>>,
     /// Instead of naming parties: every agency responsible for a named task, or every province.
     pub party_kind: Option<PartyKind>,
-    /// Why (required, at most 1000 characters); kept in the record.
+    /// Why (required, at most 1000 characters; no control characters but line breaks and tabs, no bidi overrides or isolates); kept in the
+    /// record.
     pub reason: String,
 }
 
@@ -136,7 +137,8 @@ pub(crate) struct ExtendObligationsInput {
     pub party_kind: Option<PartyKind>,
     /// The new due date: an instant, not before the period starts.
     pub due_at: DateTime<Utc>,
-    /// Why (required, at most 1000 characters); kept in the record.
+    /// Why (required, at most 1000 characters; no control characters but line breaks and tabs, no bidi overrides or isolates); kept in the
+    /// record.
     pub reason: String,
 }
 
@@ -145,7 +147,8 @@ pub(crate) struct ExtendObligationsInput {
 pub(crate) struct RevokeObligationAdjustmentsInput {
     /// The adjustments' IDs.
     pub ids: Vec<ID>,
-    /// Why (required, at most 1000 characters); kept in the record.
+    /// Why (required, at most 1000 characters; no control characters but line breaks and tabs, no bidi overrides or isolates); kept in the
+    /// record.
     pub reason: String,
 }
 

@@ -4,6 +4,7 @@
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::history::shown_actor;
 use super::official::seen;
 use super::report::{ProgressReport, ReportState};
 use crate::connection::PageInfo;
@@ -59,9 +60,12 @@ impl Change {
         self.0.state.into()
     }
 
-    /// Who made the change (token name and role).
-    async fn actor(&self) -> &str {
-        &self.0.actor
+    /// Who made the change. ADMIN and SUPERVISOR tokens read the token's name and role
+    /// (`ops-bot (ADMIN)`); everyone else reads the role alone (`SUPERVISOR`), or, for a
+    /// reporter's own change, the reporter and the role (`Guangdong (PROVINCE_REPORTER)`);
+    /// `unknown` for a record that names no role.
+    async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        shown_actor(ctx, &self.0.actor, self.0.reporter).await
     }
 
     /// When.

@@ -18,13 +18,15 @@ pub struct ProgressReportPatch {
     pub status: Option<ReportStatus>,
     /// How far along the task is, 0–100.
     pub percent_complete: Option<i32>,
-    /// What was done: 1–5000 characters.
+    /// What was done: 1–5000 characters; no control characters but line breaks and tabs, no bidi overrides or isolates.
     pub summary: Option<String>,
-    /// Up to 10 http or https links (replaces the list).
+    /// Up to 10 http or https links: no user name or password, no whitespace, control or invisible
+    /// characters (typed or percent-encoded); stored as the URL standard spells them
+    /// (`HTTPS://EXAMPLE.ORG/x` is `https://example.org/x`). Replaces the list.
     pub evidence_urls: Option<Vec<String>>,
     /// How the work is going; null clears it.
     pub health: MaybeUndefined<Health>,
-    /// What stands in the way: at most 2000 characters, no NUL; null or a blank text clears it.
+    /// What stands in the way: at most 2000 characters; no control characters but line breaks and tabs, no bidi overrides or isolates. Null or a blank text clears it.
     pub obstacles: MaybeUndefined<String>,
     /// Submit a DRAFT or RETURNED report for review.
     #[graphql(default)]
@@ -91,6 +93,8 @@ pub(crate) struct EditMutationRoot;
 impl EditMutationRoot {
     /// Edits a DRAFT, SUBMITTED or RETURNED report (its reporter, or an admin). A stale
     /// `expectedVersion` is a CONFLICT carrying `extensions.currentVersion`.
+    /// A report the caller cannot read is NOT_FOUND, exactly as an ID that names nothing; one it
+    /// reads but may not change is FORBIDDEN.
     async fn update_progress_report(
         &self,
         ctx: &Context<'_>,
@@ -103,7 +107,10 @@ impl EditMutationRoot {
     }
 
     /// Withdraws a report that was not accepted (its reporter, or an admin). The change feed
-    /// keeps a tombstone.
+    /// keeps a tombstone. A draft withdrawn without ever being submitted stays readable to its
+    /// reporter, supervisors and admins only.
+    /// A report the caller cannot read is NOT_FOUND, exactly as an ID that names nothing; one it
+    /// reads but may not change is FORBIDDEN.
     async fn withdraw_progress_report(
         &self,
         ctx: &Context<'_>,

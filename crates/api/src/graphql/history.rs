@@ -1,10 +1,37 @@
 //! The audit history of a report: every write, with each changed field before and after.
 
-use async_graphql::Object;
+use async_graphql::{Context, Object};
 use chrono::{DateTime, Utc};
+use workplan_domain::actor::{ShownActor, shown_to};
+use workplan_domain::report::Reporter;
 
-/// One write to a report.
-pub(crate) struct HistoryEntry(pub workplan_domain::report::HistoryEntry);
+use crate::context::{require, viewer};
+
+/// One write to a report, and the report's reporter (whom a reporter token's write is shown as).
+pub(crate) struct HistoryEntry(pub workplan_domain::report::HistoryEntry, pub Reporter);
+
+/// What the caller is shown of the actor `recorded` of a write to a report by `reporter`: ADMIN
+/// and SUPERVISOR tokens read the token's name and role; everyone else reads the role (`ADMIN`,
+/// `SUPERVISOR`, `READER`), or for a reporter token's write the reporter's name and the role
+/// (`Guangdong (PROVINCE_REPORTER)`), and `unknown` for a record without a role.
+pub(crate) async fn shown_actor(
+    ctx: &Context<'_>,
+    recorded: &str,
+    reporter: Reporter,
+) -> async_graphql::Result<String> {
+    Ok(match shown_to(viewer(ctx), recorded) {
+        ShownActor::AsRecorded(actor) => actor,
+        ShownActor::Role(role) => role.as_str().to_owned(),
+        ShownActor::Reporter(role) => {
+            let name = match reporter {
+                Reporter::Agency(id) => require(ctx, id).await?.name,
+                Reporter::Province(id) => require(ctx, id).await?.name,
+            };
+            format!("{name} ({})", role.as_str())
+        }
+        ShownActor::Hidden => "unknown".to_owned(),
+    })
+}
 
 /// One write to a report: who, when, what, and the fields it changed.
 #[Object]
@@ -20,9 +47,12 @@ impl HistoryEntry {
         &self.0.action
     }
 
-    /// Who wrote (token name and role).
-    async fn actor(&self) -> &str {
-        &self.0.actor
+    /// Who wrote. ADMIN and SUPERVISOR tokens read the token's name and role
+    /// (`ops-bot (ADMIN)`); everyone else reads the role alone (`SUPERVISOR`), or, for a
+    /// reporter's own write, the reporter and the role (`Guangdong (PROVINCE_REPORTER)`);
+    /// `unknown` for a record that names no role.
+    async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        shown_actor(ctx, &self.0.actor, self.1).await
     }
 
     /// When.

@@ -117,7 +117,8 @@ pub(crate) struct ScheduleReportingPeriodInput {
     /// When its reports are due: an instant, not before the period starts (midnight CST of
     /// its first day).
     pub due_at: DateTime<Utc>,
-    /// Why it is scheduled or moved (optional, at most 1000 characters); kept in its history.
+    /// Why it is scheduled or moved (optional, at most 1000 characters; no control characters but line breaks and tabs, no bidi overrides or isolates);
+    /// kept in its history.
     pub reason: Option<String>,
 }
 

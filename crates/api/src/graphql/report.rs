@@ -83,7 +83,7 @@ impl ProgressReport {
         &self.0.summary
     }
 
-    /// Links to evidence (http or https).
+    /// Links to evidence (http or https), as the URL standard spells them.
     async fn evidence_urls(&self) -> &[String] {
         &self.0.evidence_urls
     }
@@ -168,7 +168,7 @@ impl ProgressReport {
     async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<HistoryEntry>> {
         viewer(ctx).principal().gql()?;
         let rows = load(ctx, crate::loaders::HistoryOf(self.0.id)).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(HistoryEntry).collect())
+        Ok(rows.into_iter().map(|entry| HistoryEntry(entry, self.0.reporter)).collect())
     }
 
     /// Whether the caller may edit or withdraw this report now.
@@ -301,14 +301,16 @@ pub(crate) struct SubmitProgressReportInput {
     pub status: ReportStatus,
     /// How far along the task is, 0–100 (0 when NOT_STARTED, 100 when COMPLETED).
     pub percent_complete: Option<i32>,
-    /// What was done: 1–5000 characters, no NUL.
+    /// What was done: 1–5000 characters; no control characters but line breaks and tabs, no bidi overrides or isolates.
     pub summary: String,
-    /// Up to 10 http or https links to evidence.
+    /// Up to 10 http or https links: no user name or password, no whitespace, control or invisible
+    /// characters (typed or percent-encoded); stored as the URL standard spells them
+    /// (`HTTPS://EXAMPLE.ORG/x` is `https://example.org/x`).
     #[graphql(default)]
     pub evidence_urls: Vec<String>,
     /// How the work is going, if the reporter says.
     pub health: Option<Health>,
-    /// What stands in the way: at most 2000 characters, no NUL; trimmed, and blank is none.
+    /// What stands in the way: at most 2000 characters; no control characters but line breaks and tabs, no bidi overrides or isolates. Trimmed, and blank is none.
     pub obstacles: Option<String>,
     /// Save as a DRAFT instead of submitting for review.
     #[graphql(default)]

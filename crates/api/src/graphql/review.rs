@@ -61,7 +61,8 @@ pub(crate) struct ReopenProgressReportInput {
     pub id: ID,
     /// The version the reopening is based on.
     pub expected_version: i32,
-    /// Why it needs correcting: 1–5000 characters, shown to the reporter as the review comment.
+    /// Why it needs correcting: 1–5000 characters (no control characters but line breaks and tabs, no bidi overrides or isolates), shown to the reporter as the
+    /// review comment.
     pub reason: String,
     /// Retries with the same key return the first result.
     pub idempotency_key: Option<String>,
@@ -75,13 +76,18 @@ pub(crate) struct ReviewMutationRoot;
 #[Object]
 impl ReviewMutationRoot {
     /// Accepts or returns a SUBMITTED report (SUPERVISOR and ADMIN). Returning needs a comment.
+    /// A report the caller cannot read is NOT_FOUND, exactly as an ID that names nothing; one it
+    /// reads but may not change is FORBIDDEN.
     async fn review_progress_report(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The report's ID.")] id: ID,
         #[graphql(desc = "The version the review is based on.")] expected_version: i32,
         #[graphql(desc = "ACCEPT or RETURN.")] decision: ReviewDecision,
-        #[graphql(desc = "The reviewer's comment; the reason when returning.")] comment: Option<String>,
+        #[graphql(
+            desc = "The reviewer's comment; the reason when returning. At most 5000 characters; no control characters but line breaks and tabs, no bidi overrides or isolates."
+        )]
+        comment: Option<String>,
         #[graphql(desc = "Retries with the same key return the first result.")] idempotency_key: Option<String>,
     ) -> async_graphql::Result<ProgressReportPayload> {
         edit(
@@ -100,6 +106,8 @@ impl ReviewMutationRoot {
     /// accepted, `acceptedVersion` keeps the official content, and everyone who could read the
     /// accepted report still reads it (those limited to accepted reports see it as that
     /// version). A reopened report cannot be withdrawn.
+    /// A report the caller cannot read is NOT_FOUND, exactly as an ID that names nothing; one it
+    /// reads but may not change is FORBIDDEN.
     async fn reopen_progress_report(
         &self,
         ctx: &Context<'_>,

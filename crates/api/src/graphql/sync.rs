@@ -32,15 +32,17 @@ pub(crate) struct SyncProgressReportItem {
     pub status: ReportStatus,
     /// How far along the task is, 0–100.
     pub percent_complete: Option<i32>,
-    /// What was done: 1–5000 characters.
+    /// What was done: 1–5000 characters; no control characters but line breaks and tabs, no bidi overrides or isolates.
     pub summary: String,
-    /// Up to 10 http or https links.
+    /// Up to 10 http or https links: no user name or password, no whitespace, control or invisible
+    /// characters (typed or percent-encoded); stored as the URL standard spells them
+    /// (`HTTPS://EXAMPLE.ORG/x` is `https://example.org/x`).
     #[graphql(default)]
     pub evidence_urls: Vec<String>,
     /// How the work is going, if the reporter says (an item without it clears it).
     pub health: Option<Health>,
-    /// What stands in the way: at most 2000 characters, no NUL; trimmed, and blank is none (an
-    /// item without it clears it).
+    /// What stands in the way: at most 2000 characters; no control characters but line breaks and tabs, no bidi overrides or isolates. Trimmed, and blank is none
+    /// (an item without it clears it).
     pub obstacles: Option<String>,
     /// ADMIN only (others: the item is FORBIDDEN): when the report was originally submitted,
     /// for importing historical reports: not in the future, nor before its period starts. The

@@ -89,7 +89,9 @@ impl ApiToken {
 /// A token to create.
 #[derive(InputObject, Debug)]
 pub(crate) struct CreateApiTokenInput {
-    /// A unique name, e.g. "guangdong-sync".
+    /// A unique name, e.g. "guangdong-sync": one line of 1–100 characters, without control
+    /// characters, bidi overrides or isolates. Only ADMIN and SUPERVISOR tokens read it as the
+    /// actor of a write.
     pub name: String,
     /// What it may do.
     pub role: AccessRole,

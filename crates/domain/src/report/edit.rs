@@ -9,6 +9,7 @@ use super::submit::{ReportContent, ValidReportFields};
 use super::{AcceptedVersion, Health, ProgressReport, ReportState, ReportStatus, can_change};
 use crate::access::{Principal, can_edit, can_review};
 use crate::ids::TaskId;
+use crate::text::check_text;
 use crate::{Error, Result};
 
 /// Longest review comment, in characters.
@@ -142,6 +143,9 @@ fn prefixed(err: Error, prefix: &str) -> Error {
 
 /// Applies `edit` to `current` on behalf of `principal` at `at`, checking every rule: who may,
 /// in which state, and on which version. Nothing is decided elsewhere.
+///
+/// A report the principal may not read is NOT_FOUND, exactly as one that does not exist, so a
+/// guessed id tells nothing; FORBIDDEN is only for a report it reads but may not change.
 pub fn apply_edit(
     principal: &Principal,
     current: &ProgressReport,
@@ -149,6 +153,9 @@ pub fn apply_edit(
     edit: &Edit,
     at: DateTime<Utc>,
 ) -> Result<Applied> {
+    if !current.readable_within(&principal.report_scope()) {
+        return Err(unknown_report());
+    }
     match edit {
         Edit::Review { .. } | Edit::Reopen { .. } => can_review(principal)?,
         Edit::Patch(_) | Edit::Withdraw => can_edit(principal, current)?,
@@ -183,6 +190,12 @@ pub fn apply_edit(
         first_submitted_at,
         accepted,
     })
+}
+
+/// The error for a report that does not exist, or that the caller may not read: the two are
+/// indistinguishable by design. The store answers a missing id with this same error.
+pub fn unknown_report() -> Error {
+    Error::not_found("report", Some("id"))
 }
 
 /// Merges `patch` into the current content and checks the result as a whole.
@@ -259,16 +272,12 @@ fn apply_review(
     Ok(Outcome { fields: fields.clone(), state, comment, action, kind: ChangeKind::Reviewed })
 }
 
-/// A trimmed comment (`None` when blank), at most [`MAX_COMMENT_CHARS`], without NUL.
+/// A trimmed comment (`None` when blank): at most [`MAX_COMMENT_CHARS`], by the rules of every
+/// free text ([`check_text`]).
 fn checked_comment(comment: Option<&str>, field: &str) -> Result<Option<String>> {
     let comment = comment.map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
     if let Some(c) = &comment {
-        if c.chars().count() > MAX_COMMENT_CHARS {
-            return Err(Error::validation(field, format!("at most {MAX_COMMENT_CHARS} characters")));
-        }
-        if c.contains('\0') {
-            return Err(Error::validation(field, "must not contain NUL characters"));
-        }
+        check_text(c, field, MAX_COMMENT_CHARS)?;
     }
     Ok(comment)
 }

@@ -1,12 +1,14 @@
 //! Progress reports: the stored report, who files it, and its lifecycle. The rules for each way
 //! a report changes live in the submodules: [`submit`] (a new report), [`edit`] (edit, withdraw,
-//! review), [`sync`] (batch sync); [`history`] records what changed.
+//! review), [`sync`] (batch sync); [`evidence`] checks and normalises evidence links; [`history`]
+//! records what changed.
 
 use chrono::{DateTime, Utc};
 
 use crate::ids::{AgencyId, ProvinceId, ReportId, TaskId, string_enum};
 
 pub mod edit;
+pub mod evidence;
 pub mod history;
 pub mod period;
 pub mod submit;
@@ -14,12 +16,13 @@ pub mod sync;
 
 pub use edit::{
     Applied, Edit, MAX_COMMENT_CHARS, ReportPatch, accepted_after, apply_edit, comment_after, fields_of,
-    submission_times,
+    submission_times, unknown_report,
 };
+pub use evidence::MAX_URL_LEN;
 pub use history::{Change, ChangeKind, FeedPosition, FieldChange, HistoryEntry, diff};
 pub use period::{Period, YEARS};
 pub use submit::{
-    MAX_EVIDENCE_URLS, MAX_OBSTACLES_CHARS, MAX_SUMMARY_CHARS, MAX_URL_LEN, NewReport, ReportContent, SubmitReport,
+    MAX_EVIDENCE_URLS, MAX_OBSTACLES_CHARS, MAX_SUMMARY_CHARS, NewReport, ReportContent, SubmitReport,
     ValidReportFields,
 };
 

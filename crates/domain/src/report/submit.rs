@@ -2,9 +2,11 @@
 
 use chrono::{DateTime, Utc};
 
+use super::evidence::evidence_url;
 use super::period::Period;
 use super::{Health, ReportKind, ReportState, ReportStatus, Reporter};
 use crate::ids::TaskId;
+use crate::text::check_text;
 use crate::{Error, Result};
 
 /// Longest summary, in characters.
@@ -13,8 +15,6 @@ pub const MAX_SUMMARY_CHARS: usize = 5000;
 pub const MAX_OBSTACLES_CHARS: usize = 2000;
 /// Most evidence URLs on one report.
 pub const MAX_EVIDENCE_URLS: usize = 10;
-/// Longest evidence URL, in bytes.
-pub const MAX_URL_LEN: usize = 2048;
 
 /// What a report says, as sent, not yet checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +58,7 @@ pub struct ValidReportFields {
     pub percent_complete: Option<i32>,
     /// The trimmed summary.
     pub summary: String,
-    /// Checked http(s) links.
+    /// Checked http(s) links, normalised (see [`super::evidence`]).
     pub evidence_urls: Vec<String>,
     /// How the work is going, if said.
     pub health: Option<Health>,
@@ -99,41 +99,6 @@ impl NewReport {
     }
 }
 
-fn check_url(url: &str, field: &str) -> Result<()> {
-    let bad = |why: &str| Error::validation(field, format!("{why}: {:?}", url.chars().take(80).collect::<String>()));
-    if url.len() > MAX_URL_LEN {
-        return Err(bad("URL longer than 2048 bytes"));
-    }
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| bad("not an http or https URL"))?;
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(bad("URL contains whitespace or control characters"));
-    }
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host_port = authority.rsplit('@').next().unwrap_or_default();
-    let (host, port) = match host_port.strip_prefix('[') {
-        Some(v6) => {
-            let (inner, after) = v6.split_once(']').ok_or_else(|| bad("URL has a bad IPv6 host"))?;
-            (inner, after.strip_prefix(':'))
-        }
-        None => match host_port.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (host_port, None),
-        },
-    };
-    if host.is_empty() {
-        return Err(bad("URL has no host"));
-    }
-    if let Some(port) = port
-        && (port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return Err(bad("URL has a bad port"));
-    }
-    Ok(())
-}
-
 fn check_percent(status: ReportStatus, percent: Option<i32>) -> Result<()> {
     let Some(p) = percent else { return Ok(()) };
     if !(0..=100).contains(&p) {
@@ -148,17 +113,6 @@ fn check_percent(status: ReportStatus, percent: Option<i32>) -> Result<()> {
         }
         _ => Ok(()),
     }
-}
-
-/// The rules every free text of a report meets: at most `max` characters, no NUL.
-fn check_text(text: &str, field: &str, max: usize) -> Result<()> {
-    if text.chars().count() > max {
-        return Err(Error::validation(field, format!("at most {max} characters")));
-    }
-    if text.contains('\0') {
-        return Err(Error::validation(field, "must not contain NUL characters"));
-    }
-    Ok(())
 }
 
 fn check_summary(summary: &str) -> Result<()> {
@@ -185,16 +139,16 @@ impl ReportContent {
         if self.evidence_urls.len() > MAX_EVIDENCE_URLS {
             return Err(Error::validation("evidenceUrls", format!("at most {MAX_EVIDENCE_URLS} URLs")));
         }
-        for (i, url) in self.evidence_urls.iter().enumerate() {
-            check_url(url, &format!("evidenceUrls[{i}]"))?;
-        }
+        let evidence_urls = (self.evidence_urls.iter().enumerate())
+            .map(|(i, url)| evidence_url(url, &format!("evidenceUrls[{i}]")))
+            .collect::<Result<Vec<_>>>()?;
         let obstacles = checked_obstacles(self.obstacles.as_deref())?;
         Ok(ValidReportFields {
             period,
             status: self.status,
             percent_complete: self.percent_complete,
             summary: summary.to_owned(),
-            evidence_urls: self.evidence_urls.clone(),
+            evidence_urls,
             health: self.health,
             obstacles,
         })
@@ -259,6 +213,20 @@ mod tests {
             (ReportContent { period: "2016-Q9".into(), ..input() }, "period"),
             (ReportContent { obstacles: Some("a".repeat(2001)), ..input() }, "obstacles"),
             (ReportContent { obstacles: Some("late\0funds".into()), ..input() }, "obstacles"),
+            (ReportContent { summary: "red \u{1B}[31m alert".into(), ..input() }, "summary"),
+            (ReportContent { summary: "file \u{202E}gnp.exe".into(), ..input() }, "summary"),
+            (ReportContent { obstacles: Some("a \u{2066}b".into()), ..input() }, "obstacles"),
+            (
+                ReportContent {
+                    evidence_urls: vec!["https://a.org/".into(), "https://gov.cn@evil.example/".into()],
+                    ..input()
+                },
+                "evidenceUrls[1]",
+            ),
+            (
+                ReportContent { evidence_urls: vec!["https://example.org/\u{202E}gnp.exe".into()], ..input() },
+                "evidenceUrls[0]",
+            ),
         ];
         for (case, field) in cases {
             match case.validate() {
@@ -275,6 +243,19 @@ mod tests {
                 .validate()
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn evidence_links_are_kept_normalised_and_text_keeps_line_breaks() {
+        let v = ReportContent {
+            evidence_urls: vec!["HTTPS://EXAMPLE.ORG/x".into(), "http://a.org".into()],
+            summary: "line one\r\nline two\n\tindented".into(),
+            ..input()
+        }
+        .validate()
+        .expect("valid");
+        assert_eq!(v.evidence_urls, ["https://example.org/x", "http://a.org/"]);
+        assert_eq!(v.summary, "line one\r\nline two\n\tindented");
     }
 
     #[test]

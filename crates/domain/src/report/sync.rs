@@ -3,10 +3,12 @@
 use chrono::{DateTime, Utc};
 
 use super::edit::{Applied, comment_after, fields_of, submission_times};
+use super::evidence::evidence_url;
 use super::history::{ChangeKind, FieldChange, diff};
 use super::submit::ValidReportFields;
 use super::{ProgressReport, ReportKind, ReportState};
 use crate::ids::TaskId;
+use crate::text::check_line;
 use crate::{Error, Result};
 
 /// Most items in one batch.
@@ -89,18 +91,13 @@ impl PartialEq for RejectReason {
 
 impl Eq for RejectReason {}
 
-/// Checks a client report id.
+/// Checks a client report id: not blank, one line of at most [`MAX_CLIENT_ID`] characters
+/// without control or bidi characters.
 pub fn check_client_id(id: &str, field: &str) -> Result<()> {
     if id.trim().is_empty() {
         return Err(Error::validation(field, "must not be empty"));
     }
-    if id.chars().count() > MAX_CLIENT_ID {
-        return Err(Error::validation(field, format!("at most {MAX_CLIENT_ID} characters")));
-    }
-    if id.chars().any(char::is_control) {
-        return Err(Error::validation(field, "must not contain control characters"));
-    }
-    Ok(())
+    check_line(id, field, MAX_CLIENT_ID)
 }
 
 /// Decides an item. Re-sending an identical item changes nothing; a changed one updates the
@@ -141,7 +138,7 @@ pub fn decide(existing: Option<&ProgressReport>, item: &ValidSyncItem, at: DateT
         )))));
     }
     let fields = fields_of(current)?;
-    if fields == item.fields {
+    if says_the_same(&fields, &item.fields) {
         return Ok(SyncDecision::Unchanged);
     }
     if current.state.is_locked() {
@@ -171,6 +168,18 @@ pub fn decide(existing: Option<&ProgressReport>, item: &ValidSyncItem, at: DateT
         first_submitted_at,
         accepted: current.accepted.clone(),
     }))
+}
+
+/// Whether an item (its links normalised by validation) says what the stored report says. A
+/// link stored before links were normalised (`http://a.org`) compares by its normalised
+/// spelling (`http://a.org/`), so re-sending an identical batch still changes nothing — and
+/// is not refused as LOCKED for an accepted report.
+fn says_the_same(stored: &ValidReportFields, item: &ValidReportFields) -> bool {
+    if stored == item {
+        return true;
+    }
+    let links = stored.evidence_urls.iter().map(|u| evidence_url(u, "evidenceUrls").unwrap_or_else(|_| u.clone()));
+    ValidReportFields { evidence_urls: links.collect(), ..stored.clone() } == *item
 }
 
 /// For a backfilled item: records the `submittedAt` change and returns the BACKFILL action.
@@ -222,6 +231,26 @@ mod tests {
     }
 
     #[test]
+    fn links_stored_before_normalisation_compare_by_their_normalised_spelling() {
+        let normalised = ValidSyncItem {
+            fields: ValidReportFields { evidence_urls: vec!["http://a.org/".into()], ..item(1, "Done a lot.").fields },
+            ..item(1, "Done a lot.")
+        };
+        for state in [ReportState::Submitted, ReportState::Accepted] {
+            let stored = ProgressReport { evidence_urls: vec!["HTTP://A.ORG".into()], ..report(state) };
+            assert_eq!(
+                decide(Some(&stored), &normalised, DateTime::<Utc>::default()).ok(),
+                Some(SyncDecision::Unchanged)
+            );
+            let other = ProgressReport { evidence_urls: vec!["http://b.org".into()], ..report(state) };
+            assert_ne!(
+                decide(Some(&other), &normalised, DateTime::<Utc>::default()).ok(),
+                Some(SyncDecision::Unchanged)
+            );
+        }
+    }
+
+    #[test]
     fn health_and_obstacles_are_synced_content() {
         let said = ValidSyncItem {
             fields: ValidReportFields {
@@ -268,6 +297,7 @@ mod tests {
         assert!(check_client_id("a-1", "f").is_ok());
         assert!(check_client_id(" ", "f").is_err());
         assert!(check_client_id("a\nb", "f").is_err());
+        assert!(check_client_id("a\u{202E}b", "f").is_err());
         assert!(check_client_id(&"x".repeat(256), "f").is_err());
     }
 }

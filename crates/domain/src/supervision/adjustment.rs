@@ -16,6 +16,7 @@ use crate::plan::{Responsibility, Task};
 use crate::province::Province;
 use crate::report::{Period, Reporter};
 use crate::supervision::obligation::PartyKind;
+use crate::text::check_text;
 use crate::{Error, Result};
 
 /// The longest reason an adjustment may carry, in characters.
@@ -119,15 +120,14 @@ pub struct AdjustmentRequest {
     pub reason: String,
 }
 
-/// Checks a reason: trimmed, not empty, at most [`MAX_ADJUSTMENT_REASON`] characters.
+/// Checks a reason: trimmed, not empty, at most [`MAX_ADJUSTMENT_REASON`] characters, by the
+/// rules of every free text ([`check_text`]).
 pub fn check_reason(reason: &str) -> Result<String> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(Error::validation("reason", "say why (the reason is kept in the record)"));
     }
-    if reason.chars().count() > MAX_ADJUSTMENT_REASON {
-        return Err(Error::validation("reason", format!("at most {MAX_ADJUSTMENT_REASON} characters")));
-    }
+    check_text(reason, "reason", MAX_ADJUSTMENT_REASON)?;
     Ok(reason.to_owned())
 }
 

@@ -88,7 +88,7 @@ impl ReportFacts {
     /// Whether `scope` lets its holder see this report (as [`crate::report::ProgressReport::readable_within`]
     /// decides for the whole report: a reopened report is readable as its accepted version).
     pub fn readable_within(&self, scope: &crate::access::ReportScope) -> bool {
-        crate::access::in_scope(scope, self.state, self.reporter)
+        crate::access::in_scope(scope, self.state, self.reporter, self.first_submitted_at.is_some())
             || (self.has_accepted && self.state != ReportState::Withdrawn)
     }
 }

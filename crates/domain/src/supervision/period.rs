@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::ids::string_enum;
 use crate::report::{FieldChange, Period};
+use crate::text::check_text;
 use crate::{Error, Result};
 
 /// The longest reason a schedule may carry, in characters.
@@ -74,7 +75,7 @@ pub struct PeriodSchedule {
 
 impl PeriodSchedule {
     /// Checks a request: `period` must be a period key, `due_at` not before the period
-    /// starts, `reason` at most [`MAX_REASON`] characters. Errors name the input field.
+    /// starts, `reason` at most [`MAX_REASON`] characters of free text ([`check_text`]). Errors name the input field.
     pub fn check(period: &str, due_at: DateTime<Utc>, reason: Option<&str>) -> Result<Self> {
         let period = Period::parse(period.trim())?;
         if due_at < period.starts_at() {
@@ -88,8 +89,8 @@ impl PeriodSchedule {
             ));
         }
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-        if reason.is_some_and(|r| r.chars().count() > MAX_REASON) {
-            return Err(Error::validation("reason", format!("at most {MAX_REASON} characters")));
+        if let Some(r) = reason {
+            check_text(r, "reason", MAX_REASON)?;
         }
         Ok(Self { period, due_at, reason: reason.map(str::to_owned) })
     }

@@ -18,7 +18,7 @@ pub use idempotency::MAX_IDEMPOTENCY_KEY;
 pub use schedule_period::schedule_period;
 pub use submit::submit_report;
 pub use sync::{SyncItemInput, sync_reports};
-pub use tokens::{IssuedToken, TokenRequest, create_token};
+pub use tokens::{IssuedToken, MAX_TOKEN_NAME, TokenRequest, create_token};
 
 #[cfg(test)]
 mod tests;

@@ -4,8 +4,12 @@ use chrono::{DateTime, Utc};
 
 use crate::ids::AgencyId;
 use crate::ports::{NewToken, PlanReader, TokenStore};
+use crate::text::check_line;
 use crate::token::{AccessRole, ApiToken, check_token_binding, hash_secret};
 use crate::{Error, Result};
+
+/// Longest token name, in characters.
+pub const MAX_TOKEN_NAME: usize = 100;
 
 /// A token and its secret, shown once.
 #[derive(Debug, Clone)]
@@ -19,7 +23,7 @@ pub struct IssuedToken {
 /// A token to issue, as asked for.
 #[derive(Debug, Clone, Copy)]
 pub struct TokenRequest<'a> {
-    /// Unique name, 1–100 printable characters.
+    /// Unique name: one line of 1–100 characters, without control or bidi characters.
     pub name: &'a str,
     /// What it may do.
     pub role: AccessRole,
@@ -40,9 +44,10 @@ pub async fn create_token(
 ) -> Result<IssuedToken> {
     let TokenRequest { name, role, agency, province_code, expires_at } = request;
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+    if name.is_empty() {
         return Err(Error::validation("name", "1–100 printable characters"));
     }
+    check_line(name, "name", MAX_TOKEN_NAME)?;
     if expires_at.is_some_and(|at| at <= Utc::now()) {
         return Err(Error::validation("expiresAt", "must be in the future"));
     }

@@ -61,7 +61,7 @@ fn locked_reports_do_not_change() {
 fn who_and_which_version() {
     let other = Principal { agency: Some(AgencyId(8)), ..principal(AccessRole::AgencyReporter) };
     assert!(matches!(
-        apply_edit(&other, &report(ReportState::Draft), 1, &Edit::Withdraw, at()),
+        apply_edit(&other, &submitted(ReportState::Accepted), 1, &Edit::Withdraw, at()),
         Err(Error::Forbidden(_))
     ));
     let owner = principal(AccessRole::AgencyReporter);
@@ -71,6 +71,40 @@ fn who_and_which_version() {
     ));
     let review = Edit::Review { accept: true, comment: None };
     assert!(matches!(apply_edit(&owner, &report(ReportState::Submitted), 1, &review, at()), Err(Error::Forbidden(_))));
+}
+
+/// A report in `state` that was submitted once.
+fn submitted(state: ReportState) -> ProgressReport {
+    ProgressReport { first_submitted_at: Some(at()), submitted_at: Some(at()), ..report(state) }
+}
+
+#[test]
+fn a_report_the_caller_cannot_read_is_not_found_and_one_it_reads_but_cannot_change_is_forbidden() {
+    let other = Principal { agency: Some(AgencyId(8)), ..principal(AccessRole::AgencyReporter) };
+    let reader = principal(AccessRole::Reader);
+    let review = Edit::Review { accept: true, comment: None };
+    let summary = patch(ReportPatch { summary: Some("x".into()), ..ReportPatch::default() });
+    let not_found = |r: Result<Applied>| matches!(r, Err(Error::NotFound { field: Some(f), .. }) if f == "id");
+    let forbidden = |r: Result<Applied>| matches!(r, Err(Error::Forbidden(_)));
+    for edit in [&Edit::Withdraw, &review, &summary] {
+        // Another reporter's draft, submitted or returned report: not readable.
+        for current in [report(ReportState::Draft), submitted(ReportState::Submitted), submitted(ReportState::Returned)]
+        {
+            assert!(not_found(apply_edit(&other, &current, 1, edit, at())), "{edit:?} {:?}", current.state);
+        }
+        // A reader reads what was submitted, never a draft (withdrawn or not).
+        for current in [report(ReportState::Draft), report(ReportState::Withdrawn)] {
+            assert!(not_found(apply_edit(&reader, &current, 1, edit, at())), "{edit:?} {:?}", current.state);
+        }
+        for current in [submitted(ReportState::Submitted), submitted(ReportState::Withdrawn)] {
+            assert!(forbidden(apply_edit(&reader, &current, 1, edit, at())), "{edit:?} {:?}", current.state);
+        }
+        // Everyone reads an accepted report; only its reporter or an admin changes it.
+        assert!(forbidden(apply_edit(&other, &submitted(ReportState::Accepted), 1, edit, at())), "{edit:?}");
+    }
+    // The owner reads its own report, so it is told it may not review it.
+    let owner = principal(AccessRole::AgencyReporter);
+    assert!(forbidden(apply_edit(&owner, &report(ReportState::Draft), 1, &review, at())));
 }
 
 #[test]
