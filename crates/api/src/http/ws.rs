@@ -1,5 +1,6 @@
 //! GraphQL over WebSocket (`graphql-transport-ws` and the older `graphql-ws`) at `/graphql/ws`.
 
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use async_graphql::parser::types::ExecutableDocument;
@@ -14,8 +15,9 @@ use tracing_futures::Instrument as _;
 use workplan_domain::Error;
 use workplan_domain::access::Viewer;
 
+use super::AppState;
+use super::caller::Caller;
 use super::graphql::operation_of;
-use super::{AppState, ClientAddr};
 use crate::auth::viewer_from_headers;
 use crate::documents::{DocumentCache, DocumentError, QueryHash};
 use crate::error::{code, to_graphql};
@@ -33,18 +35,18 @@ struct WsRefused(String);
 /// reaches the parser; a message over a limit closes the connection.
 pub(super) async fn graphql_ws(
     State(state): State<AppState>,
-    client: ClientAddr,
+    caller: Caller,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(state.config.limits.max_body_bytes)
-        .on_upgrade(move |socket| serve(socket, state, client, protocol))
+        .on_upgrade(move |socket| serve(socket, state, caller.client, protocol))
 }
 
 /// Serves one connection until either side closes it.
-async fn serve(socket: WebSocket, state: AppState, client: ClientAddr, protocol: GraphQLProtocol) {
+async fn serve(socket: WebSocket, state: AppState, client: Option<IpAddr>, protocol: GraphQLProtocol) {
     let (sink, stream) = socket.split();
     let stream = checked(stream, state.config.limits, state.documents.clone(), state.metrics.clone());
     let refusal = Refusal::default();
@@ -68,14 +70,14 @@ async fn serve(socket: WebSocket, state: AppState, client: ClientAddr, protocol:
 /// What the connection's operations may take from the context, once its caller is known.
 async fn connection_data(
     state: &AppState,
-    client: ClientAddr,
+    client: Option<IpAddr>,
     payload: &serde_json::Value,
 ) -> workplan_domain::Result<async_graphql::Data> {
     let viewer = viewer_of(state, payload).await?;
     if viewer == Viewer::Anonymous && !state.config.public_read {
         return Err(Error::Unauthenticated("public reading is off: send a token".into()));
     }
-    Ok(state.request_data(viewer, client.0))
+    Ok(state.request_data(viewer, client))
 }
 
 /// A refused `connection_init`, kept for the message that announces the refusal: async-graphql
