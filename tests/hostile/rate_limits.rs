@@ -179,3 +179,46 @@ async fn an_untrusted_peer_cannot_choose_its_address() {
         assert_limited(&post(&app, TYPENAME, &[("x-forwarded-for", forwarded)]).await, forwarded);
     }
 }
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next text message on `ws`, as JSON; `None` once it is closed (or silent for 5 s).
+async fn next(ws: &mut Ws) -> Option<Value> {
+    match tokio::time::timeout(std::time::Duration::from_secs(5), ws.next()).await {
+        Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text)))) => serde_json::from_str(text.as_str()).ok(),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn operations_over_a_websocket_count_as_requests() {
+    use futures::SinkExt as _;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+
+    let app = spawn(ApiConfig { request_limit: requests(4), ..ApiConfig::default() }).await;
+    let mut request = format!("ws://{}/graphql/ws", app.addr).into_client_request().expect("request");
+    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().expect("header"));
+    // The upgrade is the first request.
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("connect");
+    let init = json!({ "type": "connection_init", "payload": {} });
+    ws.send(Message::Text(init.to_string().into())).await.expect("init");
+    assert_eq!(next(&mut ws).await.expect("ack")["type"], "connection_ack");
+    let mut answers = Vec::new();
+    for id in 1..=4 {
+        let subscribe = json!({ "id": id.to_string(), "type": "subscribe", "payload": { "query": "{ __typename }" } });
+        if ws.send(Message::Text(subscribe.to_string().into())).await.is_err() {
+            break;
+        }
+        match next(&mut ws).await {
+            Some(answer) if answer["type"] == "next" => answers.push(answer["payload"]["data"].clone()),
+            _ => break,
+        }
+        let _complete = next(&mut ws).await;
+    }
+    // Three operations ran (with the upgrade, four requests); the fourth closed the connection.
+    assert_eq!(answers.len(), 3, "{answers:?}");
+    // And the bucket stays empty for a new connection's upgrade.
+    let over = app.client.get(app.url("/graphql?query=%7B__typename%7D")).send().await.expect("get");
+    assert_eq!(over.status(), 429);
+}

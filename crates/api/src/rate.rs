@@ -4,7 +4,8 @@
 //!
 //! - by request count: every request to `/graphql`, `/graphql/ws` and `/export/…` costs 1,
 //!   charged before anything else is read, so refused requests (bad JSON, validation errors,
-//!   unknown tokens) and cheap ones (`{ __typename }`) count too ([`crate::http`]);
+//!   unknown tokens) and cheap ones (`{ __typename }`) count too ([`crate::http`]); over a
+//!   WebSocket each operation costs 1 more;
 //! - by cost: a valid operation costs what [`crate::cost`] says, charged by the limits
 //!   extension (`charge`), an export a fixed amount.
 //!

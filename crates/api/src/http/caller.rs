@@ -38,7 +38,7 @@ impl Caller {
 
     /// The bucket this caller's requests are counted in: its token, else its address (an
     /// unknown token is no token).
-    fn rate_key(&self) -> RateKey {
+    pub(super) fn rate_key(&self) -> RateKey {
         RateKey::of(self.viewer.as_ref().unwrap_or(&Viewer::Anonymous), self.client)
     }
 }
