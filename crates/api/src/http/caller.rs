@@ -74,10 +74,14 @@ pub(super) async fn limit_requests(State(state): State<AppState>, request: Reque
 /// 429 with `Retry-After` and a GraphQL error RATE_LIMITED with `extensions.retryAfter`, in
 /// the media type `media`.
 pub(super) fn too_many_requests(wait: std::time::Duration, media: &'static str) -> Response {
-    let body = serde_json::json!({ "errors": [rate_limited_error(wait)] });
-    let mut response =
-        (StatusCode::TOO_MANY_REQUESTS, [(header::CONTENT_TYPE, HeaderValue::from_static(media))], body.to_string())
-            .into_response();
+    /// The body, its error serialised as async-graphql writes errors (`message` first).
+    #[derive(serde::Serialize)]
+    struct Body {
+        errors: [async_graphql::ServerError; 1],
+    }
+    let body = serde_json::to_string(&Body { errors: [rate_limited_error(wait)] }).unwrap_or_default();
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, [(header::CONTENT_TYPE, HeaderValue::from_static(media))], body)
+        .into_response();
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs(wait)));
     response
 }
