@@ -122,7 +122,7 @@ def main():
     binary = os.path.abspath(args.binary)
     # The rate limiter would refuse an anonymous caller this many dashboards, and under
     # callgrind (and a busy machine) a request can take longer than the default timeout.
-    args.serve_flags = ["--rate-limit-capacity", "0", "--request-timeout-secs", "600", *args.serve_flags]
+    args.serve_flags = ["--rate-limit-capacity", "0", "--rate-limit-requests", "0", "--request-timeout-secs", "600", *args.serve_flags]
     out = {"binary": binary, "flags": args.serve_flags, "requests": args.requests}
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, DATABASE_URL=f"sqlite://{tmp}/bench.db?mode=rwc", RUST_LOG=os.environ.get("BENCH_RUST_LOG", "warn"))

@@ -97,7 +97,7 @@ run() {
       --name "writer-$code" 2>/dev/null | tail -n 1 >>"$WORK/tokens"
   done
   port=$(free_port)
-  DATABASE_URL=$(pg_url "$db") WORKPLAN_RATE_LIMIT_CAPACITY=0 WORKPLAN_DB_MAX_CONNECTIONS=$POOL RUST_LOG=warn \
+  DATABASE_URL=$(pg_url "$db") WORKPLAN_RATE_LIMIT_CAPACITY=0 WORKPLAN_RATE_LIMIT_REQUESTS=0 WORKPLAN_DB_MAX_CONNECTIONS=$POOL RUST_LOG=warn \
     "$bin" serve --listen "127.0.0.1:$port" >>"$WORK/server-$name.log" 2>&1 &
   SERVER_PID=$!
   wait_http "http://127.0.0.1:$port/readyz" 60 || die "$name did not start: $(tail -5 "$WORK/server-$name.log")"

@@ -2,6 +2,8 @@
 //! mis-typed. Each must be refused with the right status and code, quickly, and the server must
 //! still answer afterwards.
 
+mod rate_limits;
+
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -310,7 +312,7 @@ async fn production_hides_introspection_and_suggestions_from_anonymous_callers()
 async fn costly_callers_are_rate_limited_per_token_and_per_ip() {
     let db = workplan_tests::TestDb::create().await.expect("db");
     let config = workplan_api::config::ApiConfig {
-        rate_limit: Some(workplan_api::rate::RateLimit { capacity: 3000.0, refill_per_second: 1.0 }),
+        rate_limit: Some(workplan_api::rate::RateLimit::new(3000, 1.0).expect("a valid limit")),
         ..Default::default()
     };
     let app = TestApp::spawn_with(db, workplan_server::store_options(3), config).await;

@@ -91,7 +91,7 @@ async fn cursors_handed_out_before_feed_positions_keep_working() {
     let app = TestApp::spawn_with(
         db,
         workplan_server::store_options(5),
-        ApiConfig { rate_limit: None, ..ApiConfig::default() },
+        ApiConfig { rate_limit: None, request_limit: None, ..ApiConfig::default() },
     )
     .await;
     let gd = app.token("gd", AccessRole::ProvinceReporter, None, Some("440000")).await;

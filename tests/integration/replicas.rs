@@ -18,7 +18,7 @@ const ME: &str = "{ viewer { __typename } }";
 /// A second server on `app`'s database, with its own pool, snapshot, token table and listener.
 async fn replica(app: &TestApp) -> (String, tokio::sync::oneshot::Sender<()>) {
     let listen = "127.0.0.1:0".parse().expect("addr");
-    let config = ApiConfig { rate_limit: None, ..ApiConfig::default() };
+    let config = ApiConfig { rate_limit: None, request_limit: None, ..ApiConfig::default() };
     let other = Application::build(app.db.url(), listen, &workplan_server::store_options(3), config)
         .await
         .expect("a second replica");

@@ -47,7 +47,7 @@ async fn spans(trace_fields: bool) -> Opened {
     let subscriber = tracing_subscriber::registry().with(library_spans(trace_fields)).with(opened.clone());
     let _guard = tracing::subscriber::set_default(subscriber);
     let db = TestDb::create().await.expect("db");
-    let config = ApiConfig { trace_fields, rate_limit: None, ..ApiConfig::default() };
+    let config = ApiConfig { trace_fields, rate_limit: None, request_limit: None, ..ApiConfig::default() };
     let app = TestApp::spawn_with(db, workplan_server::store_options(3), config).await;
     for _ in 0..2 {
         let d = app.data_as(None, DASHBOARD, json!({})).await;

@@ -115,7 +115,7 @@ impl TestApp {
         let db = TestDb::create().await.expect("create a test database");
         let options = workplan_server::store_options(5);
         // Rate limiting has tests of its own; here it would only make tests depend on timing.
-        Self::spawn_with(db, options, ApiConfig { rate_limit: None, ..ApiConfig::default() }).await
+        Self::spawn_with(db, options, ApiConfig { rate_limit: None, request_limit: None, ..ApiConfig::default() }).await
     }
 
     /// Like [`Self::spawn`], with a pool of `max_connections` (writers racing each other need
@@ -123,14 +123,14 @@ impl TestApp {
     pub async fn spawn_pooled(max_connections: u32) -> Self {
         let db = TestDb::create().await.expect("create a test database");
         let options = workplan_server::store_options(max_connections);
-        Self::spawn_with(db, options, ApiConfig { rate_limit: None, ..ApiConfig::default() }).await
+        Self::spawn_with(db, options, ApiConfig { rate_limit: None, request_limit: None, ..ApiConfig::default() }).await
     }
 
     /// Starts the server on a [`ManualClock`] showing `at`, which the test moves.
     pub async fn spawn_at(at: chrono::DateTime<chrono::Utc>) -> (Self, Arc<ManualClock>) {
         let db = TestDb::create().await.expect("create a test database");
         let clock = Arc::new(ManualClock::new(at));
-        let config = ApiConfig { rate_limit: None, ..ApiConfig::default() };
+        let config = ApiConfig { rate_limit: None, request_limit: None, ..ApiConfig::default() };
         let app = Self::spawn_with_clock(db, workplan_server::store_options(5), config, clock.clone()).await;
         (app, clock)
     }

@@ -1,8 +1,9 @@
-//! Request-independent API settings: access, introspection, limits, CORS, rate limiting
-//! and the export-link key.
+//! Request-independent API settings: access, introspection, limits, CORS, rate limiting,
+//! trusted proxies and the export-link key.
 
 use workplan_domain::access::Viewer;
 
+use crate::client_address::TrustedProxies;
 use crate::export::signed::ExportKey;
 use crate::limits::Limits;
 use crate::rate::RateLimit;
@@ -22,6 +23,12 @@ pub struct ApiConfig {
     pub cors_origins: Vec<String>,
     /// Per-caller rate limit by cost; `None` turns it off.
     pub rate_limit: Option<RateLimit>,
+    /// Per-caller rate limit by request count (every request to `/graphql`, `/graphql/ws` and
+    /// `/export/…` costs 1, refused ones included); `None` turns it off.
+    pub request_limit: Option<RateLimit>,
+    /// Peers whose `X-Forwarded-For` names the client (rate limiting counts callers by it);
+    /// none by default.
+    pub trusted_proxies: TrustedProxies,
     /// The key export links are signed with; `None`: a random key made once per process
     /// (fine for one replica; replicas behind one balancer must share a configured key).
     pub export_key: Option<ExportKey>,
@@ -45,7 +52,9 @@ impl Default for ApiConfig {
             suggestions: true,
             limits: Limits::default(),
             cors_origins: Vec::new(),
-            rate_limit: Some(RateLimit::default()),
+            rate_limit: Some(RateLimit::default_cost()),
+            request_limit: Some(RateLimit::default_requests()),
+            trusted_proxies: TrustedProxies::default(),
             export_key: None,
             trace_fields: false,
             document_cache_bytes: crate::documents::DEFAULT_BUDGET,

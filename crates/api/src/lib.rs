@@ -6,6 +6,7 @@
 //! [`schema_builder`] needs no database, so the SDL can be printed anywhere.
 
 pub mod auth;
+pub mod client_address;
 pub mod config;
 mod connection;
 mod context;

@@ -87,9 +87,36 @@ pub(crate) struct WriteTx {
     _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
+/// Opens one connection to the PostgreSQL server at `url` and closes it again. The pool would
+/// take a refused connection for a server still starting and try again until its acquire
+/// timeout, then say only "pool timed out"; at start-up the real reason, at once, is better.
+async fn probe_postgres(url: &str, timeout: Duration) -> Result<()> {
+    use sea_orm::sqlx::ConnectOptions as _;
+    let options: sea_orm::sqlx::postgres::PgConnectOptions = url.parse().map_err(Error::internal)?;
+    match tokio::time::timeout(timeout, options.connect()).await {
+        Ok(Ok(connection)) => {
+            // Closing politely is a courtesy; the probe has done its work either way.
+            let _ = sea_orm::sqlx::Connection::close(connection).await;
+            Ok(())
+        }
+        Ok(Err(error)) => Err(Error::internal(error)),
+        Err(_) => Err(Error::internal(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("no answer from the server within {} s", timeout.as_secs_f32()),
+        ))),
+    }
+}
+
 impl SeaStore {
     /// Connects to `url` (`sqlite://...` or `postgres://...`).
+    ///
+    /// # Errors
+    /// When the database cannot be reached: on PostgreSQL the reason the first connection
+    /// failed (e.g. "connection refused"), at once.
     pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self> {
+        if url.starts_with("postgres") {
+            probe_postgres(url, options.acquire_timeout).await?;
+        }
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.max_connections(options.max_connections).acquire_timeout(options.acquire_timeout).sqlx_logging(false);
         if url.starts_with("postgres") {

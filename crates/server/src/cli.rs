@@ -51,14 +51,31 @@ pub struct Cli {
     #[command(flatten)]
     pub limits: LimitArgs,
 
-    /// Rate limit: the cost units (query complexity) a caller may spend at once; 0 turns
-    /// rate limiting off. Callers are tokens, or client IPs for anonymous callers.
-    #[arg(long, env = "WORKPLAN_RATE_LIMIT_CAPACITY", default_value_t = RateLimit::default().capacity, global = true)]
-    pub rate_limit_capacity: f64,
+    /// Rate limit by cost: the cost units (query complexity) a caller may spend at once; 0
+    /// turns this limit off. Callers are tokens, or client addresses for anonymous callers.
+    #[arg(long, env = "WORKPLAN_RATE_LIMIT_CAPACITY", default_value_t = RateLimit::default_cost().capacity(), global = true)]
+    pub rate_limit_capacity: u32,
 
-    /// Rate limit: cost units returned to each caller per second.
-    #[arg(long, env = "WORKPLAN_RATE_LIMIT_REFILL", default_value_t = RateLimit::default().refill_per_second, global = true)]
+    /// Rate limit by cost: units returned to each caller per second (above 0).
+    #[arg(long, env = "WORKPLAN_RATE_LIMIT_REFILL", default_value_t = RateLimit::default_cost().refill_per_second(), global = true)]
     pub rate_limit_refill: f64,
+
+    /// Rate limit by request count: the requests a caller may send at once (every request to
+    /// /graphql, /graphql/ws and /export costs 1, refused ones included); 0 turns this limit
+    /// off.
+    #[arg(long, env = "WORKPLAN_RATE_LIMIT_REQUESTS", default_value_t = RateLimit::default_requests().capacity(), global = true)]
+    pub rate_limit_requests: u32,
+
+    /// Rate limit by request count: requests returned to each caller per second (above 0).
+    #[arg(long, env = "WORKPLAN_RATE_LIMIT_REQUESTS_PER_SECOND", default_value_t = RateLimit::default_requests().refill_per_second(), global = true)]
+    pub rate_limit_requests_per_second: f64,
+
+    /// A reverse proxy (CIDR such as 10.0.0.0/8, or one address) whose X-Forwarded-For names
+    /// the client: the rightmost address in it that is not a trusted proxy is the client's.
+    /// Repeat or comma-separate. None by default: the header is ignored and the client is the
+    /// TCP peer.
+    #[arg(long = "trusted-proxy", env = "WORKPLAN_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    pub trusted_proxies: Vec<String>,
 
     /// A browser origin allowed to call the API (CORS), e.g. https://dashboard.example.gov.cn;
     /// repeat or comma-separate. None by default: no cross-origin access.
@@ -124,6 +141,19 @@ pub struct LimitArgs {
     /// Longest a request may run, in seconds.
     #[arg(long, env = "WORKPLAN_REQUEST_TIMEOUT_SECS", default_value_t = Limits::default().request_timeout.as_secs(), global = true)]
     pub request_timeout_secs: u64,
+}
+
+/// `message` on one line: its lines joined by spaces, up to clap's usage hint ("Usage: …",
+/// "For more information, try '--help'."), which a person who mistyped a flag does not need
+/// to find the mistake.
+pub fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The subcommands.

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail, ensure};
 use axum::http::HeaderValue;
+use workplan_api::client_address::TrustedProxies;
 use workplan_api::config::{ApiConfig, Introspection};
 use workplan_api::export::signed::{ExportKey, MIN_KEY_BYTES};
 use workplan_api::limits::Limits;
@@ -55,8 +56,12 @@ pub struct Settings {
     pub suggestions: bool,
     /// Request limits.
     pub limits: Limits,
-    /// The per-caller rate limit; `None` turns it off.
+    /// The per-caller rate limit by cost; `None` turns it off.
     pub rate_limit: Option<RateLimit>,
+    /// The per-caller rate limit by request count; `None` turns it off.
+    pub request_limit: Option<RateLimit>,
+    /// Peers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
     /// Browser origins allowed to call the API (CORS).
     pub cors_origins: Vec<String>,
     /// The key export links are signed with; `None`: a random key per process.
@@ -82,6 +87,8 @@ impl Default for Settings {
             suggestions: api.suggestions,
             limits: api.limits,
             rate_limit: api.rate_limit,
+            request_limit: api.request_limit,
+            trusted_proxies: api.trusted_proxies,
             cors_origins: api.cors_origins,
             export_key: api.export_key,
             trace_fields: api.trace_fields,
@@ -104,6 +111,8 @@ impl fmt::Debug for Settings {
             .field("suggestions", &self.suggestions)
             .field("limits", &self.limits)
             .field("rate_limit", &self.rate_limit)
+            .field("request_limit", &self.request_limit)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("cors_origins", &self.cors_origins)
             .field("export_key", &self.export_key)
             .field("trace_fields", &self.trace_fields)
@@ -117,10 +126,12 @@ impl Settings {
     /// error naming the first setting that cannot work.
     ///
     /// # Errors
-    /// A setting that would only fail later or be ignored: no pool connections, a rate that
-    /// is not a finite number, a CORS origin that is `*` or not a header value.
+    /// A setting that would only fail later or be ignored: a number out of its range (no pool
+    /// connections, a zero limit, a rate that is not above 0), a CORS origin that is `*` or not
+    /// an origin, a trusted proxy that is not a CIDR, a short export key.
     pub fn from_cli(cli: &Cli) -> anyhow::Result<Self> {
         let limits = &cli.limits;
+        check_limits(cli)?;
         let settings = Self {
             database_url: cli.database_url.clone(),
             log_format: cli.log_format,
@@ -139,52 +150,27 @@ impl Settings {
                 max_aliases: limits.max_aliases,
                 max_root_fields: limits.max_root_fields,
                 max_directives: limits.max_directives,
-                // A zero timeout would fail every request; the shortest is one second.
-                request_timeout: Duration::from_secs(limits.request_timeout_secs.max(1)),
+                request_timeout: Duration::from_secs(limits.request_timeout_secs),
             },
-            rate_limit: (cli.rate_limit_capacity > 0.0)
-                .then_some(RateLimit { capacity: cli.rate_limit_capacity, refill_per_second: cli.rate_limit_refill }),
-            cors_origins: cli.cors_origins.clone(),
+            rate_limit: rate_limit(
+                cli.rate_limit_capacity,
+                cli.rate_limit_refill,
+                "--rate-limit-capacity and --rate-limit-refill (WORKPLAN_RATE_LIMIT_CAPACITY, WORKPLAN_RATE_LIMIT_REFILL)",
+            )?,
+            request_limit: rate_limit(
+                cli.rate_limit_requests,
+                cli.rate_limit_requests_per_second,
+                "--rate-limit-requests and --rate-limit-requests-per-second (WORKPLAN_RATE_LIMIT_REQUESTS, WORKPLAN_RATE_LIMIT_REQUESTS_PER_SECOND)",
+            )?,
+            trusted_proxies: TrustedProxies::parse(&cli.trusted_proxies)
+                .context("--trusted-proxy (WORKPLAN_TRUSTED_PROXIES)")?,
+            cors_origins: cors_origins(&cli.cors_origins)?,
             export_key: export_key(cli.export_key.as_deref())?,
             trace_fields: cli.trace_fields,
             document_cache_bytes: cli.document_cache_bytes,
             ..Self::default()
         };
-        settings.validate(cli)?;
         Ok(settings)
-    }
-
-    /// Refuses settings that would only fail later, or fail silently.
-    fn validate(&self, cli: &Cli) -> anyhow::Result<()> {
-        ensure!(
-            self.db_max_connections > 0,
-            "--db-max-connections (WORKPLAN_DB_MAX_CONNECTIONS) must be at least 1: with no connections every request would wait and fail"
-        );
-        ensure!(
-            cli.rate_limit_capacity.is_finite() && cli.rate_limit_refill.is_finite() && cli.rate_limit_refill >= 0.0,
-            "--rate-limit-capacity and --rate-limit-refill (WORKPLAN_RATE_LIMIT_CAPACITY, WORKPLAN_RATE_LIMIT_REFILL) must be finite numbers, the refill at least 0 (capacity {}, refill {})",
-            cli.rate_limit_capacity,
-            cli.rate_limit_refill
-        );
-        for origin in &self.cors_origins {
-            // The CORS layer refuses `*` in a list by panicking, and would drop an origin that is
-            // not a valid header value without a word.
-            if origin == "*" {
-                bail!(
-                    "--cors-origin (WORKPLAN_CORS_ORIGINS) takes origins such as https://dashboard.example.gov.cn, not \"*\""
-                );
-            }
-            HeaderValue::from_str(origin)
-                .with_context(|| format!("--cors-origin (WORKPLAN_CORS_ORIGINS): {origin:?} is not an origin"))?;
-            // A browser sends `Origin: scheme://host[:port]`, nothing more: anything else would
-            // never match, and the dashboard it was meant for would fail without a word.
-            if !is_origin(origin) {
-                bail!(
-                    "--cors-origin (WORKPLAN_CORS_ORIGINS): {origin:?} is not an origin: write it as a browser sends it, e.g. https://dashboard.example.gov.cn (scheme, host, optional port; no path)"
-                );
-            }
-        }
-        Ok(())
     }
 
     /// The API's configuration.
@@ -196,6 +182,8 @@ impl Settings {
             limits: self.limits,
             cors_origins: self.cors_origins.clone(),
             rate_limit: self.rate_limit,
+            request_limit: self.request_limit,
+            trusted_proxies: self.trusted_proxies.clone(),
             export_key: self.export_key.clone(),
             trace_fields: self.trace_fields,
             document_cache_bytes: self.document_cache_bytes,
@@ -211,6 +199,69 @@ impl Settings {
             acquire_timeout: self.acquire_timeout,
         }
     }
+}
+
+/// The longest `--request-timeout-secs` may be: a day.
+const MAX_REQUEST_TIMEOUT_SECS: u64 = 24 * 3600;
+
+/// Refuses numbers out of their range: each of these would make every request fail, or every
+/// connection wait.
+fn check_limits(cli: &Cli) -> anyhow::Result<()> {
+    ensure!(
+        cli.db_max_connections > 0,
+        "--db-max-connections (WORKPLAN_DB_MAX_CONNECTIONS) must be at least 1: with no connections every request would wait and fail"
+    );
+    let limits = &cli.limits;
+    for (value, flag) in [
+        (limits.max_body_bytes, "--max-body-bytes (WORKPLAN_MAX_BODY_BYTES)"),
+        (limits.max_document_bytes, "--max-document-bytes (WORKPLAN_MAX_DOCUMENT_BYTES)"),
+        (limits.max_tokens, "--max-tokens (WORKPLAN_MAX_TOKENS)"),
+        (limits.max_nesting, "--max-nesting (WORKPLAN_MAX_NESTING)"),
+        (limits.max_depth, "--max-depth (WORKPLAN_MAX_DEPTH)"),
+        (limits.max_complexity, "--max-complexity (WORKPLAN_MAX_COMPLEXITY)"),
+        (limits.max_root_fields, "--max-root-fields (WORKPLAN_MAX_ROOT_FIELDS)"),
+    ] {
+        ensure!(value > 0, "{flag} must be at least 1: at 0 every request would be refused");
+    }
+    ensure!(
+        (1..=MAX_REQUEST_TIMEOUT_SECS).contains(&limits.request_timeout_secs),
+        "--request-timeout-secs (WORKPLAN_REQUEST_TIMEOUT_SECS) must be from 1 to {MAX_REQUEST_TIMEOUT_SECS} (it is {})",
+        limits.request_timeout_secs
+    );
+    Ok(())
+}
+
+/// A rate limit of `capacity` (0: off) refilled at `refill` a second, or an error naming `flags`.
+/// The refill must be valid even when the limit is off: a typo should not wait to be found
+/// until someone turns the limit on.
+fn rate_limit(capacity: u32, refill: f64, flags: &str) -> anyhow::Result<Option<RateLimit>> {
+    let limit = RateLimit::new(capacity.max(1), refill)
+        .with_context(|| format!("{flags}: capacity {capacity}, refill {refill} a second"))?;
+    Ok((capacity > 0).then_some(limit))
+}
+
+/// The CORS origins `--cors-origin` (`WORKPLAN_CORS_ORIGINS`) names, spaces around each and
+/// empty entries left out (`WORKPLAN_CORS_ORIGINS=` means none).
+fn cors_origins(items: &[String]) -> anyhow::Result<Vec<String>> {
+    let flag = "--cors-origin (WORKPLAN_CORS_ORIGINS)";
+    let mut origins = Vec::new();
+    for origin in items.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
+        // The CORS layer refuses `*` in a list by panicking, and would drop an origin that is
+        // not a valid header value without a word.
+        if origin == "*" {
+            bail!("{flag} takes origins such as https://dashboard.example.gov.cn, not \"*\"");
+        }
+        HeaderValue::from_str(origin).with_context(|| format!("{flag}: {origin:?} is not an origin"))?;
+        // A browser sends `Origin: scheme://host[:port]`, nothing more: anything else would
+        // never match, and the dashboard it was meant for would fail without a word.
+        if !is_origin(origin) {
+            bail!(
+                "{flag}: {origin:?} is not an origin: write it as a browser sends it, e.g. https://dashboard.example.gov.cn (scheme, host, optional port; no path)"
+            );
+        }
+        origins.push(origin.to_owned());
+    }
+    Ok(origins)
 }
 
 /// The export-link key `--export-key` (`WORKPLAN_EXPORT_KEY`) gives, if any.
@@ -280,6 +331,8 @@ mod tests {
         let defaults = ApiConfig::default();
         assert_eq!(api.limits, defaults.limits);
         assert_eq!(api.rate_limit, defaults.rate_limit);
+        assert_eq!(api.request_limit, defaults.request_limit);
+        assert_eq!(api.trusted_proxies, defaults.trusted_proxies);
         assert_eq!(api.introspection, defaults.introspection);
         assert!(!api.trace_fields, "no span per field unless asked for");
         assert_eq!(api.document_cache_bytes, defaults.document_cache_bytes);
@@ -296,8 +349,14 @@ mod tests {
             "--production",
             "--rate-limit-capacity",
             "0",
-            "--request-timeout-secs",
+            "--rate-limit-requests",
             "0",
+            "--request-timeout-secs",
+            "7",
+            "--trusted-proxy",
+            "10.0.0.0/8, 192.0.2.1",
+            "--cors-origin",
+            " https://a.example, ,https://b.example:8443",
             "--trace-fields",
             "true",
             "--document-cache-bytes",
@@ -310,8 +369,11 @@ mod tests {
         assert_eq!(api.document_cache_bytes, 0);
         assert_eq!(api.introspection, Introspection::Tokens);
         assert!(!api.suggestions);
-        assert!(api.rate_limit.is_none(), "capacity 0 turns rate limiting off");
-        assert_eq!(api.limits.request_timeout, Duration::from_secs(1));
+        assert!(api.rate_limit.is_none(), "capacity 0 turns the limit by cost off");
+        assert!(api.request_limit.is_none(), "0 requests turns the limit by count off");
+        assert_eq!(api.limits.request_timeout, Duration::from_secs(7));
+        assert_eq!(api.trusted_proxies.networks().collect::<Vec<_>>(), ["10.0.0.0/8", "192.0.2.1/32"]);
+        assert_eq!(api.cors_origins, ["https://a.example", "https://b.example:8443"]);
     }
 
     #[test]
@@ -338,8 +400,20 @@ mod tests {
             &["--db-max-connections", "0"][..],
             &["--rate-limit-refill", "NaN"],
             &["--rate-limit-refill=-1"],
+            &["--rate-limit-refill=0"],
+            &["--rate-limit-requests-per-second=0"],
+            &["--rate-limit-requests-per-second=-3"],
+            &["--rate-limit-requests-per-second=inf"],
+            &["--rate-limit-capacity=4294967295", "--rate-limit-refill=1"],
+            &["--max-body-bytes=0"],
+            &["--max-depth=0"],
+            &["--request-timeout-secs=0"],
+            &["--request-timeout-secs=86401"],
+            &["--trusted-proxy", "10.0.0.0/33"],
+            &["--trusted-proxy", "proxy.example"],
             &["--cors-origin", "*"],
-            &["--cors-origin", "https://a.example\n"],
+            &["--cors-origin", "https://a.example,*"],
+            &["--cors-origin", "https://a.\u{7f}example"],
             &["--cors-origin", "dashboard.example.gov.cn"],
             &["--cors-origin", "https://a.example/path"],
             &["--cors-origin", "ftp://a.example"],

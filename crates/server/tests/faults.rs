@@ -33,7 +33,15 @@ fn admin_token(dir: &std::path::Path) -> String {
 async fn start(dir: &std::path::Path) -> Server {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_workplan"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--rate-limit-capacity", "0"])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--rate-limit-capacity",
+            "0",
+            "--rate-limit-requests",
+            "0",
+        ])
         .env("DATABASE_URL", database(dir))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())

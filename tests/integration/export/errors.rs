@@ -54,7 +54,12 @@ async fn bad_export_requests_get_a_code_and_a_fitting_status_never_a_500() {
 #[tokio::test]
 async fn without_public_reading_anonymous_exports_and_links_are_refused() {
     let db = workplan_tests::TestDb::create().await.expect("a database");
-    let config = workplan_api::config::ApiConfig { public_read: false, rate_limit: None, ..Default::default() };
+    let config = workplan_api::config::ApiConfig {
+        public_read: false,
+        rate_limit: None,
+        request_limit: None,
+        ..Default::default()
+    };
     let app = TestApp::spawn_with(db, workplan_server::store_options(5), config).await;
     app.data(SCHEDULE, json!({ "i": { "period": "2016-Q4", "dueAt": "2017-01-16T00:00:00+08:00" } })).await;
     let path = "/export/reporting-matrix.csv?period=2016-Q4";
@@ -67,7 +72,7 @@ async fn without_public_reading_anonymous_exports_and_links_are_refused() {
 #[tokio::test]
 async fn exports_are_charged_to_the_callers_rate_limit() {
     let db = workplan_tests::TestDb::create().await.expect("a database");
-    let limit = workplan_api::rate::RateLimit { capacity: 60_000.0, refill_per_second: 1.0 };
+    let limit = workplan_api::rate::RateLimit::new(60_000, 1.0).expect("a valid limit");
     let config = workplan_api::config::ApiConfig { rate_limit: Some(limit), ..Default::default() };
     let app = TestApp::spawn_with(db, workplan_server::store_options(5), config).await;
     app.data(SCHEDULE, json!({ "i": { "period": "2016-Q4", "dueAt": "2017-01-16T00:00:00+08:00" } })).await;

@@ -10,9 +10,10 @@ use tracing::Instrument as _;
 use workplan_domain::access::Viewer;
 use workplan_domain::{Error, Result};
 
+use super::AppState;
+use super::caller::{Caller, too_many_requests};
+use super::respond::JSON;
 use super::respond::{domain_error_response, error_response};
-use super::{AppState, ClientAddr};
-use crate::auth::viewer_from_headers;
 use crate::error::code;
 use crate::export::signed::{Presented, signer_of};
 use crate::export::{ExportFormat, ExportKind, ExportRequest, export};
@@ -20,7 +21,7 @@ use crate::rate::RateKey;
 
 /// What an export costs the caller's rate-limit bucket: about what reading the whole matrix
 /// of a period page by page through GraphQL costs.
-const EXPORT_COST: f64 = 50_000.0;
+const EXPORT_COST: u64 = 50_000;
 
 /// The query string of an export.
 #[derive(Debug, serde::Deserialize)]
@@ -33,12 +34,7 @@ struct ExportParams {
 }
 
 /// `GET /export/{file}`.
-pub(super) async fn download(
-    State(state): State<AppState>,
-    client: ClientAddr,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
+pub(super) async fn download(State(state): State<AppState>, caller: Caller, headers: HeaderMap, uri: Uri) -> Response {
     let file = uri.path().strip_prefix("/export/").unwrap_or_default();
     let Some((kind, format)) = parse_file(file) else {
         let message = "no such export: use /export/reporting-matrix.csv, /export/reporting-matrix.xlsx, \
@@ -54,7 +50,7 @@ pub(super) async fn download(
     };
     let span = tracing::info_span!("export", kind = kind.slug(), format = format.extension());
     async move {
-        match run(&state, &client, &headers, kind, format, &params).await {
+        match run(&state, &caller, &headers, kind, format, &params).await {
             Ok(response) => response,
             Err(e) => domain_error_response(&e),
         }
@@ -72,20 +68,20 @@ fn parse_file(file: &str) -> Option<(ExportKind, ExportFormat)> {
 /// Authenticates, checks the input, charges the rate limit and exports.
 async fn run(
     state: &AppState,
-    client: &ClientAddr,
+    caller: &Caller,
     headers: &HeaderMap,
     kind: ExportKind,
     format: ExportFormat,
     params: &ExportParams,
 ) -> Result<Response> {
     let now = state.clock.now();
-    let viewer = caller(state, headers, kind, format, params, now).await?;
+    let viewer = who_asks(state, caller, headers, kind, format, params, now).await?;
     let scope = viewer.report_scope(state.config.public_read)?;
     let request = ExportRequest::new(kind, format, params.period.as_deref(), params.by.as_deref())?;
     if let Some(limiter) = &state.limiter
-        && let Err(wait) = limiter.take(&RateKey::of(&viewer, client.0), EXPORT_COST)
+        && let Err(wait) = limiter.take(&RateKey::of(&viewer, caller.client), EXPORT_COST)
     {
-        return Ok(rate_limited(wait));
+        return Ok(too_many_requests(wait, JSON));
     }
     let timeout = state.config.limits.request_timeout;
     let Ok(file) = tokio::time::timeout(timeout, export(&state.ports, &request, &scope, now)).await else {
@@ -113,8 +109,9 @@ async fn run(
 
 /// Who is asking at `now`: the signer of a signed link, else the bearer token, else an
 /// anonymous caller.
-async fn caller(
+async fn who_asks(
     state: &AppState,
+    caller: &Caller,
     headers: &HeaderMap,
     kind: ExportKind,
     format: ExportFormat,
@@ -126,7 +123,7 @@ async fn caller(
             let field = if params.expires.is_some() { "expires" } else { "token" };
             return Err(Error::validation(field, "belongs to a signed link, which needs its `sig`"));
         }
-        return viewer_from_headers(state.ports.tokens.as_ref(), headers).await;
+        return caller.viewer.clone();
     };
     if headers.contains_key(header::AUTHORIZATION) {
         return Err(Error::validation("sig", "send a signed link or an Authorization header, not both"));
@@ -142,23 +139,6 @@ async fn caller(
         sig,
     };
     signer_of(state.ports.tokens.as_ref(), &key, link, now).await
-}
-
-/// 429 with `Retry-After`, as GraphQL answers a caller over its rate limit.
-fn rate_limited(wait: std::time::Duration) -> Response {
-    let secs = wait.as_secs().max(1);
-    let body = serde_json::json!({ "errors": [{
-        "message": format!("rate limit exceeded: retry in {secs} s"),
-        "extensions": { "code": code::RATE_LIMITED, "retryAfter": secs },
-    }] });
-    let mut response = (
-        StatusCode::TOO_MANY_REQUESTS,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(super::respond::JSON))],
-        body.to_string(),
-    )
-        .into_response();
-    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    response
 }
 
 #[cfg(test)]

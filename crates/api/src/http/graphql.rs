@@ -9,20 +9,20 @@ use axum::response::{IntoResponse, Response};
 use tracing::Instrument as _;
 use workplan_domain::access::Viewer;
 
+use super::AppState;
+use super::caller::Caller;
 use super::introspection;
 use super::persisted::{Refusal, Resolved, resolve};
 use super::respond::{
     JSON, body, classify, ensure_code, error_response, internal_response, negotiate, unauthenticated,
 };
-use super::{AppState, ClientAddr};
-use crate::auth::viewer_from_headers;
 use crate::error::code;
 use crate::limits::check_variables;
 
 /// `POST /graphql`: a JSON body, checked against the limits before it is parsed.
 pub(super) async fn graphql_post(
     State(state): State<AppState>,
-    client: ClientAddr,
+    caller: Caller,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -76,7 +76,7 @@ pub(super) async fn graphql_post(
         }
     };
     request.extensions.remove("persistedQuery");
-    execute(&state, &client, &headers, request, document, media).await
+    execute(&state, &caller, request, document, media).await
 }
 
 /// The answer to a POST without a query (or a persisted-query hash).
@@ -124,7 +124,7 @@ fn get_request(state: &AppState, uri: &Uri) -> Result<(async_graphql::Request, R
 /// `GET /graphql`: queries only, from the query string.
 pub(super) async fn graphql_get(
     State(state): State<AppState>,
-    client: ClientAddr,
+    caller: Caller,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
@@ -144,7 +144,7 @@ pub(super) async fn graphql_get(
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&state, &client, &headers, request, document, media).await
+    execute(&state, &caller, request, document, media).await
 }
 
 /// Whether the operation a request for `operation_name` in `doc` would run is a mutation.
@@ -163,13 +163,12 @@ fn is_mutation(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
 /// Authenticates, then runs a request on its document in its span.
 async fn execute(
     state: &AppState,
-    client: &ClientAddr,
-    headers: &HeaderMap,
+    caller: &Caller,
     request: async_graphql::Request,
     document: Resolved,
     media: &'static str,
 ) -> Response {
-    let viewer = match viewer_from_headers(state.ports.tokens.as_ref(), headers).await {
+    let viewer = match caller.viewer.clone() {
         Ok(Viewer::Anonymous) if !state.config.public_read => {
             return unauthenticated("public reading is off: send Authorization: Bearer <token>");
         }
@@ -202,7 +201,7 @@ async fn execute(
         outcome = tracing::field::Empty,
     );
     let started = std::time::Instant::now();
-    let response = execute_parsed(state, client, viewer, request, media).instrument(span.clone()).await;
+    let response = execute_parsed(state, caller, viewer, request, media).instrument(span.clone()).await;
     let outcome = response.1;
     span.record("outcome", outcome);
     state.metrics.request(operation_type, operation_name.as_deref(), outcome, started.elapsed().as_secs_f64());
@@ -235,7 +234,7 @@ pub(super) fn operation_of(doc: &ExecutableDocument, name: Option<&str>) -> (&'s
 /// async-graphql would have; returns the response and its outcome for logs and metrics.
 async fn execute_parsed(
     state: &AppState,
-    client: &ClientAddr,
+    caller: &Caller,
     viewer: Viewer,
     request: Result<async_graphql::Request, ServerError>,
     media: &'static str,
@@ -250,7 +249,7 @@ async fn execute_parsed(
                     request = request.disable_introspection();
                 }
                 // The request was built here from the raw body, so it carries no data of its own yet.
-                request.data = state.request_data(viewer, client.0);
+                request.data = state.request_data(viewer, caller.client);
                 run_with_timeout(state, request).await
             }
         }

@@ -2,6 +2,7 @@
 //! spreadsheet exports, health checks and metrics.
 
 mod assets;
+mod caller;
 mod export;
 mod graphql;
 mod health;
@@ -10,12 +11,11 @@ mod persisted;
 mod respond;
 mod ws;
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts};
-use axum::http::request::Parts;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
@@ -29,7 +29,7 @@ use crate::documents::DocumentCache;
 use crate::limits::LimitExceeded;
 use crate::loaders;
 use crate::metrics::Metrics;
-use crate::rate::{RateKey, RateLimiter};
+use crate::rate::{CostLimiter, RateKey, RateLimiter};
 use crate::schema::{WorkplanSchema, build_schema};
 use respond::{internal_response, limit_response};
 
@@ -41,7 +41,10 @@ pub struct AppState {
     ports: Ports,
     clock: Arc<dyn Clock>,
     config: ApiConfig,
+    /// The limit by cost, when on.
     limiter: Option<Arc<RateLimiter>>,
+    /// The limit by request count, when on.
+    requests: Option<Arc<RateLimiter>>,
     metrics: Arc<Metrics>,
     /// Parsed documents by the hash of their text, shared by POST, GET and WebSocket; also the
     /// store of Apollo's persisted queries.
@@ -52,6 +55,7 @@ impl AppState {
     /// State serving `ports` with `config`.
     pub fn with_config(ports: Ports, config: ApiConfig) -> Self {
         let limiter = config.rate_limit.map(|l| Arc::new(RateLimiter::new(l)));
+        let requests = config.request_limit.map(|l| Arc::new(RateLimiter::new(l)));
         let documents = Arc::new(DocumentCache::new(config.document_cache_bytes));
         Self {
             schema: build_schema(&ports, &config),
@@ -59,6 +63,7 @@ impl AppState {
             clock: Arc::new(SystemClock),
             config,
             limiter,
+            requests,
             metrics: Arc::new(Metrics::default()),
             documents,
         }
@@ -74,10 +79,10 @@ impl AppState {
     /// What a resolver may take from the context, for one request or one WebSocket connection:
     /// fresh loaders, the caller, the settings, the metrics and, when rate limiting is on, the
     /// limiter and the caller's bucket.
-    fn request_data(&self, viewer: Viewer, client: Option<SocketAddr>) -> async_graphql::Data {
+    fn request_data(&self, viewer: Viewer, client: Option<IpAddr>) -> async_graphql::Data {
         let mut data = async_graphql::Data::default();
         if let Some(limiter) = &self.limiter {
-            data.insert(limiter.clone());
+            data.insert(CostLimiter(limiter.clone()));
             data.insert(RateKey::of(&viewer, client));
         }
         data.insert(loaders::for_request(&self.ports, self.clock.clone()));
@@ -95,30 +100,24 @@ impl AppState {
     }
 }
 
-/// The client's address, when the server was started with connect info.
-struct ClientAddr(Option<SocketAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0)))
-    }
-}
-
 /// The application's routes.
 pub fn router(state: AppState) -> Router {
     let cors = cors_layer(&state.config.cors_origins);
-    let router = Router::new()
+    // Every request here counts against the caller's request limit; health checks, metrics
+    // and GraphiQL's static files do not.
+    let limited = Router::new()
         .route("/graphql", get(graphql::graphql_get).post(graphql::graphql_post))
+        .route("/graphql/ws", get(ws::graphql_ws))
+        .route("/export/{file}", get(export::download))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), caller::limit_requests));
+    let router = Router::new()
+        .merge(limited)
         .route("/", get(assets::graphiql))
         .route("/graphiql", get(assets::graphiql))
         .route("/graphiql/assets/{file}", get(assets::asset))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .route("/graphql/ws", get(ws::graphql_ws))
-        .route("/export/{file}", get(export::download))
         .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");

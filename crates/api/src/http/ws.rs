@@ -1,5 +1,6 @@
 //! GraphQL over WebSocket (`graphql-transport-ws` and the older `graphql-ws`) at `/graphql/ws`.
 
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use async_graphql::parser::types::ExecutableDocument;
@@ -14,13 +15,15 @@ use tracing_futures::Instrument as _;
 use workplan_domain::Error;
 use workplan_domain::access::Viewer;
 
+use super::AppState;
+use super::caller::Caller;
 use super::graphql::operation_of;
-use super::{AppState, ClientAddr};
 use crate::auth::viewer_from_headers;
 use crate::documents::{DocumentCache, DocumentError, QueryHash};
 use crate::error::{code, to_graphql};
 use crate::limits::{Limits, check_variables};
 use crate::metrics::Metrics;
+use crate::rate::{RateKey, RateLimiter, retry_after_secs};
 use crate::schema::WorkplanSchema;
 
 /// Why a WebSocket message was refused.
@@ -30,23 +33,28 @@ struct WsRefused(String);
 
 /// The upgrade to GraphQL over WebSocket. The token goes in the `connection_init` payload as
 /// `{"Authorization": "Bearer wpt_…"}`. Every message passes the request limits before it
-/// reaches the parser; a message over a limit closes the connection.
+/// reaches the parser; a message over a limit closes the connection. Each operation
+/// (`subscribe`, `start`) costs one request from the bucket the upgrade was charged to (the
+/// upgrade request's caller: its address, as browsers send no header); past it the connection
+/// is closed too.
 pub(super) async fn graphql_ws(
     State(state): State<AppState>,
-    client: ClientAddr,
+    caller: Caller,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(state.config.limits.max_body_bytes)
-        .on_upgrade(move |socket| serve(socket, state, client, protocol))
+        .on_upgrade(move |socket| serve(socket, state, caller, protocol))
 }
 
 /// Serves one connection until either side closes it.
-async fn serve(socket: WebSocket, state: AppState, client: ClientAddr, protocol: GraphQLProtocol) {
+async fn serve(socket: WebSocket, state: AppState, caller: Caller, protocol: GraphQLProtocol) {
+    let client = caller.client;
     let (sink, stream) = socket.split();
-    let stream = checked(stream, state.config.limits, state.documents.clone(), state.metrics.clone());
+    let counted = state.requests.clone().map(|limiter| (limiter, caller.rate_key()));
+    let stream = checked(stream, state.config.limits, state.documents.clone(), state.metrics.clone(), counted);
     let refusal = Refusal::default();
     let sink = sink.with({
         let refusal = refusal.clone();
@@ -68,14 +76,14 @@ async fn serve(socket: WebSocket, state: AppState, client: ClientAddr, protocol:
 /// What the connection's operations may take from the context, once its caller is known.
 async fn connection_data(
     state: &AppState,
-    client: ClientAddr,
+    client: Option<IpAddr>,
     payload: &serde_json::Value,
 ) -> workplan_domain::Result<async_graphql::Data> {
     let viewer = viewer_of(state, payload).await?;
     if viewer == Viewer::Anonymous && !state.config.public_read {
         return Err(Error::Unauthenticated("public reading is off: send a token".into()));
     }
-    Ok(state.request_data(viewer, client.0))
+    Ok(state.request_data(viewer, client))
 }
 
 /// A refused `connection_init`, kept for the message that announces the refusal: async-graphql
@@ -139,11 +147,20 @@ fn checked(
     limits: Limits,
     documents: Arc<DocumentCache>,
     metrics: Arc<Metrics>,
+    counted: Option<(Arc<RateLimiter>, RateKey)>,
 ) -> impl Stream<Item = Result<Message, axum::Error>> {
     stream
         .map(move |message| match message {
             Ok(Message::Text(text)) => match check_ws_message(text.as_str(), &limits, &documents, &metrics) {
-                Ok(()) => Ok(Message::Text(text)),
+                Ok(false) => Ok(Message::Text(text)),
+                Ok(true) => match counted.as_ref().map_or(Ok(()), |(limiter, key)| limiter.take(key, 1)) {
+                    Ok(()) => Ok(Message::Text(text)),
+                    Err(wait) => {
+                        metrics.rejected("requests");
+                        let why = format!("rate limit exceeded: retry in {} s", retry_after_secs(wait));
+                        Err(axum::Error::new(WsRefused(why)))
+                    }
+                },
                 Err(why) => {
                     metrics.rejected("webSocketMessage");
                     Err(axum::Error::new(WsRefused(why)))
@@ -156,24 +173,23 @@ fn checked(
 
 /// Checks a graphql-ws / graphql-transport-ws client message before async-graphql sees it: the
 /// same limits as POST and GET. Its document goes through the parsed-document cache, where
-/// [`CachedExecutor`] finds it.
-fn check_ws_message(text: &str, limits: &Limits, documents: &DocumentCache, metrics: &Metrics) -> Result<(), String> {
+/// [`CachedExecutor`] finds it. Whether it starts an operation (which counts as a request).
+fn check_ws_message(text: &str, limits: &Limits, documents: &DocumentCache, metrics: &Metrics) -> Result<bool, String> {
     if text.len() > limits.max_body_bytes {
         return Err("message too large".into());
     }
     let value: serde_json::Value = serde_json::from_str(text).map_err(|_| "not JSON".to_owned())?;
     check_variables(&value, limits).map_err(|e| e.message)?;
     let kind = value.get("type").and_then(serde_json::Value::as_str).unwrap_or_default();
-    if matches!(kind, "subscribe" | "start")
-        && let Some(query) = value.pointer("/payload/query").and_then(serde_json::Value::as_str)
-    {
+    let operation = matches!(kind, "subscribe" | "start");
+    if operation && let Some(query) = value.pointer("/payload/query").and_then(serde_json::Value::as_str) {
         let (_, source) = documents.document(query, limits).map_err(|e| match e {
             DocumentError::Limit(e) => e.message,
             DocumentError::Syntax(e) => e.message,
         })?;
         metrics.document(source.label());
     }
-    Ok(())
+    Ok(operation)
 }
 
 /// The schema as the WebSocket runs it: each operation takes its parse from the document cache
