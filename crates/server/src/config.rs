@@ -8,13 +8,15 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail, ensure};
 use axum::http::HeaderValue;
+use workplan_api::admission::AdmissionLimit;
 use workplan_api::config::{ApiConfig, Introspection};
 use workplan_api::export::signed::{ExportKey, MIN_KEY_BYTES};
 use workplan_api::limits::Limits;
 use workplan_api::rate::RateLimit;
 use workplan_persistence::StoreOptions;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, ServerArgs};
+use crate::listener::ConnectionLimits;
 use crate::redact;
 use crate::telemetry::LogFormat;
 
@@ -65,6 +67,10 @@ pub struct Settings {
     pub trace_fields: bool,
     /// The parsed-document cache's budget in bytes; 0 turns it off.
     pub document_cache_bytes: usize,
+    /// The HTTP server's timeouts and caps.
+    pub connections: ConnectionLimits,
+    /// The bound on GraphQL operations executing at once; `None` turns it off.
+    pub admission: Option<AdmissionLimit>,
 }
 
 impl Default for Settings {
@@ -86,6 +92,8 @@ impl Default for Settings {
             export_key: api.export_key,
             trace_fields: api.trace_fields,
             document_cache_bytes: api.document_cache_bytes,
+            connections: ConnectionLimits::default(),
+            admission: Some(AdmissionLimit::for_pool(DEFAULT_DB_MAX_CONNECTIONS)),
         }
     }
 }
@@ -108,6 +116,8 @@ impl fmt::Debug for Settings {
             .field("export_key", &self.export_key)
             .field("trace_fields", &self.trace_fields)
             .field("document_cache_bytes", &self.document_cache_bytes)
+            .field("connections", &self.connections)
+            .field("admission", &self.admission)
             .finish()
     }
 }
@@ -141,6 +151,7 @@ impl Settings {
                 max_directives: limits.max_directives,
                 // A zero timeout would fail every request; the shortest is one second.
                 request_timeout: Duration::from_secs(limits.request_timeout_secs.max(1)),
+                body_timeout: Duration::from_secs(limits.body_timeout_secs.max(1)),
             },
             rate_limit: (cli.rate_limit_capacity > 0.0)
                 .then_some(RateLimit { capacity: cli.rate_limit_capacity, refill_per_second: cli.rate_limit_refill }),
@@ -148,6 +159,8 @@ impl Settings {
             export_key: export_key(cli.export_key.as_deref())?,
             trace_fields: cli.trace_fields,
             document_cache_bytes: cli.document_cache_bytes,
+            connections: connection_limits(&cli.server, cli.db_max_connections),
+            admission: admission(&cli.server, cli.db_max_connections),
             ..Self::default()
         };
         settings.validate(cli)?;
@@ -199,6 +212,7 @@ impl Settings {
             export_key: self.export_key.clone(),
             trace_fields: self.trace_fields,
             document_cache_bytes: self.document_cache_bytes,
+            admission: self.admission,
         };
         if self.production { config.production() } else { config }
     }
@@ -210,6 +224,31 @@ impl Settings {
             statement_timeout: self.statement_timeout,
             acquire_timeout: self.acquire_timeout,
         }
+    }
+}
+
+/// The HTTP server's timeouts and caps the flags ask for; the connection cap derived from the
+/// open-file limit and a pool of `pool_size` unless given. A zero timeout would close every
+/// connection at once; the shortest is one second.
+fn connection_limits(args: &ServerArgs, pool_size: u32) -> ConnectionLimits {
+    ConnectionLimits {
+        max_connections: args
+            .max_connections
+            .unwrap_or_else(|| crate::listener::max_connections_for_open_files(pool_size))
+            .max(1),
+        header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),
+        keep_alive_timeout: Duration::from_secs(args.keep_alive_timeout_secs.max(1)),
+        backlog: args.listen_backlog.max(1),
+    }
+}
+
+/// The bound on operations the flags ask for: twice the pool unless given, off at 0.
+fn admission(args: &ServerArgs, pool_size: u32) -> Option<AdmissionLimit> {
+    let queue_wait = Duration::from_millis(args.operation_queue_ms);
+    match args.max_operations {
+        Some(0) => None,
+        Some(max_operations) => Some(AdmissionLimit { max_operations, queue_wait }),
+        None => Some(AdmissionLimit { queue_wait, ..AdmissionLimit::for_pool(pool_size) }),
     }
 }
 

@@ -8,6 +8,8 @@ use workplan_server::{commands, telemetry};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // Before the settings: the connection cap is derived from the open-file limit.
+    workplan_server::listener::raise_open_file_limit();
     let settings = Settings::from_cli(&cli)?;
     let _telemetry = telemetry::init(settings.log_format, settings.trace_fields)?;
     commands::run(cli.command, &settings).await

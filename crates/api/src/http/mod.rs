@@ -24,6 +24,7 @@ use tower_http::cors::CorsLayer;
 use workplan_domain::access::Viewer;
 use workplan_domain::ports::{Clock, Ports, SystemClock};
 
+use crate::admission::Admission;
 use crate::config::ApiConfig;
 use crate::documents::DocumentCache;
 use crate::limits::LimitExceeded;
@@ -46,6 +47,8 @@ pub struct AppState {
     /// Parsed documents by the hash of their text, shared by POST, GET and WebSocket; also the
     /// store of Apollo's persisted queries.
     documents: Arc<DocumentCache>,
+    /// The bound on operations executing at once, when configured.
+    admission: Option<Arc<Admission>>,
 }
 
 impl AppState {
@@ -53,6 +56,7 @@ impl AppState {
     pub fn with_config(ports: Ports, config: ApiConfig) -> Self {
         let limiter = config.rate_limit.map(|l| Arc::new(RateLimiter::new(l)));
         let documents = Arc::new(DocumentCache::new(config.document_cache_bytes));
+        let admission = config.admission.map(|a| Arc::new(Admission::new(a)));
         Self {
             schema: build_schema(&ports, &config),
             ports,
@@ -61,6 +65,7 @@ impl AppState {
             limiter,
             metrics: Arc::new(Metrics::default()),
             documents,
+            admission,
         }
     }
 
