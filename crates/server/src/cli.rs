@@ -146,7 +146,8 @@ pub struct ServerArgs {
     /// them; also closes a kept-alive connection that sends nothing for as long.
     #[arg(long, env = "WORKPLAN_HEADER_READ_TIMEOUT_SECS", default_value_t = DEFAULT_HEADER_READ_TIMEOUT.as_secs(), global = true)]
     pub header_read_timeout_secs: u64,
-    /// Longest, in seconds, a connection stays open with no request in progress.
+    /// Longest, in seconds, a connection stays open after an answer with no request in
+    /// progress (a new connection has the header-read timeout to send its first request).
     #[arg(long, env = "WORKPLAN_KEEP_ALIVE_TIMEOUT_SECS", default_value_t = DEFAULT_KEEP_ALIVE_TIMEOUT.as_secs(), global = true)]
     pub keep_alive_timeout_secs: u64,
     /// The listen backlog: connections the kernel holds while the server accepts none (the

@@ -8,8 +8,8 @@
 //!   socket, so an upgraded WebSocket keeps it until it closes.
 //! - A request's headers must arrive within [`ConnectionLimits::header_read_timeout`] of the
 //!   server starting to wait for them (hyper's own timer, which also runs while a kept-alive
-//!   connection waits for its next request); a connection with no request in progress is
-//!   closed after [`ConnectionLimits::keep_alive_timeout`]. The body has its own timeout
+//!   connection waits for its next request); a connection that has answered a request and has
+//!   none in progress is closed after [`ConnectionLimits::keep_alive_timeout`]. The body has its own timeout
 //!   (`Limits::body_timeout`, enforced where the body is read).
 //! - An accept error (e.g. `EMFILE`) does not spin: the loop pauses briefly and logs once per
 //!   interval how many it met.
@@ -27,15 +27,15 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tower::ServiceExt as _;
 
 /// The default for [`ConnectionLimits::header_read_timeout`].
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default for [`ConnectionLimits::keep_alive_timeout`].
 pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(5);
-/// The default listen backlog.
-pub const DEFAULT_BACKLOG: u32 = 1024;
+/// The default listen backlog (Linux caps it at `net.core.somaxconn`, 4096 since 5.4).
+pub const DEFAULT_BACKLOG: u32 = 4096;
 /// The most connections by default, whatever the open-file limit allows.
 pub const DEFAULT_MAX_CONNECTIONS_CEILING: usize = 10_000;
 /// File descriptors kept back from connections when their cap is derived from the open-file
@@ -54,7 +54,7 @@ pub struct ConnectionLimits {
     pub max_connections: usize,
     /// Longest from waiting for a request's headers to having all of them.
     pub header_read_timeout: Duration,
-    /// Longest a connection stays open with no request in progress.
+    /// Longest a connection stays open after an answer with no request in progress.
     pub keep_alive_timeout: Duration,
     /// The listen backlog: connections the kernel holds while none is accepted.
     pub backlog: u32,
@@ -195,6 +195,7 @@ async fn connection(
     let mut closing = false;
     loop {
         let idle_until = activity.idle_deadline(limits.keep_alive_timeout);
+        let changed = activity.changed.notified();
         tokio::select! {
             result = conn.as_mut() => {
                 if let Err(e) = result {
@@ -202,18 +203,27 @@ async fn connection(
                 }
                 return;
             }
-            () = tokio::time::sleep_until(idle_until.into()), if !closing => {
+            () = sleep_until(idle_until), if !closing && idle_until.is_some() => {
                 if activity.idle_for(limits.keep_alive_timeout) {
                     closing = true;
                     conn.as_mut().graceful_shutdown();
                 }
             }
+            () = changed, if !closing => {}
             changed = stopped.changed(), if !closing => {
                 let _ = changed;
                 closing = true;
                 conn.as_mut().graceful_shutdown();
             }
         }
+    }
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -274,31 +284,42 @@ impl tokio::io::AsyncWrite for Held {
 struct Activity {
     opened: Instant,
     in_progress: AtomicUsize,
-    /// Milliseconds after `opened` when the last request was answered.
+    /// Milliseconds after `opened` when the last request was answered; [`NEVER`] before the
+    /// first (a fresh connection is the header-read timeout's business: under load its first
+    /// bytes may come late, as the client's TCP retransmits them).
     idle_since_ms: AtomicU64,
+    /// Told when a request starts or ends.
+    changed: Notify,
 }
+
+/// No request answered yet.
+const NEVER: u64 = u64::MAX;
 
 impl Activity {
     fn new() -> Self {
-        Self { opened: Instant::now(), in_progress: AtomicUsize::new(0), idle_since_ms: AtomicU64::new(0) }
+        Self {
+            opened: Instant::now(),
+            in_progress: AtomicUsize::new(0),
+            idle_since_ms: AtomicU64::new(NEVER),
+            changed: Notify::new(),
+        }
     }
 
-    fn idle_since(&self) -> Instant {
-        self.opened + Duration::from_millis(self.idle_since_ms.load(Ordering::Relaxed))
-    }
-
-    /// When the connection will have been idle for `timeout`, unless a request comes first.
-    fn idle_deadline(&self, timeout: Duration) -> Instant {
-        if self.in_progress.load(Ordering::Relaxed) > 0 {
-            Instant::now() + timeout
-        } else {
-            self.idle_since() + timeout
+    /// When the connection will have been idle for `timeout`, unless a request comes first;
+    /// none while a request is in progress or before the first.
+    fn idle_deadline(&self, timeout: Duration) -> Option<Instant> {
+        if self.in_progress.load(Ordering::Acquire) > 0 {
+            return None;
+        }
+        match self.idle_since_ms.load(Ordering::Acquire) {
+            NEVER => None,
+            ms => Some(self.opened + Duration::from_millis(ms) + timeout),
         }
     }
 
     /// Whether the connection has had no request in progress for `timeout`.
     fn idle_for(&self, timeout: Duration) -> bool {
-        self.in_progress.load(Ordering::Relaxed) == 0 && self.idle_since().elapsed() >= timeout
+        self.idle_deadline(timeout).is_some_and(|deadline| Instant::now() >= deadline)
     }
 }
 
@@ -307,16 +328,18 @@ struct Busy(Arc<Activity>);
 
 impl Busy {
     fn new(activity: Arc<Activity>) -> Self {
-        activity.in_progress.fetch_add(1, Ordering::Relaxed);
+        activity.in_progress.fetch_add(1, Ordering::AcqRel);
+        activity.changed.notify_one();
         Self(activity)
     }
 }
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        let since = u64::try_from(self.0.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.0.idle_since_ms.store(since, Ordering::Relaxed);
-        self.0.in_progress.fetch_sub(1, Ordering::Relaxed);
+        let since = u64::try_from(self.0.opened.elapsed().as_millis()).unwrap_or(NEVER - 1);
+        self.0.idle_since_ms.store(since, Ordering::Release);
+        self.0.in_progress.fetch_sub(1, Ordering::AcqRel);
+        self.0.changed.notify_one();
     }
 }
 
