@@ -354,6 +354,41 @@ mod tests {
     }
 
     #[test]
+    fn connection_limits_and_the_operation_bound_follow_the_flags_and_the_pool() {
+        let defaults = settings(&["--db-max-connections", "4", "schema"]).expect("valid");
+        assert_eq!(defaults.admission.map(|a| a.max_operations), Some(8), "twice the pool");
+        assert_eq!(defaults.api_config().admission, defaults.admission);
+        assert!(defaults.connections.max_connections >= 1);
+        assert_eq!(defaults.connections.header_read_timeout, Duration::from_secs(10));
+        let set = settings(&[
+            "--max-connections",
+            "50",
+            "--header-read-timeout-secs",
+            "0",
+            "--keep-alive-timeout-secs",
+            "3",
+            "--listen-backlog",
+            "16",
+            "--max-operations",
+            "7",
+            "--operation-queue-ms",
+            "40",
+            "--body-timeout-secs",
+            "4",
+            "schema",
+        ])
+        .expect("valid");
+        let c = set.connections;
+        assert_eq!((c.max_connections, c.backlog), (50, 16));
+        assert_eq!(c.header_read_timeout, Duration::from_secs(1), "the shortest is a second");
+        assert_eq!(c.keep_alive_timeout, Duration::from_secs(3));
+        assert_eq!(set.limits.body_timeout, Duration::from_secs(4));
+        let admission = set.admission.expect("bounded");
+        assert_eq!((admission.max_operations, admission.queue_wait), (7, Duration::from_millis(40)));
+        assert!(settings(&["--max-operations", "0", "schema"]).expect("valid").admission.is_none(), "0 turns it off");
+    }
+
+    #[test]
     fn origins_are_what_browsers_send() {
         for ok in ["https://a.example", "http://localhost:3000", "https://[::1]:8443", "http://10.0.0.1"] {
             assert!(is_origin(ok), "{ok}");
