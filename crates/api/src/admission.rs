@@ -2,9 +2,9 @@
 //!
 //! Every operation needs database connections, and the pool has only so many: a burst far
 //! above it would otherwise wait on the pool until its acquire timeout and fail as INTERNAL,
-//! while every other caller stalled behind it. Here at most [`Admission::max_operations`]
+//! while every other caller stalled behind it. Here at most [`AdmissionLimit::max_operations`]
 //! run at once (by default twice the pool, so the pool stays busy while answers are written);
-//! a caller beyond them waits in line at most [`Admission::queue_wait`], then gets a quick
+//! a caller beyond them waits in line at most [`AdmissionLimit::queue_wait`], then gets a quick
 //! `RATE_LIMITED` with HTTP 503 and `Retry-After`.
 
 use std::sync::Arc;
