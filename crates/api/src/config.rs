@@ -3,6 +3,7 @@
 
 use workplan_domain::access::Viewer;
 
+use crate::admission::AdmissionLimit;
 use crate::client_address::TrustedProxies;
 use crate::export::signed::ExportKey;
 use crate::limits::Limits;
@@ -42,6 +43,10 @@ pub struct ApiConfig {
     /// it can take (512 bytes a token plus 1 KiB); 0 turns the cache off, and with it Apollo's
     /// persisted queries.
     pub document_cache_bytes: usize,
+    /// The global bound on GraphQL operations executing at once (see [`crate::admission`]);
+    /// `None` (the default here, for embedding and tests) leaves them unbounded. The server
+    /// sizes it from its database pool.
+    pub admission: Option<AdmissionLimit>,
 }
 
 impl Default for ApiConfig {
@@ -58,6 +63,7 @@ impl Default for ApiConfig {
             export_key: None,
             trace_fields: false,
             document_cache_bytes: crate::documents::DEFAULT_BUDGET,
+            admission: None,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! Talks to storage only through the domain's ports; knows nothing of SeaORM.
 //! [`schema_builder`] needs no database, so the SDL can be printed anywhere.
 
+pub mod admission;
 pub mod auth;
 pub mod client_address;
 pub mod config;

@@ -38,6 +38,9 @@ pub struct Limits {
     pub max_directives: usize,
     /// Longest a request may run.
     pub request_timeout: Duration,
+    /// Longest the client may take to send a request body, from the end of its headers
+    /// (408 beyond): a slow sender holds a connection no longer than this.
+    pub body_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -53,6 +56,7 @@ impl Default for Limits {
             max_root_fields: 32,
             max_directives: 8,
             request_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
         }
     }
 }

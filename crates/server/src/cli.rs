@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use workplan_api::admission::DEFAULT_QUEUE_WAIT;
 use workplan_api::config::Introspection;
 use workplan_api::export::ExportFormat;
 use workplan_api::limits::Limits;
@@ -16,6 +17,7 @@ use workplan_api::rate::RateLimit;
 use workplan_domain::token::AccessRole;
 
 use crate::config::{DEFAULT_DATABASE_URL, DEFAULT_DB_MAX_CONNECTIONS, DEFAULT_LISTEN, LISTEN_ENV};
+use crate::listener::{DEFAULT_BACKLOG, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT};
 use crate::telemetry::LogFormat;
 
 /// workplan: who must do what in a government work plan, and how far along it is.
@@ -103,6 +105,10 @@ pub struct Cli {
     #[arg(long, env = "WORKPLAN_DB_MAX_CONNECTIONS", default_value_t = DEFAULT_DB_MAX_CONNECTIONS, global = true)]
     pub db_max_connections: u32,
 
+    /// The HTTP server's timeouts and caps, and the bound on operations executing at once.
+    #[command(flatten)]
+    pub server: ServerArgs,
+
     /// What to do; `serve` when none is given.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -141,6 +147,38 @@ pub struct LimitArgs {
     /// Longest a request may run, in seconds.
     #[arg(long, env = "WORKPLAN_REQUEST_TIMEOUT_SECS", default_value_t = Limits::default().request_timeout.as_secs(), global = true)]
     pub request_timeout_secs: u64,
+    /// Longest the client may take to send a request body, in seconds (408 beyond).
+    #[arg(long, env = "WORKPLAN_BODY_TIMEOUT_SECS", default_value_t = Limits::default().body_timeout.as_secs(), global = true)]
+    pub body_timeout_secs: u64,
+}
+
+/// The HTTP server's timeouts and caps (see README "Connections and load").
+#[derive(clap::Args, Debug)]
+pub struct ServerArgs {
+    /// Most connections open at once; beyond them new ones wait in the listen backlog. By
+    /// default the open-file limit less the database pool and 64 reserved files, at most 10000.
+    #[arg(long, env = "WORKPLAN_MAX_CONNECTIONS", global = true)]
+    pub max_connections: Option<usize>,
+    /// Longest, in seconds, from the server waiting for a request's headers to having all of
+    /// them; also closes a kept-alive connection that sends nothing for as long.
+    #[arg(long, env = "WORKPLAN_HEADER_READ_TIMEOUT_SECS", default_value_t = DEFAULT_HEADER_READ_TIMEOUT.as_secs(), global = true)]
+    pub header_read_timeout_secs: u64,
+    /// Longest, in seconds, a connection stays open after an answer with no request in
+    /// progress (a new connection has the header-read timeout to send its first request).
+    #[arg(long, env = "WORKPLAN_KEEP_ALIVE_TIMEOUT_SECS", default_value_t = DEFAULT_KEEP_ALIVE_TIMEOUT.as_secs(), global = true)]
+    pub keep_alive_timeout_secs: u64,
+    /// The listen backlog: connections the kernel holds while the server accepts none (the
+    /// kernel caps it at net.core.somaxconn).
+    #[arg(long, env = "WORKPLAN_LISTEN_BACKLOG", default_value_t = DEFAULT_BACKLOG, global = true)]
+    pub listen_backlog: u32,
+    /// Most GraphQL operations executing at once; 0 turns the bound off. By default twice
+    /// --db-max-connections.
+    #[arg(long, env = "WORKPLAN_MAX_OPERATIONS", global = true)]
+    pub max_operations: Option<usize>,
+    /// Longest, in milliseconds, an operation waits for its turn before it is turned away with
+    /// 503 and RATE_LIMITED.
+    #[arg(long, env = "WORKPLAN_OPERATION_QUEUE_MS", default_value_t = u64::try_from(DEFAULT_QUEUE_WAIT.as_millis()).unwrap_or(250), global = true)]
+    pub operation_queue_ms: u64,
 }
 
 /// `message` on one line: its lines joined by spaces, up to clap's usage hint ("Usage: …",

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail, ensure};
 use axum::http::HeaderValue;
+use workplan_api::admission::AdmissionLimit;
 use workplan_api::client_address::TrustedProxies;
 use workplan_api::config::{ApiConfig, Introspection};
 use workplan_api::export::signed::{ExportKey, MIN_KEY_BYTES};
@@ -15,7 +16,8 @@ use workplan_api::limits::Limits;
 use workplan_api::rate::RateLimit;
 use workplan_persistence::StoreOptions;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, ServerArgs};
+use crate::listener::ConnectionLimits;
 use crate::redact;
 use crate::telemetry::LogFormat;
 
@@ -70,6 +72,10 @@ pub struct Settings {
     pub trace_fields: bool,
     /// The parsed-document cache's budget in bytes; 0 turns it off.
     pub document_cache_bytes: usize,
+    /// The HTTP server's timeouts and caps.
+    pub connections: ConnectionLimits,
+    /// The bound on GraphQL operations executing at once; `None` turns it off.
+    pub admission: Option<AdmissionLimit>,
 }
 
 impl Default for Settings {
@@ -93,6 +99,8 @@ impl Default for Settings {
             export_key: api.export_key,
             trace_fields: api.trace_fields,
             document_cache_bytes: api.document_cache_bytes,
+            connections: ConnectionLimits::default(),
+            admission: Some(AdmissionLimit::for_pool(DEFAULT_DB_MAX_CONNECTIONS)),
         }
     }
 }
@@ -117,6 +125,8 @@ impl fmt::Debug for Settings {
             .field("export_key", &self.export_key)
             .field("trace_fields", &self.trace_fields)
             .field("document_cache_bytes", &self.document_cache_bytes)
+            .field("connections", &self.connections)
+            .field("admission", &self.admission)
             .finish()
     }
 }
@@ -151,6 +161,7 @@ impl Settings {
                 max_root_fields: limits.max_root_fields,
                 max_directives: limits.max_directives,
                 request_timeout: Duration::from_secs(limits.request_timeout_secs),
+                body_timeout: Duration::from_secs(limits.body_timeout_secs),
             },
             rate_limit: rate_limit(
                 cli.rate_limit_capacity,
@@ -168,6 +179,8 @@ impl Settings {
             export_key: export_key(cli.export_key.as_deref())?,
             trace_fields: cli.trace_fields,
             document_cache_bytes: cli.document_cache_bytes,
+            connections: connection_limits(&cli.server, cli.db_max_connections),
+            admission: admission(&cli.server, cli.db_max_connections),
             ..Self::default()
         };
         Ok(settings)
@@ -187,6 +200,7 @@ impl Settings {
             export_key: self.export_key.clone(),
             trace_fields: self.trace_fields,
             document_cache_bytes: self.document_cache_bytes,
+            admission: self.admission,
         };
         if self.production { config.production() } else { config }
     }
@@ -228,6 +242,22 @@ fn check_limits(cli: &Cli) -> anyhow::Result<()> {
         "--request-timeout-secs (WORKPLAN_REQUEST_TIMEOUT_SECS) must be from 1 to {MAX_REQUEST_TIMEOUT_SECS} (it is {})",
         limits.request_timeout_secs
     );
+    let server = &cli.server;
+    for (value, flag) in [
+        (limits.body_timeout_secs, "--body-timeout-secs (WORKPLAN_BODY_TIMEOUT_SECS)"),
+        (server.header_read_timeout_secs, "--header-read-timeout-secs (WORKPLAN_HEADER_READ_TIMEOUT_SECS)"),
+        (server.keep_alive_timeout_secs, "--keep-alive-timeout-secs (WORKPLAN_KEEP_ALIVE_TIMEOUT_SECS)"),
+    ] {
+        ensure!(
+            (1..=MAX_REQUEST_TIMEOUT_SECS).contains(&value),
+            "{flag} must be from 1 to {MAX_REQUEST_TIMEOUT_SECS} (it is {value}): at 0 every connection would be closed at once"
+        );
+    }
+    ensure!(
+        server.max_connections != Some(0),
+        "--max-connections (WORKPLAN_MAX_CONNECTIONS) must be at least 1: at 0 no connection would be served"
+    );
+    ensure!(server.listen_backlog > 0, "--listen-backlog (WORKPLAN_LISTEN_BACKLOG) must be at least 1");
     Ok(())
 }
 
@@ -262,6 +292,31 @@ fn cors_origins(items: &[String]) -> anyhow::Result<Vec<String>> {
         origins.push(origin.to_owned());
     }
     Ok(origins)
+}
+
+/// The HTTP server's timeouts and caps the flags ask for; the connection cap derived from the
+/// open-file limit and a pool of `pool_size` unless given. A zero timeout would close every
+/// connection at once; the shortest is one second.
+fn connection_limits(args: &ServerArgs, pool_size: u32) -> ConnectionLimits {
+    ConnectionLimits {
+        max_connections: args
+            .max_connections
+            .unwrap_or_else(|| crate::listener::max_connections_for_open_files(pool_size))
+            .max(1),
+        header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),
+        keep_alive_timeout: Duration::from_secs(args.keep_alive_timeout_secs.max(1)),
+        backlog: args.listen_backlog.max(1),
+    }
+}
+
+/// The bound on operations the flags ask for: twice the pool unless given, off at 0.
+fn admission(args: &ServerArgs, pool_size: u32) -> Option<AdmissionLimit> {
+    let queue_wait = Duration::from_millis(args.operation_queue_ms);
+    match args.max_operations {
+        Some(0) => None,
+        Some(max_operations) => Some(AdmissionLimit { max_operations, queue_wait }),
+        None => Some(AdmissionLimit { queue_wait, ..AdmissionLimit::for_pool(pool_size) }),
+    }
 }
 
 /// The export-link key `--export-key` (`WORKPLAN_EXPORT_KEY`) gives, if any.
@@ -374,6 +429,42 @@ mod tests {
         assert_eq!(api.limits.request_timeout, Duration::from_secs(7));
         assert_eq!(api.trusted_proxies.networks().collect::<Vec<_>>(), ["10.0.0.0/8", "192.0.2.1/32"]);
         assert_eq!(api.cors_origins, ["https://a.example", "https://b.example:8443"]);
+    }
+
+    #[test]
+    fn connection_limits_and_the_operation_bound_follow_the_flags_and_the_pool() {
+        let defaults = settings(&["--db-max-connections", "4", "schema"]).expect("valid");
+        assert_eq!(defaults.admission.map(|a| a.max_operations), Some(8), "twice the pool");
+        assert_eq!(defaults.api_config().admission, defaults.admission);
+        assert!(defaults.connections.max_connections >= 1);
+        assert_eq!(defaults.connections.header_read_timeout, Duration::from_secs(10));
+        let set = settings(&[
+            "--max-connections",
+            "50",
+            "--header-read-timeout-secs",
+            "2",
+            "--keep-alive-timeout-secs",
+            "3",
+            "--listen-backlog",
+            "16",
+            "--max-operations",
+            "7",
+            "--operation-queue-ms",
+            "40",
+            "--body-timeout-secs",
+            "4",
+            "schema",
+        ])
+        .expect("valid");
+        let c = set.connections;
+        assert_eq!((c.max_connections, c.backlog), (50, 16));
+        assert_eq!(c.header_read_timeout, Duration::from_secs(2));
+        assert!(settings(&["--header-read-timeout-secs", "0", "schema"]).is_err(), "0 would close every connection");
+        assert_eq!(c.keep_alive_timeout, Duration::from_secs(3));
+        assert_eq!(set.limits.body_timeout, Duration::from_secs(4));
+        let admission = set.admission.expect("bounded");
+        assert_eq!((admission.max_operations, admission.queue_wait), (7, Duration::from_millis(40)));
+        assert!(settings(&["--max-operations", "0", "schema"]).expect("valid").admission.is_none(), "0 turns it off");
     }
 
     #[test]

@@ -18,9 +18,11 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 mod database;
+pub mod listener;
 pub mod telemetry;
 
 pub use database::{AGENCIES_JSON, PLAN_JSON, PROVINCES_JSON, prepare_database, redact, seed_data};
+pub use listener::ConnectionLimits;
 
 /// How often a running server compares the plan's fingerprint with its snapshot's, in case an
 /// announcement of a change never reached it (see `SeaStore::keep_fresh`).
@@ -31,6 +33,7 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     store: SeaStore,
+    connections: ConnectionLimits,
 }
 
 impl Application {
@@ -59,6 +62,21 @@ impl Application {
         config: workplan_api::config::ApiConfig,
         clock: Arc<dyn workplan_domain::ports::Clock>,
     ) -> anyhow::Result<Self> {
+        Self::build_with_limits(database_url, listen, options, config, clock, ConnectionLimits::default()).await
+    }
+
+    /// [`Self::build_with_clock`], with the HTTP server's timeouts and caps `connections`.
+    ///
+    /// # Errors
+    /// When the database cannot be prepared or the address cannot be bound.
+    pub async fn build_with_limits(
+        database_url: &str,
+        listen: SocketAddr,
+        options: &StoreOptions,
+        config: workplan_api::config::ApiConfig,
+        clock: Arc<dyn workplan_domain::ports::Clock>,
+        connections: ConnectionLimits,
+    ) -> anyhow::Result<Self> {
         let store = prepare_database(database_url, options).await?;
         // Load the plan into memory now, so the first request does not wait for it.
         store.plan_snapshot().await.context("cannot load the plan")?;
@@ -71,8 +89,9 @@ impl Application {
                 tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id = %id)
             }))
             .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
-        let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-        Ok(Self { listener, router, store })
+        let listener =
+            listener::bind(listen, connections.backlog).with_context(|| format!("cannot listen on {listen}"))?;
+        Ok(Self { listener, router, store, connections })
     }
 
     /// The address actually bound.
@@ -91,15 +110,12 @@ impl Application {
     /// Serves until `shutdown` completes, then lets in-flight requests finish.
     ///
     /// # Errors
-    /// When serving fails (accept errors are retried by axum; this is rare).
+    /// Never at present: accept errors are logged and retried (see [`listener`]).
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let keeper = self.store.keep_fresh(PLAN_CHECK_EVERY);
-        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("the server failed");
+        listener::serve(self.listener, self.router, self.connections, shutdown).await;
         keeper.abort();
-        served
+        Ok(())
     }
 }
 

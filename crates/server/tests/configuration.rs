@@ -54,6 +54,11 @@ fn bad_flags_exit_2_with_one_line() {
         (&["--max-complexity", "0"], "--max-complexity"),
         (&["--request-timeout-secs", "0"], "--request-timeout-secs"),
         (&["--request-timeout-secs", "99999999999999999999"], "--request-timeout-secs"),
+        (&["--header-read-timeout-secs", "0"], "--header-read-timeout-secs"),
+        (&["--keep-alive-timeout-secs", "0"], "--keep-alive-timeout-secs"),
+        (&["--body-timeout-secs", "0"], "--body-timeout-secs"),
+        (&["--max-connections", "0"], "--max-connections"),
+        (&["--listen-backlog", "0"], "--listen-backlog"),
         (&["--export-key", "short"], "--export-key"),
         (&["--log-format", "xml"], "--log-format"),
     ] {

@@ -16,6 +16,7 @@ use super::persisted::{Refusal, Resolved, resolve};
 use super::respond::{
     JSON, body, classify, ensure_code, error_response, internal_response, negotiate, unauthenticated,
 };
+use crate::admission::RETRY_AFTER_SECS;
 use crate::error::code;
 use crate::limits::check_variables;
 
@@ -39,8 +40,17 @@ pub(super) async fn graphql_post(
             "POST /graphql takes Content-Type: application/json",
         );
     }
-    // The body limit, enforced here on the route itself.
-    let Ok(body) = axum::body::to_bytes(body, state.config.limits.max_body_bytes).await else {
+    // The body limit and the body timeout, enforced here on the route itself.
+    let limits = &state.config.limits;
+    let Ok(read) = tokio::time::timeout(limits.body_timeout, axum::body::to_bytes(body, limits.max_body_bytes)).await
+    else {
+        state.metrics.rejected("bodyTimeout");
+        let message = format!("the request body did not arrive within {} s", limits.body_timeout.as_secs_f32());
+        let mut response = error_response(StatusCode::REQUEST_TIMEOUT, code::BAD_USER_INPUT, &message);
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return response;
+    };
+    let Ok(body) = read else {
         state.metrics.rejected("maxBodyBytes");
         let message = format!("the request body is over {} bytes", state.config.limits.max_body_bytes);
         return error_response(StatusCode::PAYLOAD_TOO_LARGE, code::BAD_USER_INPUT, &message);
@@ -168,6 +178,18 @@ async fn execute(
     document: Resolved,
     media: &'static str,
 ) -> Response {
+    // A turn among the operations executing at once, held until the answer is built: the
+    // operation may need the database.
+    let _turn = match &state.admission {
+        Some(admission) => {
+            let Ok(permit) = admission.enter().await else {
+                state.metrics.rejected("maxOperations");
+                return overloaded();
+            };
+            Some(permit)
+        }
+        None => None,
+    };
     let viewer = match caller.viewer.clone() {
         Ok(Viewer::Anonymous) if !state.config.public_read => {
             return unauthenticated("public reading is off: send Authorization: Bearer <token>");
@@ -280,4 +302,16 @@ async fn run_with_timeout(state: &AppState, request: async_graphql::Request) -> 
 fn timed_out(timeout: std::time::Duration) -> Response {
     let message = format!("the request took longer than {} s and was stopped", timeout.as_secs_f32());
     error_response(StatusCode::GATEWAY_TIMEOUT, code::INTERNAL, &message)
+}
+
+/// The answer when every turn stayed taken for the whole queue wait: 503, `RATE_LIMITED` and
+/// `Retry-After`, at once rather than after a pool timeout.
+fn overloaded() -> Response {
+    let message = format!("the server is busy: retry in {RETRY_AFTER_SECS} s");
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code::RATE_LIMITED, "retryAfter": RETRY_AFTER_SECS } }] });
+    let mut response =
+        (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))], body.to_string())
+            .into_response();
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    response
 }

@@ -24,6 +24,7 @@ use tower_http::cors::CorsLayer;
 use workplan_domain::access::Viewer;
 use workplan_domain::ports::{Clock, Ports, SystemClock};
 
+use crate::admission::Admission;
 use crate::config::ApiConfig;
 use crate::documents::DocumentCache;
 use crate::limits::LimitExceeded;
@@ -49,6 +50,8 @@ pub struct AppState {
     /// Parsed documents by the hash of their text, shared by POST, GET and WebSocket; also the
     /// store of Apollo's persisted queries.
     documents: Arc<DocumentCache>,
+    /// The bound on operations executing at once, when configured.
+    admission: Option<Arc<Admission>>,
 }
 
 impl AppState {
@@ -57,6 +60,7 @@ impl AppState {
         let limiter = config.rate_limit.map(|l| Arc::new(RateLimiter::new(l)));
         let requests = config.request_limit.map(|l| Arc::new(RateLimiter::new(l)));
         let documents = Arc::new(DocumentCache::new(config.document_cache_bytes));
+        let admission = config.admission.map(|a| Arc::new(Admission::new(a)));
         Self {
             schema: build_schema(&ports, &config),
             ports,
@@ -66,6 +70,7 @@ impl AppState {
             requests,
             metrics: Arc::new(Metrics::default()),
             documents,
+            admission,
         }
     }
 
