@@ -127,7 +127,10 @@ async fn start(db: Db, demo_reports: usize, open_files: Option<u32>, args: &[&st
         None => Command::new(bin),
     };
     let child = command
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--rate-limit-capacity", "0"])
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        // Neither rate limit (by cost, by request count): one address sends everything here,
+        // and these tests are about connections and the bound on operations.
+        .args(["--rate-limit-capacity", "0", "--rate-limit-requests", "0"])
         .args(args)
         .env("DATABASE_URL", db.url())
         .env("RUST_LOG", "warn")
