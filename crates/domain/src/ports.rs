@@ -189,8 +189,9 @@ pub trait PeriodStore: Send + Sync {
 #[async_trait]
 pub trait SupervisionReader: Send + Sync {
     /// The live (not withdrawn) PART reports for exactly these periods, of these parties only
-    /// when `parties` is given.
-    async fn report_facts(&self, periods: &[Period], parties: Option<&[Reporter]>) -> Result<Vec<ReportFacts>>;
+    /// when `parties` is given, in shared chunks in no particular order (a store that holds a
+    /// period's facts in memory hands out that period's chunk without copying it).
+    async fn report_facts(&self, periods: &[Period], parties: Option<&[Reporter]>) -> Result<Vec<Arc<[ReportFacts]>>>;
     /// For each task, agency or province, and kind, the latest accepted version (of an ACCEPTED
     /// report, or one reopened for correction) among reports whose period ends no later than
     /// `up_to` ends (every period when `None`); of agencies only when `agencies_only`.

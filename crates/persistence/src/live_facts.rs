@@ -70,7 +70,7 @@ impl LiveFacts {
 
     /// The facts of every live PART report of `periods`, each period read at most once a
     /// [`MAX_AGE`] (in one statement for all the periods not in memory).
-    pub(crate) async fn of(&self, store: &SeaStore, periods: &[Period]) -> Result<Vec<ReportFacts>> {
+    pub(crate) async fn of(&self, store: &SeaStore, periods: &[Period]) -> Result<Vec<Arc<[ReportFacts]>>> {
         let mut wanted: Vec<Period> = Vec::with_capacity(periods.len());
         for period in periods {
             if !wanted.contains(period) {
@@ -87,13 +87,13 @@ impl LiveFacts {
                 found.extend(self.load(store, &missing).await?);
             }
         }
-        Ok(found.iter().flat_map(|facts| facts.iter().cloned()).collect())
+        Ok(found)
     }
 
     /// The facts of `periods` when all of them are in memory and fresh.
-    pub(crate) fn of_cached(&self, periods: &[Period]) -> Option<Vec<ReportFacts>> {
+    pub(crate) fn of_cached(&self, periods: &[Period]) -> Option<Vec<Arc<[ReportFacts]>>> {
         let (found, missing) = self.cached(periods);
-        missing.is_empty().then(|| found.iter().flat_map(|facts| facts.iter().cloned()).collect())
+        missing.is_empty().then_some(found)
     }
 
     /// Reads `periods`' facts (the caller holds `loading`) and keeps them unless a change came

@@ -6,6 +6,8 @@
 //! They read the columns the supervision migration denormalised onto `progress_reports`
 //! (period bounds, `ever_returned`, `accepted_*`), which `convert.rs` keeps true on every write.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, OverStatement, Query, SelectStatement, WindowStatement};
@@ -218,20 +220,18 @@ impl SupervisionReader for SeaStore {
     /// From memory (`live_facts.rs`): a whole period's facts are read once and kept while
     /// fresh. One party's facts come from memory when their periods are there, else from a
     /// statement of their own (a reporter's to-do list should not load every period).
-    async fn report_facts(&self, periods: &[Period], parties: Option<&[Reporter]>) -> Result<Vec<ReportFacts>> {
+    async fn report_facts(&self, periods: &[Period], parties: Option<&[Reporter]>) -> Result<Vec<Arc<[ReportFacts]>>> {
         if periods.is_empty() || parties.is_some_and(<[Reporter]>::is_empty) {
             return Ok(Vec::new());
         }
-        match parties {
-            None => self.facts.of(self, periods).await,
-            Some(parties) => match self.facts.of_cached(periods) {
-                Some(mut facts) => {
-                    facts.retain(|f| parties.contains(&f.reporter));
-                    Ok(facts)
-                }
-                None => self.read_report_facts(periods, Some(parties)).await,
-            },
-        }
+        let Some(parties) = parties else { return self.facts.of(self, periods).await };
+        let theirs: Vec<ReportFacts> = match self.facts.of_cached(periods) {
+            Some(chunks) => {
+                chunks.iter().flat_map(|c| c.iter()).filter(|f| parties.contains(&f.reporter)).cloned().collect()
+            }
+            None => self.read_report_facts(periods, Some(parties)).await?,
+        };
+        Ok(vec![theirs.into()])
     }
 
     async fn accepted_parts(&self, up_to: Option<Period>, agencies_only: bool) -> Result<Vec<AcceptedPart>> {

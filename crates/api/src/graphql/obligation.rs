@@ -1,14 +1,18 @@
 //! The reporting matrix: obligations (who owes which report for a scheduled period), their
 //! states, filters and pages; the overdue list; a reporter's own to-do list.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use workplan_domain::ids::ProvinceId;
+use workplan_domain::ids::{ProvinceId, TaskId};
 use workplan_domain::plan::numeral;
 use workplan_domain::report::Reporter as DomainReporter;
 use workplan_domain::supervision::{ObligationFilter as DomainFilter, counts_by_state, overdue};
 use workplan_domain::usecases::supervise::{PlanFrame, obligations_of, periods_between, scheduled};
 
+use super::province::Province;
 use super::report::{ProgressReport, Reporter};
 use super::task::{ResponsibilityRole, Task};
 use crate::context::{clock, load, periods, plan, require, scope, supervision};
@@ -47,9 +51,29 @@ pub enum PartyKind {
     Province,
 }
 
+/// The plan's tasks and provinces by id, as a list of obligations read them: its obligations
+/// resolve `task` and a province's `party` from here instead of loading each (a page of 500
+/// obligations names 500 tasks and about 460 provinces). Empty when the list did not read them:
+/// then each is loaded.
+#[derive(Default)]
+pub(crate) struct PlanParts {
+    tasks: HashMap<TaskId, workplan_domain::plan::Task>,
+    provinces: HashMap<ProvinceId, workplan_domain::province::Province>,
+}
+
+impl PlanParts {
+    /// The parts of `frame`, which it gives up.
+    fn of(frame: &mut PlanFrame) -> Arc<Self> {
+        Arc::new(Self {
+            tasks: std::mem::take(&mut frame.tasks).into_iter().map(|t| (t.id, t)).collect(),
+            provinces: std::mem::take(&mut frame.provinces).into_iter().map(|p| (p.id, p)).collect(),
+        })
+    }
+}
+
 /// One party's obligation to report on one task for one scheduled period.
 #[derive(Clone)]
-pub(crate) struct Obligation(pub workplan_domain::supervision::Obligation);
+pub(crate) struct Obligation(pub workplan_domain::supervision::Obligation, Arc<PlanParts>);
 
 /// One party's obligation to file one PART report on one task for one scheduled period. The
 /// rules are in docs/supervision.md ("Obligations and the reporting matrix").
@@ -57,11 +81,19 @@ pub(crate) struct Obligation(pub workplan_domain::supervision::Obligation);
 impl Obligation {
     /// The task.
     async fn task(&self, ctx: &Context<'_>) -> async_graphql::Result<Task> {
-        require(ctx, self.0.task_id).await.map(Task)
+        match self.1.tasks.get(&self.0.task_id) {
+            Some(task) => Ok(Task(task.clone())),
+            None => require(ctx, self.0.task_id).await.map(Task),
+        }
     }
 
     /// Who owes the report: the Agency (one of the task's responsible agencies) or the Province.
     async fn party(&self, ctx: &Context<'_>) -> async_graphql::Result<Reporter> {
+        if let DomainReporter::Province(id) = self.0.party
+            && let Some(province) = self.1.provinces.get(&id)
+        {
+            return Ok(Reporter::Province(Province(province.clone())));
+        }
         Reporter::of(ctx, self.0.party).await
     }
 
@@ -194,26 +226,33 @@ impl ObligationConnection {
 /// Pages a list: `first` (1–500, default 100) after the cursor `after` of list `list`.
 fn page(
     list: &str,
-    items: Vec<(usize, workplan_domain::supervision::Obligation)>,
+    items: impl Iterator<Item = (usize, workplan_domain::supervision::Obligation)>,
+    total: usize,
     first: Option<i32>,
     after: Option<String>,
     counts: Vec<ObligationStateCount>,
+    parts: &Arc<PlanParts>,
 ) -> async_graphql::Result<ObligationConnection> {
     let size = first.unwrap_or(DEFAULT_OBLIGATION_PAGE);
     if !(1..=MAX_OBLIGATION_PAGE).contains(&size) {
         return Err(bad_input("first", format!("between 1 and {MAX_OBLIGATION_PAGE}")));
     }
     let after: Option<usize> = ids::parse_cursor(list, after, "after")?;
-    let total = items.len();
-    let start = after.map_or(0, |a| items.partition_point(|(i, _)| *i <= a));
     let size = usize::try_from(size).unwrap_or(1);
-    let has_next_page = total > start + size;
-    let edges = items
-        .into_iter()
-        .skip(start)
+    // Only the page's obligations are kept: the items come by position, so those up to the
+    // cursor are passed over and counted.
+    let mut start = 0;
+    let mut rest = items.skip_while(|(i, _)| {
+        let before = after.is_some_and(|a| *i <= a);
+        start += usize::from(before);
+        before
+    });
+    let edges: Vec<ObligationEdge> = rest
+        .by_ref()
         .take(size)
-        .map(|(i, o)| ObligationEdge { cursor: ids::cursor(list, &i.to_string()), node: Obligation(o) })
+        .map(|(i, o)| ObligationEdge { cursor: ids::cursor(list, &i.to_string()), node: Obligation(o, parts.clone()) })
         .collect();
+    let has_next_page = rest.next().is_some();
     Ok(ObligationConnection { edges, has_next_page, has_previous_page: start > 0, total, counts })
 }
 
@@ -317,15 +356,16 @@ impl ObligationQueryRoot {
     ) -> async_graphql::Result<ObligationConnection> {
         scope(ctx)?;
         let period = scheduled(periods(ctx)?.as_ref(), &period, "period").await.gql()?;
-        let frame = PlanFrame::load(plan(ctx)?.as_ref()).await.gql()?;
+        let mut frame = PlanFrame::load(plan(ctx)?.as_ref()).await.gql()?;
         let filter = filter.unwrap_or_default().resolve(ctx, &frame).await?;
         let now = clock(ctx).now();
         let all =
             obligations_of(supervision(ctx)?.as_ref(), &frame, std::slice::from_ref(&period), None, now).await.gql()?;
         let unstated = filter.without_states();
         let counts = state_counts(counts_by_state(all.iter().filter(|o| unstated.matches(o))));
-        let items: Vec<_> = all.into_iter().enumerate().filter(|(_, o)| filter.matches(o)).collect();
-        page("obligation", items, first, after, counts)
+        let total = all.iter().filter(|o| filter.matches(o)).count();
+        let items = all.into_iter().enumerate().filter(|(_, o)| filter.matches(o));
+        page("obligation", items, total, first, after, counts, &PlanParts::of(&mut frame))
     }
 
     /// Every OVERDUE obligation across the scheduled periods, most overdue first (most days
@@ -347,12 +387,13 @@ impl ObligationQueryRoot {
             .into_iter()
             .filter(|p| p.due_at <= now)
             .collect();
-        let frame = PlanFrame::load(plan(ctx)?.as_ref()).await.gql()?;
+        let mut frame = PlanFrame::load(plan(ctx)?.as_ref()).await.gql()?;
         let filter = filter.unwrap_or_default().resolve(ctx, &frame).await?.without_states();
         let all = obligations_of(supervision(ctx)?.as_ref(), &frame, &due, None, now).await.gql()?;
         let late: Vec<_> = overdue(all.iter().filter(|o| filter.matches(o))).into_iter().cloned().enumerate().collect();
         let counts = state_counts(counts_by_state(late.iter().map(|(_, o)| o)));
-        page("overdue", late, first, after, counts)
+        let total = late.len();
+        page("overdue", late.into_iter(), total, first, after, counts, &PlanParts::of(&mut frame))
     }
 }
 
@@ -370,10 +411,15 @@ pub(crate) async fn own_obligations(
         Some(p) => vec![scheduled(store.as_ref(), &p, "period").await.gql()?],
         None => periods_between(store.as_ref(), None, None).await.gql()?,
     };
-    let frame = PlanFrame::load(plan(ctx)?.as_ref()).await.gql()?;
+    let mut frame = PlanFrame::load(plan(ctx)?.as_ref()).await.gql()?;
     let now = clock(ctx).now();
     let owed = obligations_of(supervision(ctx)?.as_ref(), &frame, &periods, Some(&[party]), now).await.gql()?;
     let states: Vec<workplan_domain::supervision::ObligationState> =
         states.unwrap_or_default().into_iter().map(Into::into).collect();
-    Ok(owed.into_iter().filter(|o| states.is_empty() || states.contains(&o.state())).map(Obligation).collect())
+    let parts = PlanParts::of(&mut frame);
+    Ok(owed
+        .into_iter()
+        .filter(|o| states.is_empty() || states.contains(&o.state()))
+        .map(|o| Obligation(o, parts.clone()))
+        .collect())
 }

@@ -189,15 +189,15 @@ impl ObligationPlan<'_> {
 /// Every obligation of `period`, judged at `now`: by task number, and within a task its
 /// agencies in listed order, then the provinces by code. `reports` are the live PART reports
 /// of the period (others are ignored); `adjustments` the exemptions and extensions in force.
-pub fn obligations(
+pub fn obligations<'a>(
     plan: ObligationPlan<'_>,
     period: &ReportingPeriod,
-    reports: &[ReportFacts],
+    reports: impl IntoIterator<Item = &'a ReportFacts>,
     adjustments: &Adjustments,
     now: DateTime<Utc>,
 ) -> Vec<Obligation> {
     let counting: HashMap<(TaskId, Reporter), &ReportFacts> = reports
-        .iter()
+        .into_iter()
         .filter(|r| r.period == period.period && r.state != ReportState::Withdrawn)
         .map(|r| ((r.task_id, r.reporter), r))
         .collect();

@@ -104,7 +104,7 @@ pub async fn obligations_of(
     let index = Adjustments::new(&adjustments);
     let mut out = Vec::new();
     for period in periods {
-        let mut owed = obligations(frame.obligation_plan(), period, &reports, &index, now);
+        let mut owed = obligations(frame.obligation_plan(), period, reports.iter().flat_map(|c| c.iter()), &index, now);
         if let Some(parties) = parties {
             owed.retain(|o| parties.contains(&o.party));
         }
