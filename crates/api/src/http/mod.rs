@@ -6,6 +6,7 @@ mod export;
 mod graphql;
 mod health;
 mod introspection;
+mod observe;
 mod persisted;
 mod respond;
 mod ws;
@@ -109,6 +110,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 /// The application's routes.
 pub fn router(state: AppState) -> Router {
     let cors = cors_layer(&state.config.cors_origins);
+    let metrics = state.metrics.clone();
     let router = Router::new()
         .route("/graphql", get(graphql::graphql_get).post(graphql::graphql_post))
         .route("/", get(assets::graphiql))
@@ -125,10 +127,11 @@ pub fn router(state: AppState) -> Router {
             internal_response(StatusCode::INTERNAL_SERVER_ERROR)
         }))
         .with_state(state);
-    match cors {
+    let router = match cors {
         Some(cors) => router.layer(cors),
         None => router,
-    }
+    };
+    observe::observed(router, metrics)
 }
 
 /// CORS for an explicit allow-list of origins; none (no CORS headers at all) when empty.
