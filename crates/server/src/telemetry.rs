@@ -14,7 +14,7 @@ pub mod otel_env;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
-use tracing_subscriber::filter::{FilterFn, LevelFilter, Targets, filter_fn};
+use tracing_subscriber::filter::{FilterExt as _, FilterFn, LevelFilter, Targets, filter_fn};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer as _};
@@ -118,15 +118,20 @@ pub fn init(format: LogFormat, trace_fields: bool, mode: OtelMode) -> anyhow::Re
                 LevelFilter::INFO,
             )
         };
-        tracing_opentelemetry::layer().with_tracer(p.tracer("workplan")).with_filter(spans)
+        tracing_opentelemetry::layer()
+            .with_tracer(p.tracer("workplan"))
+            .with_filter(spans.and(library_spans(trace_fields)))
     });
-    let registry = tracing_subscriber::registry().with(library_spans(trace_fields)).with(otel);
+    // Each layer has its own filter, and nothing else: a span no layer wants is never created
+    // (a global filter layer passing everything would create every TRACE span of every crate).
+    let logs = filter.and(library_spans(trace_fields));
+    let registry = tracing_subscriber::registry().with(otel);
     let result = match format {
         LogFormat::Human => {
-            registry.with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter)).try_init()
+            registry.with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(logs)).try_init()
         }
         LogFormat::Json => registry
-            .with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).with_filter(filter))
+            .with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).with_filter(logs))
             .try_init(),
     };
     // A subscriber is already set (e.g. in tests): keep it.
