@@ -1,8 +1,8 @@
 //! Prometheus metrics (`GET /metrics`, in OpenMetrics text or the Prometheus text format 0.0.4 as
-//! the scraper asks: [`exposition`]): requests by operation and outcome, latency histograms,
+//! the scraper asks: `metrics/exposition.rs`): requests by operation and outcome, latency histograms,
 //! HTTP responses by route and status, requests rejected by limit, the parsed-document cache and
 //! persisted queries, the database pool and statements, sync items by outcome, the build and
-//! the process ([`process`]). Every series whose labels are known in advance is there from
+//! the process (`metrics/process.rs`). Every series whose labels are known in advance is there from
 //! start-up at zero, so a dashboard or an alert on it never starts from a missing series.
 
 mod exposition;
