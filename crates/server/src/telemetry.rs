@@ -22,6 +22,9 @@ use tracing_subscriber::{EnvFilter, Layer as _};
 pub use export_errors::ReportingExporter;
 pub use otel_env::{OtelEnvError, OtelMode};
 
+/// The target of the HTTP server span (`workplan_api::http`'s `observe.rs`).
+const HTTP_SPAN_TARGET: &str = axum_tracing_opentelemetry::tracing_opentelemetry_instrumentation_sdk::TRACING_TARGET;
+
 /// The log filter when `RUST_LOG` is not set.
 const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn";
 
@@ -105,6 +108,12 @@ fn provider(mode: OtelMode) -> anyhow::Result<Option<SdkTracerProvider>> {
 /// When the OTLP exporter cannot be built from the `OTEL_*` variables.
 pub fn init(format: LogFormat, trace_fields: bool, mode: OtelMode) -> anyhow::Result<Telemetry> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
+    // The HTTP server span whatever the level: it writes no line of its own, and it carries the
+    // trace id and request id into every line logged while a request runs.
+    let filter = match format!("{HTTP_SPAN_TARGET}=info").parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    };
     let provider = provider(mode)?;
     if provider.is_some() {
         opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
@@ -113,10 +122,7 @@ pub fn init(format: LogFormat, trace_fields: bool, mode: OtelMode) -> anyhow::Re
         let spans = if mode == OtelMode::Otlp {
             Targets::new().with_default(LevelFilter::INFO)
         } else {
-            Targets::new().with_target(
-                axum_tracing_opentelemetry::tracing_opentelemetry_instrumentation_sdk::TRACING_TARGET,
-                LevelFilter::INFO,
-            )
+            Targets::new().with_target(HTTP_SPAN_TARGET, LevelFilter::INFO)
         };
         tracing_opentelemetry::layer()
             .with_tracer(p.tracer("workplan"))

@@ -103,13 +103,18 @@ struct Server {
 
 impl Server {
     fn start(db: &Db, env: &[(&str, &str)]) -> Self {
+        Self::start_logging(db, env, Stdio::null())
+    }
+
+    /// [`Self::start`], with the server's stderr (its logs) going to `logs`.
+    fn start_logging(db: &Db, env: &[(&str, &str)], logs: Stdio) -> Self {
         let port = free_port();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_workplan"));
         cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--rate-limit-capacity", "0"])
             .env("DATABASE_URL", &db.url)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(logs);
         for var in [
             "OTEL_EXPORTER_OTLP_ENDPOINT",
             "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
@@ -246,6 +251,38 @@ fn the_server_span_continues_the_callers_trace_with_graphql_and_database_spans_b
             && attribute(s, "db.collection.name").as_deref() == Some("progress_reports")),
         "{:?}",
         db_spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn json_logs_carry_the_trace_id_without_any_exporter() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = Db::create(dir.path());
+    let log_path = dir.path().join("stderr.log");
+    let logs = std::fs::File::create(&log_path).expect("log file");
+    // The store's statement events (`workplan::sql`, TRACE) are logged inside the request.
+    let env = [("WORKPLAN_LOG_FORMAT", "json"), ("RUST_LOG", "warn,workplan::sql=trace")];
+    let server = Server::start_logging(&db, &env, logs.into());
+    let trace_id = "5bf92f3577b34da6a3ce929d0e0e4737";
+    let response = server
+        .client
+        .post(format!("{}/graphql", server.base))
+        .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b8-01"))
+        .json(&serde_json::json!({ "query": "{ progressReports(first: 1) { totalCount } }" }))
+        .send()
+        .expect("graphql");
+    assert!(response.status().is_success());
+    server.stop();
+    let logs = std::fs::read_to_string(&log_path).expect("logs");
+    let in_request: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l["target"] == "workplan::sql" && l["spans"].is_array())
+        .collect();
+    assert!(!in_request.is_empty(), "no statement logged inside a request:\n{logs}");
+    assert!(
+        in_request.iter().all(|l| l["spans"][0]["trace_id"] == trace_id),
+        "every line of the request names the caller's trace: {in_request:?}"
     );
 }
 
