@@ -249,7 +249,10 @@ async fn metrics_in_prometheus_text() {
     let deep = format!("{{ task(number: {}1{}) {{ number }} }}", "[".repeat(100), "]".repeat(100));
     let r = app.client.post(app.url("/graphql")).json(&json!({ "query": deep })).send().await.expect("send");
     assert_eq!(r.status(), 400);
-    let r = app.client.get(app.url("/metrics")).send().await.expect("get");
+    // OpenMetrics when asked for (the default is the Prometheus text format 0.0.4: otlp.rs in
+    // crates/server/tests checks the negotiation).
+    let r =
+        app.client.get(app.url("/metrics")).header("accept", "application/openmetrics-text").send().await.expect("get");
     assert_eq!(r.status(), 200);
     assert!(r.headers()["content-type"].to_str().unwrap_or_default().starts_with("application/openmetrics-text"));
     let text = r.text().await.expect("text");

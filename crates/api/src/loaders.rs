@@ -38,7 +38,11 @@ pub(crate) fn for_request(ports: &Ports, clock: Arc<dyn Clock>) -> Loaders {
         supervision: ports.supervision.clone(),
         clock,
     };
-    DataLoader::new(loader, tokio::spawn).delay(std::time::Duration::from_millis(2))
+    // The batch runs in a task of its own, inside the span that asked first (the request's
+    // `graphql` span), so its database spans sit under the request's trace.
+    let spawn =
+        |batch: futures::future::BoxFuture<'static, ()>| tokio::spawn(tracing::Instrument::in_current_span(batch));
+    DataLoader::new(loader, spawn).delay(std::time::Duration::from_millis(2))
 }
 
 /// Batches lookups of every kind into port calls.

@@ -19,6 +19,7 @@
 mod adjustments;
 mod batch;
 mod convert;
+mod db_spans;
 mod entities;
 mod error;
 mod live_facts;

@@ -118,14 +118,21 @@ impl SeaStore {
             probe_postgres(url, options.acquire_timeout).await?;
         }
         let mut opts = ConnectOptions::new(url.to_owned());
-        opts.max_connections(options.max_connections).acquire_timeout(options.acquire_timeout).sqlx_logging(false);
+        opts.max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .sqlx_logging(false)
+            // SeaORM's statement spans carry the operation and the table (`db_spans.rs`), never
+            // the statement's text.
+            .record_stmt_in_spans(false);
         if url.starts_with("postgres") {
             opts.statement_timeout(options.statement_timeout);
         }
         let mut db = Database::connect(opts).await.map_err(Error::internal)?;
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
+        let backend = db.get_database_backend();
         db.set_metric_callback(move |info| {
+            crate::db_spans::name_current(&info.statement.sql, backend);
             let params = info.statement.values.as_ref().map_or(0, |v| v.0.len());
             tracing::trace!(target: "workplan::sql", elapsed = ?info.elapsed, failed = info.failed, params, sql = %info.statement.sql);
             // Statements of the background keeper are not any request's (see `BACKGROUND`).

@@ -10,7 +10,6 @@ use anyhow::Context as _;
 use axum::http::HeaderName;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
 use workplan_domain::ports::Ports;
 use workplan_persistence::{SeaStore, StoreOptions};
 
@@ -84,10 +83,6 @@ impl Application {
         let request_id = HeaderName::from_static("x-request-id");
         let router = workplan_api::router(state)
             .layer(PropagateRequestIdLayer::new(request_id.clone()))
-            .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<axum::body::Body>| {
-                let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
-                tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id = %id)
-            }))
             .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
         let listener =
             listener::bind(listen, connections.backlog).with_context(|| format!("cannot listen on {listen}"))?;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use workplan_server::cli::{Cli, Command, one_line};
 use workplan_server::config::{self, Settings};
+use workplan_server::telemetry::OtelMode;
 use workplan_server::{commands, telemetry};
 
 /// The exit code of a configuration that cannot work (as clap's for a usage error).
@@ -25,7 +26,12 @@ async fn main() -> ExitCode {
         Ok(settings) => settings,
         Err(e) => return fail(BAD_CONFIGURATION, &format!("error: {e:#}")),
     };
-    let _telemetry = match telemetry::init(settings.log_format, settings.trace_fields) {
+    // A standard variable this build cannot honour is a configuration error too.
+    let otel = match OtelMode::from_env() {
+        Ok(otel) => otel,
+        Err(e) => return fail(BAD_CONFIGURATION, &format!("error: {e}")),
+    };
+    let _telemetry = match telemetry::init(settings.log_format, settings.trace_fields, otel) {
         Ok(telemetry) => telemetry,
         Err(e) => return fail(BAD_CONFIGURATION, &format!("error: {e:#}")),
     };

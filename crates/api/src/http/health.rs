@@ -3,10 +3,11 @@
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
+use crate::metrics::Exposition;
 
 /// Liveness: the process answers.
 pub(super) async fn healthz() -> &'static str {
@@ -36,8 +37,11 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// The OpenMetrics exposition.
-pub(super) async fn metrics(State(state): State<AppState>) -> Response {
-    let text = state.metrics.render(state.ports.health.pool_stats());
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
+/// The metrics, in the text format the scraper's `Accept` header prefers: OpenMetrics or the
+/// Prometheus text format 0.0.4 (the default).
+pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let accept = headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
+    let format = Exposition::negotiate((!accept.is_empty()).then_some(accept.as_str()));
+    let text = state.metrics.render(state.ports.health.pool_stats(), format);
+    ([(header::CONTENT_TYPE, format.content_type()), (header::VARY, "accept")], text).into_response()
 }

@@ -7,6 +7,7 @@ mod export;
 mod graphql;
 mod health;
 mod introspection;
+mod observe;
 mod persisted;
 mod respond;
 mod ws;
@@ -108,6 +109,7 @@ impl AppState {
 /// The application's routes.
 pub fn router(state: AppState) -> Router {
     let cors = cors_layer(&state.config.cors_origins);
+    let metrics = state.metrics.clone();
     // Every request here counts against the caller's request limit; health checks, metrics
     // and GraphiQL's static files do not.
     let limited = Router::new()
@@ -129,10 +131,11 @@ pub fn router(state: AppState) -> Router {
             internal_response(StatusCode::INTERNAL_SERVER_ERROR)
         }))
         .with_state(state);
-    match cors {
+    let router = match cors {
         Some(cors) => router.layer(cors),
         None => router,
-    }
+    };
+    observe::observed(router, metrics)
 }
 
 /// CORS for an explicit allow-list of origins; none (no CORS headers at all) when empty.
