@@ -61,6 +61,11 @@ pub(crate) fn supervision<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Ar
     ctx.data::<Arc<dyn SupervisionReader>>().map_err(|_| internal())
 }
 
+/// The judged obligations this replica keeps between the pages of a period's matrix.
+pub(crate) fn judged<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<crate::judged::Judged>> {
+    ctx.data::<Arc<crate::judged::Judged>>().map_err(|_| internal())
+}
+
 /// Exemptions and extensions (writes).
 pub(crate) fn adjustments<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<dyn AdjustmentStore>> {
     ctx.data::<Arc<dyn AdjustmentStore>>().map_err(|_| internal())

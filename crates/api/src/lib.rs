@@ -18,6 +18,7 @@ pub mod export;
 mod graphql;
 pub mod http;
 mod ids;
+mod judged;
 pub mod limits;
 mod loaders;
 pub mod metrics;

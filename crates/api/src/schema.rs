@@ -84,7 +84,8 @@ pub fn build_schema(ports: &Ports, config: &ApiConfig) -> WorkplanSchema {
         .data(ports.tokens.clone())
         .data(ports.periods.clone())
         .data(ports.supervision.clone())
-        .data(ports.adjustments.clone());
+        .data(ports.adjustments.clone())
+        .data(std::sync::Arc::new(crate::judged::Judged::default()));
     if !config.suggestions {
         builder = builder.disable_suggestions();
     }

@@ -17,7 +17,7 @@ pub use adjustment::{
 };
 pub use obligation::{
     Obligation, ObligationFilter, ObligationPlan, ObligationState, PartyKind, ReportFacts, Standing, counts_by_state,
-    judge, obligations,
+    judge, judged_until, obligations,
 };
 pub use period::{
     MAX_REASON, PeriodAction, PeriodHistoryEntry, PeriodSchedule, ReportingPeriod, ScheduleDecision, decide_schedule,

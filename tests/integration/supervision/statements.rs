@@ -105,3 +105,36 @@ async fn paging_the_matrix_reads_a_periods_report_facts_once_until_a_report_chan
     assert_eq!(least + 1, cold, "a page whose facts are in memory costs one statement less: {cold} then {warm:?}");
     assert!(warm.iter().all(|n| *n <= cold), "never more than a cold page: {cold} then {warm:?}");
 }
+
+/// Guangdong's obligation on task 6 in 2016-Q4: (state, daysLate).
+async fn guangdong_on_task_6(w: &World) -> (String, serde_json::Value) {
+    let q = "{ reportingMatrix(period: \"2016-Q4\", filter: { provinceCode: \"440000\", taskNumber: 6 }) {
+      nodes { state daysLate } } }";
+    let d = w.app.data_as(Some(&w.sup), q, serde_json::json!({})).await;
+    let node = &d["reportingMatrix"]["nodes"][0];
+    (node["state"].as_str().expect("a state").to_owned(), node["daysLate"].clone())
+}
+
+#[tokio::test]
+async fn a_judgement_kept_between_pages_follows_the_clock_and_the_adjustments() {
+    let w = World::build().await;
+    let due = super::cst(2017, 1, 16, 0);
+    let judged = |state: &str, days: Option<i64>| (state.to_owned(), days.map_or(serde_json::Value::Null, Into::into));
+    assert_eq!(guangdong_on_task_6(&w).await, judged("NOT_DUE", None));
+    w.at(due - chrono::Duration::seconds(1));
+    assert_eq!(guangdong_on_task_6(&w).await, judged("NOT_DUE", None));
+    // The due date passes: the kept judgement no longer holds.
+    w.at(due);
+    assert_eq!(guangdong_on_task_6(&w).await, judged("OVERDUE", Some(0)));
+    w.at(due + chrono::Duration::seconds(1));
+    assert_eq!(guangdong_on_task_6(&w).await, judged("OVERDUE", Some(1)));
+    w.at(due + chrono::Duration::days(1));
+    assert_eq!(guangdong_on_task_6(&w).await, judged("OVERDUE", Some(1)));
+    w.at(due + chrono::Duration::days(1) + chrono::Duration::seconds(1));
+    assert_eq!(guangdong_on_task_6(&w).await, judged("OVERDUE", Some(2)));
+    // An exemption changes the adjustments: judged again.
+    let exempt = serde_json::json!({ "i": { "period": "2016-Q4", "taskNumbers": [6], "provinceCodes": ["440000"],
+        "reason": "merged into task 5" } });
+    w.app.data_as(Some(&w.sup), super::EXEMPT, exempt).await;
+    assert_eq!(guangdong_on_task_6(&w).await, judged("EXEMPT", None));
+}

@@ -15,7 +15,7 @@ use workplan_domain::usecases::supervise::{PlanFrame, obligations_of, periods_be
 use super::province::Province;
 use super::report::{ProgressReport, Reporter};
 use super::task::{ResponsibilityRole, Task};
-use crate::context::{clock, load, periods, plan, require, scope, supervision};
+use crate::context::{clock, judged, load, periods, plan, require, scope, supervision};
 use crate::error::{GqlResultExt, bad_input};
 use crate::ids;
 
@@ -359,12 +359,17 @@ impl ObligationQueryRoot {
         let mut frame = PlanFrame::load(plan(ctx)?.as_ref()).await.gql()?;
         let filter = filter.unwrap_or_default().resolve(ctx, &frame).await?;
         let now = clock(ctx).now();
-        let all =
-            obligations_of(supervision(ctx)?.as_ref(), &frame, std::slice::from_ref(&period), None, now).await.gql()?;
+        // The period's facts and adjustments (the facts from the store's memory), then its
+        // obligations judged once for all its pages while none of that changes (`judged.rs`).
+        let facts_of = supervision(ctx)?;
+        let keys = [period.period];
+        let facts = facts_of.report_facts(&keys, None).await.gql()?;
+        let adjustments = facts_of.adjustments(&keys).await.gql()?;
+        let all = judged(ctx)?.obligations(&period, &frame, facts, adjustments, now);
         let unstated = filter.without_states();
         let counts = state_counts(counts_by_state(all.iter().filter(|o| unstated.matches(o))));
         let total = all.iter().filter(|o| filter.matches(o)).count();
-        let items = all.into_iter().enumerate().filter(|(_, o)| filter.matches(o));
+        let items = all.iter().cloned().enumerate().filter(|(_, o)| filter.matches(o));
         page("obligation", items, total, first, after, counts, &PlanParts::of(&mut frame))
     }
 

@@ -235,6 +235,28 @@ pub fn obligations<'a>(
     out
 }
 
+/// Until when obligations judged at `now` stay as judged, when nothing but the time changes:
+/// the clock matters only through each due date (NOT_DUE becomes OVERDUE when it passes) and
+/// whole days after it (an OVERDUE obligation's `daysLate` grows by one a day later). `due_ats`
+/// are the due dates in play (the period's and its extensions').
+pub fn judged_until(due_ats: impl IntoIterator<Item = DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc> {
+    let day = chrono::Duration::days(1);
+    due_ats
+        .into_iter()
+        .map(|due| {
+            if now < due {
+                due
+            } else {
+                // `daysLate` is the whole days from `due` to now, rounded up: it grows just
+                // after each whole day since `due` (and at `due` itself it is 0, then 1).
+                let days = days_between_rounded_up(due, now);
+                due + day * i32::try_from(days).unwrap_or(i32::MAX) + chrono::Duration::seconds(1)
+            }
+        })
+        .min()
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// Which obligations to list; every part is optional and they combine with AND. Names and
 /// codes are resolved to ids before (an unknown one is an error, never an empty filter).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -211,3 +211,26 @@ fn every_responsibility_and_every_province_owes_one_report_per_task() {
     assert_eq!(owed.iter().filter(|o| ObligationFilter::nothing().matches(o)).count(), 0);
     assert!(ObligationFilter::nothing().without_states().nothing, "counts fail closed too");
 }
+
+#[test]
+fn a_judgement_holds_until_a_due_date_passes_or_days_late_grows() {
+    let due = due();
+    let overdue_for = |now| judge(due, None, false, now);
+    // Before the due date: until it.
+    let before = due - Duration::hours(5);
+    assert_eq!(judged_until([due], before), due);
+    assert_eq!(judge(due, None, false, due - Duration::seconds(1)).state, ObligationState::NotDue);
+    assert_eq!(judge(due, None, false, due).state, ObligationState::Overdue);
+    // After it: until daysLate grows, and not a second sooner.
+    for now in [due, due + Duration::hours(3), due + Duration::days(2), due + Duration::days(2) + Duration::seconds(1)]
+    {
+        let until = judged_until([due], now);
+        assert!(until > now, "{now} → {until}");
+        assert_eq!(overdue_for(until - Duration::seconds(1)), overdue_for(now), "{now} → {until}");
+        assert_ne!(overdue_for(until), overdue_for(now), "{now} → {until}");
+    }
+    // The earliest of several due dates.
+    let later = due + Duration::days(10);
+    assert_eq!(judged_until([later, due], before), due);
+    assert_eq!(judged_until(std::iter::empty(), before), DateTime::<Utc>::MAX_UTC);
+}
