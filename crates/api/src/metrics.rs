@@ -24,7 +24,10 @@ pub use exposition::Exposition;
 
 /// The limits a request can be refused by (`workplan_requests_rejected_total{limit}`); each
 /// series is there at zero from start-up.
-const LIMITS: [&str; 8] = [
+const LIMITS: [&str; 11] = [
+    "requests",
+    "maxOperations",
+    "bodyTimeout",
     "maxBodyBytes",
     "maxDocumentBytes",
     "maxTokens",
