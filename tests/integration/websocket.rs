@@ -1,11 +1,15 @@
 //! GraphQL over WebSocket: a refused `connection_init` carries an error code and never the
-//! domain's or the database's text, in both protocols.
+//! domain's or the database's text, in both protocols; a token revoked or expired while its
+//! socket is open is refused at the next operation, which closes the socket with 4401.
 
 use futures::{SinkExt as _, StreamExt as _};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use workplan_domain::ports::TokenStore as _;
+use workplan_domain::token::AccessRole;
+use workplan_domain::usecases::{self, TokenRequest};
 use workplan_tests::TestApp;
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -87,4 +91,105 @@ async fn a_database_failure_at_connection_init_is_internal_and_says_nothing_of_t
             assert!(!text.contains(leak), "leaks {leak}: {error}");
         }
     }
+}
+
+/// Opens a graphql-transport-ws connection with `secret` and waits for the acknowledgement.
+async fn open(app: &TestApp, secret: &str) -> Ws {
+    let mut ws = init(app, "graphql-transport-ws", json!({ "Authorization": format!("Bearer {secret}") })).await;
+    let Answer::Text(ack) = answer(&mut ws).await else { panic!("closed at connection_init") };
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    ws
+}
+
+/// Sends a `subscribe` with `id` and returns the server's first answer to it.
+async fn operation(ws: &mut Ws, id: &str, query: &str, variables: Value) -> Answer {
+    let message = json!({ "type": "subscribe", "id": id, "payload": { "query": query, "variables": variables } });
+    ws.send(Message::Text(message.to_string().into())).await.expect("subscribe");
+    answer(ws).await
+}
+
+/// The operation `id` ran to its end.
+async fn assert_complete(ws: &mut Ws, id: &str) {
+    let Answer::Text(complete) = answer(ws).await else { panic!("closed before complete") };
+    assert_eq!((complete["type"].as_str(), complete["id"].as_str()), (Some("complete"), Some(id)), "{complete}");
+}
+
+/// The operation is refused with an `error` message for its id carrying UNAUTHENTICATED, then
+/// the connection is closed with 4401.
+async fn assert_refused_and_closed(ws: &mut Ws, id: &str, query: &str, variables: Value) {
+    let Answer::Text(error) = operation(ws, id, query, variables).await else { panic!("closed without an error") };
+    assert_eq!(error["type"], "error", "{error}");
+    assert_eq!(error["id"], id, "{error}");
+    assert_eq!(error["payload"][0]["extensions"]["code"], "UNAUTHENTICATED", "{error}");
+    let Answer::Closed(code, reason) = answer(ws).await else { panic!("not closed") };
+    assert_eq!((code, reason.as_str()), (4401, "Unauthorized"));
+}
+
+const SUBMIT: &str =
+    "mutation($input: SubmitProgressReportInput!) { submitProgressReport(input: $input) { report { id } } }";
+
+fn report(period: &str) -> Value {
+    json!({ "input": { "taskNumber": 16, "reporter": { "provinceCode": "440000" }, "period": period,
+                       "status": "IN_PROGRESS", "percentComplete": 10, "summary": "Over the socket." } })
+}
+
+async fn report_count(app: &TestApp) -> i64 {
+    let d = app.data("{ progressReports { totalCount } }", json!({})).await;
+    d["progressReports"]["totalCount"].as_i64().expect("count")
+}
+
+#[tokio::test]
+async fn a_token_revoked_while_its_socket_is_open_stops_working_there() {
+    let app = TestApp::spawn().await;
+    let secret = app.token("gd", AccessRole::ProvinceReporter, None, Some("440000")).await;
+    let mut ws = open(&app, &secret).await;
+    let Answer::Text(next) = operation(&mut ws, "1", SUBMIT, report("2016-09")).await else { panic!("closed") };
+    assert_eq!(next["type"], "next", "{next}");
+    assert!(next["payload"]["data"]["submitProgressReport"]["report"]["id"].is_string(), "{next}");
+    assert_complete(&mut ws, "1").await;
+    assert_eq!(report_count(&app).await, 1);
+
+    let tokens = app.data("{ apiTokens { id name } }", json!({})).await;
+    let id =
+        tokens["apiTokens"].as_array().expect("tokens").iter().find(|t| t["name"] == "gd").expect("gd")["id"].clone();
+    app.data("mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }", json!({ "id": id })).await;
+    assert_refused_and_closed(&mut ws, "2", SUBMIT, report("2016-10")).await;
+    assert_eq!(report_count(&app).await, 1, "nothing was written");
+}
+
+#[tokio::test]
+async fn an_admin_token_revoked_in_the_store_creates_no_token_on_its_open_socket() {
+    let app = TestApp::spawn().await;
+    let secret = app.token("root", AccessRole::Admin, None, None).await;
+    let mut ws = open(&app, &secret).await;
+    let create = r#"mutation { createApiToken(input: { name: "late", role: ADMIN }) { secret } }"#;
+    let viewer = "{ viewer { role } }";
+    let Answer::Text(next) = operation(&mut ws, "1", viewer, json!({})).await else { panic!("closed") };
+    assert_eq!(next["payload"]["data"]["viewer"]["role"], "ADMIN", "{next}");
+    assert_complete(&mut ws, "1").await;
+
+    let token = app.store.token_by_name("root").await.expect("lookup").expect("exists");
+    app.store.revoke_token(token.id).await.expect("revoke");
+    assert_refused_and_closed(&mut ws, "2", create, json!({})).await;
+    assert!(app.store.token_by_name("late").await.expect("lookup").is_none(), "no token was created");
+}
+
+#[tokio::test]
+async fn an_expired_token_stops_working_on_its_open_socket() {
+    let app = TestApp::spawn().await;
+    let secret = workplan_api::auth::new_secret().expect("secret");
+    let expires_at = Some(chrono::Utc::now() + chrono::Duration::milliseconds(1500));
+    let request =
+        TokenRequest { name: "brief", role: AccessRole::Admin, agency: None, province_code: None, expires_at };
+    let secret = usecases::create_token(&app.store, &app.store, request, secret).await.expect("create").secret;
+    let mut ws = open(&app, &secret).await;
+    let Answer::Text(next) = operation(&mut ws, "1", "{ viewer { role } }", json!({})).await else { panic!("closed") };
+    assert_eq!(next["payload"]["data"]["viewer"]["role"], "ADMIN", "{next}");
+    assert_complete(&mut ws, "1").await;
+
+    // Waits for the expiry (not for speed: the token must be past its time).
+    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    let create = r#"mutation { createApiToken(input: { name: "late", role: ADMIN }) { secret } }"#;
+    assert_refused_and_closed(&mut ws, "2", create, json!({})).await;
+    assert!(app.store.token_by_name("late").await.expect("lookup").is_none(), "no token was created");
 }

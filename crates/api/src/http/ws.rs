@@ -1,6 +1,8 @@
 //! GraphQL over WebSocket (`graphql-transport-ws` and the older `graphql-ws`) at `/graphql/ws`.
 
+use std::any::TypeId;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_graphql::parser::types::ExecutableDocument;
@@ -10,10 +12,11 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use futures::stream::BoxStream;
-use futures::{SinkExt as _, Stream, StreamExt as _, future};
+use futures::{FutureExt as _, SinkExt as _, Stream, StreamExt as _, future};
 use tracing_futures::Instrument as _;
 use workplan_domain::Error;
 use workplan_domain::access::Viewer;
+use workplan_domain::ports::TokenStore;
 
 use super::AppState;
 use super::caller::Caller;
@@ -56,11 +59,20 @@ async fn serve(socket: WebSocket, state: AppState, caller: Caller, protocol: Gra
     let counted = state.requests.clone().map(|limiter| (limiter, caller.rate_key()));
     let stream = checked(stream, state.config.limits, state.documents.clone(), state.metrics.clone(), counted);
     let refusal = Refusal::default();
-    let sink = sink.with({
-        let refusal = refusal.clone();
-        move |message| future::ready(Ok::<_, axum::Error>(with_code(message, &refusal)))
+    let revoked = Arc::new(AtomicBool::new(false));
+    let sink = sink.with_flat_map({
+        let (refusal, revoked) = (refusal.clone(), revoked.clone());
+        move |message| {
+            let messages = unauthorized(with_code(message, &refusal), &revoked);
+            futures::stream::iter(messages.into_iter().map(Ok::<_, axum::Error>))
+        }
     });
-    let executor = CachedExecutor { schema: state.schema.clone(), documents: state.documents.clone() };
+    let executor = CachedExecutor {
+        schema: state.schema.clone(),
+        documents: state.documents.clone(),
+        tokens: state.ports.tokens.clone(),
+        revoked,
+    };
     GraphQLWebSocket::new_with_pair(sink, stream, executor, protocol)
         .on_connection_init(move |payload| async move {
             let data = connection_data(&state, client, &payload).await.map_err(|e| to_graphql(&e));
@@ -79,11 +91,45 @@ async fn connection_data(
     client: Option<IpAddr>,
     payload: &serde_json::Value,
 ) -> workplan_domain::Result<async_graphql::Data> {
-    let viewer = viewer_of(state, payload).await?;
+    let token = ConnectionToken(
+        ["Authorization", "authorization"].iter().find_map(|k| payload.get(*k)?.as_str().map(str::to_owned)),
+    );
+    let viewer = viewer_of(state.ports.tokens.as_ref(), &token).await?;
     if viewer == Viewer::Anonymous && !state.config.public_read {
         return Err(Error::Unauthenticated("public reading is off: send a token".into()));
     }
-    Ok(state.request_data(viewer, client))
+    let mut data = state.request_data(viewer, client);
+    data.insert(token);
+    Ok(data)
+}
+
+/// The `Authorization` value the connection was opened with, checked again before each
+/// operation: a token revoked or expired since stops working on open sockets too.
+struct ConnectionToken(Option<String>);
+
+/// The close code for an operation refused because the connection's token was revoked or
+/// has expired since `connection_init`: graphql-transport-ws's "Unauthorized".
+const UNAUTHORIZED: u16 = 4401;
+
+/// Once an operation was refused for a revoked or expired token (`revoked` is set), the
+/// `next` message carrying its UNAUTHENTICATED error goes out as an `error` message for that
+/// id, as graphql-transport-ws answers an operation that cannot run, followed by a close frame
+/// 4401 "Unauthorized". Any other message passes unchanged.
+fn unauthorized(message: Message, revoked: &AtomicBool) -> Vec<Message> {
+    if !revoked.load(Ordering::Acquire) {
+        return vec![message];
+    }
+    let Message::Text(text) = &message else { return vec![message] };
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(text.as_str()) else { return vec![message] };
+    let errors = value.pointer("/payload/errors").cloned().unwrap_or_default();
+    let refused = value["type"] == "next"
+        && errors.as_array().is_some_and(|e| e.iter().any(|e| e["extensions"]["code"] == code::UNAUTHENTICATED));
+    if !refused {
+        return vec![message];
+    }
+    let error = serde_json::json!({ "type": "error", "id": value["id"], "payload": errors });
+    let close = CloseFrame { code: UNAUTHORIZED, reason: "Unauthorized".into() };
+    vec![Message::Text(error.to_string().into()), Message::Close(Some(close))]
 }
 
 /// A refused `connection_init`, kept for the message that announces the refusal: async-graphql
@@ -131,13 +177,12 @@ fn close_reason(error: &async_graphql::Error) -> String {
 }
 
 /// The caller a `connection_init` payload names, like an `Authorization` header would.
-async fn viewer_of(state: &AppState, payload: &serde_json::Value) -> workplan_domain::Result<Viewer> {
-    let token = ["Authorization", "authorization"].iter().find_map(|k| payload.get(*k).and_then(|v| v.as_str()));
+async fn viewer_of(tokens: &dyn TokenStore, token: &ConnectionToken) -> workplan_domain::Result<Viewer> {
     let mut headers = HeaderMap::new();
-    if let Some(value) = token.and_then(|t| HeaderValue::from_str(t).ok()) {
+    if let Some(value) = token.0.as_deref().and_then(|t| HeaderValue::from_str(t).ok()) {
         headers.insert(header::AUTHORIZATION, value);
     }
-    viewer_from_headers(state.ports.tokens.as_ref(), &headers).await
+    viewer_from_headers(tokens, &headers).await
 }
 
 /// The client's messages, each checked against the limits; the first refused one ends the
@@ -195,11 +240,17 @@ fn check_ws_message(text: &str, limits: &Limits, documents: &DocumentCache, metr
 /// The schema as the WebSocket runs it: each operation takes its parse from the document cache
 /// (its message was checked and parsed on the way in, see [`check_ws_message`]) and runs in a
 /// `graphql` span with the operation's name and type, as over HTTP. Apollo's persisted queries
-/// are HTTP only: an operation here always carries its text.
+/// are HTTP only: an operation here always carries its text. Before each operation the
+/// connection's token is checked again (the token table is in memory, so this usually costs no
+/// statement) and the operation runs as the token's current viewer; a token revoked or expired
+/// since answers UNAUTHENTICATED and sets `revoked`, which closes the connection (see
+/// [`unauthorized`]).
 #[derive(Clone)]
 struct CachedExecutor {
     schema: WorkplanSchema,
     documents: Arc<DocumentCache>,
+    tokens: Arc<dyn TokenStore>,
+    revoked: Arc<AtomicBool>,
 }
 
 impl async_graphql::Executor for CachedExecutor {
@@ -225,7 +276,29 @@ impl async_graphql::Executor for CachedExecutor {
             graphql.operation.name = operation_name.as_deref().unwrap_or(""),
             graphql.operation.type = operation_type,
         );
-        let stream = self.schema.execute_stream_with_session_data(request, session_data.unwrap_or_default());
+        let session_data = session_data.unwrap_or_default();
+        let token = session_data
+            .get(&TypeId::of::<ConnectionToken>())
+            .and_then(|token| token.downcast_ref::<ConnectionToken>())
+            .and_then(|token| token.0.clone());
+        let (schema, tokens, revoked) = (self.schema.clone(), self.tokens.clone(), self.revoked.clone());
+        let stream = async move {
+            if token.is_some() {
+                match viewer_of(tokens.as_ref(), &ConnectionToken(token)).await {
+                    Ok(viewer) => request = request.data(viewer),
+                    Err(error) => {
+                        if matches!(error, Error::Unauthenticated(_)) {
+                            revoked.store(true, Ordering::Release);
+                        }
+                        let error = to_graphql(&error).into_server_error(async_graphql::Pos::default());
+                        return futures::stream::once(future::ready(async_graphql::Response::from_errors(vec![error])))
+                            .boxed();
+                    }
+                }
+            }
+            schema.execute_stream_with_session_data(request, session_data).boxed()
+        }
+        .flatten_stream();
         Box::pin(stream.instrument(span))
     }
 }
@@ -276,6 +349,21 @@ mod tests {
         assert!(frame.reason.len() <= MAX_CLOSE_REASON);
         let error: serde_json::Value = serde_json::from_str(frame.reason.as_str()).expect("JSON");
         assert_eq!(error["extensions"]["code"], code::UNAUTHENTICATED);
+    }
+
+    #[test]
+    fn after_a_revocation_the_unauthenticated_answer_becomes_an_error_and_a_4401_close() {
+        let next = r#"{"type":"next","id":"7","payload":{"data":null,"errors":[{"message":"m","extensions":{"code":"UNAUTHENTICATED"}}]}}"#;
+        let message = Message::Text(next.into());
+        assert_eq!(unauthorized(message.clone(), &AtomicBool::new(false)), vec![message.clone()]);
+        let out = unauthorized(message, &AtomicBool::new(true));
+        let [Message::Text(error), Message::Close(Some(frame))] = out.as_slice() else { panic!("{out:?}") };
+        let error: serde_json::Value = serde_json::from_str(error.as_str()).expect("JSON");
+        assert_eq!((error["type"].as_str(), error["id"].as_str()), (Some("error"), Some("7")));
+        assert_eq!(error["payload"][0]["extensions"]["code"], code::UNAUTHENTICATED);
+        assert_eq!((frame.code, frame.reason.as_str()), (UNAUTHORIZED, "Unauthorized"));
+        let other = Message::Text(r#"{"type":"next","id":"8","payload":{"data":{"x":1}}}"#.into());
+        assert_eq!(unauthorized(other.clone(), &AtomicBool::new(true)), vec![other]);
     }
 
     #[test]
