@@ -193,3 +193,43 @@ async fn an_expired_token_stops_working_on_its_open_socket() {
     assert_refused_and_closed(&mut ws, "2", create, json!({})).await;
     assert!(app.store.token_by_name("late").await.expect("lookup").is_none(), "no token was created");
 }
+
+#[tokio::test]
+async fn operations_over_a_socket_take_turns_with_the_rest_and_are_turned_away_quickly_when_none_is_free() {
+    let db = workplan_tests::TestDb::create().await.expect("db");
+    let config = workplan_api::config::ApiConfig {
+        admission: Some(workplan_api::admission::AdmissionLimit {
+            max_operations: 1,
+            queue_wait: std::time::Duration::ZERO,
+        }),
+        ..workplan_api::config::ApiConfig::default()
+    };
+    let app = TestApp::spawn_with(db, workplan_server::store_options(3), config).await;
+    let mut ws = open(&app, &app.admin).await;
+    // Forty operations at once, each reading the database, against one turn and no queue.
+    let query = "{ progressReports(first: 1) { totalCount } }";
+    for id in 0..40 {
+        let message = json!({ "type": "subscribe", "id": id.to_string(), "payload": { "query": query } });
+        ws.send(Message::Text(message.to_string().into())).await.expect("subscribe");
+    }
+    let (mut answered, mut turned_away, mut completed) = (0, 0, 0);
+    while completed < 40 {
+        let Answer::Text(message) = answer(&mut ws).await else { panic!("closed") };
+        match message["type"].as_str() {
+            Some("next") if message["payload"]["data"]["progressReports"]["totalCount"].is_i64() => answered += 1,
+            Some("next") => {
+                let error = &message["payload"]["errors"][0];
+                assert_eq!(error["extensions"]["code"], "RATE_LIMITED", "{message}");
+                assert_eq!(error["extensions"]["retryAfter"], 1, "{message}");
+                turned_away += 1;
+            }
+            Some("complete") => completed += 1,
+            _ => panic!("unexpected: {message}"),
+        }
+    }
+    assert_eq!(answered + turned_away, 40);
+    assert!(answered >= 1 && turned_away >= 1, "answered {answered}, turned away {turned_away}");
+    // The turns were all given back.
+    let Answer::Text(next) = operation(&mut ws, "after", query, json!({})).await else { panic!("closed") };
+    assert!(next["payload"]["data"]["progressReports"]["totalCount"].is_i64(), "{next}");
+}

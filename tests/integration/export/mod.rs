@@ -21,6 +21,7 @@ mod contents;
 mod errors;
 mod links;
 mod statements;
+mod turns;
 
 const MATRIX: &str = "query($p: String!, $f: ObligationFilterInput, $after: String) {
   reportingMatrix(period: $p, filter: $f, first: 500, after: $after) { pageInfo { hasNextPage endCursor }

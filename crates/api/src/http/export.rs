@@ -48,6 +48,18 @@ pub(super) async fn download(State(state): State<AppState>, caller: Caller, head
             return error_response(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, &message);
         }
     };
+    // An export reads as much as a large query: it takes a turn among the operations executing
+    // at once, as a GraphQL request does.
+    let _turn = match &state.admission {
+        Some(admission) => {
+            let Ok(permit) = admission.enter().await else {
+                state.metrics.rejected("maxOperations");
+                return super::graphql::overloaded();
+            };
+            Some(permit)
+        }
+        None => None,
+    };
     let span = tracing::info_span!("export", kind = kind.slug(), format = format.extension());
     async move {
         match run(&state, &caller, &headers, kind, format, &params).await {

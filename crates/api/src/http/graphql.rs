@@ -306,7 +306,7 @@ fn timed_out(timeout: std::time::Duration) -> Response {
 
 /// The answer when every turn stayed taken for the whole queue wait: 503, `RATE_LIMITED` and
 /// `Retry-After`, at once rather than after a pool timeout.
-fn overloaded() -> Response {
+pub(super) fn overloaded() -> Response {
     let message = format!("the server is busy: retry in {RETRY_AFTER_SECS} s");
     let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code::RATE_LIMITED, "retryAfter": RETRY_AFTER_SECS } }] });
     let mut response =

@@ -21,6 +21,7 @@ use workplan_domain::ports::TokenStore;
 use super::AppState;
 use super::caller::Caller;
 use super::graphql::operation_of;
+use crate::admission::RETRY_AFTER_SECS;
 use crate::auth::viewer_from_headers;
 use crate::documents::{DocumentCache, DocumentError, QueryHash};
 use crate::error::{code, to_graphql};
@@ -72,6 +73,8 @@ async fn serve(socket: WebSocket, state: AppState, caller: Caller, protocol: Gra
         documents: state.documents.clone(),
         tokens: state.ports.tokens.clone(),
         revoked,
+        admission: state.admission.clone(),
+        metrics: state.metrics.clone(),
     };
     GraphQLWebSocket::new_with_pair(sink, stream, executor, protocol)
         .on_connection_init(move |payload| async move {
@@ -251,6 +254,10 @@ struct CachedExecutor {
     documents: Arc<DocumentCache>,
     tokens: Arc<dyn TokenStore>,
     revoked: Arc<AtomicBool>,
+    /// The bound on operations executing at once, shared with HTTP: a query or mutation here
+    /// takes a turn as one over HTTP does (a subscription, which lives for long, does not).
+    admission: Option<Arc<crate::admission::Admission>>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl async_graphql::Executor for CachedExecutor {
@@ -282,6 +289,7 @@ impl async_graphql::Executor for CachedExecutor {
             .and_then(|token| token.downcast_ref::<ConnectionToken>())
             .and_then(|token| token.0.clone());
         let (schema, tokens, revoked) = (self.schema.clone(), self.tokens.clone(), self.revoked.clone());
+        let (admission, metrics) = (self.admission.clone(), self.metrics.clone());
         let stream = async move {
             if token.is_some() {
                 match viewer_of(tokens.as_ref(), &ConnectionToken(token)).await {
@@ -296,7 +304,33 @@ impl async_graphql::Executor for CachedExecutor {
                     }
                 }
             }
-            schema.execute_stream_with_session_data(request, session_data).boxed()
+            let turn = match admission.filter(|_| operation_type != "subscription") {
+                Some(admission) => {
+                    let Ok(permit) = admission.enter().await else {
+                        metrics.rejected("maxOperations");
+                        let mut busy = async_graphql::ServerError::new(
+                            format!("the server is busy: retry in {RETRY_AFTER_SECS} s"),
+                            None,
+                        );
+                        let mut extensions = async_graphql::ErrorExtensionValues::default();
+                        extensions.set("code", crate::error::code::RATE_LIMITED);
+                        extensions.set("retryAfter", RETRY_AFTER_SECS);
+                        busy.extensions = Some(extensions);
+                        return futures::stream::once(future::ready(async_graphql::Response::from_errors(vec![busy])))
+                            .boxed();
+                    };
+                    Some(permit)
+                }
+                None => None,
+            };
+            // The turn is held until the operation's answer is sent (the stream ends).
+            schema
+                .execute_stream_with_session_data(request, session_data)
+                .map(move |response| {
+                    let _held = &turn;
+                    response
+                })
+                .boxed()
         }
         .flatten_stream();
         Box::pin(stream.instrument(span))
