@@ -14,6 +14,8 @@ async fn exports_take_turns_and_are_turned_away_quickly_when_none_is_free() {
             max_operations: 1,
             queue_wait: std::time::Duration::ZERO,
         }),
+        // Not the cost limit (an export costs 50,000): only the bound may turn one away here.
+        rate_limit: None,
         ..workplan_api::config::ApiConfig::default()
     };
     let app = TestApp::spawn_with(db, workplan_server::store_options(3), config).await;
