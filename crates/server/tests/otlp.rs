@@ -8,59 +8,17 @@
 //! set (created and dropped with `psql`).
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::{collector, free_port};
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use prost::Message as _;
-
-/// Every POST body the stand-in collector received on `/v1/traces`.
-type Received = Arc<Mutex<Vec<Vec<u8>>>>;
-
-fn collector() -> (String, Received) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let seen: Received = Arc::default();
-    let store = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream);
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            if request_line.contains("/v1/traces")
-                && let Ok(mut seen) = store.lock()
-            {
-                seen.push(body);
-            }
-            let _ = reader.get_mut().write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-        }
-    });
-    (format!("http://{addr}"), seen)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port")
-}
 
 /// A fresh database: SQLite in `dir`, or PostgreSQL when asked for (dropped on drop).
 struct Db {
@@ -187,7 +145,14 @@ fn the_server_span_continues_the_callers_trace_with_graphql_and_database_spans_b
     // SIGTERM flushes the batch exporter.
     server.stop();
 
-    let bodies = received.lock().expect("lock").clone();
+    // What the collector received on `/v1/traces`.
+    let bodies: Vec<Vec<u8>> = received
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|(path, _)| path.contains("/v1/traces"))
+        .map(|(_, body)| body.clone())
+        .collect();
     let mut spans: Vec<Span> = Vec::new();
     let mut services = Vec::new();
     for body in &bodies {
