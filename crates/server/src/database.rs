@@ -43,6 +43,9 @@ pub async fn prepare_database(database_url: &str, options: &StoreOptions) -> any
             anyhow::bail!("cannot connect to the database at {}: {}", redact(database_url), scrub(&text, database_url));
         }
     };
+    // Replicas started together take turns: the first migrates and loads, the others then
+    // find it done.
+    let preparing = store.preparation_lock().await.context("waiting for another replica to prepare the database")?;
     store.migrate().await.context("migrating the database failed")?;
     let (plan, provinces) = seed_data()?;
     let outcome = store.load_seed(&plan, &provinces).await.context("loading the plan failed")?;
@@ -56,6 +59,7 @@ pub async fn prepare_database(database_url: &str, options: &StoreOptions) -> any
     if aliases > 0 {
         tracing::info!(count = aliases, "added agency aliases");
     }
+    preparing.release().await;
     Ok(store)
 }
 
