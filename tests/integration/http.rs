@@ -161,6 +161,8 @@ async fn restarting_on_the_same_database_changes_nothing() {
 /// same plan, and one fails. SQLite is one process's file, so this is PostgreSQL only.
 #[tokio::test]
 async fn replicas_started_together_prepare_a_fresh_database_once() {
+    use sea_orm::ConnectionTrait as _;
+
     let db = workplan_tests::TestDb::create().await.expect("a database");
     if !db.is_postgres() {
         return;
@@ -173,7 +175,6 @@ async fn replicas_started_together_prepare_a_fresh_database_once() {
             panic!("a replica failed to prepare the database: {error:#}");
         }
     }
-    use sea_orm::ConnectionTrait as _;
     let admin = sea_orm::Database::connect(db.url()).await.expect("connect");
     let count = |sql: &'static str| {
         let admin = &admin;
