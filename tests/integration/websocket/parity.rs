@@ -156,3 +156,23 @@ async fn forbidden_bad_input_and_not_found_are_answered_alike() {
     assert_eq!(metric(&app, &case.series).await, counted + 2);
     assert_eq!(super::report_count(&app).await, 0, "nothing was written");
 }
+
+#[tokio::test]
+async fn a_subscription_takes_the_stream_path_with_the_same_rules() {
+    let app = TestApp::spawn().await;
+    // No such subscription field: refused by validation, through the stream path, in its
+    // span, with a code, and counted as a subscription.
+    let query = "subscription Nothing { noSuchField }";
+    let counted = metric(&app, &series("subscription", "Nothing", "invalid")).await;
+    let mut ws = open(&app, None).await;
+    let payload = run(&mut ws, "1", query, json!({})).await;
+    assert!(payload.get("data").is_none(), "{payload}");
+    assert_eq!(payload["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{payload}");
+    assert_eq!(metric(&app, &series("subscription", "Nothing", "invalid")).await, counted + 1);
+    // Introspection in a subscription is gated as anywhere else.
+    let app = spawn(ApiConfig { introspection: Introspection::Off, ..config() }).await;
+    let mut ws = open(&app, None).await;
+    let payload = run(&mut ws, "1", "subscription S { __schema { queryType { name } } }", json!({})).await;
+    assert_eq!(payload["errors"][0]["extensions"]["code"], "FORBIDDEN", "{payload}");
+    assert_eq!(payload["errors"][0]["message"], "introspection needs a token", "{payload}");
+}

@@ -9,7 +9,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_graphql::parser::types::ExecutableDocument;
@@ -174,7 +174,7 @@ pub(super) fn execute_stream(
         operation_type: prepared.operation_type,
         operation_name: prepared.operation_name,
         started: Instant::now(),
-        failed: Arc::new(AtomicBool::new(false)),
+        outcome: Mutex::new("ok"),
         span: span.clone(),
     };
     let responses: BoxStream<'static, async_graphql::Response> = match prepared.request {
@@ -193,27 +193,30 @@ fn coded(
         for error in &mut response.errors {
             ensure_code(error);
         }
-        if !response.errors.is_empty() {
-            record.failed.store(true, Ordering::Relaxed);
+        let outcome = classify(&response, JSON).outcome;
+        if outcome != "ok"
+            && let Ok(mut worst) = record.outcome.lock()
+        {
+            *worst = outcome;
         }
         response
     })
 }
 
 /// A subscription's entry in the metrics, made when its stream is dropped: `ok` when no
-/// response carried an error, else `error`.
+/// response carried an error, else the outcome of the last that did (`error`, `invalid`, …).
 struct Recorded {
     metrics: Arc<Metrics>,
     operation_type: &'static str,
     operation_name: Option<String>,
     started: Instant,
-    failed: Arc<AtomicBool>,
+    outcome: Mutex<&'static str>,
     span: tracing::Span,
 }
 
 impl Drop for Recorded {
     fn drop(&mut self) {
-        let outcome = if self.failed.load(Ordering::Relaxed) { "error" } else { "ok" };
+        let outcome = self.outcome.lock().map_or("error", |o| *o);
         self.span.record("outcome", outcome);
         let elapsed = self.started.elapsed().as_secs_f64();
         self.metrics.request(self.operation_type, self.operation_name.as_deref(), outcome, elapsed);
