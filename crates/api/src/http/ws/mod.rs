@@ -118,9 +118,11 @@ async fn serve(socket: WebSocket, state: AppState, caller: Caller) {
     };
     let init_deadline = tokio::time::sleep(limits.init_timeout);
     tokio::pin!(init_deadline);
-    let mut keep_alive = interval_at(Instant::now() + limits.keep_alive, limits.keep_alive);
+    // (An interval of zero would panic; a millisecond is the least either may be.)
+    let every = |period: std::time::Duration| period.max(std::time::Duration::from_millis(1));
+    let mut keep_alive = interval_at(Instant::now() + every(limits.keep_alive), every(limits.keep_alive));
     keep_alive.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut recheck = interval_at(Instant::now() + limits.token_recheck, limits.token_recheck);
+    let mut recheck = interval_at(Instant::now() + every(limits.token_recheck), every(limits.token_recheck));
     recheck.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let stop = loop {
         let acknowledged = connection.viewer.is_some();
