@@ -80,21 +80,54 @@ async fn under_the_production_profile_anonymous_introspection_is_refused_alike_a
     assert_eq!(run(&mut ws, "1", INTROSPECT, json!({})).await, http);
 }
 
+/// Holds the write lock on the reports (on one connection of its own) until dropped: writers
+/// wait behind it.
+struct WriteLock(sea_orm::DatabaseConnection);
+
+impl WriteLock {
+    async fn take(app: &TestApp) -> Self {
+        use sea_orm::ConnectionTrait as _;
+        let options = sea_orm::ConnectOptions::new(app.db.url()).max_connections(1).min_connections(1).to_owned();
+        let db = sea_orm::Database::connect(options).await.expect("connect");
+        if app.db.is_postgres() {
+            db.execute_unprepared("BEGIN").await.expect("begin");
+            db.execute_unprepared("LOCK TABLE progress_reports IN EXCLUSIVE MODE").await.expect("lock");
+        } else {
+            db.execute_unprepared("BEGIN IMMEDIATE").await.expect("lock");
+        }
+        Self(db)
+    }
+
+    async fn release(self) {
+        use sea_orm::ConnectionTrait as _;
+        self.0.execute_unprepared("ROLLBACK").await.expect("release");
+        self.0.close().await.expect("close");
+    }
+}
+
 #[tokio::test]
 async fn an_operation_past_the_execution_timeout_is_stopped_alike() {
     let limits = workplan_api::limits::Limits {
-        request_timeout: Duration::from_micros(1),
+        request_timeout: Duration::from_millis(300),
         ..workplan_api::limits::Limits::default()
     };
     let app = spawn(ApiConfig { limits, ..config() }).await;
+    let gd = app.token("gd", AccessRole::ProvinceReporter, None, Some("440000")).await;
+    // The token is used once first: its last use is recorded now, not behind the lock.
+    assert_eq!(super::post(&app, Some(&gd), "{ viewer { role } }", json!({})).await.0, 200);
+    // The write waits behind the lock past the timeout.
+    let lock = WriteLock::take(&app).await;
     let case = Case {
-        secret: Some(app.admin.clone()),
-        query: "query Slow { progressReports { totalCount } }",
-        variables: json!({}),
+        secret: Some(gd),
+        query: "mutation Slow($input: SubmitProgressReportInput!) { submitProgressReport(input: $input) { report { id } } }",
+        variables: super::report("2016-09"),
         code: "INTERNAL",
-        series: series("query", "Slow", "timeout"),
+        series: series("mutation", "Slow", "timeout"),
     };
-    assert_eq!(same_over_both(&app, &case).await, 504);
+    let status = same_over_both(&app, &case).await;
+    lock.release().await;
+    assert_eq!(status, 504);
+    assert_eq!(super::report_count(&app).await, 0, "the stopped writes wrote nothing");
 }
 
 #[tokio::test]
