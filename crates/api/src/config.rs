@@ -8,6 +8,7 @@ use crate::client_address::TrustedProxies;
 use crate::export::signed::ExportKey;
 use crate::limits::Limits;
 use crate::rate::RateLimit;
+use crate::socket_limits::SocketLimits;
 
 /// Request-independent API settings.
 #[derive(Debug, Clone)]
@@ -47,6 +48,8 @@ pub struct ApiConfig {
     /// `None` (the default here, for embedding and tests) leaves them unbounded. The server
     /// sizes it from its database pool.
     pub admission: Option<AdmissionLimit>,
+    /// The limits of each GraphQL WebSocket connection.
+    pub socket: SocketLimits,
 }
 
 impl Default for ApiConfig {
@@ -64,6 +67,7 @@ impl Default for ApiConfig {
             trace_fields: false,
             document_cache_bytes: crate::documents::DEFAULT_BUDGET,
             admission: None,
+            socket: SocketLimits::default(),
         }
     }
 }

@@ -24,6 +24,7 @@ mod loaders;
 pub mod metrics;
 pub mod rate;
 pub mod schema;
+pub mod socket_limits;
 
 pub use http::{AppState, router};
 pub use schema::{WorkplanSchema, build_schema, schema_builder, sdl};

@@ -204,6 +204,7 @@ impl Settings {
             trace_fields: self.trace_fields,
             document_cache_bytes: self.document_cache_bytes,
             admission: self.admission,
+            socket: workplan_api::socket_limits::SocketLimits::default(),
         };
         if self.production { config.production() } else { config }
     }
