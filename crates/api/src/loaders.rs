@@ -37,6 +37,7 @@ pub(crate) fn for_request(ports: &Ports, clock: Arc<dyn Clock>) -> Loaders {
         periods: ports.periods.clone(),
         supervision: ports.supervision.clone(),
         clock,
+        prefetched: std::sync::Mutex::default(),
     };
     // The batch runs in a task of its own, inside the span that asked first (the request's
     // `graphql` span), so its database spans sit under the request's trace.
@@ -52,6 +53,31 @@ pub(crate) struct StoreLoader {
     periods: Arc<dyn PeriodStore>,
     supervision: Arc<dyn SupervisionReader>,
     clock: Arc<dyn Clock>,
+    /// Report pages fetched ahead for fields the query will resolve (see
+    /// [`prefetch_report_pages`]), answered from here instead of another batch.
+    prefetched: std::sync::Mutex<HashMap<ReportPageOf, Page<ProgressReport>>>,
+}
+
+/// Fetches the report pages of `keys` in one batch now, for the fields that will ask for them
+/// one by one as the answer is built. Those loads would otherwise join the loader's batching
+/// window one at a time, and on a busy machine the window can close before the last of them
+/// is asked for: the batch then splits into several statements. A key found nowhere is kept
+/// as an empty page (the field answers null, as a load would).
+pub(crate) async fn prefetch_report_pages(
+    ctx: &async_graphql::Context<'_>,
+    keys: Vec<ReportPageOf>,
+) -> async_graphql::Result<()> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let loaders = crate::context::loaders(ctx)?;
+    let mut found = loaders.load_many(keys.iter().cloned()).await.gql()?;
+    let mut prefetched = loaders.loader().prefetched.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for key in keys {
+        let page = found.remove(&key).unwrap_or_default();
+        prefetched.insert(key, page);
+    }
+    Ok(())
 }
 
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<Error>>;
@@ -295,16 +321,21 @@ macro_rules! plan_keys {
     )*};
 }
 
-batched_keys!(
-    ReportId,
-    HistoryOf,
-    PeriodHistoryOf,
-    ReportPageOf,
-    ReportCountOf,
-    PartsUpTo,
-    ResponsibilityRowsOf,
-    ScorecardOf
-);
+/// A report page: taken from the pages fetched ahead when it is there, else batched.
+impl Key for ReportPageOf {
+    type Value = <StoreLoader as Loader<ReportPageOf>>::Value;
+    async fn load(ctx: &async_graphql::Context<'_>, key: Self) -> async_graphql::Result<Option<Self::Value>> {
+        let loaders = crate::context::loaders(ctx)?;
+        let ahead =
+            loaders.loader().prefetched.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key).cloned();
+        match ahead {
+            Some(page) => Ok(Some(page)),
+            None => loaders.load_one(key).await.gql(),
+        }
+    }
+}
+
+batched_keys!(ReportId, HistoryOf, PeriodHistoryOf, ReportCountOf, PartsUpTo, ResponsibilityRowsOf, ScorecardOf);
 plan_keys!(
     SectionId,
     SubsectionId,

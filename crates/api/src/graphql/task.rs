@@ -18,7 +18,7 @@ use crate::connection::{OrderDirection, Total, connection};
 use crate::context::{load, plan, require, scope, viewer};
 use crate::error::GqlResultExt;
 use crate::ids::{self, Kind};
-use crate::loaders::{ReportPageOf, ResponsibilitiesOfTask, TaskNumber, TaskPageOf};
+use crate::loaders::{ReportPageOf, ResponsibilitiesOfTask, TaskNumber, TaskPageOf, prefetch_report_pages};
 
 /// A numbered key task of the plan.
 #[derive(Clone)]
@@ -119,12 +119,8 @@ impl Task {
     }
 }
 
-/// The newest report on a task the caller may see (in `state`, if given).
-async fn latest(
-    ctx: &Context<'_>,
-    task: i64,
-    state: Option<ReportState>,
-) -> async_graphql::Result<Option<ProgressReport>> {
+/// The key of the newest report on a task the caller may see (in `state`, if given).
+fn latest_key(ctx: &Context<'_>, task: i64, state: Option<ReportState>) -> async_graphql::Result<ReportPageOf> {
     let filter = ReportFilter { state, ..ReportFilter::new(scope(ctx)?) };
     let query = ReportQuery {
         filter,
@@ -132,9 +128,36 @@ async fn latest(
         oldest_first: false,
         order: workplan_domain::listing::ReportOrder::Submitted,
     };
-    let listed_under = query.filter.clone();
-    let page = load(ctx, ReportPageOf(ReportParent::Task, task, query)).await?;
+    Ok(ReportPageOf(ReportParent::Task, task, query))
+}
+
+/// The newest report on a task the caller may see (in `state`, if given).
+async fn latest(
+    ctx: &Context<'_>,
+    task: i64,
+    state: Option<ReportState>,
+) -> async_graphql::Result<Option<ProgressReport>> {
+    let key = latest_key(ctx, task, state)?;
+    let listed_under = key.2.filter.clone();
+    let page = load(ctx, key).await?;
     Ok(page.and_then(|p| p.items.into_iter().next()).map(|r| super::official::listed(r, &listed_under)))
+}
+
+/// Looks ahead into the selection on a page of tasks: when its tasks' `latestReport` or
+/// `latestAcceptedReport` will be asked for, fetches them for the whole page in one batch now
+/// (see [`prefetch_report_pages`]).
+async fn prefetch_latest(ctx: &Context<'_>, tasks: &[Task]) -> async_graphql::Result<()> {
+    let ahead = ctx.look_ahead();
+    let (nodes, edges) = (ahead.field("nodes"), ahead.field("edges").field("node"));
+    let mut keys = Vec::new();
+    for (field, state) in [("latestReport", None), ("latestAcceptedReport", Some(ReportState::Accepted))] {
+        if nodes.field(field).exists() || edges.field(field).exists() {
+            for task in tasks {
+                keys.push(latest_key(ctx, task.0.id.0, state)?);
+            }
+        }
+    }
+    prefetch_report_pages(ctx, keys).await
 }
 
 /// One agency's place on one task.
@@ -338,7 +361,9 @@ pub(crate) async fn tasks_of_parent(
 ) -> async_graphql::Result<TaskConnection> {
     let total = Total::TasksOf(parent, id, query.filter.clone());
     let page = load(ctx, TaskPageOf(parent, id, query)).await?.unwrap_or_default();
-    Ok(task_connection(page, total))
+    let connection = task_connection(page, total);
+    prefetch_latest(ctx, &connection.items).await?;
+    Ok(connection)
 }
 
 /// Tasks.
@@ -371,6 +396,8 @@ impl TaskQueryRoot {
     ) -> async_graphql::Result<TaskConnection> {
         let query = task_query(filter, order_by, first, after, last, before)?;
         let page = plan(ctx)?.list_tasks(&query).await.gql()?;
-        Ok(task_connection(page, Total::Tasks(query.filter)))
+        let connection = task_connection(page, Total::Tasks(query.filter));
+        prefetch_latest(ctx, &connection.items).await?;
+        Ok(connection)
     }
 }
