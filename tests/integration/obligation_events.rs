@@ -375,3 +375,60 @@ async fn who_may_subscribe_to_what() {
     let numeral = json!({ "p": "2016-Q4", "f": { "sectionNumeral": "q" } });
     assert_eq!(refusal(&mut ws, "4", CHANGED, numeral).await, "BAD_USER_INPUT");
 }
+
+/// The PostgreSQL backends of this test's database holding the due-date timer's lock.
+async fn lock_holders(db: &TestDb) -> Vec<i32> {
+    let conn = Database::connect(db.url()).await.expect("connect");
+    let sql = format!(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 AND objid = {} \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        workplan_persistence::TIMER_LOCK
+    );
+    let rows = conn.query_all_raw(Statement::from_string(conn.get_database_backend(), sql)).await.expect("locks");
+    let pids = rows.iter().map(|r| r.try_get::<i32>("", "pid").expect("pid")).collect();
+    conn.close().await.expect("close");
+    pids
+}
+
+/// Waits until exactly one backend holds the lock, other than `not` (at most 15 s).
+async fn await_leader(db: &TestDb, not: Option<i32>) -> i32 {
+    let start = Instant::now();
+    loop {
+        let holders = lock_holders(db).await;
+        assert!(holders.len() <= 1, "one leader at most: {holders:?}");
+        if let [pid] = holders[..]
+            && Some(pid) != not
+        {
+            return pid;
+        }
+        assert!(start.elapsed() < Duration::from_secs(15), "no new leader: {holders:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn on_postgresql_one_replica_leads_and_another_takes_over_when_its_connection_drops() {
+    let (app, clock) = spawn().await;
+    if !app.db.is_postgres() {
+        return;
+    }
+    let owed = schedule_small_period(&app).await;
+    let (_other, _stop) = replica(&app, clock.clone()).await;
+    let leader = await_leader(&app.db, None).await;
+    // Both replicas have been trying for a while: still one leader.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(lock_holders(&app.db).await, [leader]);
+
+    // The leader's session ends: the lock goes with it, and a replica takes over.
+    let conn = Database::connect(app.db.url()).await.expect("connect");
+    let kill = format!("SELECT pg_terminate_backend({leader})");
+    conn.execute_raw(Statement::from_string(conn.get_database_backend(), kill)).await.expect("terminate");
+    conn.close().await.expect("close");
+    await_leader(&app.db, Some(leader)).await;
+
+    // The new leader records what the clock brings, once.
+    clock.set(cst(2017, 1, 14, 0));
+    await_recorded(&app.db, "DUE_SOON", i64::try_from(owed).expect("n")).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(recorded(&app.db, "DUE_SOON").await, i64::try_from(owed).expect("n"));
+}

@@ -2,7 +2,7 @@
 //! (an obligation becoming due soon or overdue; the rules are in
 //! `workplan_domain::supervision::due_date`).
 //!
-//! Every replica runs [`spawn`], but only the leader ticks ([`Leadership`]: a PostgreSQL
+//! Every replica runs [`run`], but only the leader ticks ([`Leadership`]: a PostgreSQL
 //! session advisory lock; on SQLite the one process). A tick looks at the domain clock: the
 //! events between the instant the timer last looked (kept in the database, so a new leader
 //! carries on where the old one stopped) and now are recorded with a unique key, so two leaders
@@ -39,13 +39,14 @@ struct Timer {
     started: DateTime<Utc>,
 }
 
-/// Starts the due-date timer of this replica: it waits for leadership, ticks while it leads,
-/// and waits again when it loses it. Abort the task to stop it.
-pub fn spawn(ports: Ports, clock: Arc<dyn Clock>, config: &ApiConfig) -> tokio::task::JoinHandle<()> {
+/// The due-date timer of this replica, to spawn: it waits for leadership, ticks while it leads,
+/// and waits again when it loses it; it never ends (abort its task to stop it). It looks for
+/// events from the clock's time now when the cluster's timer never ran before.
+pub fn run(ports: Ports, clock: Arc<dyn Clock>, config: &ApiConfig) -> impl Future<Output = ()> + Send + 'static {
     let started = clock.now();
     let timer =
         Timer { ports, clock, window: due_soon_window(config.due_soon_days), tick: config.due_date_tick, started };
-    tokio::spawn(async move {
+    async move {
         let leadership: Arc<dyn Leadership> = timer.ports.leadership.clone();
         loop {
             let mut lease = leadership.lead().await;
@@ -54,7 +55,7 @@ pub fn spawn(ports: Ports, clock: Arc<dyn Clock>, config: &ApiConfig) -> tokio::
                 () = timer.lead() => {}
             }
         }
-    })
+    }
 }
 
 impl Timer {

@@ -246,6 +246,12 @@ impl SeaStore {
         })
     }
 
+    /// Runs `work` as background work of this store: its statements belong to no request, so
+    /// [`SeaStore::statement_count`] leaves them out (the server runs the due-date timer so).
+    pub fn background<F: Future>(&self, work: F) -> impl Future<Output = F::Output> + use<F> {
+        BACKGROUND.scope((), work)
+    }
+
     /// Brings the schema up to date.
     pub async fn migrate(&self) -> Result<()> {
         Migrator::up(&self.db, None).await.db()

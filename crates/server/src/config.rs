@@ -258,6 +258,7 @@ mod tests {
         assert_eq!(api.introspection, defaults.introspection);
         assert!(!api.trace_fields, "no span per field unless asked for");
         assert_eq!(api.document_cache_bytes, defaults.document_cache_bytes);
+        assert_eq!(api.due_soon_days, 3);
         let store = settings.store_options();
         assert_eq!(store.max_connections, DEFAULT_DB_MAX_CONNECTIONS);
         assert_eq!(store.statement_timeout, Duration::from_secs(5));
@@ -283,10 +284,14 @@ mod tests {
             "true",
             "--document-cache-bytes",
             "0",
+            "--due-soon-days",
+            "7",
             "schema",
         ])
         .expect("valid");
         let api = settings.api_config();
+        assert_eq!(api.due_soon_days, 7);
+        assert!(settings(&["--due-soon-days", "400", "schema"]).is_err(), "at most a year");
         assert!(api.trace_fields);
         assert_eq!(api.document_cache_bytes, 0);
         assert_eq!(api.introspection, Introspection::Tokens);

@@ -83,8 +83,9 @@ impl Application {
         store.plan_snapshot().await.context("cannot load the plan")?;
         let ports = Ports::of(Arc::new(store.clone()));
         let timer = {
-            let (ports, clock, config) = (ports.clone(), clock.clone(), config.clone());
-            Box::new(move || workplan_api::due_date_timer::spawn(ports, clock, &config))
+            let (ports, clock, config, store) = (ports.clone(), clock.clone(), config.clone(), store.clone());
+            // Its statements are the store's background work, not any request's.
+            Box::new(move || tokio::spawn(store.background(workplan_api::due_date_timer::run(ports, clock, &config))))
         };
         let state = workplan_api::AppState::with_config(ports, config).with_clock(clock);
         let request_id = HeaderName::from_static("x-request-id");

@@ -7,6 +7,7 @@
 //! leaders overlapping for a moment), so each read looks back [`LOOKBACK`] ids and skips the
 //! ones already sent.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -122,9 +123,9 @@ async fn read(sources: &Sources, clock: &dyn Clock, sender: &broadcast::Sender<B
     let mut reminders = Vec::with_capacity(due_soon.len());
     for event in due_soon {
         let period = event.event.period;
-        if !by_period.contains_key(&period) {
+        if let Entry::Vacant(slot) = by_period.entry(period) {
             let judged = sources.judge(period, now).await?.unwrap_or_default();
-            by_period.insert(period, judged.iter().map(|o| ((o.task_id.0, o.party), o.clone())).collect());
+            slot.insert(judged.iter().map(|o| ((o.task_id.0, o.party), o.clone())).collect());
         }
         let cell = by_period.get(&period).and_then(|cells| cells.get(&(event.event.task_id.0, event.event.party)));
         if let Some(obligation) = cell {
