@@ -291,7 +291,7 @@ mod tests {
         .expect("valid");
         let api = settings.api_config();
         assert_eq!(api.due_soon_days, 7);
-        assert!(settings(&["--due-soon-days", "400", "schema"]).is_err(), "at most a year");
+        assert!(self::settings(&["--due-soon-days", "400", "schema"]).is_err(), "at most a year");
         assert!(api.trace_fields);
         assert_eq!(api.document_cache_bytes, 0);
         assert_eq!(api.introspection, Introspection::Tokens);
