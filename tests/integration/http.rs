@@ -156,6 +156,53 @@ async fn restarting_on_the_same_database_changes_nothing() {
     assert_eq!(before, after);
 }
 
+/// Replicas started together on a fresh PostgreSQL database take turns preparing it (an
+/// advisory lock): without the lock two of them race to create the same tables and load the
+/// same plan, and one fails. SQLite is one process's file, so this is PostgreSQL only.
+#[tokio::test]
+async fn replicas_started_together_prepare_a_fresh_database_once() {
+    use sea_orm::ConnectionTrait as _;
+
+    let db = workplan_tests::TestDb::create().await.expect("a database");
+    if !db.is_postgres() {
+        return;
+    }
+    let options = workplan_server::store_options(3);
+    let starts = (0..4).map(|_| workplan_server::prepare_database(db.url(), &options));
+    let stores = futures::future::join_all(starts).await;
+    for store in &stores {
+        if let Err(error) = store {
+            panic!("a replica failed to prepare the database: {error:#}");
+        }
+    }
+    let admin = sea_orm::Database::connect(db.url()).await.expect("connect");
+    let count = |sql: &'static str| {
+        let admin = &admin;
+        async move {
+            let row = admin
+                .query_one_raw(sea_orm::Statement::from_string(sea_orm::DatabaseBackend::Postgres, sql))
+                .await
+                .expect("query")
+                .expect("a row");
+            row.try_get_by_index::<i64>(0).expect("a count")
+        }
+    };
+    assert_eq!(count("SELECT count(*) FROM plans").await, 1, "the plan is loaded once");
+    assert_eq!(count("SELECT count(*) FROM tasks").await, 106);
+    assert_eq!(count("SELECT count(*) FROM provinces").await, 31);
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        .await,
+        0,
+        "no replica keeps the preparation lock"
+    );
+    drop(stores);
+    admin.close().await.expect("close");
+}
+
 /// The example operations GraphiQL opens with, as written in its page.
 fn graphiql_examples(html: &str) -> Vec<(String, Value)> {
     html.split("query: `")

@@ -8,6 +8,7 @@ use crate::client_address::TrustedProxies;
 use crate::export::signed::ExportKey;
 use crate::limits::Limits;
 use crate::rate::RateLimit;
+use crate::socket_limits::SocketLimits;
 
 /// Request-independent API settings.
 #[derive(Debug, Clone)]
@@ -53,6 +54,8 @@ pub struct ApiConfig {
     /// How often the due-date timer looks at the clock, at most (it also wakes at the next due
     /// date or window opening it knows of); the subscriptions' watchers catch up as often.
     pub due_date_tick: std::time::Duration,
+    /// The limits of each GraphQL WebSocket connection.
+    pub socket: SocketLimits,
 }
 
 /// The default of [`ApiConfig::due_soon_days`].
@@ -75,6 +78,7 @@ impl Default for ApiConfig {
             admission: None,
             due_soon_days: DEFAULT_DUE_SOON_DAYS,
             due_date_tick: std::time::Duration::from_secs(2),
+            socket: SocketLimits::default(),
         }
     }
 }

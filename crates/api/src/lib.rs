@@ -25,6 +25,7 @@ mod loaders;
 pub mod metrics;
 pub mod rate;
 pub mod schema;
+pub mod socket_limits;
 mod watch;
 
 pub use http::{AppState, router};

@@ -24,7 +24,7 @@ pub use exposition::Exposition;
 
 /// The limits a request can be refused by (`workplan_requests_rejected_total{limit}`); each
 /// series is there at zero from start-up.
-const LIMITS: [&str; 11] = [
+const LIMITS: [&str; 13] = [
     "requests",
     "maxOperations",
     "bodyTimeout",
@@ -36,6 +36,8 @@ const LIMITS: [&str; 11] = [
     "maxAliases",
     "maxRootFields",
     "webSocketMessage",
+    "webSocketOperations",
+    "webSocketSubscriptions",
 ];
 /// Batch sync outcomes (`workplan_sync_items_total{outcome}`).
 const SYNC_OUTCOMES: [&str; 4] = ["CREATED", "UPDATED", "UNCHANGED", "REJECTED"];

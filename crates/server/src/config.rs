@@ -210,6 +210,7 @@ impl Settings {
             document_cache_bytes: self.document_cache_bytes,
             admission: self.admission,
             due_soon_days: self.due_soon_days,
+            socket: workplan_api::socket_limits::SocketLimits::default(),
             ..ApiConfig::default()
         };
         if self.production { config.production() } else { config }

@@ -43,6 +43,9 @@ pub async fn prepare_database(database_url: &str, options: &StoreOptions) -> any
             anyhow::bail!("cannot connect to the database at {}: {}", redact(database_url), scrub(&text, database_url));
         }
     };
+    // Replicas started together take turns: the first migrates and loads, the others then
+    // find it done.
+    let preparing = store.preparation_lock().await.context("waiting for another replica to prepare the database")?;
     store.migrate().await.context("migrating the database failed")?;
     let (plan, provinces) = seed_data()?;
     let outcome = store.load_seed(&plan, &provinces).await.context("loading the plan failed")?;
@@ -56,6 +59,7 @@ pub async fn prepare_database(database_url: &str, options: &StoreOptions) -> any
     if aliases > 0 {
         tracing::info!(count = aliases, "added agency aliases");
     }
+    preparing.release().await;
     Ok(store)
 }
 
@@ -89,32 +93,11 @@ pub(crate) fn scrub(text: &str, url: &str) -> String {
         return text.to_owned();
     };
     let mut out = text.replace(url, &redact(url)).replace(password, "***");
-    let decoded = percent_decode(password);
+    let decoded = percent_encoding::percent_decode_str(password).decode_utf8_lossy();
     if !decoded.is_empty() {
-        out = out.replace(&decoded, "***");
+        out = out.replace(decoded.as_ref(), "***");
     }
     out
-}
-
-/// Percent-decoding of `text` (invalid escapes are kept as typed).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -1,21 +1,17 @@
 //! GraphQL over HTTP: `POST` and `GET /graphql`, from the raw request to the answer.
 
-use async_graphql::ServerError;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use tracing::Instrument as _;
 use workplan_domain::access::Viewer;
 
 use super::AppState;
 use super::caller::Caller;
-use super::introspection;
+use super::execute::{Ran, busy_error, execute_operation, timed_out_error};
 use super::persisted::{Refusal, Resolved, resolve};
-use super::respond::{
-    JSON, body, classify, ensure_code, error_response, internal_response, negotiate, unauthenticated,
-};
+use super::respond::{JSON, body, classify, error_response, internal_response, negotiate, unauthenticated};
 use crate::admission::RETRY_AFTER_SECS;
 use crate::error::code;
 use crate::limits::check_variables;
@@ -170,7 +166,8 @@ fn is_mutation(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
     op.is_some_and(|op| op.node.ty == OperationType::Mutation)
 }
 
-/// Authenticates, then runs a request on its document in its span.
+/// Authenticates, then runs a request on its document through the path the WebSocket shares
+/// ([`execute_operation`]), and answers in the media type `media`.
 async fn execute(
     state: &AppState,
     caller: &Caller,
@@ -178,18 +175,6 @@ async fn execute(
     document: Resolved,
     media: &'static str,
 ) -> Response {
-    // A turn among the operations executing at once, held until the answer is built: the
-    // operation may need the database.
-    let _turn = match &state.admission {
-        Some(admission) => {
-            let Ok(permit) = admission.enter().await else {
-                state.metrics.rejected("maxOperations");
-                return overloaded();
-            };
-            Some(permit)
-        }
-        None => None,
-    };
     let viewer = match caller.viewer.clone() {
         Ok(Viewer::Anonymous) if !state.config.public_read => {
             return unauthenticated("public reading is off: send Authorization: Bearer <token>");
@@ -201,33 +186,14 @@ async fn execute(
             return internal_response(StatusCode::INTERNAL_SERVER_ERROR);
         }
     };
-    let mut request = request;
-    let (operation_type, operation_name) = match &document {
-        Resolved::Ready(doc) => {
-            let operation = operation_of(doc, request.operation_name.as_deref());
-            // async-graphql changes the document as it runs it (skipped fields are cut out),
-            // so it gets its own copy of the shared parse: a copy costs far less than a parse.
-            request.set_parsed_query(ExecutableDocument::clone(doc));
-            operation
+    match execute_operation(state, caller.client, viewer, request, document).await {
+        Ran::Busy => overloaded(),
+        Ran::TimedOut(timeout) => timed_out(timeout),
+        Ran::Answered(response) => {
+            let class = classify(&response, media);
+            body(&response, class, media)
         }
-        Resolved::Invalid(_) => ("unknown", None),
-    };
-    let request = match document {
-        Resolved::Ready(_) => Ok(request),
-        Resolved::Invalid(error) => Err(error),
-    };
-    let span = tracing::info_span!(
-        "graphql",
-        graphql.operation.name = operation_name.as_deref().unwrap_or(""),
-        graphql.operation.type = operation_type,
-        outcome = tracing::field::Empty,
-    );
-    let started = std::time::Instant::now();
-    let response = execute_parsed(state, caller, viewer, request, media).instrument(span.clone()).await;
-    let outcome = response.1;
-    span.record("outcome", outcome);
-    state.metrics.request(operation_type, operation_name.as_deref(), outcome, started.elapsed().as_secs_f64());
-    response.0
+    }
 }
 
 /// The operation a request runs: its type and name.
@@ -252,63 +218,16 @@ pub(super) fn operation_of(doc: &ExecutableDocument, name: Option<&str>) -> (&'s
     }
 }
 
-/// Runs a checked request, or answers with the syntax error that kept it from running, as
-/// async-graphql would have; returns the response and its outcome for logs and metrics.
-async fn execute_parsed(
-    state: &AppState,
-    caller: &Caller,
-    viewer: Viewer,
-    request: Result<async_graphql::Request, ServerError>,
-    media: &'static str,
-) -> (Response, &'static str) {
-    let response = match request {
-        Ok(mut request) => {
-            let gated = !state.config.introspection.allows(&viewer);
-            if gated && request.parsed_query().is_ok_and(introspection::asks_introspection) {
-                Some(async_graphql::Response::from_errors(vec![introspection::refusal()]))
-            } else {
-                if gated {
-                    request = request.disable_introspection();
-                }
-                // The request was built here from the raw body, so it carries no data of its own yet.
-                request.data = state.request_data(viewer, caller.client);
-                run_with_timeout(state, request).await
-            }
-        }
-        Err(syntax) => Some(async_graphql::Response::from_errors(vec![syntax])),
-    };
-    let Some(mut response) = response else {
-        return (timed_out(state.config.limits.request_timeout), "timeout");
-    };
-    for error in &mut response.errors {
-        ensure_code(error);
-    }
-    let class = classify(&response, media);
-    let outcome = class.outcome;
-    (body(&response, class, media), outcome)
-}
-
-/// Executes `request`, or gives up after the request timeout.
-async fn run_with_timeout(state: &AppState, request: async_graphql::Request) -> Option<async_graphql::Response> {
-    let timeout = state.config.limits.request_timeout;
-    let response = tokio::time::timeout(timeout, state.schema.execute(request)).await.ok();
-    if response.is_none() {
-        tracing::warn!(?timeout, "request timed out");
-    }
-    response
-}
-
 /// The answer to a request stopped at the timeout.
 fn timed_out(timeout: std::time::Duration) -> Response {
-    let message = format!("the request took longer than {} s and was stopped", timeout.as_secs_f32());
-    error_response(StatusCode::GATEWAY_TIMEOUT, code::INTERNAL, &message)
+    let error = timed_out_error(timeout);
+    error_response(StatusCode::GATEWAY_TIMEOUT, code::INTERNAL, &error.message)
 }
 
 /// The answer when every turn stayed taken for the whole queue wait: 503, `RATE_LIMITED` and
 /// `Retry-After`, at once rather than after a pool timeout.
 pub(super) fn overloaded() -> Response {
-    let message = format!("the server is busy: retry in {RETRY_AFTER_SECS} s");
-    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code::RATE_LIMITED, "retryAfter": RETRY_AFTER_SECS } }] });
+    let body = serde_json::json!({ "errors": [busy_error()] });
     let mut response =
         (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))], body.to_string())
             .into_response();

@@ -3,6 +3,7 @@
 
 mod assets;
 mod caller;
+mod execute;
 mod export;
 mod graphql;
 mod health;

@@ -125,14 +125,30 @@ pub(super) fn classify(response: &async_graphql::Response, media: &str) -> Class
     Classified { status, outcome, retry_after, not_executed }
 }
 
+/// The body of an executed request's answer, over HTTP and in a WebSocket `next` message alike:
+/// the response, or only its errors when it failed before execution.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+pub(super) enum Payload<'a> {
+    /// The whole response: `data`, `errors` when any, `extensions` when any.
+    Executed(&'a async_graphql::Response),
+    /// Only the errors: no `data` entry.
+    NotExecuted {
+        /// The errors that kept the request from running.
+        errors: &'a [ServerError],
+    },
+}
+
+impl<'a> Payload<'a> {
+    /// The body of `response`; `not_executed` as [`classify`] found it.
+    pub(super) fn of(response: &'a async_graphql::Response, not_executed: bool) -> Self {
+        if not_executed { Self::NotExecuted { errors: &response.errors } } else { Self::Executed(response) }
+    }
+}
+
 /// The HTTP answer for an executed request.
 pub(super) fn body(response: &async_graphql::Response, class: Classified, media: &'static str) -> Response {
-    let body = if class.not_executed {
-        serde_json::to_vec(&serde_json::json!({ "errors": response.errors }))
-    } else {
-        serde_json::to_vec(response)
-    };
-    match body {
+    match serde_json::to_vec(&Payload::of(response, class.not_executed)) {
         Ok(body) => {
             let mut answer =
                 (class.status, [(header::CONTENT_TYPE, HeaderValue::from_static(media))], body).into_response();
