@@ -16,6 +16,7 @@ mod human_keys;
 mod lifecycle;
 mod migration;
 mod nodes;
+mod obligation_events;
 mod pagination;
 mod parallel_writes;
 mod periods;

@@ -48,9 +48,18 @@ pub struct ApiConfig {
     /// `None` (the default here, for embedding and tests) leaves them unbounded. The server
     /// sizes it from its database pool.
     pub admission: Option<AdmissionLimit>,
+    /// How many days before its due date an unreported obligation is due soon: the timer
+    /// records a DUE_SOON event then, and `obligationDueSoon` tells its reporter.
+    pub due_soon_days: u32,
+    /// How often the due-date timer looks at the clock, at most (it also wakes at the next due
+    /// date or window opening it knows of); the subscriptions' watchers catch up as often.
+    pub due_date_tick: std::time::Duration,
     /// The limits of each GraphQL WebSocket connection.
     pub socket: SocketLimits,
 }
+
+/// The default of [`ApiConfig::due_soon_days`].
+pub const DEFAULT_DUE_SOON_DAYS: u32 = 3;
 
 impl Default for ApiConfig {
     fn default() -> Self {
@@ -67,6 +76,8 @@ impl Default for ApiConfig {
             trace_fields: false,
             document_cache_bytes: crate::documents::DEFAULT_BUDGET,
             admission: None,
+            due_soon_days: DEFAULT_DUE_SOON_DAYS,
+            due_date_tick: std::time::Duration::from_secs(2),
             socket: SocketLimits::default(),
         }
     }

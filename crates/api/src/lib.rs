@@ -13,6 +13,7 @@ mod connection;
 mod context;
 pub mod cost;
 pub mod documents;
+pub mod due_date_timer;
 pub mod error;
 pub mod export;
 mod graphql;
@@ -25,6 +26,7 @@ pub mod metrics;
 pub mod rate;
 pub mod schema;
 pub mod socket_limits;
+mod watch;
 
 pub use http::{AppState, router};
 pub use schema::{WorkplanSchema, build_schema, schema_builder, sdl};

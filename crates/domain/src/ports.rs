@@ -5,7 +5,9 @@
 //! Every method that resolves a relation takes a batch of keys, so that a caller resolving a
 //! relation for `n` parents issues one call, not `n`.
 
+mod due_dates;
 mod notifier;
+pub use due_dates::{DueDateEventStore, Leadership, Lease};
 pub use notifier::{Notice, Notifier, Subscription, Topic};
 
 use std::collections::HashMap;
@@ -320,7 +322,8 @@ pub trait Health: Send + Sync {
 /// The ports the API serves, each held as the narrow trait it is used through: resolvers of
 /// the plan see a [`PlanReader`], report lists a [`ReportReader`], the use cases a
 /// [`ReportWriter`], authentication a [`TokenStore`], the reporting calendar a
-/// [`PeriodStore`], health checks [`Health`]. One store
+/// [`PeriodStore`], health checks [`Health`], subscriptions a [`Notifier`], the due-date
+/// timer a [`DueDateEventStore`] and [`Leadership`]. One store
 /// usually implements them all ([`Ports::of`]); tests may put a fake behind any of them.
 #[derive(Clone)]
 pub struct Ports {
@@ -340,6 +343,12 @@ pub struct Ports {
     pub adjustments: Arc<dyn AdjustmentStore>,
     /// Whether storage answers.
     pub health: Arc<dyn Health>,
+    /// Tells every replica what changed (subscriptions wake on it).
+    pub notifier: Arc<dyn Notifier>,
+    /// The record of due-date events.
+    pub due_dates: Arc<dyn DueDateEventStore>,
+    /// Which replica runs the due-date timer.
+    pub leadership: Arc<dyn Leadership>,
 }
 
 /// What time it is. The use cases take the time of a write from here (never from the system
@@ -399,6 +408,9 @@ impl Ports {
             + SupervisionReader
             + AdjustmentStore
             + Health
+            + Notifier
+            + DueDateEventStore
+            + Leadership
             + 'static,
     {
         Self {
@@ -409,7 +421,10 @@ impl Ports {
             periods: store.clone(),
             supervision: store.clone(),
             adjustments: store.clone(),
-            health: store,
+            health: store.clone(),
+            notifier: store.clone(),
+            due_dates: store.clone(),
+            leadership: store,
         }
     }
 }

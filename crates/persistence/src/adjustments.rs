@@ -1,6 +1,6 @@
 //! Exemptions and extensions ([`AdjustmentStore`]): a whole request in one transaction
 //! ([`SeaStore::begin_write`]), with a constant number of reads whatever its size. Adjustments
-//! are never deleted: undoing one revokes it.
+//! are never deleted: undoing one revokes it. Every change announces [`Topic::Obligations`].
 //!
 //! Requests run in parallel, except that exemptions of the same task take turns: "an exemption
 //! in force is not stored again" is a rule no unique index can hold here (an exemption for every
@@ -20,7 +20,7 @@ use sea_orm::{
 };
 use workplan_domain::access::Principal;
 use workplan_domain::ids::TaskId;
-use workplan_domain::ports::AdjustmentStore;
+use workplan_domain::ports::{AdjustmentStore, Topic};
 use workplan_domain::report::{Period, Reporter};
 use workplan_domain::supervision::{AdjustmentId, AdjustmentKind, NewAdjustment, ObligationAdjustment};
 use workplan_domain::{Error, Result};
@@ -133,7 +133,9 @@ impl AdjustmentStore for SeaStore {
         if adjustments.is_empty() {
             return Ok(Vec::new());
         }
-        self.retrying(|| self.adjust_once(actor, &adjustments, at)).await
+        let stored = self.retrying(|| self.adjust_once(actor, &adjustments, at)).await?;
+        self.announce(Topic::Obligations).await;
+        Ok(stored)
     }
 
     /// Revokes the adjustments in one transaction; ones already revoked stay as they were.
@@ -173,6 +175,7 @@ impl AdjustmentStore for SeaStore {
         }
         let revoked = adjustments_by_ids(&w.txn, wanted).await?;
         w.txn.commit().await.db()?;
+        self.announce(Topic::Obligations).await;
         Ok(revoked)
     }
 }

@@ -335,3 +335,39 @@ pub(crate) mod obligation_adjustment {
     }
     no_relations!();
 }
+
+pub(crate) mod obligation_event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "obligation_events")]
+    pub(crate) struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// DUE_SOON or OVERDUE.
+        pub kind: String,
+        /// The period key.
+        pub period: String,
+        pub task_id: i64,
+        /// AGENCY or PROVINCE.
+        pub party_kind: String,
+        pub party_id: i64,
+        pub due_at: DateTimeUtc,
+        pub recorded_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub(crate) mod obligation_timer {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "obligation_timer")]
+    pub(crate) struct Model {
+        /// Always 1: the table holds one row.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i32,
+        pub recorded_until: DateTimeUtc,
+    }
+    no_relations!();
+}

@@ -8,7 +8,8 @@
 //! caches fresh), `live_plan.rs` (the plan in memory, served to every plan read),
 //! `live_tokens.rs` (the token table in memory), `live_facts.rs` (the report facts
 //! supervision reads, in memory), `notify.rs` (the notifier: LISTEN/NOTIFY or
-//! in-process), `plan.rs` (the plan's SQL reads, which load the snapshot), `reports.rs` (report reads, history, change feed), `write.rs` (the one report write
+//! in-process), `leadership.rs` (which replica runs the due-date timer), `due_dates.rs` (the
+//! record of due-date events), `plan.rs` (the plan's SQL reads, which load the snapshot), `reports.rs` (report reads, history, change feed), `write.rs` (the one report write
 //! path, with `write/idempotency.rs` and `write/sync.rs`), `tokens.rs`, `periods.rs` (the reporting calendar), `supervision.rs` (what
 //! supervision reads of the reports, and the adjustments), `adjustments.rs` (exemptions and
 //! extensions), `load.rs` (seed and demo loading), `convert.rs` (rows ↔ domain values),
@@ -20,8 +21,10 @@ mod adjustments;
 mod batch;
 mod convert;
 mod db_spans;
+mod due_dates;
 mod entities;
 mod error;
+mod leadership;
 mod live_facts;
 mod live_plan;
 mod live_tokens;
@@ -38,6 +41,7 @@ mod task_order;
 mod tokens;
 mod write;
 
+pub use leadership::{PgLeadership, SoloLeadership, TIMER_LOCK};
 pub use load::LoadOutcome;
 pub use notify::{CHANNEL, LocalNotifier, PgNotifier};
 pub use plan::SqlPlan;

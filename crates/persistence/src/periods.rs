@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{LockType, OnConflict};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use workplan_domain::access::Principal;
-use workplan_domain::ports::PeriodStore;
+use workplan_domain::ports::{PeriodStore, Topic};
 use workplan_domain::report::Period;
 use workplan_domain::supervision::{
     PeriodAction, PeriodHistoryEntry, PeriodSchedule, ReportingPeriod, ScheduleDecision, decide_schedule,
@@ -153,28 +153,32 @@ impl PeriodStore for SeaStore {
         schedule: PeriodSchedule,
         at: DateTime<Utc>,
     ) -> Result<ReportingPeriod> {
-        self.retrying(|| async {
-            let w = self.begin_write().await?;
-            // Twice at most: when the insert finds the period taken, the row is there to lock.
-            for _ in 0..2 {
-                let existing = find_row_locked(&w.txn, schedule.period).await?;
-                let current = existing.clone().map(to_period).transpose()?;
-                match decide_schedule(current.as_ref(), &schedule, &actor.actor(), at) {
-                    ScheduleDecision::Unchanged(period) => {
-                        w.txn.rollback().await.db()?;
-                        return Ok(period);
-                    }
-                    ScheduleDecision::Write(period, entry) => {
-                        if let Some(saved) = write(&w.txn, existing, &period, &entry).await? {
-                            w.txn.commit().await.db()?;
-                            return to_period(saved);
+        let scheduled = self
+            .retrying(|| async {
+                let w = self.begin_write().await?;
+                // Twice at most: when the insert finds the period taken, the row is there to lock.
+                for _ in 0..2 {
+                    let existing = find_row_locked(&w.txn, schedule.period).await?;
+                    let current = existing.clone().map(to_period).transpose()?;
+                    match decide_schedule(current.as_ref(), &schedule, &actor.actor(), at) {
+                        ScheduleDecision::Unchanged(period) => {
+                            w.txn.rollback().await.db()?;
+                            return Ok(period);
+                        }
+                        ScheduleDecision::Write(period, entry) => {
+                            if let Some(saved) = write(&w.txn, existing, &period, &entry).await? {
+                                w.txn.commit().await.db()?;
+                                return to_period(saved);
+                            }
                         }
                     }
                 }
-            }
-            Err(Error::internal(std::io::Error::other("a reporting period was neither found nor inserted")))
-        })
-        .await
+                Err(Error::internal(std::io::Error::other("a reporting period was neither found nor inserted")))
+            })
+            .await?;
+        // A new due date moves the period's obligations.
+        self.announce(Topic::Obligations).await;
+        Ok(scheduled)
     }
 
     async fn period(&self, period: Period) -> Result<Option<ReportingPeriod>> {

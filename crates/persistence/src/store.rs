@@ -12,11 +12,12 @@ use sea_orm::{
     ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
     DatabaseTransaction, EntityTrait, IntoActiveModel, TransactionTrait, TryInsertResult,
 };
-use workplan_domain::ports::{Health, Notice, Notifier, PoolStats, Topic};
+use workplan_domain::ports::{Health, Leadership, Lease, Notice, Notifier, PoolStats, Subscription, Topic};
 use workplan_domain::{Error, Result};
 use workplan_migration::{Migrator, MigratorTrait};
 
 use crate::error::{DbResultExt, is_deadlock};
+use crate::leadership::{PgLeadership, SoloLeadership};
 use crate::live_facts::LiveFacts;
 use crate::live_plan::LivePlan;
 use crate::live_tokens::LiveTokens;
@@ -69,6 +70,8 @@ pub struct SeaStore {
     reports_dirty: Arc<tokio::sync::Notify>,
     /// Tells the other replicas what this store changed.
     notifier: Arc<dyn Notifier>,
+    /// Which replica runs the due-date timer (`leadership.rs`).
+    leadership: Arc<dyn Leadership>,
     /// Serialises writes within this process on SQLite, which has one writer at a time anyway
     /// (PostgreSQL writers run in parallel). See `write.rs`.
     writer: Arc<tokio::sync::Mutex<()>>,
@@ -144,9 +147,12 @@ impl SeaStore {
             // WAL lets readers proceed while one writer commits.
             db.execute_unprepared("PRAGMA journal_mode=WAL").await.db()?;
         }
-        let notifier: Arc<dyn Notifier> = match db.get_database_backend() {
-            DatabaseBackend::Postgres => Arc::new(PgNotifier::new(db.get_postgres_connection_pool().clone(), url)),
-            _ => Arc::new(LocalNotifier::default()),
+        let (notifier, leadership): (Arc<dyn Notifier>, Arc<dyn Leadership>) = match db.get_database_backend() {
+            DatabaseBackend::Postgres => (
+                Arc::new(PgNotifier::new(db.get_postgres_connection_pool().clone(), url)),
+                Arc::new(PgLeadership::new(url)),
+            ),
+            _ => (Arc::new(LocalNotifier::default()), Arc::new(SoloLeadership)),
         };
         Ok(Self {
             db,
@@ -157,6 +163,7 @@ impl SeaStore {
             facts: Arc::default(),
             reports_dirty: Arc::default(),
             notifier,
+            leadership,
             writer: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
@@ -221,6 +228,8 @@ impl SeaStore {
                                 store.facts.invalidate();
                                 Ok(())
                             }
+                            // Adjustments and due-date events are read afresh by whoever needs them.
+                            Some(Notice::Changed(Topic::Obligations)) => Ok(()),
                             Some(Notice::Missed) => {
                                 store.tokens.invalidate();
                                 store.facts.invalidate();
@@ -235,6 +244,12 @@ impl SeaStore {
                 }
             }
         })
+    }
+
+    /// Runs `work` as background work of this store: its statements belong to no request, so
+    /// [`SeaStore::statement_count`] leaves them out (the server runs the due-date timer so).
+    pub fn background<F: Future>(&self, work: F) -> impl Future<Output = F::Output> + use<F> {
+        BACKGROUND.scope((), work)
     }
 
     /// Brings the schema up to date.
@@ -301,6 +316,24 @@ impl SeaStore {
                 outcome => return outcome,
             }
         }
+    }
+}
+
+#[async_trait]
+impl Notifier for SeaStore {
+    async fn notify(&self, topic: Topic) -> Result<()> {
+        self.notifier.notify(topic).await
+    }
+
+    fn subscribe(&self) -> Box<dyn Subscription> {
+        self.notifier.subscribe()
+    }
+}
+
+#[async_trait]
+impl Leadership for SeaStore {
+    async fn lead(&self) -> Box<dyn Lease> {
+        self.leadership.lead().await
     }
 }
 

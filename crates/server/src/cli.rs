@@ -101,6 +101,11 @@ pub struct Cli {
     #[arg(long, env = "WORKPLAN_DOCUMENT_CACHE_BYTES", default_value_t = workplan_api::documents::DEFAULT_BUDGET, global = true)]
     pub document_cache_bytes: usize,
 
+    /// How many days before its due date an unreported obligation is "due soon": the
+    /// `obligationDueSoon` reminder is sent then (0: no reminders).
+    #[arg(long, env = "WORKPLAN_DUE_SOON_DAYS", default_value_t = workplan_api::config::DEFAULT_DUE_SOON_DAYS, value_parser = clap::value_parser!(u32).range(0..=366), global = true)]
+    pub due_soon_days: u32,
+
     /// Largest number of pooled database connections.
     #[arg(long, env = "WORKPLAN_DB_MAX_CONNECTIONS", default_value_t = DEFAULT_DB_MAX_CONNECTIONS, global = true)]
     pub db_max_connections: u32,

@@ -79,6 +79,8 @@ pub struct Settings {
     pub connections: ConnectionLimits,
     /// The bound on GraphQL operations executing at once; `None` turns it off.
     pub admission: Option<AdmissionLimit>,
+    /// How many days before its due date an unreported obligation is due soon.
+    pub due_soon_days: u32,
 }
 
 impl Default for Settings {
@@ -104,6 +106,7 @@ impl Default for Settings {
             document_cache_bytes: api.document_cache_bytes,
             connections: ConnectionLimits::default(),
             admission: Some(AdmissionLimit::for_pool(DEFAULT_DB_MAX_CONNECTIONS)),
+            due_soon_days: api.due_soon_days,
         }
     }
 }
@@ -130,6 +133,7 @@ impl fmt::Debug for Settings {
             .field("document_cache_bytes", &self.document_cache_bytes)
             .field("connections", &self.connections)
             .field("admission", &self.admission)
+            .field("due_soon_days", &self.due_soon_days)
             .finish()
     }
 }
@@ -184,6 +188,7 @@ impl Settings {
             document_cache_bytes: cli.document_cache_bytes,
             connections: connection_limits(&cli.server, cli.db_max_connections),
             admission: admission(&cli.server, cli.db_max_connections),
+            due_soon_days: cli.due_soon_days,
             ..Self::default()
         };
         Ok(settings)
@@ -204,7 +209,9 @@ impl Settings {
             trace_fields: self.trace_fields,
             document_cache_bytes: self.document_cache_bytes,
             admission: self.admission,
+            due_soon_days: self.due_soon_days,
             socket: workplan_api::socket_limits::SocketLimits::default(),
+            ..ApiConfig::default()
         };
         if self.production { config.production() } else { config }
     }
@@ -252,6 +259,7 @@ mod tests {
         assert_eq!(api.introspection, defaults.introspection);
         assert!(!api.trace_fields, "no span per field unless asked for");
         assert_eq!(api.document_cache_bytes, defaults.document_cache_bytes);
+        assert_eq!(api.due_soon_days, 3);
         let store = settings.store_options();
         assert_eq!(store.max_connections, DEFAULT_DB_MAX_CONNECTIONS);
         assert_eq!(store.statement_timeout, Duration::from_secs(5));
@@ -277,10 +285,14 @@ mod tests {
             "true",
             "--document-cache-bytes",
             "0",
+            "--due-soon-days",
+            "7",
             "schema",
         ])
         .expect("valid");
         let api = settings.api_config();
+        assert_eq!(api.due_soon_days, 7);
+        assert!(self::settings(&["--due-soon-days", "400", "schema"]).is_err(), "at most a year");
         assert!(api.trace_fields);
         assert_eq!(api.document_cache_bytes, 0);
         assert_eq!(api.introspection, Introspection::Tokens);

@@ -33,6 +33,8 @@ pub struct Application {
     router: axum::Router,
     store: SeaStore,
     connections: ConnectionLimits,
+    /// The due-date timer (`workplan_api::due_date_timer`), started by [`Self::run_until`].
+    timer: Box<dyn FnOnce() -> tokio::task::JoinHandle<()> + Send>,
 }
 
 impl Application {
@@ -79,14 +81,20 @@ impl Application {
         let store = prepare_database(database_url, options).await?;
         // Load the plan into memory now, so the first request does not wait for it.
         store.plan_snapshot().await.context("cannot load the plan")?;
-        let state = workplan_api::AppState::with_config(Ports::of(Arc::new(store.clone())), config).with_clock(clock);
+        let ports = Ports::of(Arc::new(store.clone()));
+        let timer = {
+            let (ports, clock, config, store) = (ports.clone(), clock.clone(), config.clone(), store.clone());
+            // Its statements are the store's background work, not any request's.
+            Box::new(move || tokio::spawn(store.background(workplan_api::due_date_timer::run(ports, clock, &config))))
+        };
+        let state = workplan_api::AppState::with_config(ports, config).with_clock(clock);
         let request_id = HeaderName::from_static("x-request-id");
         let router = workplan_api::router(state)
             .layer(PropagateRequestIdLayer::new(request_id.clone()))
             .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
         let listener =
             listener::bind(listen, connections.backlog).with_context(|| format!("cannot listen on {listen}"))?;
-        Ok(Self { listener, router, store, connections })
+        Ok(Self { listener, router, store, connections, timer })
     }
 
     /// The address actually bound.
@@ -102,13 +110,17 @@ impl Application {
         &self.store
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// Serves until `shutdown` completes, then lets in-flight requests finish. While it serves,
+    /// the store's keeper keeps its caches fresh and the due-date timer runs (when this replica
+    /// leads the cluster).
     ///
     /// # Errors
     /// Never at present: accept errors are logged and retried (see [`listener`]).
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let keeper = self.store.keep_fresh(PLAN_CHECK_EVERY);
+        let timer = (self.timer)();
         listener::serve(self.listener, self.router, self.connections, shutdown).await;
+        timer.abort();
         keeper.abort();
         Ok(())
     }

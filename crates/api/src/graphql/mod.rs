@@ -1,5 +1,5 @@
 //! The GraphQL types, one file per area: each area's objects, inputs, and its part of the query
-//! and mutation roots, which [`crate::schema`] merges. Output types are thin adapters over
+//! and mutation roots (and, in `subscription/`, the subscription roots), which [`crate::schema`] merges. Output types are thin adapters over
 //! domain values; inputs convert into domain queries or commands, naming the field when it is
 //! wrong.
 
@@ -21,6 +21,7 @@ pub(crate) mod report_filter;
 pub(crate) mod review;
 pub(crate) mod rollup;
 pub(crate) mod scorecard;
+pub(crate) mod subscription;
 pub(crate) mod sync;
 pub(crate) mod task;
 pub(crate) mod token;

@@ -75,6 +75,13 @@ impl PlanParts {
 #[derive(Clone)]
 pub(crate) struct Obligation(pub workplan_domain::supervision::Obligation, Arc<PlanParts>);
 
+impl Obligation {
+    /// The obligation `o`, its task and party loaded when asked for.
+    pub(crate) fn of(o: workplan_domain::supervision::Obligation) -> Self {
+        Self(o, Arc::default())
+    }
+}
+
 /// One party's obligation to file one PART report on one task for one scheduled period. The
 /// rules are in docs/supervision.md ("Obligations and the reporting matrix").
 #[Object]
@@ -281,7 +288,7 @@ pub(crate) struct ObligationFilterInput {
 
 impl ObligationFilterInput {
     /// Resolves names, codes and numerals against the plan.
-    async fn resolve(self, ctx: &Context<'_>, frame: &PlanFrame) -> async_graphql::Result<DomainFilter> {
+    pub(crate) async fn resolve(self, ctx: &Context<'_>, frame: &PlanFrame) -> async_graphql::Result<DomainFilter> {
         let mut filter = DomainFilter {
             states: self.states.unwrap_or_default().into_iter().map(Into::into).collect(),
             task_number: self.task_number,

@@ -24,11 +24,14 @@ pub enum Topic {
     Tokens,
     /// Progress reports: filed, edited, reviewed, withdrawn, synced or loaded.
     Reports,
+    /// Obligations moved without a report write: exemptions and extensions made or revoked, a
+    /// period (re)scheduled, or due-date events recorded by the cluster's timer.
+    Obligations,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Self; 3] = [Self::Plan, Self::Tokens, Self::Reports];
+    pub const ALL: [Self; 4] = [Self::Plan, Self::Tokens, Self::Reports, Self::Obligations];
 
     /// Its name on the wire (a `NOTIFY` payload).
     pub fn as_str(self) -> &'static str {
@@ -36,6 +39,7 @@ impl Topic {
             Self::Plan => "plan",
             Self::Tokens => "tokens",
             Self::Reports => "reports",
+            Self::Obligations => "obligations",
         }
     }
 

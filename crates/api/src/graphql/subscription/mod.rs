@@ -1,0 +1,5 @@
+//! The subscription roots, one file per area, merged in [`crate::schema`].
+
+mod obligation;
+
+pub(crate) use obligation::ObligationSubscription;
