@@ -19,6 +19,7 @@ pub mod m20261127_000005_supervision;
 pub mod m20261127_000006_report_health;
 pub mod m20261128_000007_report_submission_order;
 pub mod m20261129_000008_feed_xid;
+pub mod m20261130_000010_webhooks;
 
 /// Runs the workplan migrations.
 #[derive(Debug)]
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_report_health::Migration),
             Box::new(m20261128_000007_report_submission_order::Migration),
             Box::new(m20261129_000008_feed_xid::Migration),
+            Box::new(m20261130_000010_webhooks::Migration),
         ]
     }
 }

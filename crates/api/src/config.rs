@@ -1,5 +1,5 @@
 //! Request-independent API settings: access, introspection, limits, CORS, rate limiting,
-//! trusted proxies and the export-link key.
+//! trusted proxies, the export-link key and how webhooks are sent.
 
 use workplan_domain::access::Viewer;
 
@@ -8,6 +8,7 @@ use crate::client_address::TrustedProxies;
 use crate::export::signed::ExportKey;
 use crate::limits::Limits;
 use crate::rate::RateLimit;
+use crate::webhook::WebhookSettings;
 
 /// Request-independent API settings.
 #[derive(Debug, Clone)]
@@ -47,6 +48,9 @@ pub struct ApiConfig {
     /// `None` (the default here, for embedding and tests) leaves them unbounded. The server
     /// sizes it from its database pool.
     pub admission: Option<AdmissionLimit>,
+    /// How webhooks are sent: which addresses they may go to (`--allow-private-webhooks`),
+    /// the retry schedule's base, the timeout of an attempt.
+    pub webhooks: WebhookSettings,
 }
 
 impl Default for ApiConfig {
@@ -64,6 +68,7 @@ impl Default for ApiConfig {
             trace_fields: false,
             document_cache_bytes: crate::documents::DEFAULT_BUDGET,
             admission: None,
+            webhooks: WebhookSettings::default(),
         }
     }
 }

@@ -21,6 +21,7 @@ use crate::graphql::sync::SyncMutationRoot;
 use crate::graphql::task::TaskQueryRoot;
 use crate::graphql::token::{TokenMutationRoot, TokenQueryRoot};
 use crate::graphql::viewer::ViewerQueryRoot;
+use crate::graphql::webhook::{WebhookMutationRoot, WebhookQueryRoot};
 
 // The order of the parts is the order of the fields in `schema.graphql`.
 
@@ -42,6 +43,7 @@ pub struct Query(
     ReviewQueryRoot,
     ChangesQueryRoot,
     TokenQueryRoot,
+    WebhookQueryRoot,
 );
 
 /// Writes. Every write checks every rule first; on any error nothing is written.
@@ -54,6 +56,7 @@ pub struct Mutation(
     PeriodMutationRoot,
     AdjustmentMutationRoot,
     TokenMutationRoot,
+    WebhookMutationRoot,
 );
 
 /// The workplan schema.
@@ -85,6 +88,7 @@ pub fn build_schema(ports: &Ports, config: &ApiConfig) -> WorkplanSchema {
         .data(ports.periods.clone())
         .data(ports.supervision.clone())
         .data(ports.adjustments.clone())
+        .data(ports.webhooks.clone())
         .data(std::sync::Arc::new(crate::judged::Judged::default()));
     if !config.suggestions {
         builder = builder.disable_suggestions();

@@ -6,7 +6,9 @@
 //! relation for `n` parents issues one call, not `n`.
 
 mod notifier;
+mod webhooks;
 pub use notifier::{Notice, Notifier, Subscription, Topic};
+pub use webhooks::WebhookStore;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -340,6 +342,8 @@ pub struct Ports {
     pub adjustments: Arc<dyn AdjustmentStore>,
     /// Whether storage answers.
     pub health: Arc<dyn Health>,
+    /// Webhook endpoints and deliveries.
+    pub webhooks: Arc<dyn WebhookStore>,
 }
 
 /// What time it is. The use cases take the time of a write from here (never from the system
@@ -399,6 +403,7 @@ impl Ports {
             + SupervisionReader
             + AdjustmentStore
             + Health
+            + WebhookStore
             + 'static,
     {
         Self {
@@ -409,6 +414,7 @@ impl Ports {
             periods: store.clone(),
             supervision: store.clone(),
             adjustments: store.clone(),
+            webhooks: store.clone(),
             health: store,
         }
     }

@@ -9,7 +9,7 @@
 //! `live_tokens.rs` (the token table in memory), `live_facts.rs` (the report facts
 //! supervision reads, in memory), `notify.rs` (the notifier: LISTEN/NOTIFY or
 //! in-process), `plan.rs` (the plan's SQL reads, which load the snapshot), `reports.rs` (report reads, history, change feed), `write.rs` (the one report write
-//! path, with `write/idempotency.rs` and `write/sync.rs`), `tokens.rs`, `periods.rs` (the reporting calendar), `supervision.rs` (what
+//! path, with `write/idempotency.rs` and `write/sync.rs`), `tokens.rs`, `webhooks.rs` (webhook endpoints, deliveries and their claims), `periods.rs` (the reporting calendar), `supervision.rs` (what
 //! supervision reads of the reports, and the adjustments), `adjustments.rs` (exemptions and
 //! extensions), `load.rs` (seed and demo loading), `convert.rs` (rows ↔ domain values),
 //! `entities.rs` (the rows), `paging.rs` (keyset pages), `batch.rs` (statements over a batch of
@@ -36,6 +36,7 @@ mod store;
 mod supervision;
 mod task_order;
 mod tokens;
+mod webhooks;
 mod write;
 
 pub use load::LoadOutcome;

@@ -13,6 +13,8 @@ use workplan_api::config::{ApiConfig, Introspection};
 use workplan_api::export::signed::ExportKey;
 use workplan_api::limits::Limits;
 use workplan_api::rate::RateLimit;
+use workplan_api::webhook::WebhookSettings;
+use workplan_domain::webhook::AddressRule;
 use workplan_persistence::StoreOptions;
 
 use crate::cli::Cli;
@@ -79,6 +81,8 @@ pub struct Settings {
     pub connections: ConnectionLimits,
     /// The bound on GraphQL operations executing at once; `None` turns it off.
     pub admission: Option<AdmissionLimit>,
+    /// How webhooks are sent (`--allow-private-webhooks`).
+    pub webhooks: WebhookSettings,
 }
 
 impl Default for Settings {
@@ -104,6 +108,7 @@ impl Default for Settings {
             document_cache_bytes: api.document_cache_bytes,
             connections: ConnectionLimits::default(),
             admission: Some(AdmissionLimit::for_pool(DEFAULT_DB_MAX_CONNECTIONS)),
+            webhooks: api.webhooks,
         }
     }
 }
@@ -130,6 +135,7 @@ impl fmt::Debug for Settings {
             .field("document_cache_bytes", &self.document_cache_bytes)
             .field("connections", &self.connections)
             .field("admission", &self.admission)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -184,6 +190,10 @@ impl Settings {
             document_cache_bytes: cli.document_cache_bytes,
             connections: connection_limits(&cli.server, cli.db_max_connections),
             admission: admission(&cli.server, cli.db_max_connections),
+            webhooks: WebhookSettings {
+                addresses: if cli.allow_private_webhooks { AddressRule::AllowPrivate } else { AddressRule::PublicOnly },
+                ..WebhookSettings::default()
+            },
             ..Self::default()
         };
         Ok(settings)
@@ -204,6 +214,7 @@ impl Settings {
             trace_fields: self.trace_fields,
             document_cache_bytes: self.document_cache_bytes,
             admission: self.admission,
+            webhooks: self.webhooks,
         };
         if self.production { config.production() } else { config }
     }

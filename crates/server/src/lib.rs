@@ -33,6 +33,7 @@ pub struct Application {
     router: axum::Router,
     store: SeaStore,
     connections: ConnectionLimits,
+    webhooks: workplan_api::webhook::deliver::Worker,
 }
 
 impl Application {
@@ -79,14 +80,23 @@ impl Application {
         let store = prepare_database(database_url, options).await?;
         // Load the plan into memory now, so the first request does not wait for it.
         store.plan_snapshot().await.context("cannot load the plan")?;
-        let state = workplan_api::AppState::with_config(Ports::of(Arc::new(store.clone())), config).with_clock(clock);
+        let ports = Ports::of(Arc::new(store.clone()));
+        let webhooks = workplan_api::webhook::deliver::Worker::new(
+            ports.webhooks.clone(),
+            ports.reports.clone(),
+            ports.tokens.clone(),
+            clock.clone(),
+            config.webhooks,
+        )
+        .context("cannot set up the webhook client")?;
+        let state = workplan_api::AppState::with_config(ports, config).with_clock(clock);
         let request_id = HeaderName::from_static("x-request-id");
         let router = workplan_api::router(state)
             .layer(PropagateRequestIdLayer::new(request_id.clone()))
             .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
         let listener =
             listener::bind(listen, connections.backlog).with_context(|| format!("cannot listen on {listen}"))?;
-        Ok(Self { listener, router, store, connections })
+        Ok(Self { listener, router, store, connections, webhooks })
     }
 
     /// The address actually bound.
@@ -102,13 +112,16 @@ impl Application {
         &self.store
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// Serves until `shutdown` completes, then lets in-flight requests finish. The webhook
+    /// worker runs alongside (see [`workplan_api::webhook::deliver`]).
     ///
     /// # Errors
     /// Never at present: accept errors are logged and retried (see [`listener`]).
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let keeper = self.store.keep_fresh(PLAN_CHECK_EVERY);
+        let webhooks = self.webhooks.spawn(self.store.notifier().as_ref());
         listener::serve(self.listener, self.router, self.connections, shutdown).await;
+        webhooks.abort();
         keeper.abort();
         Ok(())
     }
