@@ -1,5 +1,5 @@
 //! Webhooks: the signing of deliveries ([`signature`]), the guarded HTTP client that sends
-//! them ([`client`]), their JSON bodies ([`payload`]), and the worker each replica runs to
+//! them ([`client`]), their JSON bodies (`payload.rs`), and the worker each replica runs to
 //! enqueue new changes and deliver what is due ([`deliver`]). The GraphQL side (registering,
 //! disabling, listing) is `graphql/webhook.rs`; the rules are the domain's
 //! [`workplan_domain::webhook`].

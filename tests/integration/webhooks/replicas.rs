@@ -10,6 +10,9 @@ use workplan_server::Application;
 
 use super::{Receiver, app, config, register, settings, submit};
 
+/// Reports written, one delivery each.
+const REPORTS: usize = 20;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_replicas_deliver_each_event_once_between_them() {
     let app = app().await;
@@ -28,7 +31,6 @@ async fn two_replicas_deliver_each_event_once_between_them() {
     let receiver = Receiver::start(0).await;
     register(&app, &receiver.url(), &["CREATED"], "test-admin").await;
     let gd = app.token("gd", AccessRole::ProvinceReporter, None, Some("440000")).await;
-    const REPORTS: usize = 20;
     for task in 1..=REPORTS {
         submit(&app, &gd, i32::try_from(task).expect("small")).await;
     }

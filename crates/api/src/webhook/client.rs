@@ -1,7 +1,7 @@
 //! The HTTP client deliveries go out through: rustls (with the ring provider), no proxy, no
 //! redirects, a timeout per attempt, and a resolver that refuses private addresses.
 //!
-//! The guard sits in the resolver ([`GuardedResolver`]): the addresses a host name resolves
+//! The guard sits in the resolver (`GuardedResolver`): the addresses a host name resolves
 //! to are checked and then handed to the connector as they are, so the client connects to
 //! exactly the addresses it checked — a DNS answer that changes between a check and the
 //! connection (DNS rebinding) cannot slip a private address in. A URL whose host is an IP
@@ -80,15 +80,22 @@ pub struct Signed<'a> {
     pub body: &'a str,
 }
 
+/// Installs rustls's ring provider as the process's default, once (later calls do nothing).
+/// reqwest is built without a provider of its own (see Cargo.toml), and feature unification
+/// gives every reqwest client in the process — the OTLP exporter's, tests' — the same TLS
+/// backend, so a process installs this before it builds any reqwest client.
+pub fn install_crypto_provider() {
+    // Refused harmlessly when a provider is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl Sender {
     /// A sender with `settings`' address rule and timeout.
     ///
     /// # Errors
     /// INTERNAL when the TLS client cannot be built (no usable certificate store).
     pub fn new(settings: &WebhookSettings) -> Result<Self> {
-        // reqwest is built without a default provider (see Cargo.toml); a second install by
-        // another sender in the same process is refused harmlessly.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_crypto_provider();
         let client = reqwest::Client::builder()
             .dns_resolver(Arc::new(GuardedResolver(settings.addresses)))
             .redirect(reqwest::redirect::Policy::none())
@@ -109,10 +116,10 @@ impl Sender {
             Err(e) => return AttemptOutcome::Refused { status: None, error: format!("not a URL ({e})") },
         };
         // A host name is checked by the resolver as it connects; an IP literal here.
-        if !matches!(url.host(), Some(Host::Domain(_))) {
-            if let Err(why) = checked_addresses(&url, self.rule).await {
-                return AttemptOutcome::Refused { status: None, error: why };
-            }
+        if !matches!(url.host(), Some(Host::Domain(_)))
+            && let Err(why) = checked_addresses(&url, self.rule).await
+        {
+            return AttemptOutcome::Refused { status: None, error: why };
         }
         let sent = self
             .client
