@@ -237,6 +237,12 @@ impl SeaStore {
         })
     }
 
+    /// Runs `work` as this store's background work (the webhook worker): like the keeper's,
+    /// its statements belong to no request, so [`SeaStore::statement_count`] leaves them out.
+    pub fn in_background<F: Future>(work: F) -> impl Future<Output = F::Output> {
+        BACKGROUND.scope((), work)
+    }
+
     /// Brings the schema up to date.
     pub async fn migrate(&self) -> Result<()> {
         Migrator::up(&self.db, None).await.db()

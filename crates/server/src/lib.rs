@@ -119,7 +119,7 @@ impl Application {
     /// Never at present: accept errors are logged and retried (see [`listener`]).
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let keeper = self.store.keep_fresh(PLAN_CHECK_EVERY);
-        let webhooks = self.webhooks.spawn(self.store.notifier().as_ref());
+        let webhooks = tokio::spawn(SeaStore::in_background(self.webhooks.run(self.store.notifier().as_ref())));
         listener::serve(self.listener, self.router, self.connections, shutdown).await;
         webhooks.abort();
         keeper.abort();

@@ -78,6 +78,7 @@ pub const SIZES: &[(&str, &str, Size)] = &[
     // Webhook endpoints: a few per integrating system (an estimate).
     ("Query", "webhooks", Fixed(100)),
     ("Query", "webhookDeliveries", Page { default: 20, max: 100 }),
+    ("WebhookDeliveryConnection", "nodes", PageItems),
     ("WebhookDeliveryConnection", "edges", PageItems),
     ("Query", "nodes", Ids { max: 100 }),
     // One result per item of a batch (at most 500).

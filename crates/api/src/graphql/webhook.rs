@@ -69,6 +69,7 @@ impl WebhookEndpoint {
 }
 
 /// One change sent (or being sent) to one endpoint.
+#[derive(Clone)]
 pub(crate) struct WebhookDelivery(workplan_domain::webhook::WebhookDelivery);
 
 /// One change sent (or being sent) to one endpoint, with its attempts.
@@ -140,6 +141,8 @@ pub(crate) struct WebhookDeliveryEdge {
 pub(crate) struct WebhookDeliveryConnection {
     /// The deliveries with their cursors.
     pub edges: Vec<WebhookDeliveryEdge>,
+    /// The deliveries without cursors.
+    pub nodes: Vec<WebhookDelivery>,
     /// Where this page is.
     pub page_info: PageInfo,
 }
@@ -216,6 +219,7 @@ impl WebhookQueryRoot {
                 start_cursor: edges.first().map(|e| e.cursor.clone()),
                 end_cursor: edges.last().map(|e| e.cursor.clone()),
             },
+            nodes: edges.iter().map(|e| e.node.clone()).collect(),
             edges,
         })
     }

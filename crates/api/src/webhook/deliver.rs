@@ -59,11 +59,12 @@ impl Worker {
         Ok(Self { store, reports, tokens, clock, settings, sender })
     }
 
-    /// Runs until the returned task is aborted: a round on every announcement that reports
-    /// changed (or that announcements were missed) and every `poll`.
-    pub fn spawn(self, notifier: &dyn Notifier) -> tokio::task::JoinHandle<()> {
+    /// The worker's loop, to spawn (it runs until dropped): a round on every announcement
+    /// that reports changed (or that announcements were missed) and every `poll`. It
+    /// subscribes to `notifier` at once, so nothing announced after this call is missed.
+    pub fn run(self, notifier: &dyn Notifier) -> impl Future<Output = ()> + Send + 'static {
         let mut notices = notifier.subscribe();
-        tokio::spawn(async move {
+        async move {
             let mut tick = tokio::time::interval(self.settings.poll);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -79,7 +80,7 @@ impl Worker {
                     tracing::warn!(error = %error, "webhook round failed; will retry");
                 }
             }
-        })
+        }
     }
 
     /// One round: enqueue what is new, then send what is due.
