@@ -20,6 +20,7 @@ pub mod m20261127_000006_report_health;
 pub mod m20261128_000007_report_submission_order;
 pub mod m20261129_000008_feed_xid;
 pub mod m20261130_000009_obligation_events;
+pub mod m20261130_000010_webhooks;
 
 /// Runs the workplan migrations.
 #[derive(Debug)]
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000007_report_submission_order::Migration),
             Box::new(m20261129_000008_feed_xid::Migration),
             Box::new(m20261130_000009_obligation_events::Migration),
+            Box::new(m20261130_000010_webhooks::Migration),
         ]
     }
 }

@@ -35,4 +35,5 @@ mod supervision_store;
 mod sync;
 mod timestamps;
 mod tokens;
+mod webhooks;
 mod websocket;

@@ -1,5 +1,5 @@
 //! Request-independent API settings: access, introspection, limits, CORS, rate limiting,
-//! trusted proxies and the export-link key.
+//! trusted proxies, the export-link key and how webhooks are sent.
 
 use workplan_domain::access::Viewer;
 
@@ -9,6 +9,7 @@ use crate::export::signed::ExportKey;
 use crate::limits::Limits;
 use crate::rate::RateLimit;
 use crate::socket_limits::SocketLimits;
+use crate::webhook::WebhookSettings;
 
 /// Request-independent API settings.
 #[derive(Debug, Clone)]
@@ -56,6 +57,9 @@ pub struct ApiConfig {
     pub due_date_tick: std::time::Duration,
     /// The limits of each GraphQL WebSocket connection.
     pub socket: SocketLimits,
+    /// How webhooks are sent: which addresses they may go to (`--allow-private-webhooks`),
+    /// the retry schedule's base, the timeout of an attempt.
+    pub webhooks: WebhookSettings,
 }
 
 /// The default of [`ApiConfig::due_soon_days`].
@@ -79,6 +83,7 @@ impl Default for ApiConfig {
             due_soon_days: DEFAULT_DUE_SOON_DAYS,
             due_date_tick: std::time::Duration::from_secs(2),
             socket: SocketLimits::default(),
+            webhooks: WebhookSettings::default(),
         }
     }
 }

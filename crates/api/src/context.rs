@@ -7,7 +7,7 @@ use async_graphql::Context;
 use workplan_domain::access::{ReportScope, Viewer};
 use workplan_domain::ports::{
     AdjustmentStore, Clock, PeriodStore, PlanReader, ReportReader, ReportWriter, SupervisionReader, SystemClock,
-    TokenStore,
+    TokenStore, WebhookStore,
 };
 
 use crate::config::ApiConfig;
@@ -91,4 +91,9 @@ pub(crate) async fn require<K: Key>(ctx: &Context<'_>, key: K) -> async_graphql:
         tracing::error!(?key, "dangling reference");
         Err(internal())
     }
+}
+
+/// Webhook endpoints and deliveries.
+pub(crate) fn webhooks<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<dyn WebhookStore>> {
+    ctx.data::<Arc<dyn WebhookStore>>().map_err(|_| internal())
 }

@@ -18,6 +18,7 @@ pub(crate) enum Kind {
     ProgressReport,
     ApiToken,
     ObligationAdjustment,
+    WebhookEndpoint,
 }
 
 impl Kind {
@@ -32,10 +33,11 @@ impl Kind {
             Self::ProgressReport => "ProgressReport",
             Self::ApiToken => "ApiToken",
             Self::ObligationAdjustment => "ObligationAdjustment",
+            Self::WebhookEndpoint => "WebhookEndpoint",
         }
     }
 
-    const ALL: [Self; 9] = [
+    const ALL: [Self; 10] = [
         Self::Plan,
         Self::Section,
         Self::Subsection,
@@ -45,6 +47,7 @@ impl Kind {
         Self::ProgressReport,
         Self::ApiToken,
         Self::ObligationAdjustment,
+        Self::WebhookEndpoint,
     ];
 }
 

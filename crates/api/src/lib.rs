@@ -1,6 +1,6 @@
 //! workplan-api: the GraphQL schema (async-graphql), its DataLoaders, the mapping of errors to
 //! GraphQL errors, and the HTTP surface (axum): `/graphql`, GraphiQL, spreadsheet exports
-//! (`/export/…`) and health checks.
+//! (`/export/…`), health checks, and the webhook worker ([`webhook`]).
 //!
 //! Talks to storage only through the domain's ports; knows nothing of SeaORM.
 //! [`schema_builder`] needs no database, so the SDL can be printed anywhere.
@@ -27,6 +27,7 @@ pub mod rate;
 pub mod schema;
 pub mod socket_limits;
 mod watch;
+pub mod webhook;
 
 pub use http::{AppState, router};
 pub use schema::{WorkplanSchema, build_schema, schema_builder, sdl};

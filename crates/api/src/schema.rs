@@ -22,6 +22,7 @@ use crate::graphql::sync::SyncMutationRoot;
 use crate::graphql::task::TaskQueryRoot;
 use crate::graphql::token::{TokenMutationRoot, TokenQueryRoot};
 use crate::graphql::viewer::ViewerQueryRoot;
+use crate::graphql::webhook::{WebhookMutationRoot, WebhookQueryRoot};
 
 // The order of the parts is the order of the fields in `schema.graphql`.
 
@@ -43,6 +44,7 @@ pub struct Query(
     ReviewQueryRoot,
     ChangesQueryRoot,
     TokenQueryRoot,
+    WebhookQueryRoot,
 );
 
 /// Writes. Every write checks every rule first; on any error nothing is written.
@@ -55,6 +57,7 @@ pub struct Mutation(
     PeriodMutationRoot,
     AdjustmentMutationRoot,
     TokenMutationRoot,
+    WebhookMutationRoot,
 );
 
 /// Every subscription (over the WebSocket at `/graphql/ws`).
@@ -91,6 +94,7 @@ pub fn build_schema(ports: &Ports, config: &ApiConfig) -> WorkplanSchema {
         .data(ports.periods.clone())
         .data(ports.supervision.clone())
         .data(ports.adjustments.clone())
+        .data(ports.webhooks.clone())
         .data(judged.clone())
         .data(std::sync::Arc::new(crate::watch::Watch::new(ports.clone(), judged, config)));
     if !config.suggestions {

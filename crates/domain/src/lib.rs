@@ -7,7 +7,7 @@
 //!
 //! One concept per module: [`plan`], [`agency`], [`province`], [`report`] (with its period,
 //! submit, edit, sync and history rules), [`supervision`] (the reporting calendar), [`access`] (who may do what), [`actor`] (who wrote, as each viewer is shown it), [`text`] (the characters free text may hold), [`token`], [`listing`]
-//! (pages and filters), [`ports`], [`usecases`], [`import`] and [`demo`].
+//! (pages and filters), [`webhook`] (endpoints, deliveries, their address guard and retries), [`ports`], [`usecases`], [`import`] and [`demo`].
 
 #![warn(missing_docs)]
 
@@ -27,5 +27,6 @@ pub mod supervision;
 pub mod text;
 pub mod token;
 pub mod usecases;
+pub mod webhook;
 
 pub use error::{Error, Result};

@@ -8,7 +8,9 @@
 mod due_dates;
 mod notifier;
 pub use due_dates::{DueDateEventStore, Leadership, Lease};
+mod webhooks;
 pub use notifier::{Notice, Notifier, Subscription, Topic};
+pub use webhooks::WebhookStore;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -349,6 +351,8 @@ pub struct Ports {
     pub due_dates: Arc<dyn DueDateEventStore>,
     /// Which replica runs the due-date timer.
     pub leadership: Arc<dyn Leadership>,
+    /// Webhook endpoints and deliveries.
+    pub webhooks: Arc<dyn WebhookStore>,
 }
 
 /// What time it is. The use cases take the time of a write from here (never from the system
@@ -411,6 +415,7 @@ impl Ports {
             + Notifier
             + DueDateEventStore
             + Leadership
+            + WebhookStore
             + 'static,
     {
         Self {
@@ -424,6 +429,7 @@ impl Ports {
             health: store.clone(),
             notifier: store.clone(),
             due_dates: store.clone(),
+            webhooks: store.clone(),
             leadership: store,
         }
     }

@@ -358,6 +358,27 @@ pub(crate) mod obligation_event {
     no_relations!();
 }
 
+pub(crate) mod webhook_endpoint {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_endpoints")]
+    pub(crate) struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub url: String,
+        /// Change kinds, comma-separated.
+        pub kinds: String,
+        pub token_id: i64,
+        pub secret: String,
+        pub created_at: DateTimeUtc,
+        pub disabled_at: Option<DateTimeUtc>,
+        pub cursor_txn: i64,
+        pub cursor_id: i64,
+    }
+    no_relations!();
+}
+
 pub(crate) mod obligation_timer {
     use sea_orm::entity::prelude::*;
 
@@ -368,6 +389,30 @@ pub(crate) mod obligation_timer {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: i32,
         pub recorded_until: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub(crate) mod webhook_delivery {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_deliveries")]
+    pub(crate) struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub endpoint_id: i64,
+        pub message_id: String,
+        pub change_id: i64,
+        pub payload: String,
+        pub status: String,
+        pub attempts: i32,
+        pub next_attempt_at: DateTimeUtc,
+        pub last_error: Option<String>,
+        pub last_status_code: Option<i32>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub delivered_at: Option<DateTimeUtc>,
     }
     no_relations!();
 }

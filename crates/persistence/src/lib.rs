@@ -10,7 +10,7 @@
 //! supervision reads, in memory), `notify.rs` (the notifier: LISTEN/NOTIFY or
 //! in-process), `leadership.rs` (which replica runs the due-date timer), `due_dates.rs` (the
 //! record of due-date events), `plan.rs` (the plan's SQL reads, which load the snapshot), `reports.rs` (report reads, history, change feed), `write.rs` (the one report write
-//! path, with `write/idempotency.rs` and `write/sync.rs`), `tokens.rs`, `periods.rs` (the reporting calendar), `supervision.rs` (what
+//! path, with `write/idempotency.rs` and `write/sync.rs`), `tokens.rs`, `webhooks.rs` (webhook endpoints, deliveries and their claims), `periods.rs` (the reporting calendar), `supervision.rs` (what
 //! supervision reads of the reports, and the adjustments), `adjustments.rs` (exemptions and
 //! extensions), `load.rs` (seed and demo loading), `convert.rs` (rows ↔ domain values),
 //! `entities.rs` (the rows), `paging.rs` (keyset pages), `batch.rs` (statements over a batch of
@@ -39,6 +39,7 @@ mod store;
 mod supervision;
 mod task_order;
 mod tokens;
+mod webhooks;
 mod write;
 
 pub use leadership::{PgLeadership, SoloLeadership, TIMER_LOCK};

@@ -246,8 +246,9 @@ impl SeaStore {
         })
     }
 
-    /// Runs `work` as background work of this store: its statements belong to no request, so
-    /// [`SeaStore::statement_count`] leaves them out (the server runs the due-date timer so).
+    /// Runs `work` as background work of this store (the due-date timer, the webhook worker):
+    /// like the keeper's, its statements belong to no request, so
+    /// [`SeaStore::statement_count`] leaves them out.
     pub fn background<F: Future>(&self, work: F) -> impl Future<Output = F::Output> + use<F> {
         BACKGROUND.scope((), work)
     }

@@ -96,6 +96,12 @@ pub struct Cli {
     #[arg(long, env = "WORKPLAN_TRACE_FIELDS", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub trace_fields: bool,
 
+    /// Let webhooks go to private, loopback and link-local addresses and over plain http
+    /// (tests, closed networks). Off: webhook URLs must be https and resolve to public
+    /// addresses only, checked at registration and at every delivery.
+    #[arg(long, env = "WORKPLAN_ALLOW_PRIVATE_WEBHOOKS", global = true)]
+    pub allow_private_webhooks: bool,
+
     /// Most memory for GraphQL documents kept parsed for reuse (and as Apollo persisted
     /// queries), in bytes, each counted at 512 bytes a token plus 1 KiB; 0 turns the cache off.
     #[arg(long, env = "WORKPLAN_DOCUMENT_CACHE_BYTES", default_value_t = workplan_api::documents::DEFAULT_BUDGET, global = true)]

@@ -13,6 +13,8 @@ use workplan_api::config::{ApiConfig, Introspection};
 use workplan_api::export::signed::ExportKey;
 use workplan_api::limits::Limits;
 use workplan_api::rate::RateLimit;
+use workplan_api::webhook::WebhookSettings;
+use workplan_domain::webhook::AddressRule;
 use workplan_persistence::StoreOptions;
 
 use crate::cli::Cli;
@@ -81,6 +83,8 @@ pub struct Settings {
     pub admission: Option<AdmissionLimit>,
     /// How many days before its due date an unreported obligation is due soon.
     pub due_soon_days: u32,
+    /// How webhooks are sent (`--allow-private-webhooks`).
+    pub webhooks: WebhookSettings,
 }
 
 impl Default for Settings {
@@ -107,6 +111,7 @@ impl Default for Settings {
             connections: ConnectionLimits::default(),
             admission: Some(AdmissionLimit::for_pool(DEFAULT_DB_MAX_CONNECTIONS)),
             due_soon_days: api.due_soon_days,
+            webhooks: api.webhooks,
         }
     }
 }
@@ -134,6 +139,7 @@ impl fmt::Debug for Settings {
             .field("connections", &self.connections)
             .field("admission", &self.admission)
             .field("due_soon_days", &self.due_soon_days)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -189,6 +195,10 @@ impl Settings {
             connections: connection_limits(&cli.server, cli.db_max_connections),
             admission: admission(&cli.server, cli.db_max_connections),
             due_soon_days: cli.due_soon_days,
+            webhooks: WebhookSettings {
+                addresses: if cli.allow_private_webhooks { AddressRule::AllowPrivate } else { AddressRule::PublicOnly },
+                ..WebhookSettings::default()
+            },
             ..Self::default()
         };
         Ok(settings)
@@ -211,6 +221,7 @@ impl Settings {
             admission: self.admission,
             due_soon_days: self.due_soon_days,
             socket: workplan_api::socket_limits::SocketLimits::default(),
+            webhooks: self.webhooks,
             ..ApiConfig::default()
         };
         if self.production { config.production() } else { config }

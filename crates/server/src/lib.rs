@@ -35,6 +35,8 @@ pub struct Application {
     connections: ConnectionLimits,
     /// The due-date timer (`workplan_api::due_date_timer`), started by [`Self::run_until`].
     timer: Box<dyn FnOnce() -> tokio::task::JoinHandle<()> + Send>,
+    /// The webhook worker (`workplan_api::webhook::deliver`), started by [`Self::run_until`].
+    webhooks: workplan_api::webhook::deliver::Worker,
 }
 
 impl Application {
@@ -87,6 +89,14 @@ impl Application {
             // Its statements are the store's background work, not any request's.
             Box::new(move || tokio::spawn(store.background(workplan_api::due_date_timer::run(ports, clock, &config))))
         };
+        let webhooks = workplan_api::webhook::deliver::Worker::new(
+            ports.webhooks.clone(),
+            ports.reports.clone(),
+            ports.tokens.clone(),
+            clock.clone(),
+            config.webhooks,
+        )
+        .context("cannot set up the webhook client")?;
         let state = workplan_api::AppState::with_config(ports, config).with_clock(clock);
         let request_id = HeaderName::from_static("x-request-id");
         let router = workplan_api::router(state)
@@ -94,7 +104,7 @@ impl Application {
             .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
         let listener =
             listener::bind(listen, connections.backlog).with_context(|| format!("cannot listen on {listen}"))?;
-        Ok(Self { listener, router, store, connections, timer })
+        Ok(Self { listener, router, store, connections, timer, webhooks })
     }
 
     /// The address actually bound.
@@ -111,16 +121,18 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish. While it serves,
-    /// the store's keeper keeps its caches fresh and the due-date timer runs (when this replica
-    /// leads the cluster).
+    /// the store's keeper keeps its caches fresh, the due-date timer runs (when this replica
+    /// leads the cluster) and the webhook worker delivers (see [`workplan_api::webhook::deliver`]).
     ///
     /// # Errors
     /// Never at present: accept errors are logged and retried (see [`listener`]).
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let keeper = self.store.keep_fresh(PLAN_CHECK_EVERY);
         let timer = (self.timer)();
+        let webhooks = tokio::spawn(self.store.background(self.webhooks.run(self.store.notifier().as_ref())));
         listener::serve(self.listener, self.router, self.connections, shutdown).await;
         timer.abort();
+        webhooks.abort();
         keeper.abort();
         Ok(())
     }

@@ -20,6 +20,8 @@ async fn main() -> ExitCode {
         Err(e) if !e.use_stderr() => e.exit(),
         Err(e) => return fail(BAD_CONFIGURATION, &e.to_string()),
     };
+    // Before any HTTP client (the OTLP exporter's, the webhooks') is built.
+    workplan_api::webhook::client::install_crypto_provider();
     // Before the settings: the connection cap is derived from the open-file limit.
     workplan_server::listener::raise_open_file_limit();
     let settings = match Settings::from_cli(&cli) {

@@ -107,6 +107,8 @@ fn provider(mode: OtelMode) -> anyhow::Result<Option<SdkTracerProvider>> {
 /// # Errors
 /// When the OTLP exporter cannot be built from the `OTEL_*` variables.
 pub fn init(format: LogFormat, trace_fields: bool, mode: OtelMode) -> anyhow::Result<Telemetry> {
+    // The OTLP exporter's HTTP client needs the TLS provider (see `install_crypto_provider`).
+    workplan_api::webhook::client::install_crypto_provider();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
     // The HTTP server span whatever the level: it writes no line of its own, and it carries the
     // trace id and request id into every line logged while a request runs.

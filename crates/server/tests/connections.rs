@@ -103,6 +103,8 @@ fn free_port() -> u16 {
 /// `workplan serve` on it with `args`, under an open-file limit of `open_files` if given, and
 /// waits until it answers.
 async fn start(db: Db, demo_reports: usize, open_files: Option<u32>, args: &[&str]) -> Server {
+    // The test's own reqwest clients need the TLS provider reqwest is built without.
+    workplan_api::webhook::client::install_crypto_provider();
     // This process holds thousands of sockets too.
     workplan_server::listener::raise_open_file_limit();
     let dir = tempfile::tempdir().expect("tempdir");

@@ -31,6 +31,8 @@ fn admin_token(dir: &std::path::Path) -> String {
 }
 
 async fn start(dir: &std::path::Path) -> Server {
+    // The test's own reqwest clients need the TLS provider reqwest is built without.
+    workplan_api::webhook::client::install_crypto_provider();
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_workplan"))
         .args([

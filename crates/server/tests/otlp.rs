@@ -84,6 +84,7 @@ impl Server {
         cmd.envs(env.iter().copied());
         let child = cmd.spawn().expect("spawn");
         let base = format!("http://127.0.0.1:{port}");
+        workplan_api::webhook::client::install_crypto_provider();
         let client = reqwest::blocking::Client::new();
         let deadline = Instant::now() + Duration::from_secs(60);
         while client.get(format!("{base}/healthz")).send().is_err() {

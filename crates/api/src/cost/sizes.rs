@@ -75,6 +75,11 @@ pub const SIZES: &[(&str, &str, Size)] = &[
     // The due date and a reason.
     ("ReportingPeriodChange", "changes", Fixed(2)),
     ("Query", "apiTokens", Fixed(100)),
+    // Webhook endpoints: a few per integrating system (an estimate).
+    ("Query", "webhooks", Fixed(100)),
+    ("Query", "webhookDeliveries", Page { default: 20, max: 100 }),
+    ("WebhookDeliveryConnection", "nodes", PageItems),
+    ("WebhookDeliveryConnection", "edges", PageItems),
     ("Query", "nodes", Ids { max: 100 }),
     // One result per item of a batch (at most 500).
     ("SyncProgressReportsPayload", "results", Fixed(500)),

@@ -112,6 +112,11 @@ pub(crate) fn change_cursor(after: Option<String>) -> async_graphql::Result<Opti
     parse_position(&key).map(Some).ok_or_else(|| bad_input("after", "not a cursor of this list"))
 }
 
+/// The cursor of the change at `position` (as `changes` hands it out).
+pub(crate) fn position_cursor(position: FeedPosition) -> String {
+    ids::cursor("change", &position_key(position))
+}
+
 /// The key of a cursor at `position` (see [`change_cursor`]).
 fn position_key(position: FeedPosition) -> String {
     format!("{}:{}", position.txn, position.id.0)

@@ -26,3 +26,4 @@ pub(crate) mod sync;
 pub(crate) mod task;
 pub(crate) mod token;
 pub(crate) mod viewer;
+pub(crate) mod webhook;
