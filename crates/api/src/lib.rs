@@ -15,6 +15,7 @@ pub mod cost;
 pub mod documents;
 pub mod error;
 pub mod export;
+mod feed_follower;
 mod graphql;
 pub mod http;
 mod ids;

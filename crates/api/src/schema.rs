@@ -1,6 +1,6 @@
 //! The GraphQL schema: the area roots of `graphql/`, merged, and the builder.
 
-use async_graphql::{EmptySubscription, MergedObject};
+use async_graphql::{MergedObject, MergedSubscription};
 use workplan_domain::ports::Ports;
 
 use crate::config::ApiConfig;
@@ -17,6 +17,7 @@ use crate::graphql::province::ProvinceQueryRoot;
 use crate::graphql::report::{ReportMutationRoot, ReportQueryRoot};
 use crate::graphql::review::{ReviewMutationRoot, ReviewQueryRoot};
 use crate::graphql::rollup::RollupQueryRoot;
+use crate::graphql::subscription::feed::FeedSubscription;
 use crate::graphql::sync::SyncMutationRoot;
 use crate::graphql::task::TaskQueryRoot;
 use crate::graphql::token::{TokenMutationRoot, TokenQueryRoot};
@@ -56,12 +57,16 @@ pub struct Mutation(
     TokenMutationRoot,
 );
 
+/// Every subscription (over the WebSocket, `graphql-transport-ws`).
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(FeedSubscription);
+
 /// The workplan schema.
-pub type WorkplanSchema = async_graphql::Schema<Query, Mutation, EmptySubscription>;
+pub type WorkplanSchema = async_graphql::Schema<Query, Mutation, Subscription>;
 
 /// The schema builder with every type, and no data or limits: enough to print the SDL.
-pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
-    async_graphql::Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+pub fn schema_builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
+    async_graphql::Schema::build(Query::default(), Mutation::default(), Subscription::default())
 }
 
 /// The schema serving `ports`, with `config`'s limits. Each port goes into the schema's data as
@@ -85,6 +90,10 @@ pub fn build_schema(ports: &Ports, config: &ApiConfig) -> WorkplanSchema {
         .data(ports.periods.clone())
         .data(ports.supervision.clone())
         .data(ports.adjustments.clone())
+        .data(std::sync::Arc::new(crate::feed_follower::FeedFollower::new(
+            ports.reports.clone(),
+            ports.notifier.clone(),
+        )))
         .data(std::sync::Arc::new(crate::judged::Judged::default()));
     if !config.suggestions {
         builder = builder.disable_suggestions();

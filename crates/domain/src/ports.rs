@@ -128,6 +128,9 @@ pub trait ReportReader: Send + Sync {
         size: u32,
         scope: &ReportScope,
     ) -> Result<(Vec<Change>, bool)>;
+    /// The position of the last change the feed shows now (whatever its scope), if any: a
+    /// reader that starts here sees every change made from now on.
+    async fn feed_head(&self) -> Result<Option<FeedPosition>>;
 }
 
 /// Writes progress reports: every write also records the history and the change feed, in the
@@ -340,6 +343,8 @@ pub struct Ports {
     pub adjustments: Arc<dyn AdjustmentStore>,
     /// Whether storage answers.
     pub health: Arc<dyn Health>,
+    /// Announcements that something changed, from every replica.
+    pub notifier: Arc<dyn Notifier>,
 }
 
 /// What time it is. The use cases take the time of a write from here (never from the system
@@ -399,6 +404,7 @@ impl Ports {
             + SupervisionReader
             + AdjustmentStore
             + Health
+            + Notifier
             + 'static,
     {
         Self {
@@ -409,7 +415,8 @@ impl Ports {
             periods: store.clone(),
             supervision: store.clone(),
             adjustments: store.clone(),
-            health: store,
+            health: store.clone(),
+            notifier: store,
         }
     }
 }

@@ -107,6 +107,19 @@ async fn probe_postgres(url: &str, timeout: Duration) -> Result<()> {
     }
 }
 
+/// The store is the notifier it announces through (so [`workplan_domain::ports::Ports::of`]
+/// finds every port on it).
+#[async_trait]
+impl Notifier for SeaStore {
+    async fn notify(&self, topic: Topic) -> Result<()> {
+        self.notifier.notify(topic).await
+    }
+
+    fn subscribe(&self) -> Box<dyn workplan_domain::ports::Subscription> {
+        self.notifier.subscribe()
+    }
+}
+
 impl SeaStore {
     /// Connects to `url` (`sqlite://...` or `postgres://...`).
     ///

@@ -112,6 +112,11 @@ pub(crate) fn change_cursor(after: Option<String>) -> async_graphql::Result<Opti
     parse_position(&key).map(Some).ok_or_else(|| bad_input("after", "not a cursor of this list"))
 }
 
+/// The cursor of the change at `position`, as the feed hands it out.
+pub(crate) fn position_cursor(position: FeedPosition) -> String {
+    ids::cursor("change", &position_key(position))
+}
+
 /// The key of a cursor at `position` (see [`change_cursor`]).
 fn position_key(position: FeedPosition) -> String {
     format!("{}:{}", position.txn, position.id.0)
@@ -133,10 +138,8 @@ pub(crate) fn change_connection(
     after: Option<FeedPosition>,
     after_cursor: Option<String>,
 ) -> ChangeConnection {
-    let edges: Vec<ChangeEdge> = changes
-        .into_iter()
-        .map(|c| ChangeEdge { cursor: ids::cursor("change", &position_key(c.position)), node: Change(c) })
-        .collect();
+    let edges: Vec<ChangeEdge> =
+        changes.into_iter().map(|c| ChangeEdge { cursor: position_cursor(c.position), node: Change(c) }).collect();
     // With no new changes, the end cursor stays where the caller was, so it can keep polling.
     let end = edges.last().map(|e| e.cursor.clone()).or(after_cursor);
     ChangeConnection {

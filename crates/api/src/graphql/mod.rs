@@ -21,6 +21,7 @@ pub(crate) mod report_filter;
 pub(crate) mod review;
 pub(crate) mod rollup;
 pub(crate) mod scorecard;
+pub(crate) mod subscription;
 pub(crate) mod sync;
 pub(crate) mod task;
 pub(crate) mod token;
