@@ -9,7 +9,7 @@ use async_graphql::{Context, Object, SimpleObject, Subscription};
 use futures::{Stream, StreamExt as _, stream};
 use workplan_domain::access::{ReportScope, can_review};
 use workplan_domain::ids::ReportId;
-use workplan_domain::listing::{PageRequest, ReportQuery};
+use workplan_domain::listing::{PageRequest, ReportOrder, ReportQuery};
 use workplan_domain::ports::ReportReader;
 use workplan_domain::report::{ChangeKind, ReportState};
 
@@ -199,7 +199,7 @@ async fn matching(
             page: PageRequest { size, ..PageRequest::default() },
             filter,
             oldest_first: false,
-            order: Default::default(),
+            order: ReportOrder::default(),
         };
         match reports.list_reports(&query).await {
             Ok(page) => {
