@@ -30,6 +30,7 @@ mod reports;
 mod reports_health;
 mod snapshot_parity;
 mod statements;
+mod subscriptions;
 mod supervision;
 mod supervision_store;
 mod sync;

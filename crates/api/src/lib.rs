@@ -16,6 +16,7 @@ pub mod documents;
 pub mod due_date_timer;
 pub mod error;
 pub mod export;
+mod feed_follower;
 mod graphql;
 pub mod http;
 mod ids;

@@ -18,6 +18,7 @@ use crate::graphql::report::{ReportMutationRoot, ReportQueryRoot};
 use crate::graphql::review::{ReviewMutationRoot, ReviewQueryRoot};
 use crate::graphql::rollup::RollupQueryRoot;
 use crate::graphql::subscription::ObligationSubscription;
+use crate::graphql::subscription::feed::FeedSubscription;
 use crate::graphql::sync::SyncMutationRoot;
 use crate::graphql::task::TaskQueryRoot;
 use crate::graphql::token::{TokenMutationRoot, TokenQueryRoot};
@@ -60,9 +61,9 @@ pub struct Mutation(
     WebhookMutationRoot,
 );
 
-/// Every subscription (over the WebSocket at `/graphql/ws`).
+/// Every subscription (over the WebSocket at `/graphql/ws`, `graphql-transport-ws`).
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(ObligationSubscription);
+pub struct Subscription(FeedSubscription, ObligationSubscription);
 
 /// The workplan schema.
 pub type WorkplanSchema = async_graphql::Schema<Query, Mutation, Subscription>;
@@ -95,6 +96,10 @@ pub fn build_schema(ports: &Ports, config: &ApiConfig) -> WorkplanSchema {
         .data(ports.supervision.clone())
         .data(ports.adjustments.clone())
         .data(ports.webhooks.clone())
+        .data(std::sync::Arc::new(crate::feed_follower::FeedFollower::new(
+            ports.reports.clone(),
+            ports.notifier.clone(),
+        )))
         .data(judged.clone())
         .data(std::sync::Arc::new(crate::watch::Watch::new(ports.clone(), judged, config)));
     if !config.suggestions {

@@ -3,7 +3,7 @@
 
 use crate::ids::{AgencyId, ProvinceId, TokenId};
 use crate::plan::{Responsibility, ResponsibilityMode, Role, Task};
-use crate::report::{ProgressReport, ReportKind, ReportState, Reporter, ReporterRef};
+use crate::report::{Change, ProgressReport, ReportKind, ReportState, Reporter, ReporterRef};
 use crate::token::{AccessRole, ApiToken};
 use crate::{Error, Result};
 
@@ -79,6 +79,25 @@ pub enum ReportScope {
     Accepted,
     /// The reporter's own reports in any state, and everyone's accepted ones.
     OwnOrAccepted(Reporter),
+}
+
+impl ReportScope {
+    /// Whether a holder of this scope sees the change-feed entry `change`, as the feed's own
+    /// query decides; `None` when the entry alone cannot say: a WITHDRAWN entry is seen under
+    /// [`ReportScope::NotDraft`] only if its report was ever submitted, which the caller must
+    /// look up (a stream following the feed reads the feed again for it).
+    pub fn sees_change(&self, change: &Change) -> Option<bool> {
+        match self {
+            Self::All => Some(true),
+            Self::Accepted => Some(change.state == ReportState::Accepted),
+            Self::OwnOrAccepted(own) => Some(change.reporter == *own || change.state == ReportState::Accepted),
+            Self::NotDraft => match change.state {
+                ReportState::Draft => Some(false),
+                ReportState::Withdrawn => None,
+                _ => Some(true),
+            },
+        }
+    }
 }
 
 impl Viewer {

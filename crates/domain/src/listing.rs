@@ -4,7 +4,7 @@
 //! page costs the same however deep it is, and pages stay stable while rows are added.
 
 use crate::access::ReportScope;
-use crate::ids::{AgencyId, SectionId, SubsectionId};
+use crate::ids::{AgencyId, ReportId, SectionId, SubsectionId};
 use crate::plan::{ResponsibilityMode, Role};
 use crate::report::period::Period;
 use crate::report::{ReportKind, ReportState, ReportStatus};
@@ -287,6 +287,9 @@ pub struct ReportFilter {
     /// Only reports on tasks in the section with this numeral (stored form, see
     /// [`crate::plan::numeral::normalise`]).
     pub section_numeral: Option<String>,
+    /// Only these reports (a subscription checks which of the reports that just changed
+    /// match its filter).
+    pub ids: Option<Vec<ReportId>>,
 }
 
 impl ReportFilter {
@@ -317,6 +320,7 @@ impl ReportFilter {
             period_to: None,
             states: None,
             section_numeral: None,
+            ids: None,
         }
     }
 }

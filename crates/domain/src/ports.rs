@@ -132,6 +132,9 @@ pub trait ReportReader: Send + Sync {
         size: u32,
         scope: &ReportScope,
     ) -> Result<(Vec<Change>, bool)>;
+    /// The position of the last change the feed shows now (whatever its scope), if any: a
+    /// reader that starts here sees every change made from now on.
+    async fn feed_head(&self) -> Result<Option<FeedPosition>>;
 }
 
 /// Writes progress reports: every write also records the history and the change feed, in the

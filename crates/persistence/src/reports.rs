@@ -114,6 +114,9 @@ fn report_select(filter: &ReportFilter) -> sea_orm::Select<progress_report::Enti
     if let Some(demo) = filter.demo {
         q = q.filter(C::IsDemo.eq(demo));
     }
+    if let Some(ids) = &filter.ids {
+        q = q.filter(C::Id.is_in(ids.iter().map(|i| i.0)));
+    }
     human_key_conditions(q, filter)
 }
 
@@ -338,5 +341,16 @@ impl ReportReader for SeaStore {
         let more = rows.len() > size as usize;
         rows.truncate(size as usize);
         Ok((collect(rows, to_change)?, more))
+    }
+
+    /// The last row [`Self::list_changes`] would hand out to a reader of every report now.
+    async fn feed_head(&self) -> Result<Option<FeedPosition>> {
+        use report_change::Column as C;
+        let mut q = report_change::Entity::find();
+        if self.db.get_database_backend() == DatabaseBackend::Postgres {
+            q = q.filter(Expr::cust("report_changes.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"));
+        }
+        let row = q.order_by_desc(C::Txid).order_by_desc(C::Id).one(&self.db).await.db()?;
+        row.map(|r| to_change(r).map(|c| c.position)).transpose()
     }
 }

@@ -12,7 +12,7 @@ use sea_orm::{
     ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
     DatabaseTransaction, EntityTrait, IntoActiveModel, TransactionTrait, TryInsertResult,
 };
-use workplan_domain::ports::{Health, Leadership, Lease, Notice, Notifier, PoolStats, Subscription, Topic};
+use workplan_domain::ports::{Health, Leadership, Lease, Notice, Notifier, PoolStats, Topic};
 use workplan_domain::{Error, Result};
 use workplan_migration::{Migrator, MigratorTrait};
 
@@ -107,6 +107,19 @@ async fn probe_postgres(url: &str, timeout: Duration) -> Result<()> {
             std::io::ErrorKind::TimedOut,
             format!("no answer from the server within {} s", timeout.as_secs_f32()),
         ))),
+    }
+}
+
+/// The store is the notifier it announces through (so [`workplan_domain::ports::Ports::of`]
+/// finds every port on it).
+#[async_trait]
+impl Notifier for SeaStore {
+    async fn notify(&self, topic: Topic) -> Result<()> {
+        self.notifier.notify(topic).await
+    }
+
+    fn subscribe(&self) -> Box<dyn workplan_domain::ports::Subscription> {
+        self.notifier.subscribe()
     }
 }
 
@@ -317,17 +330,6 @@ impl SeaStore {
                 outcome => return outcome,
             }
         }
-    }
-}
-
-#[async_trait]
-impl Notifier for SeaStore {
-    async fn notify(&self, topic: Topic) -> Result<()> {
-        self.notifier.notify(topic).await
-    }
-
-    fn subscribe(&self) -> Box<dyn Subscription> {
-        self.notifier.subscribe()
     }
 }
 

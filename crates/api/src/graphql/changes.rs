@@ -138,10 +138,8 @@ pub(crate) fn change_connection(
     after: Option<FeedPosition>,
     after_cursor: Option<String>,
 ) -> ChangeConnection {
-    let edges: Vec<ChangeEdge> = changes
-        .into_iter()
-        .map(|c| ChangeEdge { cursor: ids::cursor("change", &position_key(c.position)), node: Change(c) })
-        .collect();
+    let edges: Vec<ChangeEdge> =
+        changes.into_iter().map(|c| ChangeEdge { cursor: position_cursor(c.position), node: Change(c) }).collect();
     // With no new changes, the end cursor stays where the caller was, so it can keep polling.
     let end = edges.last().map(|e| e.cursor.clone()).or(after_cursor);
     ChangeConnection {

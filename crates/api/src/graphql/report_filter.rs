@@ -146,7 +146,7 @@ pub(crate) struct ProgressReportFilter {
 }
 
 impl ProgressReportFilter {
-    fn into_domain(self, scope: ReportScope) -> async_graphql::Result<ReportFilter> {
+    pub(crate) fn into_domain(self, scope: ReportScope) -> async_graphql::Result<ReportFilter> {
         let agency = self.agency.map(|id| ids::decode(Kind::Agency, &id, "filter.agency")).transpose()?;
         let mut filter = ReportFilter {
             state: self.state.map(Into::into),
