@@ -126,8 +126,13 @@ async fn sigterm_drains_in_flight_requests_then_exits() {
     let url = server.url.clone();
     let body = batch("drain", "440000", 500);
     let token_ = token.clone();
+    // The connection is open before the batch is sent (a first request on the same client), so
+    // on a busy machine the SIGTERM cannot come before the batch's connection was accepted:
+    // that would test refusing new connections, not draining.
+    let client = reqwest::Client::new();
+    client.get(format!("{url}/healthz")).send().await.expect("healthz");
     let send = tokio::spawn(async move {
-        let r = reqwest::Client::new().post(format!("{url}/graphql")).bearer_auth(token_).json(&body).send().await?;
+        let r = client.post(format!("{url}/graphql")).bearer_auth(token_).json(&body).send().await?;
         r.json::<Value>().await
     });
     tokio::time::sleep(Duration::from_millis(30)).await;
