@@ -14,7 +14,7 @@ const executablePath = process.env.BROWSER_CHECK_CHROMIUM || '/usr/bin/chromium'
 const renderOnly = process.env.BROWSER_CHECK_RENDER_ONLY === '1';
 const timeout = Number(process.env.BROWSER_CHECK_TIMEOUT_MS || 30000);
 const EXPECTED = 'Advance the Reform of the IP Management System and Mechanism';
-const EXPECTED_TABS = ['Dashboard', 'TasksByHumanKeys', 'TaskWithLeads', 'AgencyTasks', 'SearchTasks', 'RecordProgress', 'ReportingMatrix', 'TaskProgress', 'Rollup', 'Scorecards'];
+const EXPECTED_TABS = ['Dashboard', 'TasksByHumanKeys', 'TaskWithLeads', 'AgencyTasks', 'SearchTasks', 'RecordProgress', 'FollowChanges', 'ReportingMatrix', 'TaskProgress', 'Rollup', 'Scorecards'];
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 if (!url) {
@@ -158,6 +158,30 @@ try {
       log(`result pane contains ${JSON.stringify(EXPECTED)}`);
     } else {
       fail(`result pane did not contain ${JSON.stringify(EXPECTED)} within ${timeout} ms; it holds:\n${result.slice(0, 2000) || '(empty)'}`);
+    }
+    // The Live tab: a subscription, which GraphiQL runs over the WebSocket at /graphql/ws
+    // (graphql-transport-ws). The server must acknowledge the connection and take the
+    // operation without an error (the feed may be empty, so no change need arrive).
+    log('running the Live tab (FollowChanges: a subscription over the WebSocket)');
+    const frames = [];
+    page.on('websocket', (ws) => {
+      frames.push(`open ${ws.url()}`);
+      ws.on('framesent', (f) => frames.push(`sent ${f.payload}`));
+      ws.on('framereceived', (f) => frames.push(`received ${f.payload}`));
+    });
+    await page.locator('.graphiql-tab', { hasText: 'FollowChanges' }).first().click();
+    await page.locator('.graphiql-execute-button').click();
+    const subscribed = () => frames.some((f) => f.startsWith('sent') && f.includes('"subscribe"'))
+      && frames.some((f) => f.startsWith('received') && f.includes('connection_ack'));
+    const until = Date.now() + timeout;
+    while (Date.now() < until && !subscribed()) await page.waitForTimeout(250);
+    await page.waitForTimeout(500);
+    if (!subscribed()) {
+      fail(`the Live tab did not subscribe over the WebSocket within ${timeout} ms; frames:\n  ${frames.join('\n  ') || '(none)'}`);
+    } else if (frames.some((f) => f.startsWith('received') && /"type":"error"/.test(f))) {
+      fail(`the subscription was refused:\n  ${frames.join('\n  ')}`);
+    } else {
+      log(`the Live tab subscribed: ${frames.filter((f) => !f.startsWith('sent {"type":"ping')).slice(0, 4).join(' | ').slice(0, 400)}`);
     }
   } else if (renderOnly) {
     log('BROWSER_CHECK_RENDER_ONLY=1: skipping the query step');
