@@ -169,8 +169,25 @@ try {
       ws.on('framesent', (f) => frames.push(`sent ${f.payload}`));
       ws.on('framereceived', (f) => frames.push(`received ${f.payload}`));
     });
-    await page.locator('.graphiql-tab', { hasText: 'FollowChanges' }).first().click();
-    await page.locator('.graphiql-execute-button').click();
+    const editorText = () => page.evaluate(() => {
+      const cm = document.querySelector('.graphiql-query-editor .CodeMirror');
+      return cm && cm.CodeMirror ? cm.CodeMirror.getValue() : '';
+    });
+    // Switch to the tab and wait until its query is the one in the editor before running it
+    // (on a slow machine the click lands before the editor has switched).
+    const switchBy = Date.now() + timeout;
+    while (Date.now() < switchBy && !(await editorText()).includes('subscription FollowChanges')) {
+      await page.locator('.graphiql-tab', { hasText: 'FollowChanges' }).first().click();
+      await page.waitForTimeout(500);
+    }
+    if (!(await editorText()).includes('subscription FollowChanges')) fail('the Live tab did not open in the editor');
+    const runBy = Date.now() + timeout;
+    do {
+      await page.locator('.graphiql-execute-button').click();
+      for (let i = 0; i < 20 && !frames.some((f) => f.startsWith('sent') && f.includes('"subscribe"')); i += 1) {
+        await page.waitForTimeout(250);
+      }
+    } while (Date.now() < runBy && !frames.some((f) => f.startsWith('sent') && f.includes('"subscribe"')));
     const subscribed = () => frames.some((f) => f.startsWith('sent') && f.includes('"subscribe"'))
       && frames.some((f) => f.startsWith('received') && f.includes('connection_ack'));
     const until = Date.now() + timeout;
