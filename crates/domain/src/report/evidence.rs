@@ -22,22 +22,11 @@ pub const MAX_URL_LEN: usize = 2048;
 /// the default port dropped).
 pub fn evidence_url(url: &str, field: &str) -> Result<String> {
     let bad = |why: String| Error::validation(field, why);
-    if url.len() > MAX_URL_LEN {
-        return Err(bad(format!("URL longer than {MAX_URL_LEN} bytes")));
-    }
-    if let Some(c) = url.chars().find(|&c| c.is_whitespace() || c.is_control() || is_invisible(c)) {
-        return Err(bad(format!("URL contains whitespace, a control or an invisible character ({})", code_point(c))));
-    }
-    let parsed = Url::parse(url).map_err(|e| bad(format!("not a URL ({e})")))?;
+    let parsed = parse_url(url, field, MAX_URL_LEN)?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(bad("not an http or https URL".into()));
     }
-    if parsed.host().is_none() {
-        return Err(bad("URL has no host".into()));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() || has_empty_userinfo(url) {
-        return Err(bad("URL must not carry a user name or password (text before an `@` in the host part)".into()));
-    }
+    check_authority(url, &parsed, field)?;
     let stored = parsed.as_str();
     let decoded = percent_decode_str(stored).decode_utf8_lossy();
     if let Some(c) = decoded.chars().find(|&c| c.is_control() || is_invisible(c)) {
@@ -47,6 +36,32 @@ pub fn evidence_url(url: &str, field: &str) -> Result<String> {
         return Err(bad(format!("URL longer than {MAX_URL_LEN} bytes once normalised")));
     }
     Ok(stored.to_owned())
+}
+
+/// Parses a URL typed into input `field`, at most `max_len` bytes, refusing whitespace,
+/// control and invisible characters as typed (evidence links and webhook endpoints alike).
+pub(crate) fn parse_url(url: &str, field: &str, max_len: usize) -> Result<Url> {
+    let bad = |why: String| Error::validation(field, why);
+    if url.len() > max_len {
+        return Err(bad(format!("URL longer than {max_len} bytes")));
+    }
+    if let Some(c) = url.chars().find(|&c| c.is_whitespace() || c.is_control() || is_invisible(c)) {
+        return Err(bad(format!("URL contains whitespace, a control or an invisible character ({})", code_point(c))));
+    }
+    Url::parse(url).map_err(|e| bad(format!("not a URL ({e})")))
+}
+
+/// Refuses a parsed URL (typed as `url` into input `field`) without a host, or with a user
+/// name or password — an empty one as typed (`https://@host/`) included.
+pub(crate) fn check_authority(url: &str, parsed: &Url, field: &str) -> Result<()> {
+    let bad = |why: &str| Error::validation(field, why);
+    if parsed.host().is_none() {
+        return Err(bad("URL has no host"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() || has_empty_userinfo(url) {
+        return Err(bad("URL must not carry a user name or password (text before an `@` in the host part)"));
+    }
+    Ok(())
 }
 
 /// Whether the authority as typed has an `@` (an empty user name the parser drops, as in

@@ -6,8 +6,8 @@ use url::Url;
 use super::address::AddressRule;
 use crate::access::{Principal, ReportScope};
 use crate::ids::TokenId;
+use crate::report::evidence::{check_authority, parse_url};
 use crate::report::{ChangeKind, FeedPosition};
-use crate::text::{code_point, is_invisible};
 use crate::token::ApiToken;
 use crate::{Error, Result};
 
@@ -95,28 +95,14 @@ pub fn can_manage_webhooks(principal: &Principal) -> Result<()> {
 /// [`MAX_URL_LEN`] bytes. Returns it parsed (the stored form is its serialisation).
 pub fn webhook_url(url: &str, field: &str, rule: AddressRule) -> Result<Url> {
     let bad = |why: String| Error::validation(field, why);
-    if url.len() > MAX_URL_LEN {
-        return Err(bad(format!("URL longer than {MAX_URL_LEN} bytes")));
-    }
-    if let Some(c) = url.chars().find(|&c| c.is_whitespace() || c.is_control() || is_invisible(c)) {
-        return Err(bad(format!("URL contains whitespace, a control or an invisible character ({})", code_point(c))));
-    }
-    let parsed = Url::parse(url).map_err(|e| bad(format!("not a URL ({e})")))?;
+    let parsed = parse_url(url, field, MAX_URL_LEN)?;
     match parsed.scheme() {
         "https" => {}
         "http" if rule.allows_http() => {}
         "http" => return Err(bad("webhook URLs must use https".into())),
         other => return Err(bad(format!("webhook URLs must use https, not {other}"))),
     }
-    if parsed.host().is_none() {
-        return Err(bad("URL has no host".into()));
-    }
-    if !parsed.username().is_empty()
-        || parsed.password().is_some()
-        || url.split('/').nth(2).is_some_and(|a| a.contains('@'))
-    {
-        return Err(bad("URL must not carry a user name or password".into()));
-    }
+    check_authority(url, &parsed, field)?;
     if parsed.fragment().is_some() {
         return Err(bad("URL must not have a fragment (#…)".into()));
     }
