@@ -18,7 +18,7 @@ use futures::Stream;
 use tokio::sync::broadcast::{self, error::RecvError};
 use workplan_domain::Result;
 use workplan_domain::access::ReportScope;
-use workplan_domain::ports::{Notice, Notifier, ReportReader, Topic};
+use workplan_domain::ports::{Notifier, ReportReader};
 use workplan_domain::report::{Change, FeedPosition};
 
 /// How often the follower reads the feed when it heard nothing: the bound on how late a change
@@ -90,14 +90,7 @@ async fn follow(
     let mut tick = tokio::time::interval(CATCH_UP);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            notice = notices.next() => {
-                if !matches!(notice, Notice::Changed(Topic::Reports) | Notice::Missed) {
-                    continue;
-                }
-            }
-            _ = tick.tick() => {}
-        }
+        crate::report_wake::reports_may_have_changed(&mut notices, &mut tick).await;
         if sender.receiver_count() == 0 {
             continue;
         }

@@ -25,6 +25,7 @@ pub mod limits;
 mod loaders;
 pub mod metrics;
 pub mod rate;
+mod report_wake;
 pub mod schema;
 pub mod socket_limits;
 mod watch;

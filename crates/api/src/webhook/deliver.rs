@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use futures::StreamExt as _;
 use workplan_domain::Result;
-use workplan_domain::ports::{Clock, Notice, Notifier, ReportReader, TokenStore, Topic, WebhookStore};
+use workplan_domain::ports::{Clock, Notifier, ReportReader, TokenStore, WebhookStore};
 use workplan_domain::token::ApiToken;
 use workplan_domain::webhook::{
     AttemptOutcome, EndpointId, NewDelivery, WebhookDelivery, WebhookEndpoint, delivery_scope,
@@ -68,14 +68,7 @@ impl Worker {
             let mut tick = tokio::time::interval(self.settings.poll);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                tokio::select! {
-                    notice = notices.next() => {
-                        if !matches!(notice, Notice::Changed(Topic::Reports) | Notice::Missed) {
-                            continue;
-                        }
-                    }
-                    _ = tick.tick() => {}
-                }
+                crate::report_wake::reports_may_have_changed(&mut notices, &mut tick).await;
                 if let Err(error) = self.round().await {
                     tracing::warn!(error = %error, "webhook round failed; will retry");
                 }
