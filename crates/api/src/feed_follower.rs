@@ -2,7 +2,7 @@
 //! has, and the stream each subscriber reads from it ([`follow_feed`]).
 //!
 //! The follower reads the feed after its last position whenever the [`Notifier`] says reports
-//! changed (on any replica), whenever announcements may have been lost ([`Notice::Missed`]),
+//! changed (on any replica), whenever announcements may have been lost (`Notice::Missed`),
 //! and every [`CATCH_UP`] in case an announcement never came. It broadcasts what it read, in
 //! feed order, to the subscribers of this replica. A subscriber first replays the feed from its
 //! own cursor out of the store, then takes the broadcast, skipping what it already has; when

@@ -1,5 +1,5 @@
 //! The delivery worker each replica runs: it wakes when reports change (a
-//! [`Topic::Reports`] announcement, from any replica) and every `poll`, enqueues the changes
+//! `reports` (`Topic::Reports`) announcement, from any replica) and every `poll`, enqueues the changes
 //! each endpoint has not looked at yet, then claims the deliveries that are due and sends them.
 //!
 //! Enqueuing reads the feed as the endpoint's token would (its kinds ∩ its token's read
