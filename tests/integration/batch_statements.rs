@@ -4,17 +4,10 @@
 //! is the page a query on that parent alone returns: in every order and direction, from every
 //! cursor, with the page size + 1 lookahead, within the caller's scope.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::fmt::Debug;
-use std::sync::Once;
 
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::json;
-use tracing::Level;
-use tracing::field::{Field, Visit};
-use tracing_subscriber::filter::Targets;
-use tracing_subscriber::layer::{Context, SubscriberExt as _};
 use workplan_domain::access::ReportScope;
 use workplan_domain::ids::{AgencyId, ProvinceId, ReportId};
 use workplan_domain::listing::{
@@ -24,66 +17,11 @@ use workplan_domain::ports::{PlanReader, ReportReader};
 use workplan_domain::report::{Period, ReportState, ReportStatus, Reporter};
 use workplan_server::commands::seed::seed_demo;
 use workplan_tests::TestApp;
+use workplan_tests::subscriber::{Sql, statements_of};
 
-/// One statement the store ran: its text and how many parameters it bound.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct Sql {
-    text: String,
-    params: u64,
-}
-
-impl Visit for Sql {
-    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-        if field.name() == "sql" {
-            self.text = format!("{value:?}");
-        }
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        if field.name() == "params" {
-            self.params = value;
-        }
-    }
-}
-
-tokio::task_local! {
-    /// The statements the store ran in the current task, while [`one_statement`] watches it.
-    static RAN: RefCell<Vec<Sql>>;
-}
-
-/// Collects the store's `workplan::sql` events (one per statement, see `store.rs`) into [`RAN`]
-/// when the task that ran the statement is being watched.
-struct Capture;
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
-    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        let _unwatched = RAN.try_with(|ran| {
-            let mut sql = Sql::default();
-            event.record(&mut sql);
-            ran.borrow_mut().push(sql);
-        });
-    }
-}
-
-/// What `f` returns, and the one statement the store ran for it (in this task only: the
-/// server's own tasks and the other tests are not watched).
+/// What `f` returns, and the one statement the store ran for it.
 async fn one_statement<T>(f: impl Future<Output = T>) -> (T, Sql) {
-    // One process-wide subscriber that only sees the store's statements: a subscriber scoped to
-    // the future would do, but tracing caches which subscribers want an event per call site, and
-    // tests running in parallel can race that cache.
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let only_sql = Targets::new().with_target("workplan::sql", Level::TRACE);
-        let installed =
-            tracing::subscriber::set_global_default(tracing_subscriber::registry().with(only_sql).with(Capture));
-        assert!(installed.is_ok(), "no other test installs a global subscriber");
-    });
-    let (out, mut ran) = RAN
-        .scope(RefCell::new(Vec::new()), async {
-            let out = f.await;
-            (out, RAN.with(RefCell::take))
-        })
-        .await;
+    let (out, mut ran) = statements_of(f).await;
     assert_eq!(ran.len(), 1, "one statement per batch: {ran:#?}");
     (out, ran.remove(0))
 }

@@ -45,6 +45,7 @@ const DASHBOARD: &str = "{ tasks(first: 8) { nodes { number text responsibilitie
 async fn spans(trace_fields: bool) -> Opened {
     let opened = Opened::default();
     let subscriber = tracing_subscriber::registry().with(library_spans(trace_fields)).with(opened.clone());
+    workplan_tests::subscriber::keep_out();
     let _guard = tracing::subscriber::set_default(subscriber);
     let db = TestDb::create().await.expect("db");
     let config = ApiConfig { trace_fields, rate_limit: None, request_limit: None, ..ApiConfig::default() };

@@ -21,6 +21,8 @@ use workplan_server::Application;
 /// The environment variable that selects PostgreSQL.
 pub const POSTGRES_ENV: &str = "WORKPLAN_TEST_POSTGRES_URL";
 
+pub mod subscriber;
+
 static ANNOUNCE: Once = Once::new();
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -147,6 +149,7 @@ impl TestApp {
         config: ApiConfig,
         clock: Arc<dyn Clock>,
     ) -> Self {
+        subscriber::install();
         let listen = "127.0.0.1:0".parse().expect("addr");
         let app = Application::build_with_clock(db.url(), listen, &options, config, clock)
             .await

@@ -269,6 +269,12 @@ impl PricedRequest {
 
 #[async_trait::async_trait]
 impl Extension for PricedRequest {
+    /// Prices the operation as a whole: no hook on each field, so fields resolve directly
+    /// (the vendored async-graphql's `resolves_fields`, vendor/async-graphql/README.workplan.md).
+    fn resolves_fields(&self) -> bool {
+        false
+    }
+
     async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,

@@ -445,6 +445,14 @@ pub trait Extension: Sync + Send + 'static {
     ) -> ServerResult<Option<Value>> {
         next.run(ctx, info).await
     }
+
+    /// Whether this extension overrides [`Extension::resolve`] (workplan's patch, see
+    /// `README.workplan.md`). An extension that answers `false` is left out of the chain each
+    /// field is resolved through; when no extension of a request answers `true`, fields are
+    /// resolved directly, as with no extension at all.
+    fn resolves_fields(&self) -> bool {
+        true
+    }
 }
 
 /// Extension factory
@@ -459,6 +467,8 @@ pub trait ExtensionFactory: Send + Sync + 'static {
 #[doc(hidden)]
 pub struct Extensions {
     extensions: Vec<Arc<dyn Extension>>,
+    /// Those of `extensions` that hook [`Extension::resolve`] (workplan's patch).
+    resolvers: Vec<Arc<dyn Extension>>,
     schema_env: SchemaEnv,
     session_data: Arc<Data>,
     query_data: Option<Arc<Data>>,
@@ -471,8 +481,15 @@ impl Extensions {
         schema_env: SchemaEnv,
         session_data: Arc<Data>,
     ) -> Self {
+        let extensions: Vec<Arc<dyn Extension>> = extensions.into_iter().collect();
+        let resolvers = extensions
+            .iter()
+            .filter(|extension| extension.resolves_fields())
+            .cloned()
+            .collect();
         Extensions {
-            extensions: extensions.into_iter().collect(),
+            extensions,
+            resolvers,
             schema_env,
             session_data,
             query_data: None,
@@ -486,7 +503,9 @@ impl Extensions {
 
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.extensions.is_empty()
+        // Asked only on the way to resolving a field (workplan's patch): whether any
+        // extension hooks that.
+        self.resolvers.is_empty()
     }
 
     #[inline]
@@ -567,7 +586,7 @@ impl Extensions {
         resolve_fut: ResolveFut<'_>,
     ) -> ServerResult<Option<Value>> {
         let next = NextResolve {
-            chain: &self.extensions,
+            chain: &self.resolvers,
             resolve_fut,
         };
         next.run(&self.create_context(), info).await
