@@ -39,6 +39,7 @@ mod store;
 mod supervision;
 mod task_order;
 mod tokens;
+mod transaction;
 mod webhooks;
 mod write;
 

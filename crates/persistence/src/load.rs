@@ -2,9 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use workplan_domain::demo::{DemoReport, DemoTask};
 use workplan_domain::ids::{AgencyId, ProvinceId, TaskId};
 use workplan_domain::import::seed::{AgencySeed, PlanSeed, ProvinceSeed, SectionSeed, TaskSeed};
@@ -34,7 +32,7 @@ impl SeaStore {
     /// transaction: either all of the plan is there afterwards, or none of it.
     pub async fn load_seed(&self, seed: &PlanSeed, provinces: &[ProvinceSeed]) -> Result<LoadOutcome> {
         let _writer = self.sqlite_writer().await;
-        let txn = self.db.begin().await.db()?;
+        let txn = self.begin_writing().await?;
         let existing = plan::Entity::find()
             .filter(plan::Column::DocumentNumber.eq(seed.document.document_number.as_str()))
             .count(&txn)
@@ -61,7 +59,7 @@ impl SeaStore {
     /// before an alias joined the seed gets it too; running it again adds nothing.
     pub async fn add_missing_aliases(&self, agencies: &[AgencySeed]) -> Result<usize> {
         let _writer = self.sqlite_writer().await;
-        let txn = self.db.begin().await.db()?;
+        let txn = self.begin_writing().await?;
         let rows = agency::Entity::find().all(&txn).await.db()?;
         let mut known: HashMap<i64, Vec<String>> = HashMap::new();
         for a in agency_alias::Entity::find().all(&txn).await.db()? {
@@ -153,7 +151,7 @@ impl SeaStore {
             return Err(Error::validation("reports", "only demo reports can be bulk-inserted"));
         }
         let _writer = self.sqlite_writer().await;
-        let txn = self.db.begin().await.db()?;
+        let txn = self.begin_writing().await?;
         let live = progress_report::Entity::find()
             .filter(progress_report::Column::State.ne(ReportState::Withdrawn.as_str()))
             .all(&txn)

@@ -9,24 +9,20 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, IntoActiveModel, TransactionTrait, TryInsertResult,
+    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, EntityTrait,
+    IntoActiveModel, TryInsertResult,
 };
 use workplan_domain::ports::{Health, Leadership, Lease, Notice, Notifier, PoolStats, Topic};
 use workplan_domain::{Error, Result};
 use workplan_migration::{Migrator, MigratorTrait};
 
-use crate::error::{DbResultExt, is_deadlock};
+use crate::error::DbResultExt;
 use crate::leadership::{PgLeadership, SoloLeadership};
 use crate::live_facts::LiveFacts;
 use crate::live_plan::LivePlan;
 use crate::live_tokens::LiveTokens;
 use crate::notify::{LocalNotifier, PgNotifier};
 use crate::plan::SqlPlan;
-
-/// How many times a write transaction runs when PostgreSQL keeps ending it to break deadlocks
-/// (see [`SeaStore::retrying`]).
-const WRITE_ATTEMPTS: u32 = 3;
 
 tokio::task_local! {
     /// Set while the keeper ([`SeaStore::keep_fresh`]) runs: its statements (the plan's
@@ -58,7 +54,7 @@ pub struct SeaStore {
     pub(crate) db: DatabaseConnection,
     statements: Arc<AtomicU64>,
     /// Write transactions run again after a deadlock (see [`SeaStore::retrying`]).
-    retries: Arc<AtomicU64>,
+    pub(crate) retries: Arc<AtomicU64>,
     /// The plan in memory (`live_plan.rs`).
     pub(crate) plan: Arc<LivePlan>,
     /// The API tokens in memory (`live_tokens.rs`).
@@ -74,20 +70,13 @@ pub struct SeaStore {
     leadership: Arc<dyn Leadership>,
     /// Serialises writes within this process on SQLite, which has one writer at a time anyway
     /// (PostgreSQL writers run in parallel). See `write.rs`.
-    writer: Arc<tokio::sync::Mutex<()>>,
+    pub(crate) writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for SeaStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SeaStore").field("backend", &self.db.get_database_backend()).finish_non_exhaustive()
     }
-}
-
-/// An open write transaction, holding the SQLite writer lock on SQLite (see
-/// [`SeaStore::begin_write`]).
-pub(crate) struct WriteTx {
-    pub(crate) txn: DatabaseTransaction,
-    _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 /// Opens one connection to the PostgreSQL server at `url` and closes it again. The pool would
@@ -281,55 +270,6 @@ impl SeaStore {
     /// break a deadlock (for tests and metrics).
     pub fn write_retries(&self) -> u64 {
         self.retries.load(Ordering::Relaxed)
-    }
-
-    /// On SQLite, the process-wide writer lock: SQLite has one writer at a time, and a
-    /// transaction that read before writing fails at once (no busy wait) if another connection
-    /// wrote in between, so every write in this process takes turns. `None` on PostgreSQL.
-    pub(crate) async fn sqlite_writer(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
-        match self.db.get_database_backend() {
-            DatabaseBackend::Sqlite => Some(self.writer.clone().lock_owned().await),
-            _ => None,
-        }
-    }
-
-    /// Opens a write transaction. On SQLite it holds the process's writer lock until it ends
-    /// (see [`SeaStore::sqlite_writer`]). On PostgreSQL writers run in parallel, each in its own
-    /// READ COMMITTED transaction, and every guarantee is kept by the statements themselves,
-    /// not by a lock that makes writers queue: see `write.rs` for reports (row locks, versions
-    /// checked by the UPDATE, `INSERT … ON CONFLICT DO NOTHING` on the unique keys), `periods.rs`
-    /// and `adjustments.rs`; and `reports.rs` for why the change feed still never skips a change
-    /// that commits late.
-    pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
-        let guard = self.sqlite_writer().await;
-        let txn = self.db.begin().await.db()?;
-        Ok(WriteTx { txn, _guard: guard })
-    }
-
-    /// Runs `write` — one whole write transaction, from [`SeaStore::begin_write`] to its commit —
-    /// and runs it again, up to [`WRITE_ATTEMPTS`] times in all, when PostgreSQL ended it to
-    /// break a deadlock. Writers that wait on each other's rows and keys in opposite orders can
-    /// deadlock now that they run in parallel — say an edit that moves a report onto a key
-    /// another transaction holds while that one waits for the edited report (batches of one
-    /// reporter, which would do it all the time, take turns: see `write/sync.rs`). PostgreSQL
-    /// rolls one back whole and lets the other finish, so the victim can simply start again and
-    /// decide on what the winner committed.
-    pub(crate) async fn retrying<T, F, Fut>(&self, mut write: F) -> Result<T>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T>>,
-    {
-        let mut attempt = 1;
-        loop {
-            match write().await {
-                Err(error) if attempt < WRITE_ATTEMPTS && is_deadlock(&error) => {
-                    tracing::info!(attempt, "a write transaction was ended to break a deadlock; running it again");
-                    self.retries.fetch_add(1, Ordering::Relaxed);
-                    attempt += 1;
-                }
-                outcome => return outcome,
-            }
-        }
     }
 }
 
