@@ -79,14 +79,6 @@ pub(crate) fn clock<'a>(ctx: &Context<'a>) -> &'a dyn Clock {
 
 /// Loads one value: a report-side key through the request's batching loader, a plan key from
 /// the plan port directly (see [`crate::loaders::Key`]).
-///
-/// Future sizes matter here. async-graphql allocates every field of an object as one boxed
-/// future the size of the largest of that type's resolvers, and copies it into place, so one
-/// resolver that awaits a large future (a DataLoader's load, a whole connection or progress
-/// judgement) makes every trivial field of its type cost that much (`perf` of the dashboard:
-/// about a tenth of the server's time in `memmove`, from `Fields::add_set`). Such resolvers
-/// box what they await (`Box::pin(…).await`): one allocation where it runs, not a large copy
-/// for each of its siblings.
 pub(crate) async fn load<K: Key>(ctx: &Context<'_>, key: K) -> async_graphql::Result<Option<K::Value>> {
     K::load(ctx, key).await
 }

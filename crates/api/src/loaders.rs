@@ -297,9 +297,7 @@ macro_rules! batched_keys {
                 ctx: &'c async_graphql::Context<'_>,
                 key: Self,
             ) -> impl Future<Output = async_graphql::Result<Option<Self::Value>>> + Send + 'c {
-                // Boxed: a DataLoader's load is a large future, and every field of a type is
-                // allocated at the size of its largest (see `crate::context::load`).
-                async move { Box::pin(crate::context::loaders(ctx)?.load_one(key)).await.gql() }
+                async move { crate::context::loaders(ctx)?.load_one(key).await.gql() }
             }
         }
     )*};
@@ -332,7 +330,7 @@ impl Key for ReportPageOf {
             loaders.loader().prefetched.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key).cloned();
         match ahead {
             Some(page) => Ok(Some(page)),
-            None => Box::pin(loaders.load_one(key)).await.gql(),
+            None => loaders.load_one(key).await.gql(),
         }
     }
 }

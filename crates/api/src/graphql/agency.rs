@@ -35,7 +35,7 @@ impl Agency {
         #[graphql(desc = "The last period, e.g. \"2016-Q4\".")] to: Option<String>,
     ) -> async_graphql::Result<super::scorecard::Scorecard> {
         let party = workplan_domain::report::Reporter::Agency(self.0.id);
-        Box::pin(super::scorecard::scorecard_of(ctx, party, from, to)).await
+        super::scorecard::scorecard_of(ctx, party, from, to).await
     }
 
     /// The canonical English name.
@@ -92,7 +92,7 @@ impl Agency {
         #[graphql(desc = "Return reports before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ProgressReportConnection> {
         let query = report_query(ctx, filter, first, after, last, before)?;
-        Box::pin(reports_of_parent(ctx, ReportParent::Agency, self.0.id.0, query)).await
+        reports_of_parent(ctx, ReportParent::Agency, self.0.id.0, query).await
     }
 }
 

@@ -124,7 +124,7 @@ impl Section {
         #[graphql(desc = "Return tasks before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<TaskConnection> {
         let query = task_query(filter, order_by, first, after, last, before)?;
-        Box::pin(tasks_of_parent(ctx, TaskParent::Section, self.0.id.0, query)).await
+        tasks_of_parent(ctx, TaskParent::Section, self.0.id.0, query).await
     }
 }
 
@@ -173,7 +173,7 @@ impl Subsection {
         #[graphql(desc = "Return tasks before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<TaskConnection> {
         let query = task_query(filter, order_by, first, after, last, before)?;
-        Box::pin(tasks_of_parent(ctx, TaskParent::Subsection, self.0.id.0, query)).await
+        tasks_of_parent(ctx, TaskParent::Subsection, self.0.id.0, query).await
     }
 }
 

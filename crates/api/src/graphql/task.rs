@@ -66,7 +66,7 @@ impl Task {
                           Absent: the latest scheduled period whose due date has passed, else the earliest scheduled.")]
         period: Option<String>,
     ) -> async_graphql::Result<super::progress::Progress> {
-        Box::pin(super::progress::Progress::of_task(ctx, &self.0, period)).await
+        super::progress::Progress::of_task(ctx, &self.0, period).await
     }
 
     /// Every responsible agency in the order the plan lists them, with its role.
@@ -95,7 +95,7 @@ impl Task {
         #[graphql(desc = "Return reports before this cursor.")] before: Option<String>,
     ) -> async_graphql::Result<ProgressReportConnection> {
         let query = report_query(ctx, filter, first, after, last, before)?;
-        Box::pin(reports_of_parent(ctx, ReportParent::Task, self.0.id.0, query)).await
+        reports_of_parent(ctx, ReportParent::Task, self.0.id.0, query).await
     }
 
     /// The most recently submitted report on this task, if any.
@@ -207,7 +207,7 @@ impl Responsibility {
         #[graphql(desc = "The period (any key); absent: as for `Task.progress`.")] period: Option<String>,
     ) -> async_graphql::Result<super::progress::Progress> {
         let party = workplan_domain::report::Reporter::Agency(self.responsibility.agency_id);
-        Box::pin(super::progress::Progress::of_part(ctx, self.responsibility.task_id, party, period)).await
+        super::progress::Progress::of_part(ctx, self.responsibility.task_id, party, period).await
     }
 }
 
