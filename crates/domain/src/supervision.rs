@@ -6,6 +6,8 @@
 
 pub mod adjustment;
 pub mod due_date;
+#[cfg(test)]
+mod fixtures;
 pub mod obligation;
 pub mod period;
 pub mod progress;

@@ -1,19 +1,9 @@
-use chrono::TimeZone;
-
 use super::*;
 use crate::ids::{AgencyId, ProvinceId, ReportId, SectionId, SubsectionId, TokenId};
 use crate::report::ReportState;
 use crate::supervision::adjustment::AdjustmentId;
+use crate::supervision::fixtures::{at, due, period};
 use crate::supervision::obligation::{ReportFacts, judge};
-
-fn at(day: u32, hour: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2017, 1, day, hour, 0, 0).single().expect("valid")
-}
-
-/// 2017-01-16T00:00+08:00.
-fn due() -> DateTime<Utc> {
-    at(15, 16)
-}
 
 fn window() -> Duration {
     due_soon_window(3)
@@ -142,16 +132,7 @@ fn the_window_follows_the_configured_days_and_an_extension_makes_new_events() {
 
 #[test]
 fn only_periods_with_a_due_date_or_window_opening_between_the_instants_are_judged() {
-    let p = Period::Quarter(2016, 4);
-    let period = ReportingPeriod {
-        period: p,
-        starts_at: p.starts_at(),
-        ends_at: p.ends_at(),
-        due_at: due(),
-        created_at: at(1, 0),
-        updated_at: at(1, 0),
-        version: 1,
-    };
+    let period = period();
     let w = window();
     assert!(period_may_have_events(&period, &[], due() - Duration::hours(1), due(), w));
     assert!(period_may_have_events(&period, &[], due() - w - Duration::hours(1), due() - w, w));
@@ -160,7 +141,7 @@ fn only_periods_with_a_due_date_or_window_opening_between_the_instants_are_judge
     let extension = ObligationAdjustment {
         id: AdjustmentId(1),
         kind: AdjustmentKind::Extend,
-        period: Some(p),
+        period: Some(period.period),
         task_id: TaskId(1),
         party: Reporter::Agency(AgencyId(1)),
         due_at: Some(due() + Duration::days(20)),

@@ -1,18 +1,11 @@
-use chrono::{Duration, TimeZone};
+use chrono::Duration;
 
 use super::*;
 use crate::ids::{AgencyId, PlanId, ProvinceId};
 use crate::plan::ResponsibilityMode;
 use crate::province::ProvinceKind;
 use crate::supervision::adjustment::{AdjustmentId, AdjustmentKind, ObligationAdjustment, Revocation};
-
-fn at(day: u32, hour: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2017, 1, day, hour, 0, 0).single().expect("valid")
-}
-
-fn due() -> DateTime<Utc> {
-    at(15, 16)
-}
+use crate::supervision::fixtures::{at, due, period};
 
 fn facts(state: ReportState, first: Option<DateTime<Utc>>, has_accepted: bool) -> ReportFacts {
     ReportFacts {
@@ -107,19 +100,6 @@ fn province(id: i64, code: &str) -> Province {
         name: code.into(),
         name_zh: code.into(),
         kind: ProvinceKind::Province,
-    }
-}
-
-fn period() -> ReportingPeriod {
-    let p = Period::Quarter(2016, 4);
-    ReportingPeriod {
-        period: p,
-        starts_at: p.starts_at(),
-        ends_at: p.ends_at(),
-        due_at: due(),
-        created_at: at(1, 0),
-        updated_at: at(1, 0),
-        version: 1,
     }
 }
 
