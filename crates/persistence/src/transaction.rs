@@ -21,9 +21,10 @@ pub(crate) struct WriteTx {
 }
 
 impl SeaStore {
-    /// On SQLite, the process-wide writer lock: SQLite has one writer at a time, and a
-    /// transaction that read before writing fails at once (no busy wait) if another connection
-    /// wrote in between, so every write in this process takes turns. `None` on PostgreSQL.
+    /// On SQLite, the process-wide writer lock: SQLite has one writer at a time, so the writes
+    /// of this process take turns here, in order, rather than in SQLite's busy handler, which
+    /// sleeps and polls ([`SeaStore::begin_writing`] covers writers in other connections).
+    /// `None` on PostgreSQL.
     pub(crate) async fn sqlite_writer(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
         match self.db.get_database_backend() {
             DatabaseBackend::Sqlite => Some(self.writer.clone().lock_owned().await),
