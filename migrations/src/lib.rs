@@ -21,6 +21,7 @@ pub mod m20261128_000007_report_submission_order;
 pub mod m20261129_000008_feed_xid;
 pub mod m20261130_000009_obligation_events;
 pub mod m20261130_000010_webhooks;
+pub mod m20261201_000011_webhook_secret_rotation;
 
 /// Runs the workplan migrations.
 #[derive(Debug)]
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_feed_xid::Migration),
             Box::new(m20261130_000009_obligation_events::Migration),
             Box::new(m20261130_000010_webhooks::Migration),
+            Box::new(m20261201_000011_webhook_secret_rotation::Migration),
         ]
     }
 }

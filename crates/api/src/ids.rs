@@ -19,6 +19,7 @@ pub(crate) enum Kind {
     ApiToken,
     ObligationAdjustment,
     WebhookEndpoint,
+    WebhookDelivery,
 }
 
 impl Kind {
@@ -34,10 +35,11 @@ impl Kind {
             Self::ApiToken => "ApiToken",
             Self::ObligationAdjustment => "ObligationAdjustment",
             Self::WebhookEndpoint => "WebhookEndpoint",
+            Self::WebhookDelivery => "WebhookDelivery",
         }
     }
 
-    const ALL: [Self; 10] = [
+    const ALL: [Self; 11] = [
         Self::Plan,
         Self::Section,
         Self::Subsection,
@@ -48,6 +50,7 @@ impl Kind {
         Self::ApiToken,
         Self::ObligationAdjustment,
         Self::WebhookEndpoint,
+        Self::WebhookDelivery,
     ];
 }
 

@@ -28,6 +28,24 @@ pub enum ShownActor {
     Hidden,
 }
 
+impl ShownActor {
+    /// Whether its text names the reporter (give [`ShownActor::text`] the reporter's name).
+    pub fn names_the_reporter(&self) -> bool {
+        matches!(self, Self::Reporter(_))
+    }
+
+    /// The text shown: the record, the role (`SUPERVISOR`), the reporter and the role
+    /// (`Guangdong (PROVINCE_REPORTER)`, from `reporter_name`), or `unknown`.
+    pub fn text(self, reporter_name: &str) -> String {
+        match self {
+            Self::AsRecorded(actor) => actor,
+            Self::Role(role) => role.as_str().to_owned(),
+            Self::Reporter(role) => format!("{reporter_name} ({})", role.as_str()),
+            Self::Hidden => "unknown".to_owned(),
+        }
+    }
+}
+
 /// The role a recorded actor ends in (`"name (ROLE)"`); `None` when it ends in none. The name
 /// may itself hold parentheses: only the last pair counts, as [`recorded`] appends it last.
 pub fn recorded_role(recorded: &str) -> Option<AccessRole> {
@@ -104,5 +122,17 @@ mod tests {
             );
             assert_eq!(shown_to(viewer, "no role recorded"), ShownActor::Hidden, "{viewer:?}");
         }
+    }
+
+    #[test]
+    fn the_text_shown_names_the_reporter_only_where_the_reporter_stands_for_the_token() {
+        let shown = |s: ShownActor| (s.names_the_reporter(), s.text("Guangdong"));
+        assert_eq!(shown(ShownActor::AsRecorded("bot (ADMIN)".into())), (false, "bot (ADMIN)".into()));
+        assert_eq!(shown(ShownActor::Role(AccessRole::Supervisor)), (false, "SUPERVISOR".into()));
+        assert_eq!(
+            shown(ShownActor::Reporter(AccessRole::ProvinceReporter)),
+            (true, "Guangdong (PROVINCE_REPORTER)".into())
+        );
+        assert_eq!(shown(ShownActor::Hidden), (false, "unknown".into()));
     }
 }

@@ -14,9 +14,10 @@ pub mod endpoint;
 pub use address::{AddressRule, forbidden_reason};
 pub use backoff::RetrySchedule;
 pub use delivery::{
-    AttemptOutcome, AttemptRecord, DeliveryFilter, DeliveryId, DeliveryStatus, NewDelivery, WebhookDelivery, message_id,
+    AttemptOutcome, AttemptRecord, DeliveryFilter, DeliveryId, DeliveryStatus, NewDelivery, WebhookDelivery,
+    check_retry, message_id,
 };
 pub use endpoint::{
-    EndpointId, NewWebhookEndpoint, SECRET_PREFIX, WebhookEndpoint, can_manage_webhooks, check_kinds, delivery_scope,
-    webhook_url,
+    EndpointId, NewWebhookEndpoint, Resume, RetiringSecret, SECRET_PREFIX, WebhookEndpoint, can_manage_webhooks,
+    check_kinds, delivery_scope, secret_overlap, webhook_url,
 };

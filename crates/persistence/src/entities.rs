@@ -375,6 +375,9 @@ pub(crate) mod webhook_endpoint {
         pub disabled_at: Option<DateTimeUtc>,
         pub cursor_txn: i64,
         pub cursor_id: i64,
+        /// The secret a rotation replaced, still signing until `previous_secret_until`.
+        pub previous_secret: Option<String>,
+        pub previous_secret_until: Option<DateTimeUtc>,
     }
     no_relations!();
 }

@@ -20,8 +20,8 @@ use workplan_domain::ids::TokenId;
 use workplan_domain::ports::WebhookStore;
 use workplan_domain::report::{ChangeKind, FeedPosition};
 use workplan_domain::webhook::{
-    AttemptRecord, DeliveryFilter, DeliveryId, DeliveryStatus, EndpointId, NewDelivery, NewWebhookEndpoint,
-    WebhookDelivery, WebhookEndpoint, message_id,
+    AttemptRecord, DeliveryFilter, DeliveryId, DeliveryStatus, EndpointId, NewDelivery, NewWebhookEndpoint, Resume,
+    RetiringSecret, WebhookDelivery, WebhookEndpoint, message_id,
 };
 use workplan_domain::{Error, Result};
 
@@ -48,6 +48,10 @@ fn to_endpoint(m: webhook_endpoint::Model) -> Result<WebhookEndpoint> {
         created_at: m.created_at,
         disabled_at: m.disabled_at,
         cursor: FeedPosition { txn: m.cursor_txn, id: ChangeId(m.cursor_id) },
+        previous_secret: m
+            .previous_secret
+            .zip(m.previous_secret_until)
+            .map(|(secret, until)| RetiringSecret { secret, until }),
     })
 }
 
@@ -72,6 +76,16 @@ fn to_delivery(m: webhook_delivery::Model) -> Result<WebhookDelivery> {
 }
 
 impl SeaStore {
+    /// The endpoint `id`; NOT_FOUND when there is none.
+    async fn endpoint(&self, id: EndpointId) -> Result<WebhookEndpoint> {
+        let row = webhook_endpoint::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .db()?
+            .ok_or_else(|| Error::not_found("webhook", Some("id")))?;
+        to_endpoint(row)
+    }
+
     /// The last change of the feed as a reader would see it now (the same visibility rule as
     /// `list_changes`: on PostgreSQL only changes below every transaction still running), or
     /// the start of the feed when it is empty.
@@ -109,6 +123,8 @@ impl WebhookStore for SeaStore {
             disabled_at: Set(None),
             cursor_txn: Set(head.txn),
             cursor_id: Set(head.id.0),
+            previous_secret: Set(None),
+            previous_secret_until: Set(None),
             ..Default::default()
         };
         let _writer = self.sqlite_writer().await;
@@ -122,21 +138,64 @@ impl WebhookStore for SeaStore {
     }
 
     async fn disable_endpoint(&self, id: EndpointId, at: DateTime<Utc>) -> Result<WebhookEndpoint> {
+        use webhook_delivery::Column as D;
         use webhook_endpoint::Column as C;
-        let _writer = self.sqlite_writer().await;
-        webhook_endpoint::Entity::update_many()
+        let tx = self.begin_write().await?;
+        let disabled = webhook_endpoint::Entity::update_many()
             .col_expr(C::DisabledAt, Expr::value(at))
             .filter(C::Id.eq(id.0))
             .filter(C::DisabledAt.is_null())
+            .exec(&tx.txn)
+            .await
+            .db()?;
+        if disabled.rows_affected > 0 {
+            // Given up at once, so the deliveries list says so; one being sent right now is
+            // recorded as its attempt ends.
+            webhook_delivery::Entity::update_many()
+                .col_expr(D::Status, Expr::value(DeliveryStatus::Failed.as_str()))
+                .col_expr(D::LastError, Expr::value("the endpoint was disabled"))
+                .col_expr(D::UpdatedAt, Expr::value(at))
+                .filter(D::EndpointId.eq(id.0))
+                .filter(D::Status.eq(DeliveryStatus::Pending.as_str()))
+                .exec(&tx.txn)
+                .await
+                .db()?;
+        }
+        tx.txn.commit().await.db()?;
+        self.endpoint(id).await
+    }
+
+    async fn enable_endpoint(&self, id: EndpointId, resume: Resume) -> Result<WebhookEndpoint> {
+        use webhook_endpoint::Column as C;
+        let _writer = self.sqlite_writer().await;
+        let mut update =
+            webhook_endpoint::Entity::update_many().col_expr(C::DisabledAt, Expr::value(None::<DateTime<Utc>>));
+        if resume == Resume::FromNow {
+            let head = self.feed_head().await?;
+            update = update.col_expr(C::CursorTxn, Expr::value(head.txn)).col_expr(C::CursorId, Expr::value(head.id.0));
+        }
+        update.filter(C::Id.eq(id.0)).filter(C::DisabledAt.is_not_null()).exec(&self.db).await.db()?;
+        self.endpoint(id).await
+    }
+
+    async fn rotate_secret(
+        &self,
+        id: EndpointId,
+        secret: String,
+        previous_until: DateTime<Utc>,
+    ) -> Result<WebhookEndpoint> {
+        use webhook_endpoint::Column as C;
+        let _writer = self.sqlite_writer().await;
+        // One statement: the secret replaced is the one stored, whatever a concurrent rotation did.
+        webhook_endpoint::Entity::update_many()
+            .col_expr(C::PreviousSecret, Expr::col(C::Secret))
+            .col_expr(C::PreviousSecretUntil, Expr::value(previous_until))
+            .col_expr(C::Secret, Expr::value(secret))
+            .filter(C::Id.eq(id.0))
             .exec(&self.db)
             .await
             .db()?;
-        let row = webhook_endpoint::Entity::find_by_id(id.0)
-            .one(&self.db)
-            .await
-            .db()?
-            .ok_or_else(|| Error::not_found("webhook", Some("id")))?;
-        to_endpoint(row)
+        self.endpoint(id).await
     }
 
     async fn enqueue(
@@ -222,6 +281,26 @@ impl WebhookStore for SeaStore {
             .col_expr(C::DeliveredAt, Expr::value(record.delivered_at))
             .col_expr(C::UpdatedAt, Expr::value(record.at))
             .filter(C::Id.eq(id.0))
+            .exec(&self.db)
+            .await
+            .db()?;
+        Ok(())
+    }
+
+    async fn delivery(&self, id: DeliveryId) -> Result<Option<WebhookDelivery>> {
+        webhook_delivery::Entity::find_by_id(id.0).one(&self.db).await.db()?.map(to_delivery).transpose()
+    }
+
+    async fn requeue_failed(&self, id: DeliveryId, now: DateTime<Utc>) -> Result<()> {
+        use webhook_delivery::Column as C;
+        let _writer = self.sqlite_writer().await;
+        webhook_delivery::Entity::update_many()
+            .col_expr(C::Status, Expr::value(DeliveryStatus::Pending.as_str()))
+            .col_expr(C::Attempts, Expr::value(0))
+            .col_expr(C::NextAttemptAt, Expr::value(now))
+            .col_expr(C::UpdatedAt, Expr::value(now))
+            .filter(C::Id.eq(id.0))
+            .filter(C::Status.eq(DeliveryStatus::Failed.as_str()))
             .exec(&self.db)
             .await
             .db()?;

@@ -89,14 +89,8 @@ impl Application {
             // Its statements are the store's background work, not any request's.
             Box::new(move || tokio::spawn(store.background(workplan_api::due_date_timer::run(ports, clock, &config))))
         };
-        let webhooks = workplan_api::webhook::deliver::Worker::new(
-            ports.webhooks.clone(),
-            ports.reports.clone(),
-            ports.tokens.clone(),
-            clock.clone(),
-            config.webhooks,
-        )
-        .context("cannot set up the webhook client")?;
+        let webhooks = workplan_api::webhook::deliver::Worker::new(&ports, clock.clone(), config.webhooks)
+            .context("cannot set up the webhook client")?;
         let state = workplan_api::AppState::with_config(ports, config).with_clock(clock);
         let request_id = HeaderName::from_static("x-request-id");
         let router = workplan_api::router(state)

@@ -49,6 +49,7 @@ async fn a_failing_receiver_gets_signed_retries_until_it_accepts() {
     assert_eq!(body["data"]["kind"], "REVIEWED");
     assert_eq!(body["data"]["reportId"], report.as_str());
     assert_eq!(body["data"]["state"], "ACCEPTED");
+    assert_eq!(body["data"]["actor"], "test-admin (ADMIN)", "an admin's endpoint reads token names");
     let cursor = body["data"]["cursor"].as_str().expect("a feed cursor");
     let after = app.data("query($a: String) { changes(after: $a) { edges { cursor } } }", json!({ "a": cursor })).await;
     assert_eq!(after["changes"]["edges"], json!([]), "the cursor is the feed's own: nothing after the review");

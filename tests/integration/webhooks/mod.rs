@@ -5,6 +5,7 @@
 
 mod delivery;
 mod guard;
+mod lifecycle;
 mod replicas;
 mod scope;
 

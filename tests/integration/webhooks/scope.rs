@@ -27,19 +27,21 @@ async fn an_endpoint_receives_its_kinds_within_its_tokens_read_rights() {
     // Let anything that should not come have its chance to.
     tokio::time::sleep(Duration::from_millis(800)).await;
 
-    let mut got: Vec<(String, String)> = bounded
+    let mut got: Vec<(String, String, String)> = bounded
         .accepted()
         .iter()
         .map(|r| {
             let b = r.json();
-            (
-                b["type"].as_str().unwrap_or_default().to_owned(),
-                b["data"]["reportId"].as_str().unwrap_or_default().to_owned(),
-            )
+            let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+            (text(&b["type"]), text(&b["data"]["reportId"]), text(&b["data"]["actor"]))
         })
         .collect();
     got.sort();
-    let mut want = vec![("report.created".to_owned(), own.clone()), ("report.reviewed".to_owned(), theirs.clone())];
+    // Who wrote, as the reporter token is shown it: its own province by name, the admin by role.
+    let mut want = vec![
+        ("report.created".to_owned(), own.clone(), "Guangdong (PROVINCE_REPORTER)".to_owned()),
+        ("report.reviewed".to_owned(), theirs.clone(), "ADMIN".to_owned()),
+    ];
     want.sort();
     assert_eq!(got, want, "its own report, and Beijing's only once accepted; never {unreviewed}");
 

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Object};
 use chrono::{DateTime, Utc};
-use workplan_domain::actor::{ShownActor, shown_to};
+use workplan_domain::actor::shown_to;
 use workplan_domain::report::Reporter;
 
 use crate::context::{require, viewer};
@@ -19,18 +19,16 @@ pub(crate) async fn shown_actor(
     recorded: &str,
     reporter: Reporter,
 ) -> async_graphql::Result<String> {
-    Ok(match shown_to(viewer(ctx), recorded) {
-        ShownActor::AsRecorded(actor) => actor,
-        ShownActor::Role(role) => role.as_str().to_owned(),
-        ShownActor::Reporter(role) => {
-            let name = match reporter {
-                Reporter::Agency(id) => require(ctx, id).await?.name,
-                Reporter::Province(id) => require(ctx, id).await?.name,
-            };
-            format!("{name} ({})", role.as_str())
+    let shown = shown_to(viewer(ctx), recorded);
+    let name = if shown.names_the_reporter() {
+        match reporter {
+            Reporter::Agency(id) => require(ctx, id).await?.name,
+            Reporter::Province(id) => require(ctx, id).await?.name,
         }
-        ShownActor::Hidden => "unknown".to_owned(),
-    })
+    } else {
+        String::new()
+    };
+    Ok(shown.text(&name))
 }
 
 /// One write to a report: who, when, what, and the fields it changed.

@@ -45,7 +45,7 @@ async fn node_by_id(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Option
             Some(r) => seen(ctx, r)?.map(Node::ProgressReport),
             None => None,
         },
-        Kind::ApiToken | Kind::ObligationAdjustment | Kind::WebhookEndpoint => None,
+        Kind::ApiToken | Kind::ObligationAdjustment | Kind::WebhookEndpoint | Kind::WebhookDelivery => None,
     })
 }
 

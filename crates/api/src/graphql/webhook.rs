@@ -1,11 +1,13 @@
-//! Webhooks: registering an endpoint (its signing secret is shown once), disabling it, and
-//! listing endpoints and their deliveries. ADMIN only.
+//! Webhooks: registering an endpoint (its signing secret is shown once), disabling and
+//! enabling it, rotating its secret, sending a failed delivery again, and listing endpoints
+//! and their deliveries. ADMIN only.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use workplan_domain::ids::TokenId;
 use workplan_domain::webhook::{
-    DeliveryFilter, DeliveryId, EndpointId, NewWebhookEndpoint, can_manage_webhooks, check_kinds, webhook_url,
+    DeliveryFilter, DeliveryId, EndpointId, NewWebhookEndpoint, Resume, can_manage_webhooks, check_kinds, check_retry,
+    secret_overlap, webhook_url,
 };
 
 use super::changes::ChangeKind;
@@ -62,9 +64,16 @@ impl WebhookEndpoint {
         self.0.created_at
     }
 
-    /// When it was disabled, if it was.
+    /// When it was disabled, if it is.
     async fn disabled_at(&self) -> Option<DateTime<Utc>> {
         self.0.disabled_at
+    }
+
+    /// While the secret the last rotation replaced still signs deliveries (beside the new
+    /// one): when it stops. Null when only the current secret signs.
+    async fn previous_secret_until(&self, ctx: &Context<'_>) -> Option<DateTime<Utc>> {
+        let now = clock(ctx).now();
+        self.0.previous_secret.as_ref().map(|p| p.until).filter(|until| *until > now)
     }
 }
 
@@ -75,6 +84,11 @@ pub(crate) struct WebhookDelivery(workplan_domain::webhook::WebhookDelivery);
 /// One change sent (or being sent) to one endpoint, with its attempts.
 #[Object]
 impl WebhookDelivery {
+    /// The delivery's ID (for `retryWebhookDelivery`).
+    async fn id(&self) -> ID {
+        ids::encode(Kind::WebhookDelivery, self.0.id.0)
+    }
+
     /// Its `webhook-id`: the same on every attempt, so receivers drop repeats by it.
     async fn webhook_id(&self) -> &str {
         &self.0.message_id
@@ -95,7 +109,7 @@ impl WebhookDelivery {
         self.0.status.into()
     }
 
-    /// Attempts made so far.
+    /// Attempts made so far in its retry schedule (`retryWebhookDelivery` starts a new one).
     async fn attempts(&self) -> i32 {
         i32::try_from(self.0.attempts).unwrap_or(i32::MAX)
     }
@@ -169,6 +183,17 @@ pub(crate) struct RegisterWebhookPayload {
     pub webhook: WebhookEndpoint,
     /// The signing secret (`whsec_…`, Standard Webhooks), shown this once: verify each
     /// delivery's `webhook-signature` with it.
+    pub secret: String,
+}
+
+/// An endpoint's new signing secret.
+#[derive(SimpleObject)]
+pub(crate) struct RotateWebhookSecretPayload {
+    /// The endpoint.
+    pub webhook: WebhookEndpoint,
+    /// The new signing secret (`whsec_…`), shown this once. Until `webhook.previousSecretUntil`
+    /// each delivery carries a signature under the old secret too, so the receiver can switch
+    /// at its own pace.
     pub secret: String,
 }
 
@@ -271,5 +296,77 @@ impl WebhookMutationRoot {
         can_manage_webhooks(viewer(ctx).principal().gql()?).gql()?;
         let id = EndpointId(ids::decode(Kind::WebhookEndpoint, &id, "id")?);
         Ok(WebhookEndpoint(webhooks(ctx)?.disable_endpoint(id, clock(ctx).now()).await.gql()?))
+    }
+
+    /// Enables a disabled webhook endpoint again (ADMIN). By default it is told of changes
+    /// from now on; with `deliverMissed` also of every change it would have received while it
+    /// was disabled, in feed order. Deliveries given up when it was disabled stay FAILED
+    /// (`retryWebhookDelivery` sends one again). Enabling an enabled endpoint changes nothing.
+    /// An endpoint whose token was revoked or has expired cannot be enabled (BAD_USER_INPUT):
+    /// register a new one.
+    async fn enable_webhook(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The endpoint's ID.")] id: ID,
+        #[graphql(desc = "Also send the changes made while it was disabled (they are in the change feed \
+                          either way); false when not given.")]
+        deliver_missed: Option<bool>,
+    ) -> async_graphql::Result<WebhookEndpoint> {
+        can_manage_webhooks(viewer(ctx).principal().gql()?).gql()?;
+        let id = EndpointId(ids::decode(Kind::WebhookEndpoint, &id, "id")?);
+        let store = webhooks(ctx)?;
+        let Some(endpoint) = store.endpoints().await.gql()?.into_iter().find(|e| e.id == id) else {
+            return Err(workplan_domain::Error::not_found("webhook", Some("id"))).gql();
+        };
+        if endpoint.is_enabled() {
+            return Ok(WebhookEndpoint(endpoint));
+        }
+        let now = clock(ctx).now();
+        let token = tokens(ctx)?.tokens().await.gql()?.into_iter().find(|t| t.id == endpoint.token);
+        if token.and_then(|t| workplan_domain::webhook::delivery_scope(&t, now)).is_none() {
+            return Err(bad_input("id", "the endpoint's token is revoked or has expired; register a new endpoint"));
+        }
+        let resume = if deliver_missed == Some(true) { Resume::WhereItStopped } else { Resume::FromNow };
+        Ok(WebhookEndpoint(store.enable_endpoint(id, resume).await.gql()?))
+    }
+
+    /// Gives a webhook endpoint a new signing secret (ADMIN), shown once in the payload. The
+    /// old secret keeps signing beside it for `keepPreviousHours`, so the receiver can switch
+    /// without rejecting a delivery.
+    async fn rotate_webhook_secret(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The endpoint's ID.")] id: ID,
+        #[graphql(desc = "How long the old secret keeps signing beside the new one, in hours: 0 (stop at \
+                          once) to 168; 24 when not given.")]
+        keep_previous_hours: Option<i32>,
+    ) -> async_graphql::Result<RotateWebhookSecretPayload> {
+        can_manage_webhooks(viewer(ctx).principal().gql()?).gql()?;
+        let id = EndpointId(ids::decode(Kind::WebhookEndpoint, &id, "id")?);
+        let overlap = secret_overlap(keep_previous_hours, "keepPreviousHours").gql()?;
+        let secret = new_secret().gql()?;
+        let until = clock(ctx).now() + overlap;
+        let webhook = webhooks(ctx)?.rotate_secret(id, secret.clone(), until).await.gql()?;
+        Ok(RotateWebhookSecretPayload { webhook: WebhookEndpoint(webhook), secret })
+    }
+
+    /// Sends a FAILED webhook delivery again (ADMIN): it is due at once, with a new retry
+    /// schedule, under the same `webhook-id`. One still PENDING is returned as it is; one the
+    /// endpoint accepted is a CONFLICT. It goes out only while its endpoint is enabled and its
+    /// token valid (otherwise it fails again at once, saying why).
+    async fn retry_webhook_delivery(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The delivery's ID.")] id: ID,
+    ) -> async_graphql::Result<WebhookDelivery> {
+        can_manage_webhooks(viewer(ctx).principal().gql()?).gql()?;
+        let id = DeliveryId(ids::decode(Kind::WebhookDelivery, &id, "id")?);
+        let store = webhooks(ctx)?;
+        let found = store.delivery(id).await.gql()?;
+        let delivery = found.ok_or_else(|| workplan_domain::Error::not_found("webhook delivery", Some("id"))).gql()?;
+        check_retry(&delivery).gql()?;
+        store.requeue_failed(id, clock(ctx).now()).await.gql()?;
+        let requeued = store.delivery(id).await.gql()?;
+        Ok(WebhookDelivery(requeued.unwrap_or(delivery)))
     }
 }

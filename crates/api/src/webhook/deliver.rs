@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use futures::StreamExt as _;
 use workplan_domain::Result;
-use workplan_domain::ports::{Clock, Notifier, ReportReader, TokenStore, WebhookStore};
+use workplan_domain::access::{Principal, Viewer};
+use workplan_domain::ports::{Clock, Notifier, PlanReader, Ports, ReportReader, TokenStore, WebhookStore};
 use workplan_domain::token::ApiToken;
 use workplan_domain::webhook::{
     AttemptOutcome, EndpointId, NewDelivery, WebhookDelivery, WebhookEndpoint, delivery_scope,
@@ -22,8 +23,8 @@ use workplan_domain::webhook::{
 
 use super::WebhookSettings;
 use super::client::{Sender, Signed};
-use super::payload::payload;
-use super::signature::sign;
+use super::payload::{actors, payload};
+use super::signature::sign_with_each;
 
 /// Changes read from the feed per page while enqueuing.
 const FEED_PAGE: u32 = 200;
@@ -38,25 +39,29 @@ pub struct Worker {
     store: Arc<dyn WebhookStore>,
     reports: Arc<dyn ReportReader>,
     tokens: Arc<dyn TokenStore>,
+    plan: Arc<dyn PlanReader>,
     clock: Arc<dyn Clock>,
     settings: WebhookSettings,
     sender: Sender,
 }
 
 impl Worker {
-    /// A worker over these ports.
+    /// A worker over the store's webhooks, change feed, tokens and plan (for reporters'
+    /// names).
     ///
     /// # Errors
     /// INTERNAL when the HTTP client cannot be built.
-    pub fn new(
-        store: Arc<dyn WebhookStore>,
-        reports: Arc<dyn ReportReader>,
-        tokens: Arc<dyn TokenStore>,
-        clock: Arc<dyn Clock>,
-        settings: WebhookSettings,
-    ) -> Result<Self> {
+    pub fn new(ports: &Ports, clock: Arc<dyn Clock>, settings: WebhookSettings) -> Result<Self> {
         let sender = Sender::new(&settings)?;
-        Ok(Self { store, reports, tokens, clock, settings, sender })
+        Ok(Self {
+            store: ports.webhooks.clone(),
+            reports: ports.reports.clone(),
+            tokens: ports.tokens.clone(),
+            plan: ports.plan.clone(),
+            clock,
+            settings,
+            sender,
+        })
     }
 
     /// The worker's loop, to spawn (it runs until dropped): a round on every announcement
@@ -97,14 +102,17 @@ impl Worker {
     /// Enqueues the changes after the endpoint's cursor that it wants and its token may read.
     async fn enqueue(&self, endpoint: &WebhookEndpoint, token: &ApiToken) -> Result<()> {
         let Some(scope) = delivery_scope(token, self.clock.now()) else { return Ok(()) };
+        let viewer = Viewer::Token(Principal::from(token));
         let mut cursor = endpoint.cursor;
         loop {
-            let (changes, more) = self.reports.list_changes(Some(cursor), FEED_PAGE, &scope).await?;
+            let (mut changes, more) = self.reports.list_changes(Some(cursor), FEED_PAGE, &scope).await?;
             let Some(last) = changes.last().map(|c| c.position) else { return Ok(()) };
+            changes.retain(|c| endpoint.receives(c.kind));
+            let actors = actors(self.plan.as_ref(), &viewer, &changes).await?;
             let deliveries = changes
                 .iter()
-                .filter(|c| endpoint.receives(c.kind))
-                .map(|c| NewDelivery { change: c.id, payload: payload(c) })
+                .zip(&actors)
+                .map(|(c, actor)| NewDelivery { change: c.id, payload: payload(c, actor) })
                 .collect();
             // Another replica moved the cursor first: it enqueues these.
             if !self.store.enqueue(endpoint.id, cursor, last, deliveries, self.clock.now()).await? {
@@ -161,7 +169,8 @@ impl Worker {
             }
             (Some(_), Some(endpoint)) => {
                 let timestamp = now.timestamp();
-                let signature = sign(&endpoint.secret, &delivery.message_id, timestamp, &delivery.payload)?;
+                let secrets = endpoint.signing_secrets(now);
+                let signature = sign_with_each(&secrets, &delivery.message_id, timestamp, &delivery.payload)?;
                 let request = Signed {
                     url: &endpoint.url,
                     id: &delivery.message_id,

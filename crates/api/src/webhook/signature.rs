@@ -1,6 +1,7 @@
 //! Standard Webhooks signing: secrets are `whsec_` and a base64 key; a delivery's
 //! `webhook-signature` is `v1,` and the base64 HMAC-SHA256, under the decoded key, of
-//! `{webhook-id}.{webhook-timestamp}.{body}`.
+//! `{webhook-id}.{webhook-timestamp}.{body}`. While a rotated-out secret still signs, the
+//! header holds one signature per secret, separated by spaces, as the specification allows.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -38,6 +39,16 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &str) -> Result<String
     Ok(format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes())))
 }
 
+/// The `webhook-signature` header of a delivery signed with each of `secrets`: their
+/// signatures ([`sign`]), separated by spaces.
+///
+/// # Errors
+/// As [`sign`].
+pub fn sign_with_each(secrets: &[&str], id: &str, timestamp: i64, body: &str) -> Result<String> {
+    let signatures = secrets.iter().map(|secret| sign(secret, id, timestamp, body)).collect::<Result<Vec<_>>>()?;
+    Ok(signatures.join(" "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,6 +60,15 @@ mod tests {
         let body = r#"{"test": 2432232314}"#;
         let signature = sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_330, body).expect("a signature");
         assert_eq!(signature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn with_two_secrets_the_header_holds_both_signatures() {
+        let (old, new) = ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", new_secret().expect("a secret"));
+        let both = sign_with_each(&[&new, old], "msg_1", 7, "{}").expect("signatures");
+        let one = |secret: &str| sign(secret, "msg_1", 7, "{}").expect("a signature");
+        assert_eq!(both, format!("{} {}", one(&new), one(old)));
+        assert_eq!(sign_with_each(&[old], "msg_1", 7, "{}").expect("one"), one(old));
     }
 
     #[test]

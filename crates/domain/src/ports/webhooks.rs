@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::Result;
 use crate::report::FeedPosition;
 use crate::webhook::{
-    AttemptRecord, DeliveryFilter, DeliveryId, EndpointId, NewDelivery, NewWebhookEndpoint, WebhookDelivery,
+    AttemptRecord, DeliveryFilter, DeliveryId, EndpointId, NewDelivery, NewWebhookEndpoint, Resume, WebhookDelivery,
     WebhookEndpoint,
 };
 
@@ -21,9 +21,22 @@ pub trait WebhookStore: Send + Sync {
     async fn create_endpoint(&self, endpoint: NewWebhookEndpoint) -> Result<WebhookEndpoint>;
     /// Every endpoint, by id.
     async fn endpoints(&self) -> Result<Vec<WebhookEndpoint>>;
-    /// Disables an endpoint at `at` (idempotent); its pending deliveries are given up when
-    /// next claimed. NOT_FOUND when there is none.
+    /// Disables an endpoint at `at` (idempotent), giving up its pending deliveries (FAILED)
+    /// in the same transaction. NOT_FOUND when there is none.
     async fn disable_endpoint(&self, id: EndpointId, at: DateTime<Utc>) -> Result<WebhookEndpoint>;
+    /// Enables a disabled endpoint again, its cursor where `resume` says (at the end of the
+    /// feed as it stands, or left where it stopped). An enabled endpoint is left as it is.
+    /// NOT_FOUND when there is none.
+    async fn enable_endpoint(&self, id: EndpointId, resume: Resume) -> Result<WebhookEndpoint>;
+    /// Replaces an endpoint's signing secret with `secret`; the one replaced keeps signing
+    /// until `previous_until` (not at all when that is not after now). NOT_FOUND when there
+    /// is none.
+    async fn rotate_secret(
+        &self,
+        id: EndpointId,
+        secret: String,
+        previous_until: DateTime<Utc>,
+    ) -> Result<WebhookEndpoint>;
     /// Moves an endpoint's cursor from `from` to `to` and enqueues `deliveries` (due at
     /// `now`), in one transaction; a delivery already enqueued for the same change is kept as
     /// it is. Does nothing and returns `false` when the cursor is no longer at `from` (another
@@ -43,6 +56,12 @@ pub trait WebhookStore: Send + Sync {
     async fn claim_due(&self, now: DateTime<Utc>, limit: u32, lease: Duration) -> Result<Vec<WebhookDelivery>>;
     /// Records an attempt's outcome.
     async fn record_attempt(&self, id: DeliveryId, record: AttemptRecord) -> Result<()>;
+    /// One delivery, if there is one.
+    async fn delivery(&self, id: DeliveryId) -> Result<Option<WebhookDelivery>>;
+    /// Puts a FAILED delivery back in the queue, due at `now`, with a new retry schedule (its
+    /// attempts start again from 0; its last error is kept). A delivery in another status is
+    /// left as it is.
+    async fn requeue_failed(&self, id: DeliveryId, now: DateTime<Utc>) -> Result<()>;
     /// Up to `size` deliveries matching `filter` after the delivery `after`, newest first, and
     /// whether more follow.
     async fn deliveries(

@@ -156,6 +156,20 @@ impl WebhookDelivery {
     }
 }
 
+/// Checks that an ADMIN may send `delivery` again: a FAILED one starts a new retry schedule
+/// (see [`crate::ports::WebhookStore::requeue_failed`]), a PENDING one is already waiting.
+///
+/// # Errors
+/// CONFLICT for a delivery the endpoint accepted.
+pub fn check_retry(delivery: &WebhookDelivery) -> crate::Result<()> {
+    match delivery.status {
+        DeliveryStatus::Delivered => {
+            Err(crate::Error::Conflict("the endpoint accepted this delivery; it is not sent again".into()))
+        }
+        DeliveryStatus::Pending | DeliveryStatus::Failed => Ok(()),
+    }
+}
+
 /// Which deliveries to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DeliveryFilter {
@@ -225,6 +239,15 @@ mod tests {
         let last = delivery(RetrySchedule::MAX_ATTEMPTS - 1).after_attempt(refused(), now, schedule);
         assert_eq!((last.status, last.attempts), (DeliveryStatus::Failed, RetrySchedule::MAX_ATTEMPTS));
         assert_eq!(last.delivered_at, None);
+    }
+
+    #[test]
+    fn only_a_delivery_not_yet_accepted_may_be_sent_again() {
+        let failed = WebhookDelivery { status: DeliveryStatus::Failed, ..delivery(8) };
+        assert!(check_retry(&failed).is_ok());
+        assert!(check_retry(&delivery(1)).is_ok(), "a pending one is already waiting");
+        let delivered = WebhookDelivery { status: DeliveryStatus::Delivered, ..delivery(1) };
+        assert!(matches!(check_retry(&delivered), Err(crate::Error::Conflict(_))));
     }
 
     #[test]

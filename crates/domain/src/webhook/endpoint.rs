@@ -17,6 +17,12 @@ pub const SECRET_PREFIX: &str = "whsec_";
 /// Longest webhook URL, in bytes.
 pub const MAX_URL_LEN: usize = 2048;
 
+/// How long a rotated-out secret keeps signing by default, in hours.
+pub const DEFAULT_SECRET_OVERLAP_HOURS: i32 = 24;
+
+/// The longest a rotated-out secret may keep signing, in hours (a week).
+pub const MAX_SECRET_OVERLAP_HOURS: i32 = 168;
+
 /// Identifies a webhook endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EndpointId(pub i64);
@@ -40,6 +46,28 @@ pub struct WebhookEndpoint {
     pub disabled_at: Option<DateTime<Utc>>,
     /// The last change of the feed it has looked at.
     pub cursor: FeedPosition,
+    /// The secret the last rotation replaced, while it still signs.
+    pub previous_secret: Option<RetiringSecret>,
+}
+
+/// A signing secret on its way out: deliveries carry a signature under it too until `until`,
+/// so the receiver can move to the new secret at its own pace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetiringSecret {
+    /// The secret (`whsec_…`).
+    pub secret: String,
+    /// When it stops signing.
+    pub until: DateTime<Utc>,
+}
+
+/// Where a re-enabled endpoint picks up the change feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resume {
+    /// With the changes made from now on; those made while it was disabled are not sent (the
+    /// receiver can read them with `changes(after:)` from the last cursor it got).
+    FromNow,
+    /// Where it stopped: every change made while it was disabled is sent, in feed order.
+    WhereItStopped,
 }
 
 /// An endpoint to register.
@@ -67,6 +95,30 @@ impl WebhookEndpoint {
     pub fn is_enabled(&self) -> bool {
         self.disabled_at.is_none()
     }
+
+    /// The secrets a delivery sent at `now` is signed with: the current one, and the one a
+    /// rotation replaced while it still signs.
+    pub fn signing_secrets(&self, now: DateTime<Utc>) -> Vec<&str> {
+        let retiring = self.previous_secret.as_ref().filter(|p| p.until > now).map(|p| p.secret.as_str());
+        std::iter::once(self.secret.as_str()).chain(retiring).collect()
+    }
+}
+
+/// How long the secret a rotation replaces keeps signing (input `field`, in hours):
+/// [`DEFAULT_SECRET_OVERLAP_HOURS`] when not given, 0 (at once) to
+/// [`MAX_SECRET_OVERLAP_HOURS`].
+///
+/// # Errors
+/// BAD_USER_INPUT outside that range.
+pub fn secret_overlap(hours: Option<i32>, field: &str) -> Result<chrono::Duration> {
+    let hours = hours.unwrap_or(DEFAULT_SECRET_OVERLAP_HOURS);
+    if !(0..=MAX_SECRET_OVERLAP_HOURS).contains(&hours) {
+        return Err(Error::validation(
+            field,
+            format!("must be between 0 and {MAX_SECRET_OVERLAP_HOURS} hours, got {hours}"),
+        ));
+    }
+    Ok(chrono::Duration::hours(i64::from(hours)))
 }
 
 /// Which reports an endpoint bound by `token` may be told of at `now`: the token's own scope,
@@ -211,9 +263,42 @@ mod tests {
             created_at: DateTime::UNIX_EPOCH,
             disabled_at: None,
             cursor: FeedPosition::legacy(0),
+            previous_secret: None,
         };
         assert!(endpoint.receives(ChangeKind::Reviewed));
         assert!(!endpoint.receives(ChangeKind::Created));
         assert!(endpoint.is_enabled());
+    }
+
+    #[test]
+    fn a_rotated_out_secret_signs_beside_the_new_one_until_its_time_is_up() {
+        let now = DateTime::UNIX_EPOCH + chrono::Duration::days(1);
+        let until = now + chrono::Duration::hours(2);
+        let endpoint = WebhookEndpoint {
+            id: EndpointId(1),
+            url: "https://example.org/".into(),
+            kinds: vec![ChangeKind::Reviewed],
+            token: TokenId(1),
+            secret: "whsec_new".into(),
+            created_at: DateTime::UNIX_EPOCH,
+            disabled_at: None,
+            cursor: FeedPosition::legacy(0),
+            previous_secret: Some(RetiringSecret { secret: "whsec_old".into(), until }),
+        };
+        assert_eq!(endpoint.signing_secrets(now), ["whsec_new", "whsec_old"]);
+        assert_eq!(endpoint.signing_secrets(until), ["whsec_new"], "not at its very end");
+        let settled = WebhookEndpoint { previous_secret: None, ..endpoint };
+        assert_eq!(settled.signing_secrets(now), ["whsec_new"]);
+    }
+
+    #[test]
+    fn a_rotation_keeps_the_old_secret_a_day_unless_told_otherwise_and_a_week_at_most() {
+        assert_eq!(secret_overlap(None, "h").expect("default"), chrono::Duration::hours(24));
+        assert_eq!(secret_overlap(Some(0), "h").expect("at once"), chrono::Duration::zero());
+        assert_eq!(secret_overlap(Some(168), "h").expect("a week"), chrono::Duration::hours(168));
+        for bad in [-1, 169, i32::MAX, i32::MIN] {
+            let err = secret_overlap(Some(bad), "input.keepPreviousHours").expect_err("out of range");
+            assert!(matches!(err, Error::Validation { ref field, .. } if field == "input.keepPreviousHours"), "{err}");
+        }
     }
 }

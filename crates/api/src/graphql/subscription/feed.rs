@@ -107,19 +107,25 @@ impl FeedSubscription {
         }))
     }
 
-    /// A report matching `filter` changed, from now on: the report and what happened. The
-    /// caller sees the reports the `progressReports` query would show it (an anonymous caller
+    /// A report matching `filter` changed: the report and what happened. From now on, or,
+    /// with `after`, first every such change after that cursor (a client that resubscribes
+    /// with the last `cursor` it received misses nothing and sees nothing twice). The caller
+    /// sees the reports the `progressReports` query would show it (an anonymous caller
     /// accepted ones only).
     async fn progress_report_changed(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only reports matching this filter (as the `progressReports` query takes it).")]
         filter: Option<ProgressReportFilter>,
+        #[graphql(desc = "Replay the matching changes after this cursor (an event's `cursor`, or one from the \
+                          `changes` query or subscription) before the new ones; from now on when absent.")]
+        after: Option<String>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ProgressReportChange>> + use<>> {
         let scope = scope(ctx)?;
         let filter = filter.unwrap_or_default().into_domain(scope)?;
+        let since = since(after)?;
         let reports = reports(ctx)?.clone();
-        let stream = follow_feed(follower(ctx)?, scope, Since::Now).ready_chunks(CHECK_AT_ONCE);
+        let stream = follow_feed(follower(ctx)?, scope, since).ready_chunks(CHECK_AT_ONCE);
         Ok(stream
             .then(move |chunk| {
                 let (reports, filter) = (reports.clone(), filter.clone());
@@ -135,13 +141,18 @@ impl FeedSubscription {
     }
 
     /// A report entered the review queue (submitted or resubmitted) or left it (accepted,
-    /// returned or withdrawn), from now on. SUPERVISOR and ADMIN only.
+    /// returned or withdrawn): from now on, or, with `after`, first every such move after that
+    /// cursor. SUPERVISOR and ADMIN only.
     async fn review_queue_changed(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Replay the queue's moves after this cursor (an event's `cursor`, or one from the \
+                          `changes` query or subscription) before the new ones; from now on when absent.")]
+        after: Option<String>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ReviewQueueChange>> + use<>> {
         can_review(viewer(ctx).principal().gql()?).gql()?;
-        let stream = follow_feed(follower(ctx)?, ReportScope::All, Since::Now);
+        let since = since(after)?;
+        let stream = follow_feed(follower(ctx)?, ReportScope::All, since);
         Ok(stream.filter_map(|change| async move {
             match change {
                 Err(e) => Some(Err(to_graphql(&e))),
@@ -151,6 +162,14 @@ impl FeedSubscription {
             }
         }))
     }
+}
+
+/// Where a stream that may resume starts: after the cursor `after`, or now without one.
+fn since(after: Option<String>) -> async_graphql::Result<Since> {
+    Ok(match after {
+        Some(cursor) => Since::After(change_cursor(Some(cursor))?),
+        None => Since::Now,
+    })
 }
 
 /// The replica's feed follower.
