@@ -22,6 +22,7 @@ pub mod m20261129_000008_feed_xid;
 pub mod m20261130_000009_obligation_events;
 pub mod m20261130_000010_webhooks;
 pub mod m20261201_000011_webhook_secret_rotation;
+pub mod m20261201_000012_official_reports_index;
 
 /// Runs the workplan migrations.
 #[derive(Debug)]
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_obligation_events::Migration),
             Box::new(m20261130_000010_webhooks::Migration),
             Box::new(m20261201_000011_webhook_secret_rotation::Migration),
+            Box::new(m20261201_000012_official_reports_index::Migration),
         ]
     }
 }

@@ -235,3 +235,48 @@ async fn a_batch_of_two_parents_sends_the_statement_a_batch_of_a_hundred_sends()
     assert_eq!(two.iter().map(|h| h.report_id).collect::<Vec<_>>(), written[..2]);
     assert_eq!(all.iter().map(|h| h.report_id).collect::<Vec<_>>(), written);
 }
+
+/// The dashboard's statement — each task's newest report as an anonymous reader sees it —
+/// reads the index of officially accepted reports (`ix_reports_task_official`) however
+/// PostgreSQL plans it: the states are literals in its text, so even a generic plan of the
+/// prepared statement can prove the partial index's condition, and a page no longer walks past
+/// the reports the reader may not see.
+#[tokio::test]
+async fn the_latest_reports_an_anonymous_reader_sees_are_read_from_the_index_of_accepted_reports() {
+    let (app, _) = demo().await;
+    if !app.db.is_postgres() {
+        return; // The question is how PostgreSQL plans a prepared statement.
+    }
+    let tasks = Parents::of(&app).await.ids(ReportParent::Task);
+    let query = ReportQuery {
+        filter: ReportFilter::new(ReportScope::Accepted),
+        page: PageRequest::first(1),
+        oldest_first: false,
+        order: ReportOrder::Submitted,
+    };
+    let (_, sql) = one_statement(app.store.list_reports_grouped(ReportParent::Task, &tasks, &query)).await;
+    assert_eq!(sql.params, 2, "the task ids and the limit are its only parameters: {}", sql.text);
+
+    let db = Database::connect(app.db.url()).await.expect("connect");
+    let ids = format!("{{{}}}", tasks.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+    let setup = [
+        "SET plan_cache_mode = force_generic_plan".to_owned(),
+        // The demo table is small: without this a sequential scan would do.
+        "SET enable_seqscan = off".to_owned(),
+        format!("PREPARE latest(bigint[], bigint) AS {}", sql.text),
+    ];
+    let conn = db.get_database_backend();
+    let plan: String = {
+        // One session: the settings and the prepared statement belong to it.
+        use sea_orm::TransactionTrait as _;
+        let txn = db.begin().await.expect("begin");
+        for statement in &setup {
+            txn.execute_unprepared(statement).await.expect("setup");
+        }
+        let explain = format!("EXPLAIN EXECUTE latest('{ids}', 2)");
+        let rows = txn.query_all_raw(Statement::from_string(conn, explain)).await.expect("explain");
+        txn.rollback().await.expect("rollback");
+        rows.iter().map(|r| r.try_get::<String>("", "QUERY PLAN").expect("a plan line")).collect::<Vec<_>>().join("\n")
+    };
+    assert!(plan.contains("ix_reports_task_official"), "{plan}");
+}

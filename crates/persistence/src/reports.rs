@@ -65,11 +65,19 @@ fn change_of_submitted() -> Condition {
 
 /// Reports that count as accepted: ACCEPTED ones, and those reopened for correction (they have
 /// an accepted version and were not withdrawn), read as their accepted version.
+///
+/// The states are literals in the statement, not parameters, and the condition has exactly the
+/// form of `ix_reports_task_official`'s: a database proves that a query may use a partial
+/// index only from literals (a PostgreSQL generic plan knows nothing of its parameters).
 fn officially_accepted() -> Condition {
     use progress_report::Column as C;
-    Condition::any()
-        .add(C::State.eq(ReportState::Accepted.as_str()))
-        .add(Condition::all().add(C::AcceptedContent.is_not_null()).add(C::State.ne(ReportState::Withdrawn.as_str())))
+    let column = |c: C| Expr::col((progress_report::Entity, c));
+    let state = |s: ReportState| SimpleExpr::Constant(s.as_str().into());
+    Condition::any().add(column(C::State).eq(state(ReportState::Accepted))).add(
+        Condition::all()
+            .add(column(C::AcceptedContent).is_not_null())
+            .add(column(C::State).ne(state(ReportState::Withdrawn))),
+    )
 }
 
 fn report_select(filter: &ReportFilter) -> sea_orm::Select<progress_report::Entity> {
