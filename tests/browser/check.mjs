@@ -14,7 +14,7 @@ const executablePath = process.env.BROWSER_CHECK_CHROMIUM || '/usr/bin/chromium'
 const renderOnly = process.env.BROWSER_CHECK_RENDER_ONLY === '1';
 const timeout = Number(process.env.BROWSER_CHECK_TIMEOUT_MS || 30000);
 const EXPECTED = 'Advance the Reform of the IP Management System and Mechanism';
-const EXPECTED_TABS = ['Dashboard', 'TasksByHumanKeys', 'TaskWithLeads', 'AgencyTasks', 'SearchTasks', 'RecordProgress', 'FollowChanges', 'ReportingMatrix', 'TaskProgress', 'Rollup', 'Scorecards'];
+const EXPECTED_TABS = ['Dashboard', 'TasksByHumanKeys', 'TaskWithLeads', 'AgencyTasks', 'SearchTasks', 'RecordProgress', 'FollowChanges', 'ReportingMatrix', 'TaskProgress', 'Rollup', 'Scorecards', 'ReviewQueue', 'Webhooks'];
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 if (!url) {

@@ -226,9 +226,9 @@ async fn graphiql_examples_run_without_errors() {
     let examples = graphiql_examples(&html);
     assert_eq!(
         examples.len(),
-        16,
-        "dashboard, human keys, task, agency, search, report, viewer, sync, feed, live feed, calendar, matrix, \
-         progress, rollup, scorecard and export examples"
+        18,
+        "dashboard, human keys, task, agency, search, report, viewer, sync, feed, live feed, review queue, \
+         calendar, matrix, progress, rollup, scorecard, webhooks and export examples"
     );
     // The supervision tabs read 2016-Q4, which `seed --demo` schedules.
     let schedule = "mutation { scheduleReportingPeriod(input: { period: \"2016-Q4\", dueAt: \"2017-01-16T00:00:00+08:00\" }) { reportingPeriod { version } } }";
