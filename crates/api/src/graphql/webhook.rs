@@ -332,7 +332,8 @@ impl WebhookMutationRoot {
 
     /// Gives a webhook endpoint a new signing secret (ADMIN), shown once in the payload. The
     /// old secret keeps signing beside it for `keepPreviousHours`, so the receiver can switch
-    /// without rejecting a delivery.
+    /// without rejecting a delivery. At most two secrets sign at once: rotating again during
+    /// an overlap retires the oldest at once.
     async fn rotate_webhook_secret(
         &self,
         ctx: &Context<'_>,
