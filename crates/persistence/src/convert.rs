@@ -214,32 +214,75 @@ fn set_accepted(row: &mut progress_report::ActiveModel, accepted: Option<&Accept
     Ok(())
 }
 
+/// A report row to insert, column by column: what [`report_active_model`] and
+/// [`demo_report_active_model`] each decide, set in one place.
+struct InsertedReport {
+    task: TaskId,
+    reporter: Reporter,
+    kind: ReportKind,
+    state: ReportState,
+    version: i32,
+    created_at: chrono::DateTime<chrono::Utc>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+    submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+    first_submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+    ever_returned: bool,
+    is_demo: bool,
+    client_report_id: Option<String>,
+    review_comment: Option<String>,
+    accepted: Option<AcceptedVersion>,
+    fields: ValidReportFields,
+}
+
+impl InsertedReport {
+    fn into_row(self) -> Result<progress_report::ActiveModel> {
+        let (agency_id, province_id) = reporter_cols(self.reporter);
+        let mut row = progress_report::ActiveModel {
+            task_id: Set(self.task.0),
+            agency_id: Set(agency_id),
+            province_id: Set(province_id),
+            created_at: Set(self.created_at),
+            submitted_at: Set(self.submitted_at),
+            first_submitted_at: Set(self.first_submitted_at),
+            kind: Set(self.kind.as_str().to_owned()),
+            updated_at: Set(Some(self.updated_at)),
+            version: Set(self.version),
+            is_demo: Set(self.is_demo),
+            state: Set(self.state.as_str().to_owned()),
+            ever_returned: Set(self.ever_returned),
+            client_report_id: Set(self.client_report_id),
+            review_comment: Set(self.review_comment),
+            ..Default::default()
+        };
+        set_accepted(&mut row, self.accepted.as_ref())?;
+        set_fields(&mut row, self.fields)?;
+        Ok(row)
+    }
+}
+
 /// The row to insert for a new report, at version 1 (one inserted ACCEPTED gets its accepted
 /// content too).
 pub(crate) fn report_active_model(report: NewReport) -> Result<progress_report::ActiveModel> {
-    let (agency_id, province_id) = reporter_cols(report.reporter);
     let accepted = (report.state == ReportState::Accepted)
         .then(|| AcceptedVersion::of(1, &report.fields, report.submitted_at.unwrap_or(report.created_at)));
-    let mut row = progress_report::ActiveModel {
-        task_id: Set(report.task_id.0),
-        agency_id: Set(agency_id),
-        province_id: Set(province_id),
-        created_at: Set(report.created_at),
-        submitted_at: Set(report.submitted_at),
-        first_submitted_at: Set(report.first_submitted_at),
-        kind: Set(report.kind.as_str().to_owned()),
-        updated_at: Set(Some(report.created_at)),
-        version: Set(1),
-        is_demo: Set(report.is_demo),
-        state: Set(report.state.as_str().to_owned()),
-        ever_returned: Set(report.state == ReportState::Returned),
-        client_report_id: Set(report.client_report_id),
-        review_comment: Set(None),
-        ..Default::default()
-    };
-    set_accepted(&mut row, accepted.as_ref())?;
-    set_fields(&mut row, report.fields)?;
-    Ok(row)
+    InsertedReport {
+        task: report.task_id,
+        reporter: report.reporter,
+        kind: report.kind,
+        state: report.state,
+        version: 1,
+        created_at: report.created_at,
+        updated_at: report.created_at,
+        submitted_at: report.submitted_at,
+        first_submitted_at: report.first_submitted_at,
+        ever_returned: report.state == ReportState::Returned,
+        is_demo: report.is_demo,
+        client_report_id: report.client_report_id,
+        review_comment: None,
+        accepted,
+        fields: report.fields,
+    }
+    .into_row()
 }
 
 /// The row to insert for a demo report as its story left it: state, version, times, review
@@ -247,28 +290,24 @@ pub(crate) fn report_active_model(report: NewReport) -> Result<progress_report::
 /// (`ever_returned`, `accepted_*`, the period bounds) set as on every other write.
 pub(crate) fn demo_report_active_model(demo: DemoReport) -> Result<progress_report::ActiveModel> {
     let DemoReport { report, ever_returned } = demo;
-    let fields = fields_of(&report)?;
-    let (agency_id, province_id) = reporter_cols(report.reporter);
-    let mut row = progress_report::ActiveModel {
-        task_id: Set(report.task_id.0),
-        agency_id: Set(agency_id),
-        province_id: Set(province_id),
-        created_at: Set(report.created_at),
-        submitted_at: Set(report.submitted_at),
-        first_submitted_at: Set(report.first_submitted_at),
-        kind: Set(report.kind.as_str().to_owned()),
-        updated_at: Set(Some(report.updated_at)),
-        version: Set(report.version),
-        is_demo: Set(report.is_demo),
-        state: Set(report.state.as_str().to_owned()),
-        ever_returned: Set(ever_returned),
-        client_report_id: Set(report.client_report_id),
-        review_comment: Set(report.review_comment),
-        ..Default::default()
-    };
-    set_accepted(&mut row, report.accepted.as_ref())?;
-    set_fields(&mut row, fields)?;
-    Ok(row)
+    InsertedReport {
+        fields: fields_of(&report)?,
+        task: report.task_id,
+        reporter: report.reporter,
+        kind: report.kind,
+        state: report.state,
+        version: report.version,
+        created_at: report.created_at,
+        updated_at: report.updated_at,
+        submitted_at: report.submitted_at,
+        first_submitted_at: report.first_submitted_at,
+        ever_returned,
+        is_demo: report.is_demo,
+        client_report_id: report.client_report_id,
+        review_comment: report.review_comment,
+        accepted: report.accepted,
+    }
+    .into_row()
 }
 
 /// The update that applies `applied` to `current`: the next version, changed at `applied.at`.
