@@ -116,6 +116,12 @@ impl Watch {
         Ok(Following { receiver, _watcher: watcher })
     }
 
+    /// The due-date reminders recorded after the event `after` (see
+    /// [`reminders::recorded_after`]).
+    pub(crate) async fn reminders_after(&self, clock: &dyn Clock, after: i64) -> Result<Vec<reminders::Reminder>> {
+        reminders::recorded_after(&self.sources, clock, after).await
+    }
+
     /// Follows the due-date reminders recorded from now on (starting the watcher if nobody
     /// follows them yet).
     pub(crate) async fn reminders(&self, clock: Arc<dyn Clock>) -> Result<Following<reminders::Batch>> {

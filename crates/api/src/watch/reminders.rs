@@ -113,10 +113,41 @@ async fn read(sources: &Sources, clock: &dyn Clock, sender: &broadcast::Sender<B
         }
     }
     sent.prune();
+    let reminders = reminders_of(sources, clock, fresh).await?;
+    if !reminders.is_empty() {
+        let _ = sender.send(reminders.into());
+    }
+    Ok(())
+}
+
+/// Every DUE_SOON reminder recorded after the event `after`, by id, with its obligation as it
+/// stands now: what a subscriber that resumes from a reminder's cursor missed.
+pub(crate) async fn recorded_after(sources: &Sources, clock: &dyn Clock, after: i64) -> Result<Vec<Reminder>> {
+    let mut events = Vec::new();
+    let mut from = after;
+    loop {
+        let page = sources.ports.due_dates.due_date_events_after(from, PAGE).await?;
+        let full = page.len() == PAGE as usize;
+        from = page.last().map_or(from, |e| e.id);
+        events.extend(page);
+        if !full {
+            break;
+        }
+    }
+    reminders_of(sources, clock, events).await
+}
+
+/// The DUE_SOON ones of `events` as reminders, in their order, each with its obligation judged
+/// now (once per period); an event whose obligation is no longer in the matrix is dropped.
+async fn reminders_of(
+    sources: &Sources,
+    clock: &dyn Clock,
+    events: Vec<RecordedDueDateEvent>,
+) -> Result<Vec<Reminder>> {
     let due_soon: Vec<RecordedDueDateEvent> =
-        fresh.into_iter().filter(|e| e.event.kind == DueDateEventKind::DueSoon).collect();
+        events.into_iter().filter(|e| e.event.kind == DueDateEventKind::DueSoon).collect();
     if due_soon.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let now = clock.now();
     let mut by_period: HashMap<Period, HashMap<(i64, Reporter), Obligation>> = HashMap::new();
@@ -132,8 +163,5 @@ async fn read(sources: &Sources, clock: &dyn Clock, sender: &broadcast::Sender<B
             reminders.push(Reminder { obligation: obligation.clone(), event });
         }
     }
-    if !reminders.is_empty() {
-        let _ = sender.send(reminders.into());
-    }
-    Ok(())
+    Ok(reminders)
 }

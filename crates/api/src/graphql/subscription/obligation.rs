@@ -2,6 +2,7 @@
 //! `obligationDueSoon` (the reminder before a due date). Each subscriber follows a watcher its
 //! replica shares among all who follow the same thing (`crate::watch`).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_graphql::{Context, Subscription};
@@ -14,6 +15,7 @@ use workplan_domain::usecases::supervise::{PlanFrame, scheduled};
 use crate::context::{periods, plan, scope, viewer};
 use crate::error::{GqlResultExt, internal};
 use crate::graphql::obligation::{Obligation, ObligationFilterInput, ObligationState};
+use crate::ids;
 use crate::watch::Watch;
 use crate::watch::matrix::Moved;
 use crate::watch::reminders::Reminder;
@@ -62,7 +64,15 @@ impl ObligationReminder {
     async fn recorded_at(&self) -> DateTime<Utc> {
         self.0.event.recorded_at
     }
+
+    /// Pass as `after` to `obligationDueSoon` to resume after this reminder.
+    async fn cursor(&self) -> String {
+        ids::cursor(REMINDER_CURSOR, &self.0.event.id.to_string())
+    }
 }
+
+/// The kind of a reminder's cursor.
+const REMINDER_CURSOR: &str = "reminder";
 
 /// The replica's watchers.
 fn watch<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<Watch>> {
@@ -105,22 +115,39 @@ impl ObligationSubscription {
         }))
     }
 
-    /// Reminders from now on that an obligation is due soon: nothing counting was submitted
-    /// and its due date is within the server's reminder window (`--due-soon-days`, 3 by
-    /// default). A reporter token hears its own party's, supervisors and admins everyone's;
-    /// each reminder comes once per due date, whichever replica the subscriber is on.
-    /// Anonymous callers are UNAUTHENTICATED, other tokens FORBIDDEN.
+    /// Reminders that an obligation is due soon: nothing counting was submitted and its due
+    /// date is within the server's reminder window (`--due-soon-days`, 3 by default). From now
+    /// on, or with `after` (a reminder's `cursor`) first every reminder recorded after that one
+    /// (with its obligation as it stands now): resubscribing with the last cursor received
+    /// misses none and repeats none. A reporter token hears its own party's, supervisors and
+    /// admins everyone's; each reminder comes once per due date, whichever replica the
+    /// subscriber is on. Anonymous callers are UNAUTHENTICATED, other tokens FORBIDDEN.
     async fn obligation_due_soon(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Replay the reminders recorded after this reminder's `cursor` before the new ones; \
+                          from now on when absent.")]
+        after: Option<String>,
     ) -> async_graphql::Result<impl Stream<Item = ObligationReminder> + use<>> {
         let audience = ReminderAudience::of(viewer(ctx).principal().gql()?).gql()?;
-        let following = watch(ctx)?.reminders(clock(ctx)).await.gql()?;
-        let batches = futures::stream::unfold(following, |mut f| async move { f.next().await.map(|b| (b, f)) });
-        Ok(batches.flat_map(move |batch| {
-            let mine: Vec<ObligationReminder> =
-                batch.iter().filter(|r| audience.hears(r.obligation.party)).cloned().map(ObligationReminder).collect();
-            futures::stream::iter(mine)
-        }))
+        let after = ids::parse_cursor::<i64>(REMINDER_CURSOR, after, "after")?;
+        let (watch, clock) = (watch(ctx)?.clone(), clock(ctx));
+        // Following first: a reminder recorded while the missed ones are read comes through it.
+        let mut following = watch.reminders(clock.clone()).await.gql()?;
+        let missed = match after {
+            Some(after) => watch.reminders_after(clock.as_ref(), after).await.gql()?,
+            None => Vec::new(),
+        };
+        Ok(async_stream::stream! {
+            let replayed: HashSet<i64> = missed.iter().map(|r| r.event.id).collect();
+            for reminder in missed.into_iter().filter(|r| audience.hears(r.obligation.party)) {
+                yield ObligationReminder(reminder);
+            }
+            while let Some(batch) = following.next().await {
+                for reminder in batch.iter().filter(|r| audience.hears(r.obligation.party) && !replayed.contains(&r.event.id)) {
+                    yield ObligationReminder(reminder.clone());
+                }
+            }
+        })
     }
 }
