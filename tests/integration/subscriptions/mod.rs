@@ -78,10 +78,12 @@ pub(super) async fn subscribe(ws: &mut Ws, id: &str, query: &str, variables: Val
     send(ws, json!({ "type": "subscribe", "id": id, "payload": { "query": query, "variables": variables } })).await;
 }
 
-/// The server's next text message (pings answered, pongs skipped).
+/// The server's next text message (pings answered, pongs skipped), within [`WAIT`] in all:
+/// the server's keep-alive pings do not extend the wait.
 pub(super) async fn message(ws: &mut Ws) -> Value {
+    let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let next = tokio::time::timeout(WAIT, ws.next()).await.expect("a message in time");
+        let next = tokio::time::timeout_at(deadline, ws.next()).await.expect("a message in time");
         match next.expect("the connection is open").expect("a message") {
             Message::Text(t) => {
                 let value: Value = serde_json::from_str(t.as_str()).expect("JSON");

@@ -21,6 +21,17 @@ async fn feed(app: &TestApp, after: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The cursor of the last change in the feed now (on PostgreSQL once the feed has settled). A
+/// stream subscribed after it starts there whenever the server takes up the subscription: a
+/// stream "from now on" would start wherever the server's "now" falls, before or after a
+/// write the test makes right after subscribing.
+async fn end_of_feed(app: &TestApp) -> String {
+    app.settle_feed().await;
+    let d = app.data(FEED, json!({ "after": null })).await;
+    let edges = d["changes"]["edges"].as_array().expect("edges");
+    edges.last().and_then(|e| e["cursor"].as_str()).expect("a change in the feed").to_owned()
+}
+
 fn pair(e: &Value) -> (String, String) {
     let c = &e["changes"];
     (c["cursor"].as_str().expect("cursor").to_owned(), c["change"]["reportId"].as_str().expect("id").to_owned())
@@ -80,8 +91,10 @@ async fn a_filtered_report_stream_resumed_with_its_last_cursor_replays_only_what
     let app = TestApp::spawn().await;
     // Reports for 2016 only: those written for 2017 are in the feed but not in the filter.
     let filter = json!({ "periodFrom": "2016-01", "periodTo": "2016-12" });
+    submit(&app, 31).await; // 2018-08: outside the filter, and before the stream starts
+    let start = end_of_feed(&app).await;
     let mut ws = connect(&app, Some(&app.admin)).await;
-    subscribe(&mut ws, "r", REPORT_CHANGED, json!({ "f": filter, "after": null })).await;
+    subscribe(&mut ws, "r", REPORT_CHANGED, json!({ "f": filter, "after": start })).await;
     let (first, version) = submit(&app, 0).await;
     let (last, id, _) = report_event(&event(&mut ws, "r").await);
     assert_eq!(id, first);
@@ -121,8 +134,10 @@ async fn a_filtered_report_stream_resumed_with_its_last_cursor_replays_only_what
 #[tokio::test]
 async fn the_review_queue_resumed_with_its_last_cursor_replays_the_moves_made_while_away() {
     let app = TestApp::spawn().await;
+    submit(&app, 50).await; // in the queue before the stream starts
+    let start = end_of_feed(&app).await;
     let mut ws = connect(&app, Some(&app.admin)).await;
-    subscribe(&mut ws, "q", QUEUE, json!({ "after": null })).await;
+    subscribe(&mut ws, "q", QUEUE, json!({ "after": start })).await;
     let (first, version) = submit(&app, 0).await;
     let e = event(&mut ws, "q").await;
     assert_eq!(

@@ -46,10 +46,11 @@ pub(crate) enum Answer {
     Closed(u16, String),
 }
 
-/// The server's next message (within 5 s).
+/// The server's next message (within 5 s in all, whatever control frames come meanwhile).
 pub(crate) async fn answer(ws: &mut Ws) -> Answer {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
-        let next = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next()).await.expect("an answer in time");
+        let next = tokio::time::timeout_at(deadline, ws.next()).await.expect("an answer in time");
         match next.expect("the connection is open").expect("a message") {
             Message::Text(t) => return Answer::Text(serde_json::from_str(t.as_str()).expect("JSON")),
             Message::Close(frame) => {
