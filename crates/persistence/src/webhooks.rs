@@ -76,14 +76,9 @@ fn to_delivery(m: webhook_delivery::Model) -> Result<WebhookDelivery> {
 }
 
 impl SeaStore {
-    /// The endpoint `id`; NOT_FOUND when there is none.
-    async fn endpoint(&self, id: EndpointId) -> Result<WebhookEndpoint> {
-        let row = webhook_endpoint::Entity::find_by_id(id.0)
-            .one(&self.db)
-            .await
-            .db()?
-            .ok_or_else(|| Error::not_found("webhook", Some("id")))?;
-        to_endpoint(row)
+    /// One delivery, if there is one.
+    async fn delivery(&self, id: DeliveryId) -> Result<Option<WebhookDelivery>> {
+        webhook_delivery::Entity::find_by_id(id.0).one(&self.db).await.db()?.map(to_delivery).transpose()
     }
 
     /// The last change of the feed as a reader would see it now (the same visibility rule as
@@ -135,6 +130,15 @@ impl WebhookStore for SeaStore {
         let rows =
             webhook_endpoint::Entity::find().order_by_asc(webhook_endpoint::Column::Id).all(&self.db).await.db()?;
         rows.into_iter().map(to_endpoint).collect()
+    }
+
+    async fn endpoint(&self, id: EndpointId) -> Result<WebhookEndpoint> {
+        let row = webhook_endpoint::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .db()?
+            .ok_or_else(|| Error::not_found("webhook", Some("id")))?;
+        to_endpoint(row)
     }
 
     async fn disable_endpoint(&self, id: EndpointId, at: DateTime<Utc>) -> Result<WebhookEndpoint> {
@@ -287,11 +291,7 @@ impl WebhookStore for SeaStore {
         Ok(())
     }
 
-    async fn delivery(&self, id: DeliveryId) -> Result<Option<WebhookDelivery>> {
-        webhook_delivery::Entity::find_by_id(id.0).one(&self.db).await.db()?.map(to_delivery).transpose()
-    }
-
-    async fn requeue_failed(&self, id: DeliveryId, now: DateTime<Utc>) -> Result<()> {
+    async fn requeue_failed(&self, id: DeliveryId, now: DateTime<Utc>) -> Result<Option<WebhookDelivery>> {
         use webhook_delivery::Column as C;
         let _writer = self.sqlite_writer().await;
         webhook_delivery::Entity::update_many()
@@ -304,7 +304,7 @@ impl WebhookStore for SeaStore {
             .exec(&self.db)
             .await
             .db()?;
-        Ok(())
+        self.delivery(id).await
     }
 
     async fn deliveries(

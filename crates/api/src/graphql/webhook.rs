@@ -197,6 +197,17 @@ pub(crate) struct RotateWebhookSecretPayload {
     pub secret: String,
 }
 
+/// Whether the token `id` may still bound an endpoint at `now` (neither revoked nor expired);
+/// `None` when there is no such token.
+async fn bounding_token_lives(
+    ctx: &Context<'_>,
+    id: TokenId,
+    now: DateTime<Utc>,
+) -> async_graphql::Result<Option<bool>> {
+    let token = tokens(ctx)?.tokens().await.gql()?.into_iter().find(|t| t.id == id);
+    Ok(token.map(|t| workplan_domain::webhook::delivery_scope(&t, now).is_some()))
+}
+
 /// Webhook endpoints and deliveries.
 #[derive(Default)]
 pub(crate) struct WebhookQueryRoot;
@@ -271,12 +282,10 @@ impl WebhookMutationRoot {
         let kinds = check_kinds(&input.kinds.iter().map(|k| (*k).into()).collect::<Vec<_>>(), "input.kinds").gql()?;
         let token = TokenId(ids::decode(Kind::ApiToken, &input.token, "input.token")?);
         let now = clock(ctx).now();
-        let known = tokens(ctx)?.tokens().await.gql()?.into_iter().find(|t| t.id == token);
-        let Some(known) = known else {
-            return Err(workplan_domain::Error::not_found("token", Some("input.token"))).gql();
-        };
-        if workplan_domain::webhook::delivery_scope(&known, now).is_none() {
-            return Err(bad_input("input.token", "the token is revoked or has expired"));
+        match bounding_token_lives(ctx, token, now).await? {
+            None => return Err(workplan_domain::Error::not_found("token", Some("input.token"))).gql(),
+            Some(false) => return Err(bad_input("input.token", "the token is revoked or has expired")),
+            Some(true) => {}
         }
         checked_addresses(&url, rule).await.map_err(|why| bad_input("input.url", why))?;
         let endpoint =
@@ -315,15 +324,11 @@ impl WebhookMutationRoot {
         can_manage_webhooks(viewer(ctx).principal().gql()?).gql()?;
         let id = EndpointId(ids::decode(Kind::WebhookEndpoint, &id, "id")?);
         let store = webhooks(ctx)?;
-        let Some(endpoint) = store.endpoints().await.gql()?.into_iter().find(|e| e.id == id) else {
-            return Err(workplan_domain::Error::not_found("webhook", Some("id"))).gql();
-        };
+        let endpoint = store.endpoint(id).await.gql()?;
         if endpoint.is_enabled() {
             return Ok(WebhookEndpoint(endpoint));
         }
-        let now = clock(ctx).now();
-        let token = tokens(ctx)?.tokens().await.gql()?.into_iter().find(|t| t.id == endpoint.token);
-        if token.and_then(|t| workplan_domain::webhook::delivery_scope(&t, now)).is_none() {
+        if bounding_token_lives(ctx, endpoint.token, clock(ctx).now()).await? != Some(true) {
             return Err(bad_input("id", "the endpoint's token is revoked or has expired; register a new endpoint"));
         }
         let resume = if deliver_missed == Some(true) { Resume::WhereItStopped } else { Resume::FromNow };
@@ -362,12 +367,11 @@ impl WebhookMutationRoot {
     ) -> async_graphql::Result<WebhookDelivery> {
         can_manage_webhooks(viewer(ctx).principal().gql()?).gql()?;
         let id = DeliveryId(ids::decode(Kind::WebhookDelivery, &id, "id")?);
-        let store = webhooks(ctx)?;
-        let found = store.delivery(id).await.gql()?;
-        let delivery = found.ok_or_else(|| workplan_domain::Error::not_found("webhook delivery", Some("id"))).gql()?;
+        // Only a FAILED delivery changes; one DELIVERED stays so and is refused below.
+        let requeued = webhooks(ctx)?.requeue_failed(id, clock(ctx).now()).await.gql()?;
+        let delivery =
+            requeued.ok_or_else(|| workplan_domain::Error::not_found("webhook delivery", Some("id"))).gql()?;
         check_retry(&delivery).gql()?;
-        store.requeue_failed(id, clock(ctx).now()).await.gql()?;
-        let requeued = store.delivery(id).await.gql()?;
-        Ok(WebhookDelivery(requeued.unwrap_or(delivery)))
+        Ok(WebhookDelivery(delivery))
     }
 }

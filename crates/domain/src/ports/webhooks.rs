@@ -21,6 +21,8 @@ pub trait WebhookStore: Send + Sync {
     async fn create_endpoint(&self, endpoint: NewWebhookEndpoint) -> Result<WebhookEndpoint>;
     /// Every endpoint, by id.
     async fn endpoints(&self) -> Result<Vec<WebhookEndpoint>>;
+    /// The endpoint `id`; NOT_FOUND when there is none.
+    async fn endpoint(&self, id: EndpointId) -> Result<WebhookEndpoint>;
     /// Disables an endpoint at `at` (idempotent), giving up its pending deliveries (FAILED)
     /// in the same transaction. NOT_FOUND when there is none.
     async fn disable_endpoint(&self, id: EndpointId, at: DateTime<Utc>) -> Result<WebhookEndpoint>;
@@ -56,12 +58,10 @@ pub trait WebhookStore: Send + Sync {
     async fn claim_due(&self, now: DateTime<Utc>, limit: u32, lease: Duration) -> Result<Vec<WebhookDelivery>>;
     /// Records an attempt's outcome.
     async fn record_attempt(&self, id: DeliveryId, record: AttemptRecord) -> Result<()>;
-    /// One delivery, if there is one.
-    async fn delivery(&self, id: DeliveryId) -> Result<Option<WebhookDelivery>>;
     /// Puts a FAILED delivery back in the queue, due at `now`, with a new retry schedule (its
-    /// attempts start again from 0; its last error is kept). A delivery in another status is
-    /// left as it is.
-    async fn requeue_failed(&self, id: DeliveryId, now: DateTime<Utc>) -> Result<()>;
+    /// attempts start again from 0; its last error is kept); a delivery in another status is
+    /// left as it is. Returns the delivery as it then stands, if there is one.
+    async fn requeue_failed(&self, id: DeliveryId, now: DateTime<Utc>) -> Result<Option<WebhookDelivery>>;
     /// Up to `size` deliveries matching `filter` after the delivery `after`, newest first, and
     /// whether more follow.
     async fn deliveries(
